@@ -1,0 +1,653 @@
+//! Matching: pairs the definitions and statements of two [`ModuleTree`]s by qualified name (and
+//! statement order) and turns the differences into a [`ModulePlan`].
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use crate::imports::resolve_relative;
+use crate::plan::{
+    Aspect, Conflict, ConflictKind, DefinitionChange, DefinitionKind, DefinitionStatus, Execution,
+    ImportBinding, ModulePlan, RenameCandidate, StatementChange, StatementStatus,
+};
+use crate::syntax::combine;
+use crate::tree::{Class, Function, ModuleTree, Slots, Statement, StatementKind};
+use crate::ModuleMeta;
+
+/// Base classes whose subclasses are enums: their class-level assignments are members.
+const ENUM_BASES: &[&str] = &["Enum", "IntEnum", "StrEnum", "Flag", "IntFlag", "ReprEnum"];
+
+/// A definition with its qualified name, as found by [`flatten`].
+struct DefEntry<'a> {
+    qualname: String,
+    occurrence: usize,
+    /// Qualified name of the enclosing scope (`""` for module level).
+    scope: String,
+    stmt: &'a Statement,
+}
+
+/// Every definition in the tree, depth-first in source order.
+fn flatten(tree: &ModuleTree) -> Vec<DefEntry<'_>> {
+    let mut out = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    flatten_into(&tree.statements, "", "", &mut out, &mut seen);
+    out
+}
+
+fn flatten_into<'a>(
+    statements: &'a [Statement],
+    scope: &str,
+    prefix: &str,
+    out: &mut Vec<DefEntry<'a>>,
+    seen: &mut HashMap<String, usize>,
+) {
+    for stmt in statements {
+        let Some(name) = stmt.definition_name() else {
+            continue;
+        };
+        let qualname = format!("{prefix}{name}");
+        let counter = seen.entry(qualname.clone()).or_insert(0);
+        let occurrence = *counter;
+        *counter += 1;
+        out.push(DefEntry {
+            qualname: qualname.clone(),
+            occurrence,
+            scope: scope.to_owned(),
+            stmt,
+        });
+        match &stmt.kind {
+            StatementKind::Function(f) => {
+                let inner = format!("{qualname}.<locals>.");
+                flatten_into(&f.nested, &qualname, &inner, out, seen);
+            }
+            StatementKind::Class(c) => {
+                let inner = format!("{qualname}.");
+                flatten_into(&c.body, &qualname, &inner, out, seen);
+            }
+            StatementKind::Other(_) => {}
+        }
+    }
+}
+
+fn kind_of(stmt: &Statement) -> Option<DefinitionKind> {
+    match &stmt.kind {
+        StatementKind::Function(f) if f.is_async => Some(DefinitionKind::AsyncFunction),
+        StatementKind::Function(_) => Some(DefinitionKind::Function),
+        StatementKind::Class(_) => Some(DefinitionKind::Class),
+        StatementKind::Other(_) => None,
+    }
+}
+
+fn function_aspects(old: &Function, new: &Function) -> Vec<Aspect> {
+    let mut aspects = Vec::new();
+    let checks = [
+        (old.body_fp != new.body_fp, Aspect::Body),
+        (old.params_fp != new.params_fp, Aspect::Signature),
+        (old.defaults_fp != new.defaults_fp, Aspect::Defaults),
+        (old.kwdefaults_fp != new.kwdefaults_fp, Aspect::KwDefaults),
+        (old.decorators_fp != new.decorators_fp, Aspect::Decorators),
+        (old.docstring_fp != new.docstring_fp, Aspect::Docstring),
+        (
+            old.annotations_fp != new.annotations_fp,
+            Aspect::Annotations,
+        ),
+        (old.is_async != new.is_async, Aspect::Async),
+    ];
+    for (differs, aspect) in checks {
+        if differs {
+            aspects.push(aspect);
+        }
+    }
+    aspects
+}
+
+fn class_aspects(old: &Class, new: &Class) -> Vec<Aspect> {
+    let mut aspects = Vec::new();
+    if old.decorators_fp != new.decorators_fp {
+        aspects.push(Aspect::Decorators);
+    }
+    if old.docstring_fp != new.docstring_fp {
+        aspects.push(Aspect::Docstring);
+    }
+    if old.bases != new.bases
+        || old.metaclass != new.metaclass
+        || old.keywords != new.keywords
+        || old.slots != new.slots
+    {
+        aspects.push(Aspect::Header);
+    }
+    aspects
+}
+
+/// Fingerprint of a function's code without its name: equal for a pure rename.
+fn rename_key(f: &Function) -> u64 {
+    combine(&[
+        f.body_fp,
+        f.params_fp,
+        f.defaults_fp,
+        f.kwdefaults_fp,
+        f.decorators_fp,
+        f.docstring_fp.unwrap_or(1),
+        f.annotations_fp,
+        u64::from(f.is_async),
+    ])
+}
+
+/// Compare two versions of one module.
+pub(crate) fn diff_module(meta: &ModuleMeta, old: &ModuleTree, new: &ModuleTree) -> ModulePlan {
+    let old_defs = flatten(old);
+    let new_defs = flatten(new);
+    let old_index: HashMap<(&str, usize), usize> = old_defs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| ((d.qualname.as_str(), d.occurrence), i))
+        .collect();
+
+    let mut definitions = Vec::with_capacity(new_defs.len());
+    let mut matched_old = vec![false; old_defs.len()];
+    let mut matched_classes: Vec<(&DefEntry<'_>, &DefEntry<'_>)> = Vec::new();
+    let mut added: Vec<&DefEntry<'_>> = Vec::new();
+
+    for entry in &new_defs {
+        let old_match = old_index
+            .get(&(entry.qualname.as_str(), entry.occurrence))
+            .copied()
+            .filter(|&i| {
+                matches!(
+                    (&old_defs[i].stmt.kind, &entry.stmt.kind),
+                    (StatementKind::Function(_), StatementKind::Function(_))
+                        | (StatementKind::Class(_), StatementKind::Class(_))
+                )
+            });
+        let Some(i) = old_match else {
+            added.push(entry);
+            definitions.push(definition_change(
+                entry,
+                None,
+                DefinitionStatus::Added,
+                Vec::new(),
+            ));
+            continue;
+        };
+        matched_old[i] = true;
+        let previous = &old_defs[i];
+        let mut aspects = match (&previous.stmt.kind, &entry.stmt.kind) {
+            (StatementKind::Function(a), StatementKind::Function(b)) => function_aspects(a, b),
+            (StatementKind::Class(a), StatementKind::Class(b)) => {
+                matched_classes.push((previous, entry));
+                class_aspects(a, b)
+            }
+            _ => Vec::new(),
+        };
+        if aspects.is_empty()
+            && (previous.stmt.span.start_line != entry.stmt.span.start_line
+                || previous.stmt.layout != entry.stmt.layout)
+        {
+            aspects.push(Aspect::Moved);
+        }
+        let status = if aspects.is_empty() {
+            DefinitionStatus::Unchanged
+        } else {
+            DefinitionStatus::Changed
+        };
+        definitions.push(definition_change(entry, Some(previous), status, aspects));
+    }
+
+    let mut removed: Vec<&DefEntry<'_>> = Vec::new();
+    for (i, entry) in old_defs.iter().enumerate() {
+        if !matched_old[i] {
+            removed.push(entry);
+            let mut change = definition_change(entry, None, DefinitionStatus::Removed, Vec::new());
+            change.old_span = Some(entry.stmt.span);
+            change.new_span = None;
+            definitions.push(change);
+        }
+    }
+
+    let renames = rename_candidates(&removed, &added);
+
+    let mut statements = diff_statements("", &old.statements, &new.statements);
+    for (old_class, new_class) in &matched_classes {
+        if let (StatementKind::Class(a), StatementKind::Class(b)) =
+            (&old_class.stmt.kind, &new_class.stmt.kind)
+        {
+            statements.extend(diff_statements(&new_class.qualname, &a.body, &b.body));
+        }
+    }
+
+    let module_rebinds: HashSet<&str> = statements
+        .iter()
+        .filter(|s| s.scope.is_empty() && s.status != StatementStatus::Unchanged)
+        .flat_map(|s| s.binds.iter().map(String::as_str))
+        .collect();
+    let mut conflicts = Vec::new();
+    for (old_class, new_class) in &matched_classes {
+        if let (StatementKind::Class(a), StatementKind::Class(b)) =
+            (&old_class.stmt.kind, &new_class.stmt.kind)
+        {
+            class_conflicts(
+                &new_class.qualname,
+                new_class.stmt.span.start_line,
+                a,
+                b,
+                &statements,
+                &module_rebinds,
+                &mut conflicts,
+            );
+        }
+    }
+
+    let unbound_names = unbound_names(old, new);
+    let execution = execution(&definitions, &statements, old, new);
+    ModulePlan {
+        module: meta.name.clone(),
+        path: meta.path.clone(),
+        is_package: meta.is_package,
+        execution,
+        definitions,
+        statements,
+        conflicts,
+        unbound_names,
+        renames,
+        bindings: bindings(meta, new),
+    }
+}
+
+fn definition_change(
+    entry: &DefEntry<'_>,
+    previous: Option<&DefEntry<'_>>,
+    status: DefinitionStatus,
+    aspects: Vec<Aspect>,
+) -> DefinitionChange {
+    DefinitionChange {
+        qualname: entry.qualname.clone(),
+        occurrence: entry.occurrence,
+        kind: kind_of(entry.stmt).unwrap_or(DefinitionKind::Function),
+        status,
+        aspects,
+        old_span: previous.map(|p| p.stmt.span),
+        new_span: Some(entry.stmt.span),
+    }
+}
+
+fn rename_candidates(removed: &[&DefEntry<'_>], added: &[&DefEntry<'_>]) -> Vec<RenameCandidate> {
+    let mut taken = vec![false; added.len()];
+    let mut out = Vec::new();
+    for old in removed {
+        let StatementKind::Function(old_fn) = &old.stmt.kind else {
+            continue;
+        };
+        let key = rename_key(old_fn);
+        let candidate = added.iter().enumerate().find(|(i, new)| {
+            !taken[*i]
+                && new.scope == old.scope
+                && matches!(&new.stmt.kind, StatementKind::Function(f) if rename_key(f) == key)
+        });
+        if let Some((i, new)) = candidate {
+            taken[i] = true;
+            out.push(RenameCandidate {
+                old_qualname: old.qualname.clone(),
+                new_qualname: new.qualname.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// Compare the non-definition statements of one scope in order (longest common subsequence of
+/// fingerprints), pairing a removed and an added statement that bind a common name as "changed".
+fn diff_statements(scope: &str, old: &[Statement], new: &[Statement]) -> Vec<StatementChange> {
+    let old: Vec<&Statement> = old.iter().filter(|s| is_other(s)).collect();
+    let new: Vec<&Statement> = new.iter().filter(|s| is_other(s)).collect();
+    let pairs = lcs_pairs(&old, &new);
+
+    let mut out = Vec::new();
+    let mut oi = 0;
+    let mut ni = 0;
+    let emit_gap =
+        |old_gap: &[&Statement], new_gap: &[&Statement], out: &mut Vec<StatementChange>| {
+            let mut old_used = vec![false; old_gap.len()];
+            for n in new_gap {
+                let n_binds = n.binds();
+                let partner = old_gap.iter().enumerate().position(|(i, o)| {
+                    !old_used[i] && o.binds().iter().any(|b| n_binds.contains(b))
+                });
+                match partner {
+                    Some(i) => {
+                        old_used[i] = true;
+                        out.push(statement_change(
+                            scope,
+                            StatementStatus::Changed,
+                            Some(old_gap[i]),
+                            Some(n),
+                        ));
+                    }
+                    None => out.push(statement_change(
+                        scope,
+                        StatementStatus::Added,
+                        None,
+                        Some(n),
+                    )),
+                }
+            }
+            for (i, o) in old_gap.iter().enumerate() {
+                if !old_used[i] {
+                    out.push(statement_change(
+                        scope,
+                        StatementStatus::Removed,
+                        Some(o),
+                        None,
+                    ));
+                }
+            }
+        };
+    for (po, pn) in pairs {
+        emit_gap(&old[oi..po], &new[ni..pn], &mut out);
+        out.push(statement_change(
+            scope,
+            StatementStatus::Unchanged,
+            Some(old[po]),
+            Some(new[pn]),
+        ));
+        oi = po + 1;
+        ni = pn + 1;
+    }
+    emit_gap(&old[oi..], &new[ni..], &mut out);
+    out
+}
+
+fn is_other(s: &Statement) -> bool {
+    matches!(s.kind, StatementKind::Other(_))
+}
+
+/// Index pairs of a longest common subsequence of statement fingerprints. Equal prefixes and
+/// suffixes are matched directly so the quadratic part only sees the edited middle.
+fn lcs_pairs(old: &[&Statement], new: &[&Statement]) -> Vec<(usize, usize)> {
+    let prefix = old
+        .iter()
+        .zip(new)
+        .take_while(|(a, b)| a.fingerprint == b.fingerprint)
+        .count();
+    let suffix = old[prefix..]
+        .iter()
+        .rev()
+        .zip(new[prefix..].iter().rev())
+        .take_while(|(a, b)| a.fingerprint == b.fingerprint)
+        .count();
+    let (om, nm) = (
+        &old[prefix..old.len() - suffix],
+        &new[prefix..new.len() - suffix],
+    );
+    let mut pairs: Vec<(usize, usize)> = (0..prefix).map(|i| (i, i)).collect();
+    // Dynamic programming on the middle; it is small for real edits. Guard pathological sizes by
+    // falling back to no matches in the middle (still a correct, if pessimistic, plan).
+    if !om.is_empty() && !nm.is_empty() && om.len().saturating_mul(nm.len()) <= 4_000_000 {
+        let (n, m) = (om.len(), nm.len());
+        let mut table = vec![0u32; (n + 1) * (m + 1)];
+        for i in (0..n).rev() {
+            for j in (0..m).rev() {
+                table[i * (m + 1) + j] = if om[i].fingerprint == nm[j].fingerprint {
+                    table[(i + 1) * (m + 1) + j + 1] + 1
+                } else {
+                    table[(i + 1) * (m + 1) + j].max(table[i * (m + 1) + j + 1])
+                };
+            }
+        }
+        let (mut i, mut j) = (0, 0);
+        while i < n && j < m {
+            if om[i].fingerprint == nm[j].fingerprint {
+                pairs.push((prefix + i, prefix + j));
+                i += 1;
+                j += 1;
+            } else if table[(i + 1) * (m + 1) + j] >= table[i * (m + 1) + j + 1] {
+                i += 1;
+            } else {
+                j += 1;
+            }
+        }
+    }
+    let (ot, nt) = (old.len() - suffix, new.len() - suffix);
+    pairs.extend((0..suffix).map(|k| (ot + k, nt + k)));
+    pairs
+}
+
+fn statement_change(
+    scope: &str,
+    status: StatementStatus,
+    old: Option<&Statement>,
+    new: Option<&Statement>,
+) -> StatementChange {
+    let shown = new.or(old);
+    let label = match shown.map(|s| &s.kind) {
+        Some(StatementKind::Other(o)) => o.label,
+        _ => "statement",
+    };
+    StatementChange {
+        scope: scope.to_owned(),
+        status,
+        label: label.to_owned(),
+        binds: shown.map(Statement::binds).unwrap_or_default(),
+        old_span: old.map(|s| s.span),
+        new_span: new.map(|s| s.span),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn class_conflicts(
+    qualname: &str,
+    line: usize,
+    old: &Class,
+    new: &Class,
+    statements: &[StatementChange],
+    module_rebinds: &HashSet<&str>,
+    out: &mut Vec<Conflict>,
+) {
+    let mut push = |kind: ConflictKind, reason: String| {
+        out.push(Conflict {
+            qualname: qualname.to_owned(),
+            line,
+            kind,
+            reason,
+        });
+    };
+    if old.metaclass != new.metaclass {
+        let old_meta = old.metaclass.clone().unwrap_or_else(|| "type".to_owned());
+        let new_meta = new.metaclass.clone().unwrap_or_else(|| "type".to_owned());
+        push(
+            ConflictKind::MetaclassChanged {
+                old: old_meta.clone(),
+                new: new_meta.clone(),
+            },
+            format!("metaclass changed: {old_meta} -> {new_meta} (cannot mutate in place)"),
+        );
+    }
+    if old.bases != new.bases {
+        push(
+            ConflictKind::BasesChanged {
+                old: old.bases.clone(),
+                new: new.bases.clone(),
+            },
+            format!(
+                "bases changed: ({}) -> ({})",
+                old.bases.join(", "),
+                new.bases.join(", ")
+            ),
+        );
+    }
+    if old.keywords != new.keywords {
+        push(
+            ConflictKind::ClassKeywordsChanged {
+                old: old.keywords.clone(),
+                new: new.keywords.clone(),
+            },
+            format!(
+                "class keywords changed: ({}) -> ({}) (__init_subclass__ would see other arguments)",
+                old.keywords.join(", "),
+                new.keywords.join(", ")
+            ),
+        );
+    }
+    match (&old.slots, &new.slots) {
+        (None, None) => {}
+        (Some(Slots::Dynamic { expression, reads }), _)
+        | (_, Some(Slots::Dynamic { expression, reads })) => {
+            let slots_statement_changed = old.slots != new.slots
+                || statements.iter().any(|s| {
+                    s.scope == qualname
+                        && s.status != StatementStatus::Unchanged
+                        && s.binds.iter().any(|b| b == "__slots__")
+                });
+            if slots_statement_changed || reads.iter().any(|r| module_rebinds.contains(r.as_str()))
+            {
+                push(
+                    ConflictKind::SlotsDynamic {
+                        expression: expression.clone(),
+                    },
+                    format!("__slots__ = {expression} may change the instance layout (computed at class creation)"),
+                );
+            }
+        }
+        (old_slots, new_slots) => {
+            let names = |s: &Option<Slots>| match s {
+                Some(Slots::Literal(n)) => n.clone(),
+                _ => Vec::new(),
+            };
+            let (old_names, new_names) = (names(old_slots), names(new_slots));
+            if old_names != new_names || old_slots.is_some() != new_slots.is_some() {
+                let old_set: BTreeSet<&String> = old_names.iter().collect();
+                let new_set: BTreeSet<&String> = new_names.iter().collect();
+                let added: Vec<String> = new_names
+                    .iter()
+                    .filter(|n| !old_set.contains(n))
+                    .cloned()
+                    .collect();
+                let removed: Vec<String> = old_names
+                    .iter()
+                    .filter(|n| !new_set.contains(n))
+                    .cloned()
+                    .collect();
+                let reason = if added.is_empty() && removed.is_empty() {
+                    "__slots__ reordered (instance layout differs)".to_owned()
+                } else {
+                    format!(
+                        "__slots__ changed: added [{}], removed [{}] (instance layout differs)",
+                        added.join(", "),
+                        removed.join(", ")
+                    )
+                };
+                push(ConflictKind::SlotsChanged { added, removed }, reason);
+            }
+        }
+    }
+    let is_enum = new.bases.iter().any(|b| {
+        let last = b.rsplit('.').next().unwrap_or(b);
+        ENUM_BASES.contains(&last)
+    });
+    if is_enum {
+        let members: Vec<String> = statements
+            .iter()
+            .filter(|s| {
+                s.scope == qualname
+                    && matches!(
+                        s.status,
+                        StatementStatus::Changed | StatementStatus::Removed
+                    )
+                    && s.label == "assignment"
+            })
+            .flat_map(|s| s.binds.iter().filter(|b| !b.starts_with('_')).cloned())
+            .collect();
+        if !members.is_empty() {
+            push(
+                ConflictKind::EnumMembersChanged {
+                    members: members.clone(),
+                },
+                format!(
+                    "enum members changed or removed: {} (members are created once, with the class)",
+                    members.join(", ")
+                ),
+            );
+        }
+    }
+}
+
+fn module_names(tree: &ModuleTree) -> Vec<String> {
+    let mut names = Vec::new();
+    for stmt in &tree.statements {
+        for name in stmt.binds() {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
+fn unbound_names(old: &ModuleTree, new: &ModuleTree) -> Vec<String> {
+    let new_names: HashSet<String> = module_names(new).into_iter().collect();
+    module_names(old)
+        .into_iter()
+        .filter(|n| !new_names.contains(n) && n != "*")
+        .collect()
+}
+
+fn execution(
+    definitions: &[DefinitionChange],
+    statements: &[StatementChange],
+    old: &ModuleTree,
+    new: &ModuleTree,
+) -> Execution {
+    let future = |tree: &ModuleTree| -> Vec<u64> {
+        tree.statements
+            .iter()
+            .filter(|s| matches!(&s.kind, StatementKind::Other(o) if o.is_future_import))
+            .map(|s| s.fingerprint)
+            .collect()
+    };
+    if future(old) != future(new) {
+        return Execution::FullBody;
+    }
+    let module_runs = statements.iter().any(|s| {
+        s.scope.is_empty() && matches!(s.status, StatementStatus::Changed | StatementStatus::Added)
+    });
+    if module_runs {
+        return Execution::Statements;
+    }
+    let anything = definitions
+        .iter()
+        .any(|d| d.status != DefinitionStatus::Unchanged)
+        || statements
+            .iter()
+            .any(|s| s.status != StatementStatus::Unchanged);
+    if anything {
+        Execution::DefinitionsOnly
+    } else {
+        Execution::Nothing
+    }
+}
+
+fn bindings(meta: &ModuleMeta, new: &ModuleTree) -> Vec<ImportBinding> {
+    let mut out = Vec::new();
+    for stmt in &new.statements {
+        if !is_other(stmt) {
+            continue;
+        }
+        for import in stmt.imports.iter().filter(|i| !i.weak) {
+            let Some(source) =
+                resolve_relative(&meta.name, meta.is_package, import.level, &import.module)
+            else {
+                continue;
+            };
+            for name in &import.names {
+                if name.name == "*" {
+                    continue;
+                }
+                out.push(ImportBinding {
+                    importer: meta.name.clone(),
+                    bound_as: name.bound_as.clone(),
+                    source_module: source.clone(),
+                    name: name.name.clone(),
+                    line: import.line,
+                });
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,194 @@
+//! The batch's import graph (petgraph) and the apply order derived from it: dependencies first,
+//! import cycles as one deterministic group.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use petgraph::algo::tarjan_scc;
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use crate::plan::{ApplyOrder, ImportEdge};
+use crate::tree::ModuleTree;
+use crate::ModuleMeta;
+
+/// Absolute module named by an import in `importer`: `level` leading dots climb from the
+/// importer's package (the importer itself when it is a package `__init__`). `None` when the dots
+/// climb above the top-level package.
+pub fn resolve_relative(
+    importer: &str,
+    is_package: bool,
+    level: u32,
+    module: &str,
+) -> Option<String> {
+    if level == 0 {
+        return Some(module.to_owned());
+    }
+    let mut parts: Vec<&str> = importer.split('.').collect();
+    if !is_package {
+        parts.pop();
+    }
+    for _ in 1..level {
+        parts.pop()?;
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    let mut base = parts.join(".");
+    if !module.is_empty() {
+        base.push('.');
+        base.push_str(module);
+    }
+    Some(base)
+}
+
+/// Modules an import statement may load: the module, its parent packages, and for `from p import
+/// x` the submodule `p.x` in case `x` is one.
+fn import_targets(meta: &ModuleMeta, tree: &ModuleTree) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let push_with_parents = |name: &str, weak: bool, out: &mut Vec<(String, bool)>| {
+        let mut prefix = String::new();
+        for part in name.split('.') {
+            if !prefix.is_empty() {
+                prefix.push('.');
+            }
+            prefix.push_str(part);
+            out.push((prefix.clone(), weak));
+        }
+    };
+    let visit = |stmt: &crate::tree::Statement, out: &mut Vec<(String, bool)>| {
+        for import in &stmt.imports {
+            let Some(base) =
+                resolve_relative(&meta.name, meta.is_package, import.level, &import.module)
+            else {
+                continue;
+            };
+            if !base.is_empty() {
+                push_with_parents(&base, import.weak, out);
+            }
+            for name in &import.names {
+                if name.name != "*" {
+                    let sub = if base.is_empty() {
+                        name.name.clone()
+                    } else {
+                        format!("{base}.{}", name.name)
+                    };
+                    out.push((sub, import.weak));
+                }
+            }
+        }
+    };
+    for stmt in &tree.statements {
+        visit(stmt, &mut out);
+    }
+    out
+}
+
+/// Build the import graph among `modules` (meta and new tree) and order it.
+pub(crate) fn apply_order(modules: &[(&ModuleMeta, &ModuleTree)]) -> ApplyOrder {
+    let mut graph: DiGraph<&str, ()> = DiGraph::new();
+    let mut nodes: BTreeMap<&str, NodeIndex> = BTreeMap::new();
+    let mut sorted: Vec<&str> = modules.iter().map(|(m, _)| m.name.as_str()).collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    for name in &sorted {
+        nodes.insert(name, graph.add_node(name));
+    }
+    // importer -> imported, strong when any import of the pair is at import time.
+    let mut edges: BTreeMap<(&str, String), bool> = BTreeMap::new();
+    for (meta, tree) in modules {
+        for (target, weak) in import_targets(meta, tree) {
+            if target == meta.name || !nodes.contains_key(target.as_str()) {
+                continue;
+            }
+            let entry = edges.entry((meta.name.as_str(), target)).or_insert(true);
+            *entry &= weak;
+        }
+    }
+    for ((importer, imported), weak) in &edges {
+        if !weak {
+            if let (Some(&a), Some(&b)) = (nodes.get(importer), nodes.get(imported.as_str())) {
+                // Edge from dependency to dependent, so a topological order puts dependencies first.
+                graph.add_edge(b, a, ());
+            }
+        }
+    }
+
+    // Strongly connected components, then a Kahn order over them picking the smallest name first.
+    let components = tarjan_scc(&graph);
+    let mut component_of = vec![0usize; graph.node_count()];
+    let mut members: Vec<Vec<&str>> = Vec::with_capacity(components.len());
+    for (ci, component) in components.iter().enumerate() {
+        let mut names: Vec<&str> = component.iter().map(|&n| graph[n]).collect();
+        names.sort_unstable();
+        for &n in component {
+            component_of[n.index()] = ci;
+        }
+        members.push(names);
+    }
+    let mut indegree = vec![0usize; components.len()];
+    let mut successors: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); components.len()];
+    for edge in graph.raw_edges() {
+        let (a, b) = (
+            component_of[edge.source().index()],
+            component_of[edge.target().index()],
+        );
+        if a != b && successors[a].insert(b) {
+            indegree[b] += 1;
+        }
+    }
+    let mut ready: BTreeSet<(&str, usize)> = (0..components.len())
+        .filter(|&c| indegree[c] == 0)
+        .map(|c| (members[c][0], c))
+        .collect();
+    let mut groups = Vec::with_capacity(components.len());
+    let mut cycles = Vec::new();
+    while let Some(first) = ready.pop_first() {
+        let c = first.1;
+        let group: Vec<String> = members[c].iter().map(|s| (*s).to_owned()).collect();
+        if group.len() > 1 {
+            cycles.push(group.clone());
+        }
+        groups.push(group);
+        for &next in &successors[c] {
+            indegree[next] -= 1;
+            if indegree[next] == 0 {
+                ready.insert((members[next][0], next));
+            }
+        }
+    }
+    ApplyOrder {
+        groups,
+        cycles,
+        edges: edges
+            .into_iter()
+            .map(|((importer, imported), weak)| ImportEdge {
+                importer: importer.to_owned(),
+                imported,
+                weak,
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_imports_resolve_against_the_package() {
+        let check =
+            |importer: &str, pkg: bool, level: u32, module: &str, expected: Option<&str>| {
+                assert_eq!(
+                    resolve_relative(importer, pkg, level, module).as_deref(),
+                    expected,
+                    "{importer} level {level} {module}"
+                );
+            };
+        check("pkg.mod", false, 1, "a", Some("pkg.a"));
+        check("pkg.mod", false, 1, "", Some("pkg"));
+        check("pkg", true, 1, "a", Some("pkg.a"));
+        check("pkg.sub.mod", false, 2, "x", Some("pkg.x"));
+        check("pkg.sub", true, 2, "", Some("pkg"));
+        check("mod", false, 1, "a", None);
+        check("mod", false, 0, "os.path", Some("os.path"));
+    }
+}

@@ -1,0 +1,168 @@
+//! A module's source kept with its parsed tree, so the next version can be planned by re-parsing
+//! only the top-level statements an edit touched (with a full parse whenever that would not be
+//! provably the same).
+
+use crate::error::{PlanError, Version};
+use crate::source::LineIndex;
+use crate::syntax::{parse_region, SourceContext};
+use crate::tree::{ModuleTree, Statement};
+
+/// Source text, its line index and its tree: what the planner keeps between refreshes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedModule {
+    path: String,
+    text: String,
+    lines: LineIndex,
+    tree: ModuleTree,
+}
+
+/// How a [`ParsedModule::reparse`] was done, for benchmarks and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReparseKind {
+    /// The text was identical: the tree was reused.
+    Identical,
+    /// Only the edited window of top-level statements was parsed.
+    Incremental {
+        /// Bytes parsed.
+        parsed_bytes: usize,
+    },
+    /// The whole text was parsed.
+    Full,
+}
+
+impl ParsedModule {
+    /// Parse a whole source text.
+    pub fn parse(path: &str, text: String, version: Version) -> Result<ParsedModule, PlanError> {
+        let lines = LineIndex::new(&text);
+        let ctx = SourceContext {
+            path,
+            version,
+            text: &text,
+            lines: &lines,
+        };
+        let statements = crate::stack::with_big_stack(path, || parse_region(ctx, 0..text.len()))?;
+        Ok(ParsedModule {
+            path: path.to_owned(),
+            tree: ModuleTree { statements },
+            text,
+            lines,
+        })
+    }
+
+    /// The source text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The tree.
+    pub fn tree(&self) -> &ModuleTree {
+        &self.tree
+    }
+
+    /// The path it was parsed for.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Parse `new_text`, a later version of this module, re-using every top-level statement the
+    /// edit did not touch. The result equals [`ParsedModule::parse`] of `new_text`.
+    pub fn reparse(&self, new_text: String) -> Result<(ParsedModule, ReparseKind), PlanError> {
+        if new_text == self.text {
+            return Ok((self.clone(), ReparseKind::Identical));
+        }
+        let new_lines = LineIndex::new(&new_text);
+        match self.incremental(&new_text, &new_lines) {
+            Some((statements, parsed_bytes)) => Ok((
+                ParsedModule {
+                    path: self.path.clone(),
+                    tree: ModuleTree { statements },
+                    text: new_text,
+                    lines: new_lines,
+                },
+                ReparseKind::Incremental { parsed_bytes },
+            )),
+            None => Ok((
+                ParsedModule::parse(&self.path, new_text, Version::New)?,
+                ReparseKind::Full,
+            )),
+        }
+    }
+
+    /// The statements of `new_text` built from this tree plus a parse of the edited window, or
+    /// `None` when the window cannot be proven to parse the same on its own.
+    fn incremental(
+        &self,
+        new_text: &str,
+        new_lines: &LineIndex,
+    ) -> Option<(Vec<Statement>, usize)> {
+        let old = self.text.as_bytes();
+        let new = new_text.as_bytes();
+        let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+        let max_suffix = old.len().min(new.len()) - prefix;
+        let suffix = old
+            .iter()
+            .rev()
+            .zip(new.iter().rev())
+            .take(max_suffix)
+            .take_while(|(a, b)| a == b)
+            .count();
+        let old_changed_end = old.len() - suffix;
+        let statements = &self.tree.statements;
+        let first_changed_line = self.lines.line(prefix);
+
+        // Statements wholly before the edit's first line, minus one: the statement just before an
+        // edit may be extended by it (a line appended to a function body).
+        let mut keep_before = statements
+            .iter()
+            .take_while(|s| s.span.end_line < first_changed_line)
+            .count();
+        keep_before = keep_before.saturating_sub(1);
+        // Statements wholly inside the unchanged suffix, starting at column 0 on a line of their own.
+        let keep_after_from = statements
+            .iter()
+            .position(|s| s.span.start >= old_changed_end && self.starts_line(s.span.start))
+            .unwrap_or(statements.len())
+            .max(keep_before);
+
+        let window_start = statements.get(keep_before).map_or(0, |s| s.span.start);
+        if window_start > prefix || !self.starts_line(window_start) {
+            return None;
+        }
+        let delta = new.len() as isize - old.len() as isize;
+        let window_end = statements
+            .get(keep_after_from)
+            .map_or(new.len(), |s| s.span.start.saturating_add_signed(delta));
+        if window_end < window_start || !new_text.is_char_boundary(window_end) {
+            return None;
+        }
+        let ctx = SourceContext {
+            path: &self.path,
+            version: Version::New,
+            text: new_text,
+            lines: new_lines,
+        };
+        let window = crate::stack::with_big_stack(&self.path, || {
+            parse_region(ctx, window_start..window_end)
+        })
+        .ok()?;
+
+        let mut out = Vec::with_capacity(statements.len() + window.len());
+        out.extend_from_slice(&statements[..keep_before]);
+        out.extend(window);
+        if let Some(first_after) = statements.get(keep_after_from) {
+            let new_start = first_after.span.start.saturating_add_signed(delta);
+            let line_delta =
+                new_lines.line(new_start) as isize - first_after.span.start_line as isize;
+            for stmt in &statements[keep_after_from..] {
+                let mut moved = stmt.clone();
+                moved.shift(delta, line_delta);
+                out.push(moved);
+            }
+        }
+        Some((out, window_end - window_start))
+    }
+
+    fn starts_line(&self, offset: usize) -> bool {
+        offset == 0 || self.text.as_bytes().get(offset - 1) == Some(&b'\n')
+    }
+}

@@ -1,0 +1,316 @@
+//! The plan: plain, serialisable data saying what a refresh would change. **A plan is data**: the
+//! live side reads it and never re-derives a decision the plan already made.
+
+use serde::Serialize;
+
+pub use crate::tree::Span;
+
+/// What a refresh of a batch of modules would do, and in which order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    /// One plan per module, in apply order.
+    pub modules: Vec<ModulePlan>,
+    /// The batch's import graph and the order derived from it.
+    pub order: ApplyOrder,
+}
+
+/// In which order modules must be applied: dependencies before dependents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct ApplyOrder {
+    /// Groups in apply order; a group of several modules is an import cycle.
+    pub groups: Vec<Vec<String>>,
+    /// The groups that are cycles, reported separately because their inner order is a choice.
+    pub cycles: Vec<Vec<String>>,
+    /// Import edges among the batch's modules.
+    pub edges: Vec<ImportEdge>,
+}
+
+impl ApplyOrder {
+    /// Module names in apply order.
+    pub fn modules(&self) -> impl Iterator<Item = &str> {
+        self.groups.iter().flatten().map(String::as_str)
+    }
+}
+
+/// `importer` imports `imported`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+pub struct ImportEdge {
+    /// The module whose source holds the import.
+    pub importer: String,
+    /// The module it imports.
+    pub imported: String,
+    /// Only imports inside function bodies: they run later and do not order the batch.
+    pub weak: bool,
+}
+
+/// What changed in one module.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModulePlan {
+    /// Dotted module name.
+    pub module: String,
+    /// Path of its source file.
+    pub path: String,
+    /// Whether it is a package's `__init__`.
+    pub is_package: bool,
+    /// What has to run for the refresh.
+    pub execution: Execution,
+    /// Every definition of either version, matched by qualified name, in new source order
+    /// followed by removed ones.
+    pub definitions: Vec<DefinitionChange>,
+    /// Non-definition statements of the module and of class bodies, compared one by one.
+    pub statements: Vec<StatementChange>,
+    /// Changes that cannot be applied by mutating the live object in place.
+    pub conflicts: Vec<Conflict>,
+    /// Top-level names the old source bound and the new one no longer binds.
+    pub unbound_names: Vec<String>,
+    /// Removed and added definitions whose code is identical but for the name.
+    pub renames: Vec<RenameCandidate>,
+    /// `from m import X` bindings in the new source, so the live side can refresh copies.
+    pub bindings: Vec<ImportBinding>,
+}
+
+impl ModulePlan {
+    /// Whether anything at all changed (moved lines included).
+    pub fn has_changes(&self) -> bool {
+        self.execution != Execution::Nothing
+    }
+}
+
+/// What the live side must run for a module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Execution {
+    /// Nothing changed.
+    Nothing,
+    /// Only definitions changed: update them in place and run no module-level statement.
+    DefinitionsOnly,
+    /// Run the changed and added module-level statements (and update definitions).
+    Statements,
+    /// Re-execute the whole module body (a `from __future__` import changed how all of it
+    /// compiles).
+    FullBody,
+}
+
+impl std::fmt::Display for Execution {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Execution::Nothing => "nothing changed",
+            Execution::DefinitionsOnly => "update definitions only",
+            Execution::Statements => "run changed statements",
+            Execution::FullBody => "re-execute module body",
+        })
+    }
+}
+
+/// Kind of definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DefinitionKind {
+    /// `def`.
+    Function,
+    /// `async def`.
+    AsyncFunction,
+    /// `class`.
+    Class,
+}
+
+/// How a definition fares between the versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DefinitionStatus {
+    /// Same code on the same lines.
+    Unchanged,
+    /// Present in both, something differs (see the aspects).
+    Changed,
+    /// Only in the new source.
+    Added,
+    /// Only in the old source.
+    Removed,
+}
+
+/// One thing that differs about a definition present in both versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Aspect {
+    /// The statements of the body.
+    Body,
+    /// Parameter names or kinds.
+    Signature,
+    /// Positional parameter defaults.
+    Defaults,
+    /// Keyword-only parameter defaults.
+    KwDefaults,
+    /// Decorator expressions.
+    Decorators,
+    /// The docstring.
+    Docstring,
+    /// Parameter or return annotations.
+    Annotations,
+    /// `def` became `async def` or back.
+    Async,
+    /// Class bases, metaclass, keywords or slots (details in the conflicts).
+    Header,
+    /// Same code on other lines: only line numbers (tracebacks, `inspect`) need updating.
+    Moved,
+}
+
+impl Aspect {
+    /// The word shown in plan text.
+    pub fn label(self) -> &'static str {
+        match self {
+            Aspect::Body => "body",
+            Aspect::Signature => "signature",
+            Aspect::Defaults => "defaults",
+            Aspect::KwDefaults => "kw-only defaults",
+            Aspect::Decorators => "decorators",
+            Aspect::Docstring => "docstring",
+            Aspect::Annotations => "annotations",
+            Aspect::Async => "async",
+            Aspect::Header => "header",
+            Aspect::Moved => "moved",
+        }
+    }
+}
+
+/// One definition matched across versions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DefinitionChange {
+    /// Qualified name as CPython spells `__qualname__` (`C.m`, `f.<locals>.g`).
+    pub qualname: String,
+    /// 0 for the first definition of this qualname in its scope, 1 for the second (a property
+    /// setter, a redefinition), and so on: the pair (qualname, occurrence) is the match key.
+    pub occurrence: usize,
+    /// Kind in the new version (old for removed ones).
+    pub kind: DefinitionKind,
+    /// Unchanged / changed / added / removed.
+    pub status: DefinitionStatus,
+    /// What differs, for changed ones.
+    pub aspects: Vec<Aspect>,
+    /// Where it was (decorators included; `start_line` is CPython's `co_firstlineno`).
+    pub old_span: Option<Span>,
+    /// Where it is now.
+    pub new_span: Option<Span>,
+}
+
+impl DefinitionChange {
+    /// `qualname`, with `#2`, `#3`, ... for repeated definitions of the same name.
+    pub fn display_name(&self) -> String {
+        if self.occurrence == 0 {
+            self.qualname.clone()
+        } else {
+            format!("{}#{}", self.qualname, self.occurrence + 1)
+        }
+    }
+}
+
+/// How a non-definition statement fares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatementStatus {
+    /// Same code (possibly on other lines): not run again.
+    Unchanged,
+    /// Replaced by a different statement binding the same names: run the new one.
+    Changed,
+    /// Only in the new source: run it.
+    Added,
+    /// Only in the old source: its names are unbound, its effects cannot be undone.
+    Removed,
+}
+
+/// One non-definition statement matched across versions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatementChange {
+    /// `""` for module level, else the qualified name of the class whose body holds it.
+    pub scope: String,
+    /// Unchanged / changed / added / removed.
+    pub status: StatementStatus,
+    /// What kind of statement (`assignment`, `import`, `if`, ...).
+    pub label: String,
+    /// Names it binds (new version's, old for removed).
+    pub binds: Vec<String>,
+    /// Where it was.
+    pub old_span: Option<Span>,
+    /// Where it is now.
+    pub new_span: Option<Span>,
+}
+
+/// A change the live side cannot apply by mutating the existing object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Conflict {
+    /// The class concerned.
+    pub qualname: String,
+    /// 1-based line of the class in the new source.
+    pub line: usize,
+    /// What kind of conflict.
+    pub kind: ConflictKind,
+    /// One sentence a user can act on.
+    pub reason: String,
+}
+
+/// Kinds of conflict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum ConflictKind {
+    /// The base class list changed.
+    BasesChanged {
+        /// Old bases, normalised text.
+        old: Vec<String>,
+        /// New bases.
+        new: Vec<String>,
+    },
+    /// The `metaclass=` keyword changed.
+    MetaclassChanged {
+        /// Old metaclass (`type` when none was given).
+        old: String,
+        /// New metaclass.
+        new: String,
+    },
+    /// Other class keywords (arguments of `__init_subclass__`) changed.
+    ClassKeywordsChanged {
+        /// Old keywords.
+        old: Vec<String>,
+        /// New keywords.
+        new: Vec<String>,
+    },
+    /// A literal `__slots__` changed: the instance layout differs.
+    SlotsChanged {
+        /// Slot names only in the new version.
+        added: Vec<String>,
+        /// Slot names only in the old version.
+        removed: Vec<String>,
+    },
+    /// `__slots__` is computed and its inputs changed: the new layout is unknown until it runs.
+    SlotsDynamic {
+        /// The expression.
+        expression: String,
+    },
+    /// An enum member's value changed or a member was removed: members are instances created once.
+    EnumMembersChanged {
+        /// Members whose definition changed or disappeared.
+        members: Vec<String>,
+    },
+}
+
+/// A removed and an added definition with identical code but for the name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RenameCandidate {
+    /// Old qualified name.
+    pub old_qualname: String,
+    /// New qualified name.
+    pub new_qualname: String,
+}
+
+/// `from source_module import name as bound_as` in `importer`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportBinding {
+    /// Module doing the import.
+    pub importer: String,
+    /// Name bound in the importer.
+    pub bound_as: String,
+    /// Absolute name of the module imported from.
+    pub source_module: String,
+    /// Name looked up in it.
+    pub name: String,
+    /// 1-based line of the import.
+    pub line: usize,
+}

@@ -1,0 +1,149 @@
+//! The compact human rendering of a plan: one line per change, conflicts marked `!`. The same text
+//! is what `cargo xtask plan` prints and what `str(plan)` shows in Python.
+
+use std::fmt::Write;
+
+use crate::plan::{DefinitionStatus, ModulePlan, Plan, StatementStatus};
+
+/// Render a whole batch: the apply order, then each module.
+pub fn render_plan(plan: &Plan) -> String {
+    let mut out = String::new();
+    if plan.modules.len() > 1 || !plan.order.cycles.is_empty() {
+        let order: Vec<String> = plan
+            .order
+            .groups
+            .iter()
+            .map(|g| {
+                if g.len() == 1 {
+                    g[0].clone()
+                } else {
+                    format!("{{{}}}", g.join(", "))
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "apply order: {}", order.join(" -> "));
+        for cycle in &plan.order.cycles {
+            let _ = writeln!(
+                out,
+                "! import cycle: {} (applied as one group, in name order)",
+                cycle.join(", ")
+            );
+        }
+        for edge in plan.order.edges.iter().filter(|e| e.weak) {
+            let _ = writeln!(
+                out,
+                "  {} imports {} inside a function (weak)",
+                edge.importer, edge.imported
+            );
+        }
+        out.push('\n');
+    }
+    for (i, module) in plan.modules.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&render_module(module));
+    }
+    out
+}
+
+/// Render one module's plan.
+pub fn render_module(plan: &ModulePlan) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "module {} ({}): {}",
+        plan.module, plan.path, plan.execution
+    );
+    for conflict in &plan.conflicts {
+        let _ = writeln!(out, "! {}  {}", conflict.qualname, conflict.reason);
+    }
+    for def in &plan.definitions {
+        let name = def.display_name();
+        match def.status {
+            DefinitionStatus::Unchanged => {}
+            DefinitionStatus::Added => {
+                let line = def.new_span.map(|s| s.start_line).unwrap_or_default();
+                let _ = writeln!(out, "+ {name}  {} (line {line})", kind_word(def.kind));
+            }
+            DefinitionStatus::Removed => {
+                let _ = writeln!(out, "- {name}  {}", kind_word(def.kind));
+            }
+            DefinitionStatus::Changed => {
+                let aspects: Vec<&str> = def.aspects.iter().map(|a| a.label()).collect();
+                let moved_lines = match (def.old_span, def.new_span) {
+                    (Some(a), Some(b)) if a.start_line != b.start_line => {
+                        format!(" (line {} -> {})", a.start_line, b.start_line)
+                    }
+                    _ => String::new(),
+                };
+                let sym = if aspects == ["moved"] { '=' } else { '~' };
+                let _ = writeln!(out, "{sym} {name}  {}{moved_lines}", aspects.join(", "));
+            }
+        }
+    }
+    for stmt in &plan.statements {
+        let sym = match stmt.status {
+            StatementStatus::Unchanged => continue,
+            StatementStatus::Changed => '~',
+            StatementStatus::Added => '+',
+            StatementStatus::Removed => '-',
+        };
+        let scope = if stmt.scope.is_empty() {
+            String::new()
+        } else {
+            format!("{}.", stmt.scope)
+        };
+        let binds = if stmt.binds.is_empty() {
+            format!("{scope}<{}>", stmt.label)
+        } else {
+            stmt.binds
+                .iter()
+                .map(|b| format!("{scope}{b}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let line = stmt
+            .new_span
+            .or(stmt.old_span)
+            .map(|s| s.start_line)
+            .unwrap_or_default();
+        let status = match stmt.status {
+            StatementStatus::Changed => "changed",
+            StatementStatus::Added => "added",
+            _ => "removed",
+        };
+        let _ = writeln!(out, "{sym} {binds}  {} {status} (line {line})", stmt.label);
+    }
+    if !plan.unbound_names.is_empty() {
+        let _ = writeln!(out, "- unbound: {}", plan.unbound_names.join(", "));
+    }
+    for rename in &plan.renames {
+        let _ = writeln!(
+            out,
+            "> {} -> {}  rename candidate (same code)",
+            rename.old_qualname, rename.new_qualname
+        );
+    }
+    for binding in &plan.bindings {
+        let alias = if binding.bound_as == binding.name {
+            String::new()
+        } else {
+            format!(" as {}", binding.bound_as)
+        };
+        let _ = writeln!(
+            out,
+            "< from {} import {}{alias}  (line {})",
+            binding.source_module, binding.name, binding.line
+        );
+    }
+    out
+}
+
+fn kind_word(kind: crate::plan::DefinitionKind) -> &'static str {
+    match kind {
+        crate::plan::DefinitionKind::Function => "function",
+        crate::plan::DefinitionKind::AsyncFunction => "async function",
+        crate::plan::DefinitionKind::Class => "class",
+    }
+}

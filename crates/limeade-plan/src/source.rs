@@ -1,0 +1,179 @@
+//! Source text bookkeeping: byte offsets to CPython-style lines and columns, and decoding of raw
+//! bytes the way CPython's source loader does (UTF-8 by default, a PEP 263 cookie otherwise).
+
+use crate::error::{PlanError, Version};
+
+/// Byte offset of the start of every line, so positions can be turned into lines in O(log n)
+/// without keeping the parser's own locator around.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Index `text`. Only `\n` ends a line for numbering, as in CPython's tracebacks.
+    pub fn new(text: &str) -> Self {
+        let mut starts = Vec::with_capacity(text.len() / 30 + 1);
+        starts.push(0);
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex { starts }
+    }
+
+    /// 1-based line holding byte `offset`.
+    pub fn line(&self, offset: usize) -> usize {
+        match self.starts.binary_search(&offset) {
+            Ok(i) => i + 1,
+            Err(i) => i,
+        }
+    }
+
+    /// Byte offset where 1-based `line` starts (the end of the text past the last line).
+    pub fn line_start(&self, line: usize, text_len: usize) -> usize {
+        self.starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(text_len)
+    }
+
+    /// Number of lines (a trailing newline does not open a new one).
+    pub fn line_count(&self, text: &str) -> usize {
+        if text.ends_with('\n') {
+            self.starts.len() - 1
+        } else {
+            self.starts.len()
+        }
+    }
+
+    /// 1-based line and 1-based character column of byte `offset` (clamped into the text).
+    pub fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.line(offset);
+        let start = self.line_start(line, text.len()).min(offset);
+        let col = text[start..offset].chars().count() + 1;
+        (line, col)
+    }
+}
+
+/// Decode raw source bytes like CPython: a UTF-8 BOM or no cookie means UTF-8; a PEP 263 cookie on
+/// line 1 or 2 may name Latin-1 or ASCII. Other encodings are refused with a clear error rather than
+/// guessed (the Python side decodes those with the interpreter's codecs before planning).
+pub fn decode_source(bytes: &[u8], path: &str, version: Version) -> Result<String, PlanError> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let encoding = coding_cookie(bytes).unwrap_or_else(|| "utf-8".to_owned());
+    let decode_error = |offset: usize, message: String| {
+        let prefix = String::from_utf8_lossy(&bytes[..offset]);
+        let index = LineIndex::new(&prefix);
+        let (line, col) = index.line_col(&prefix, prefix.len());
+        PlanError::Decode {
+            path: path.to_owned(),
+            line,
+            col,
+            version,
+            encoding: encoding.clone(),
+            message,
+        }
+    };
+    match encoding.as_str() {
+        "utf-8" | "utf8" | "utf_8" | "utf-8-sig" => match std::str::from_utf8(bytes) {
+            Ok(text) => Ok(text.to_owned()),
+            Err(e) => {
+                let at = e.valid_up_to();
+                let byte = bytes.get(at).copied().unwrap_or_default();
+                Err(decode_error(
+                    at,
+                    format!("invalid byte 0x{byte:02x} at offset {at}"),
+                ))
+            }
+        },
+        "latin-1" | "latin1" | "iso-8859-1" | "iso8859-1" | "l1" => {
+            Ok(bytes.iter().map(|&b| char::from(b)).collect())
+        }
+        "ascii" | "us-ascii" => match bytes.iter().position(|b| !b.is_ascii()) {
+            None => Ok(bytes.iter().map(|&b| char::from(b)).collect()),
+            Some(at) => Err(decode_error(
+                at,
+                format!("non-ASCII byte 0x{:02x} at offset {at}", bytes[at]),
+            )),
+        },
+        other => Err(decode_error(
+            0,
+            format!("encoding {other:?} must be decoded by the interpreter before planning"),
+        )),
+    }
+}
+
+/// The PEP 263 encoding named on one of the first two lines, lower-cased with `_` as `-`.
+fn coding_cookie(bytes: &[u8]) -> Option<String> {
+    for line in bytes.split(|&b| b == b'\n').take(2) {
+        let line = String::from_utf8_lossy(line);
+        let trimmed = line.trim_start();
+        if !trimmed.starts_with('#') {
+            // A non-comment first line ends the search (CPython only looks at comment lines).
+            if trimmed.is_empty() {
+                continue;
+            }
+            return None;
+        }
+        if let Some(pos) = trimmed.find("coding") {
+            let rest = &trimmed[pos + "coding".len()..];
+            let Some(rest) = rest.strip_prefix([':', '=']) else {
+                continue;
+            };
+            let name: String = rest
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                .collect();
+            if !name.is_empty() {
+                return Some(name.to_ascii_lowercase().replace('_', "-"));
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters_not_bytes() {
+        let text = "a = 1\nπ = 'é'\n";
+        let index = LineIndex::new(text);
+        let offset = text.find('\'').unwrap_or_default();
+        assert_eq!(index.line_col(text, offset), (2, 5));
+        assert_eq!(index.line(0), 1);
+        assert_eq!(index.line_count(text), 2);
+    }
+
+    #[test]
+    fn invalid_utf8_names_line_and_column() {
+        let err = decode_source(b"x = 1\ny = '\xff'\n", "m.py", Version::New).unwrap_err();
+        assert_eq!(err.location(), Some((2, 6)));
+        assert!(err.to_string().starts_with("m.py:2:6:"), "{err}");
+    }
+
+    #[test]
+    fn latin1_cookie_is_honoured() {
+        let text = decode_source(
+            b"# -*- coding: latin-1 -*-\ns = '\xe9'\n",
+            "m.py",
+            Version::Old,
+        );
+        assert_eq!(text.as_deref().ok().map(|t| t.contains('é')), Some(true));
+    }
+
+    #[test]
+    fn unknown_cookie_is_refused() {
+        let err = decode_source(b"# coding: shift_jis\nx = 1\n", "m.py", Version::New).unwrap_err();
+        assert!(err.to_string().contains("shift-jis"), "{err}");
+    }
+}

@@ -1,0 +1,217 @@
+//! limeade's own definition tree: what the planner needs to know about a module, extracted once
+//! from the parser's AST so the rest of the planner never sees parser types. Everything structural
+//! is a fingerprint of the significant tokens (comments and layout excluded), so "changed" means
+//! changed code, not changed text.
+
+use serde::Serialize;
+
+/// A stable 64-bit hash of a token sequence, independent of positions, comments and whitespace.
+pub type Fingerprint = u64;
+
+/// Where something is in its source: bytes for slicing, 1-based lines for people and tracebacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Span {
+    /// Byte offset of the first character (the first decorator's `@` for decorated definitions).
+    #[serde(skip)]
+    pub start: usize,
+    /// Byte offset just past the last character.
+    #[serde(skip)]
+    pub end: usize,
+    /// 1-based first line (CPython's `co_firstlineno` for definitions).
+    pub start_line: usize,
+    /// 1-based last line.
+    pub end_line: usize,
+}
+
+impl Span {
+    /// The same span moved by an edit above it.
+    pub(crate) fn shifted(self, bytes: isize, lines: isize) -> Span {
+        Span {
+            start: self.start.saturating_add_signed(bytes),
+            end: self.end.saturating_add_signed(bytes),
+            start_line: self.start_line.saturating_add_signed(lines),
+            end_line: self.end_line.saturating_add_signed(lines),
+        }
+    }
+}
+
+/// A parsed module: its top-level statements in source order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModuleTree {
+    /// Top-level statements, definitions included.
+    pub statements: Vec<Statement>,
+}
+
+/// One statement with the facts every kind shares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    /// Position, decorators included.
+    pub span: Span,
+    /// All significant tokens of the statement, decorators included.
+    pub fingerprint: Fingerprint,
+    /// Token kinds with their line offsets from `span.start_line`: differs when lines inside the
+    /// statement moved even though the code is the same (tracebacks would point at wrong lines).
+    pub layout: Fingerprint,
+    /// Imports anywhere inside the statement (those inside function bodies are marked weak).
+    pub imports: Vec<Import>,
+    /// What kind of statement it is.
+    pub kind: StatementKind,
+}
+
+/// The kinds of statement the planner treats differently.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StatementKind {
+    /// `def` / `async def`.
+    Function(Box<Function>),
+    /// `class`.
+    Class(Box<Class>),
+    /// Anything else: assignments, imports, expressions, compound statements.
+    Other(Box<OtherStatement>),
+}
+
+/// A function definition, split into the parts that can change independently.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Function {
+    /// Its name.
+    pub name: String,
+    /// `async def`.
+    pub is_async: bool,
+    /// Line of the `def` keyword (after any decorators).
+    pub def_line: usize,
+    /// Decorator expressions as normalised text, for display.
+    pub decorators: Vec<String>,
+    /// The decorator expressions.
+    pub decorators_fp: Fingerprint,
+    /// Parameter names and kinds (positional-only, regular, `*args`, keyword-only, `**kwargs`).
+    pub params_fp: Fingerprint,
+    /// Positional default expressions.
+    pub defaults_fp: Fingerprint,
+    /// Keyword-only default expressions.
+    pub kwdefaults_fp: Fingerprint,
+    /// Parameter and return annotations.
+    pub annotations_fp: Fingerprint,
+    /// The docstring token, if the body starts with one.
+    pub docstring_fp: Option<Fingerprint>,
+    /// The body after the docstring.
+    pub body_fp: Fingerprint,
+    /// Definitions nested anywhere in the body (qualname `f.<locals>.g`).
+    pub nested: Vec<Statement>,
+}
+
+/// A class definition: its header and its body statements.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Class {
+    /// Its name.
+    pub name: String,
+    /// Decorator expressions as normalised text, for display.
+    pub decorators: Vec<String>,
+    /// The decorator expressions.
+    pub decorators_fp: Fingerprint,
+    /// Base class expressions as normalised text.
+    pub bases: Vec<String>,
+    /// The `metaclass=` keyword as normalised text.
+    pub metaclass: Option<String>,
+    /// Class keywords other than `metaclass` (passed to `__init_subclass__`), as normalised text.
+    pub keywords: Vec<String>,
+    /// `__slots__` as declared directly in the body.
+    pub slots: Option<Slots>,
+    /// The docstring token, if the body starts with one.
+    pub docstring_fp: Option<Fingerprint>,
+    /// Body statements in order (methods, nested classes, attributes, anything else).
+    pub body: Vec<Statement>,
+}
+
+/// A `__slots__` declaration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Slots {
+    /// A literal string or tuple/list/set of strings: the names are known without running code.
+    Literal(Vec<String>),
+    /// Computed at class creation.
+    Dynamic {
+        /// The expression's normalised text.
+        expression: String,
+        /// Names the expression reads: when one of them is rebound, the slots may change.
+        reads: Vec<String>,
+    },
+}
+
+/// A statement that is not a definition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OtherStatement {
+    /// Short description of the statement kind (`assignment`, `import`, `if`, `expression`, ...).
+    pub label: &'static str,
+    /// Names it binds in its scope, in source order, without duplicates.
+    pub binds: Vec<String>,
+    /// For `__slots__ = ...` and enum-like assignments, nothing else needed: binds says it.
+    /// `from __future__ import ...`: changes how every statement compiles.
+    pub is_future_import: bool,
+}
+
+/// One import, as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Import {
+    /// Dotted module after `import` or `from` (empty for `from . import x`).
+    pub module: String,
+    /// Leading dots of a relative import.
+    pub level: u32,
+    /// For `from m import a as b`: (a, b); empty for `import m`.
+    pub names: Vec<ImportedName>,
+    /// For `import a.b as c`, `c`.
+    pub asname: Option<String>,
+    /// Inside a function body: runs later, so it does not order module execution.
+    pub weak: bool,
+    /// 1-based line.
+    pub line: usize,
+}
+
+/// `name as asname` in a `from` import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportedName {
+    /// Name in the source module (`*` for a star import).
+    pub name: String,
+    /// Name bound in the importer.
+    pub bound_as: String,
+}
+
+impl Statement {
+    /// The name a definition binds, if this is one.
+    pub fn definition_name(&self) -> Option<&str> {
+        match &self.kind {
+            StatementKind::Function(f) => Some(&f.name),
+            StatementKind::Class(c) => Some(&c.name),
+            StatementKind::Other(_) => None,
+        }
+    }
+
+    /// Names this statement binds in its scope.
+    pub fn binds(&self) -> Vec<String> {
+        match &self.kind {
+            StatementKind::Function(f) => vec![f.name.clone()],
+            StatementKind::Class(c) => vec![c.name.clone()],
+            StatementKind::Other(o) => o.binds.clone(),
+        }
+    }
+
+    /// The same statement after an edit above it moved it by `bytes` and `lines`.
+    pub(crate) fn shift(&mut self, bytes: isize, lines: isize) {
+        self.span = self.span.shifted(bytes, lines);
+        for import in &mut self.imports {
+            import.line = import.line.saturating_add_signed(lines);
+        }
+        match &mut self.kind {
+            StatementKind::Function(f) => {
+                f.def_line = f.def_line.saturating_add_signed(lines);
+                for nested in &mut f.nested {
+                    nested.shift(bytes, lines);
+                }
+            }
+            StatementKind::Class(c) => {
+                for member in &mut c.body {
+                    member.shift(bytes, lines);
+                }
+            }
+            StatementKind::Other(_) => {}
+        }
+    }
+}
