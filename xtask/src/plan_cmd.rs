@@ -92,23 +92,6 @@ fn python_files(root: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-/// Dotted module name from a path relative to the tree root (`pkg/__init__.py` is `pkg`).
-pub(crate) fn module_name(relative: &Path) -> (String, bool) {
-    let mut parts: Vec<String> = relative
-        .iter()
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect();
-    let is_package = parts.last().is_some_and(|l| l == "__init__.py");
-    if is_package {
-        parts.pop();
-    } else if let Some(last) = parts.last_mut() {
-        if let Some(stem) = last.strip_suffix(".py") {
-            *last = stem.to_owned();
-        }
-    }
-    (parts.join("."), is_package)
-}
-
 /// Pair the modules of two trees; a module only in one tree is planned against empty source.
 pub(crate) fn tree_batch(old_root: &Path, new_root: &Path) -> Result<Vec<ModuleSource>, String> {
     let mut relatives = python_files(old_root)?;
@@ -117,7 +100,8 @@ pub(crate) fn tree_batch(old_root: &Path, new_root: &Path) -> Result<Vec<ModuleS
     relatives.dedup();
     let mut batch = Vec::new();
     for relative in relatives {
-        let (name, is_package) = module_name(&relative);
+        let (name, is_package) =
+            limeade_plan::module_name_from_path(&relative.to_string_lossy().replace('\\', "/"));
         let (old, new) = (old_root.join(&relative), new_root.join(&relative));
         let read = |p: &Path, v| {
             if p.exists() {

@@ -177,10 +177,12 @@ pub(crate) fn diff_module(meta: &ModuleMeta, old: &ModuleTree, new: &ModuleTree)
             }
             _ => Vec::new(),
         };
-        if aspects.is_empty()
-            && (previous.stmt.span.start_line != entry.stmt.span.start_line
-                || previous.stmt.layout != entry.stmt.layout)
-        {
+        // A function whose lines moved (even inside its body) needs new line numbers; a kept
+        // class object has no line table of its own, so only its first line counts.
+        let is_class = matches!(entry.stmt.kind, StatementKind::Class(_));
+        let lines_moved = previous.stmt.span.start_line != entry.stmt.span.start_line
+            || (!is_class && previous.stmt.layout != entry.stmt.layout);
+        if aspects.is_empty() && lines_moved {
             aspects.push(Aspect::Moved);
         }
         let status = if aspects.is_empty() {

@@ -40,20 +40,23 @@ pub fn resolve_relative(
     Some(base)
 }
 
-/// Modules an import statement may load: the module, its parent packages, and for `from p import
-/// x` the submodule `p.x` in case `x` is one.
+/// Dotted module name and package flag for a `/`-separated path relative to a source root
+/// (`pkg/__init__.py` is the package `pkg`).
+pub fn module_name_from_path(relative: &str) -> (String, bool) {
+    let mut parts: Vec<&str> = relative.split('/').filter(|p| !p.is_empty()).collect();
+    let is_package = parts.last() == Some(&"__init__.py");
+    if is_package {
+        parts.pop();
+    } else if let Some(last) = parts.last_mut() {
+        *last = last.strip_suffix(".py").unwrap_or(last);
+    }
+    (parts.join("."), is_package)
+}
+
+/// Modules an import statement may load: the module, and for `from p import x` the submodule
+/// `p.x` in case `x` is one.
 fn import_targets(meta: &ModuleMeta, tree: &ModuleTree) -> Vec<(String, bool)> {
     let mut out = Vec::new();
-    let push_with_parents = |name: &str, weak: bool, out: &mut Vec<(String, bool)>| {
-        let mut prefix = String::new();
-        for part in name.split('.') {
-            if !prefix.is_empty() {
-                prefix.push('.');
-            }
-            prefix.push_str(part);
-            out.push((prefix.clone(), weak));
-        }
-    };
     let visit = |stmt: &crate::tree::Statement, out: &mut Vec<(String, bool)>| {
         for import in &stmt.imports {
             let Some(base) =
@@ -61,8 +64,11 @@ fn import_targets(meta: &ModuleMeta, tree: &ModuleTree) -> Vec<(String, bool)> {
             else {
                 continue;
             };
+            // Parent packages are not edges: a submodule's refresh does not need its package's
+            // `__init__` refreshed first, and such edges would make every re-exporting package a
+            // cycle.
             if !base.is_empty() {
-                push_with_parents(&base, import.weak, out);
+                out.push((base.clone(), import.weak));
             }
             for name in &import.names {
                 if name.name != "*" {

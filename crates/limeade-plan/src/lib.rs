@@ -16,7 +16,7 @@ mod syntax;
 pub mod tree;
 
 pub use error::{PlanError, Version};
-pub use imports::resolve_relative;
+pub use imports::{module_name_from_path, resolve_relative};
 pub use parsed::{ParsedModule, ReparseKind};
 pub use plan::*;
 pub use render::{render_module, render_plan};

@@ -75,6 +75,9 @@ pub fn render_module(plan: &ModulePlan) -> String {
                     (Some(a), Some(b)) if a.start_line != b.start_line => {
                         format!(" (line {} -> {})", a.start_line, b.start_line)
                     }
+                    _ if def.aspects == [crate::plan::Aspect::Moved] => {
+                        " (lines inside)".to_owned()
+                    }
                     _ => String::new(),
                 };
                 let sym = if aspects == ["moved"] { '=' } else { '~' };

@@ -71,6 +71,9 @@ struct TokenInfo {
 const TAG_NEWLINE: u8 = 1;
 const TAG_INDENT: u8 = 2;
 const TAG_DEDENT: u8 = 3;
+/// A token that does not change the syntax tree (a redundant trailing comma): left out of
+/// fingerprints so reformatting tools do not cause "changes".
+const TAG_SKIP: u8 = 4;
 
 /// The tokens of a parsed region, kept to fingerprint any node's range after parsing.
 struct TokenTable {
@@ -127,9 +130,14 @@ pub(crate) fn fingerprint_str(s: &str) -> Fingerprint {
 
 impl TokenTable {
     fn index_range(&self, range: Range<usize>) -> Range<usize> {
-        let first = self
+        let mut first = self
             .tokens
             .partition_point(|t| (t.start as usize) < range.start);
+        // Dedents sitting at a statement's first character close the previous block: they belong
+        // to what came before, and would make a statement's fingerprint depend on its neighbour.
+        while self.tokens.get(first).is_some_and(|t| t.tag == TAG_DEDENT) {
+            first += 1;
+        }
         let last = self
             .tokens
             .partition_point(|t| (t.start as usize) < range.end);
@@ -139,6 +147,9 @@ impl TokenTable {
     fn fingerprint(&self, text: &str, range: Range<usize>) -> Fingerprint {
         let mut h = FingerprintHasher::new();
         for t in &self.tokens[self.index_range(range)] {
+            if t.tag == TAG_SKIP {
+                continue;
+            }
             if t.tag == 0 {
                 h.bytes(
                     text.as_bytes()
@@ -154,7 +165,10 @@ impl TokenTable {
 
     fn layout(&self, range: Range<usize>, base_line: usize) -> Fingerprint {
         let mut h = FingerprintHasher::new();
-        for t in &self.tokens[self.index_range(range)] {
+        for t in self.tokens[self.index_range(range)]
+            .iter()
+            .filter(|t| t.tag != TAG_SKIP)
+        {
             h.word((t.line as u64).wrapping_sub(base_line as u64));
         }
         h.finish()
@@ -255,6 +269,7 @@ fn lex_region(
     let mut tokens = Vec::with_capacity(region_text.len() / 4);
     let mut table = Vec::with_capacity(region_text.len() / 4);
     let mut depth = DepthEstimator::default();
+    let mut commas = TrailingCommas::default();
     let bytes = ctx.text.as_bytes();
     let mut line = ctx.lines.line(offset as usize) as u32;
     let mut line_cursor = offset as usize;
@@ -298,6 +313,7 @@ fn lex_region(
                 }),
             );
         }
+        commas.observe(&tok, table.len(), &mut table);
         table.push(TokenInfo {
             start,
             end: range.end().to_u32(),
@@ -307,6 +323,64 @@ fn lex_region(
         tokens.push((tok, range));
     }
     Ok((tokens, TokenTable { tokens: table }))
+}
+
+/// Finds trailing commas that do not change the syntax tree: in list, set and dict displays, in
+/// calls and parameter lists, and wherever the brackets already hold another comma. A single
+/// trailing comma in `(x,)` or `x[i,]` makes a tuple and is kept.
+#[derive(Default)]
+struct TrailingCommas {
+    /// Per open bracket: whether a lone trailing comma is insignificant, and commas seen.
+    open: Vec<(bool, usize)>,
+    previous: Option<PreviousToken>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum PreviousToken {
+    Comma(usize),
+    Operand,
+    Other,
+}
+
+impl TrailingCommas {
+    fn observe(&mut self, tok: &Tok, index: usize, table: &mut [TokenInfo]) {
+        let previous = self.previous;
+        match tok {
+            Tok::Lpar | Tok::Lsqb | Tok::Lbrace => {
+                let after_operand = previous == Some(PreviousToken::Operand);
+                let lone_comma_free = match tok {
+                    Tok::Lpar => after_operand,
+                    Tok::Lsqb => !after_operand,
+                    _ => true,
+                };
+                self.open.push((lone_comma_free, 0));
+            }
+            Tok::Rpar | Tok::Rsqb | Tok::Rbrace => {
+                if let Some((lone_comma_free, commas)) = self.open.pop() {
+                    if let Some(PreviousToken::Comma(at)) = previous {
+                        if lone_comma_free || commas >= 2 {
+                            if let Some(t) = table.get_mut(at) {
+                                t.tag = TAG_SKIP;
+                            }
+                        }
+                    }
+                }
+            }
+            Tok::Comma => {
+                if let Some(top) = self.open.last_mut() {
+                    top.1 += 1;
+                }
+            }
+            _ => {}
+        }
+        self.previous = Some(match tok {
+            Tok::Comma => PreviousToken::Comma(index),
+            Tok::Name { .. } | Tok::String { .. } | Tok::Rpar | Tok::Rsqb | Tok::Rbrace => {
+                PreviousToken::Operand
+            }
+            _ => PreviousToken::Other,
+        });
+    }
 }
 
 /// Over-estimates how deep the syntax tree under the current token is, from tokens alone.

@@ -1,0 +1,87 @@
+//! Every fixture case planned cold and incrementally: both plans must be identical, and the plan
+//! text is a reviewed `insta` snapshot.
+
+mod common;
+
+use limeade_plan::{plan, plan_parsed, ParsedModule, ParsedPair, Plan, PlanError, Version};
+
+/// The plan made the way the live side makes it: old trees kept, new versions re-parsed
+/// incrementally.
+fn incremental_plan(batch: &[limeade_plan::ModuleSource]) -> Result<Plan, PlanError> {
+    let mut parsed = Vec::new();
+    for module in batch {
+        let old = ParsedModule::parse(&module.meta.path, module.old.clone(), Version::Old)?;
+        let (new, _) = old.reparse(module.new.clone())?;
+        parsed.push((old, new));
+    }
+    let pairs: Vec<ParsedPair<'_>> = batch
+        .iter()
+        .zip(&parsed)
+        .map(|(m, (old, new))| ParsedPair {
+            meta: &m.meta,
+            old,
+            new,
+        })
+        .collect();
+    Ok(plan_parsed(&pairs))
+}
+
+#[test]
+fn fixture_plans_match_snapshots_and_incremental_equals_full() {
+    let cases = common::cases();
+    assert!(
+        cases.len() >= 40,
+        "expected at least 40 fixture cases, found {}",
+        cases.len()
+    );
+    for case in cases {
+        let name = case
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let batch = common::load_case(&case);
+        assert!(!batch.is_empty(), "{name}: no modules");
+        let full = plan(&batch);
+        let incremental = incremental_plan(&batch);
+        let rendered = match (&full, &incremental) {
+            (Ok(full), Ok(incremental)) => {
+                assert_eq!(
+                    full, incremental,
+                    "{name}: incremental plan differs from the full plan"
+                );
+                full.render()
+            }
+            (Err(full), Err(incremental)) => {
+                assert_eq!(full, incremental, "{name}: incremental error differs");
+                format!("error: {full}\n")
+            }
+            (full, incremental) => {
+                panic!("{name}: full {full:?} but incremental {incremental:?}")
+            }
+        };
+        insta::with_settings!({
+            snapshot_path => "snapshots",
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+            description => format!("fixtures/{name}"),
+        }, {
+            insta::assert_snapshot!(name.as_str(), rendered);
+        });
+    }
+}
+
+#[test]
+fn plan_json_shape_is_stable() {
+    let case = common::fixtures_dir().join("class_metaclass_changed");
+    let batch = common::load_case(&case);
+    let plan = plan(&batch).expect("fixture plans");
+    let json = plan.to_json();
+    let value: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+    let module = &value["modules"][0];
+    assert_eq!(module["module"], "class_metaclass_changed");
+    assert_eq!(module["conflicts"][0]["kind"]["type"], "metaclass_changed");
+    assert!(module["definitions"]
+        .as_array()
+        .is_some_and(|d| !d.is_empty()));
+}
