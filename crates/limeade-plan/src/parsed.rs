@@ -132,7 +132,11 @@ impl ParsedModule {
         let window_end = statements
             .get(keep_after_from)
             .map_or(new.len(), |s| s.span.start.saturating_add_signed(delta));
-        if window_end < window_start || !new_text.is_char_boundary(window_end) {
+        if window_end < window_start
+            || !new_text.is_char_boundary(window_end)
+            || (window_end < new.len() && new.get(window_end.wrapping_sub(1)) != Some(&b'\n'))
+            || !first_code_line_is_flush(&new_text[window_start..window_end])
+        {
             return None;
         }
         let ctx = SourceContext {
@@ -165,4 +169,17 @@ impl ParsedModule {
     fn starts_line(&self, offset: usize) -> bool {
         offset == 0 || self.text.as_bytes().get(offset - 1) == Some(&b'\n')
     }
+}
+
+/// Whether the first line holding code starts in column 0: the window is then lexed from the same
+/// state (no open block) as inside the whole file.
+fn first_code_line_is_flush(window: &str) -> bool {
+    for line in window.split_inclusive('\n') {
+        let trimmed = line.trim_start_matches([' ', '\t', '\x0c']);
+        if trimmed.is_empty() || trimmed.starts_with(['#', '\n', '\r']) {
+            continue;
+        }
+        return trimmed.len() == line.len();
+    }
+    true
 }

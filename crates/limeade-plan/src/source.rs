@@ -156,7 +156,7 @@ mod tests {
 
     #[test]
     fn invalid_utf8_names_line_and_column() {
-        let err = decode_source(b"x = 1\ny = '\xff'\n", "m.py", Version::New).unwrap_err();
+        let err = decode_source(b"x = 1\ny = '\xff'\n", "m.py", Version::New).expect_err("refused");
         assert_eq!(err.location(), Some((2, 6)));
         assert!(err.to_string().starts_with("m.py:2:6:"), "{err}");
     }
@@ -173,7 +173,8 @@ mod tests {
 
     #[test]
     fn unknown_cookie_is_refused() {
-        let err = decode_source(b"# coding: shift_jis\nx = 1\n", "m.py", Version::New).unwrap_err();
+        let err = decode_source(b"# coding: shift_jis\nx = 1\n", "m.py", Version::New)
+            .expect_err("refused");
         assert!(err.to_string().contains("shift-jis"), "{err}");
     }
 }

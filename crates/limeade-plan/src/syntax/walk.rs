@@ -1,0 +1,245 @@
+//! Walks over statements that need no source text: which names a statement binds, which imports
+//! it holds, which statement lists a compound statement contains.
+
+use rustpython_parser::ast;
+
+pub(super) fn stmt_ref(s: &ast::Stmt) -> &ast::Stmt {
+    s
+}
+
+pub(super) fn string_elements(elts: &[ast::Expr]) -> Option<Vec<String>> {
+    elts.iter()
+        .map(|e| match e {
+            ast::Expr::Constant(c) => match &c.value {
+                ast::Constant::Str(s) => Some(s.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+/// The value assigned to `__slots__` by a class-body statement.
+pub(super) fn slots_value(stmt: &ast::Stmt) -> Option<&ast::Expr> {
+    match stmt {
+        ast::Stmt::Assign(a)
+            if a.targets
+                .iter()
+                .any(|t| matches!(t, ast::Expr::Name(n) if n.id.as_str() == "__slots__")) =>
+        {
+            Some(&a.value)
+        }
+        ast::Stmt::AnnAssign(a) if matches!(a.target.as_ref(), ast::Expr::Name(n) if n.id.as_str() == "__slots__") => {
+            a.value.as_deref()
+        }
+        _ => None,
+    }
+}
+
+pub(super) fn statement_label(stmt: &ast::Stmt) -> &'static str {
+    match stmt {
+        ast::Stmt::Assign(_) | ast::Stmt::AnnAssign(_) | ast::Stmt::AugAssign(_) => "assignment",
+        ast::Stmt::TypeAlias(_) => "type alias",
+        ast::Stmt::Import(_) | ast::Stmt::ImportFrom(_) => "import",
+        ast::Stmt::Expr(_) => "expression",
+        ast::Stmt::If(_) => "if",
+        ast::Stmt::For(_) | ast::Stmt::AsyncFor(_) => "for",
+        ast::Stmt::While(_) => "while",
+        ast::Stmt::With(_) | ast::Stmt::AsyncWith(_) => "with",
+        ast::Stmt::Try(_) | ast::Stmt::TryStar(_) => "try",
+        ast::Stmt::Match(_) => "match",
+        ast::Stmt::Delete(_) => "del",
+        ast::Stmt::Assert(_) => "assert",
+        ast::Stmt::Raise(_) => "raise",
+        ast::Stmt::Global(_) => "global",
+        ast::Stmt::Nonlocal(_) => "nonlocal",
+        ast::Stmt::Pass(_) => "pass",
+        ast::Stmt::Return(_) => "return",
+        ast::Stmt::Break(_) | ast::Stmt::Continue(_) => "loop control",
+        ast::Stmt::FunctionDef(_) | ast::Stmt::AsyncFunctionDef(_) => "def",
+        ast::Stmt::ClassDef(_) => "class",
+    }
+}
+
+/// Call `f` with every statement list directly inside a compound statement.
+pub(super) fn for_each_child_body<'a>(stmt: &'a ast::Stmt, f: &mut dyn FnMut(&'a [ast::Stmt])) {
+    match stmt {
+        ast::Stmt::If(s) => {
+            f(&s.body);
+            f(&s.orelse);
+        }
+        ast::Stmt::For(s) => {
+            f(&s.body);
+            f(&s.orelse);
+        }
+        ast::Stmt::AsyncFor(s) => {
+            f(&s.body);
+            f(&s.orelse);
+        }
+        ast::Stmt::While(s) => {
+            f(&s.body);
+            f(&s.orelse);
+        }
+        ast::Stmt::With(s) => f(&s.body),
+        ast::Stmt::AsyncWith(s) => f(&s.body),
+        ast::Stmt::Try(s) => {
+            f(&s.body);
+            for ast::ExceptHandler::ExceptHandler(h) in &s.handlers {
+                f(&h.body);
+            }
+            f(&s.orelse);
+            f(&s.finalbody);
+        }
+        ast::Stmt::TryStar(s) => {
+            f(&s.body);
+            for ast::ExceptHandler::ExceptHandler(h) in &s.handlers {
+                f(&h.body);
+            }
+            f(&s.orelse);
+            f(&s.finalbody);
+        }
+        ast::Stmt::Match(s) => {
+            for case in &s.cases {
+                f(&case.body);
+            }
+        }
+        ast::Stmt::FunctionDef(s) => f(&s.body),
+        ast::Stmt::AsyncFunctionDef(s) => f(&s.body),
+        ast::Stmt::ClassDef(s) => f(&s.body),
+        _ => {}
+    }
+}
+
+/// Every import statement inside `stmt`; those inside function bodies are weak.
+pub(super) fn collect_imports<'a>(
+    stmt: &'a ast::Stmt,
+    weak: bool,
+    out: &mut dyn FnMut((&'a ast::Stmt, bool)),
+) {
+    match stmt {
+        ast::Stmt::Import(_) | ast::Stmt::ImportFrom(_) => out((stmt, weak)),
+        ast::Stmt::FunctionDef(_) | ast::Stmt::AsyncFunctionDef(_) => {
+            for_each_child_body(stmt, &mut |body| {
+                for s in body {
+                    collect_imports(s, true, out);
+                }
+            });
+        }
+        _ => {
+            for_each_child_body(stmt, &mut |body| {
+                for s in body {
+                    collect_imports(s, weak, out);
+                }
+            });
+        }
+    }
+}
+
+/// Names a non-definition statement binds in its own scope, through compound statements.
+pub(super) fn collect_binds(stmt: &ast::Stmt, out: &mut Vec<String>) {
+    match stmt {
+        ast::Stmt::FunctionDef(f) => out.push(f.name.as_str().to_owned()),
+        ast::Stmt::AsyncFunctionDef(f) => out.push(f.name.as_str().to_owned()),
+        ast::Stmt::ClassDef(c) => out.push(c.name.as_str().to_owned()),
+        ast::Stmt::Assign(a) => {
+            for t in &a.targets {
+                target_names(t, out);
+            }
+        }
+        ast::Stmt::AnnAssign(a) if a.value.is_some() => target_names(&a.target, out),
+        ast::Stmt::AugAssign(a) => target_names(&a.target, out),
+        ast::Stmt::TypeAlias(a) => target_names(&a.name, out),
+        ast::Stmt::Import(i) => {
+            for alias in &i.names {
+                let bound = match &alias.asname {
+                    Some(asname) => asname.as_str(),
+                    None => alias.name.as_str().split('.').next().unwrap_or_default(),
+                };
+                out.push(bound.to_owned());
+            }
+        }
+        ast::Stmt::ImportFrom(i) => {
+            for alias in &i.names {
+                out.push(
+                    alias
+                        .asname
+                        .as_ref()
+                        .unwrap_or(&alias.name)
+                        .as_str()
+                        .to_owned(),
+                );
+            }
+        }
+        ast::Stmt::For(f) => {
+            target_names(&f.target, out);
+            for_each_child_body(stmt, &mut |body| {
+                body.iter().for_each(|s| collect_binds(s, out))
+            });
+        }
+        ast::Stmt::AsyncFor(f) => {
+            target_names(&f.target, out);
+            for_each_child_body(stmt, &mut |body| {
+                body.iter().for_each(|s| collect_binds(s, out))
+            });
+        }
+        ast::Stmt::With(w) => {
+            for item in &w.items {
+                if let Some(vars) = &item.optional_vars {
+                    target_names(vars, out);
+                }
+            }
+            for_each_child_body(stmt, &mut |body| {
+                body.iter().for_each(|s| collect_binds(s, out))
+            });
+        }
+        ast::Stmt::AsyncWith(w) => {
+            for item in &w.items {
+                if let Some(vars) = &item.optional_vars {
+                    target_names(vars, out);
+                }
+            }
+            for_each_child_body(stmt, &mut |body| {
+                body.iter().for_each(|s| collect_binds(s, out))
+            });
+        }
+        ast::Stmt::Try(t) => {
+            for ast::ExceptHandler::ExceptHandler(h) in &t.handlers {
+                if let Some(name) = &h.name {
+                    out.push(name.as_str().to_owned());
+                }
+            }
+            for_each_child_body(stmt, &mut |body| {
+                body.iter().for_each(|s| collect_binds(s, out))
+            });
+        }
+        ast::Stmt::TryStar(t) => {
+            for ast::ExceptHandler::ExceptHandler(h) in &t.handlers {
+                if let Some(name) = &h.name {
+                    out.push(name.as_str().to_owned());
+                }
+            }
+            for_each_child_body(stmt, &mut |body| {
+                body.iter().for_each(|s| collect_binds(s, out))
+            });
+        }
+        ast::Stmt::If(_) | ast::Stmt::While(_) | ast::Stmt::Match(_) => {
+            for_each_child_body(stmt, &mut |body| {
+                body.iter().for_each(|s| collect_binds(s, out))
+            });
+        }
+        _ => {}
+    }
+}
+
+/// Names bound by an assignment target (`a`, `a, *b`, `[a, (b, c)]`); attributes and subscripts
+/// bind nothing in the scope.
+pub(super) fn target_names(target: &ast::Expr, out: &mut Vec<String>) {
+    // Targets nest only as deep as their brackets, which the depth check bounded.
+    match target {
+        ast::Expr::Name(n) => out.push(n.id.as_str().to_owned()),
+        ast::Expr::Tuple(t) => t.elts.iter().for_each(|e| target_names(e, out)),
+        ast::Expr::List(l) => l.elts.iter().for_each(|e| target_names(e, out)),
+        ast::Expr::Starred(s) => target_names(&s.value, out),
+        _ => {}
+    }
+}

@@ -1,0 +1,251 @@
+//! Hostile and unusual input: deep nesting never overflows the stack, newer syntax the parser
+//! cannot read is named, and every CPython 3.11 construct plans.
+
+use limeade_plan::{plan_module, ModuleMeta, ParsedModule, PlanError, Version};
+
+fn meta() -> ModuleMeta {
+    ModuleMeta {
+        name: "m".to_owned(),
+        path: "m.py".to_owned(),
+        is_package: false,
+    }
+}
+
+fn plan_new(source: &str) -> Result<limeade_plan::Plan, PlanError> {
+    plan_module(meta(), "x = 1\n".to_owned(), source.to_owned())
+}
+
+/// Run on a thread with a small stack: the planner must not depend on the caller's stack size.
+fn on_small_stack<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(work)
+        .expect("thread starts")
+        .join()
+        .expect("planner did not crash")
+}
+
+fn assert_error_or_plan(name: &str, source: String) {
+    let result = on_small_stack(move || plan_new(&source));
+    match result {
+        Ok(_) | Err(PlanError::TooDeep { .. } | PlanError::Syntax { .. }) => {}
+        Err(other) => panic!("{name}: unexpected error {other}"),
+    }
+}
+
+const DEEP: usize = 10_000;
+
+#[test]
+fn ten_thousand_levels_of_nesting_give_an_error_not_an_overflow() {
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "parens",
+            format!("x = {}1{}\n", "(".repeat(DEEP), ")".repeat(DEEP)),
+        ),
+        (
+            "lists",
+            format!("x = {}1{}\n", "[".repeat(DEEP), "]".repeat(DEEP)),
+        ),
+        (
+            "dicts",
+            format!("x = {}{}\n", "{1: ".repeat(DEEP), "}".repeat(DEEP)),
+        ),
+        ("unary minus", format!("x = {}1\n", "-".repeat(DEEP))),
+        ("not", format!("x = {}y\n", "not ".repeat(DEEP))),
+        ("attribute chain", format!("x = a{}\n", ".b".repeat(DEEP))),
+        ("binary chain", format!("x = a{}\n", " + a".repeat(DEEP))),
+        ("power chain", format!("x = 2{}\n", " ** 2".repeat(DEEP))),
+        ("calls", format!("x = f{}\n", "()".repeat(DEEP))),
+        ("lambdas", format!("x = {}1\n", "lambda: ".repeat(DEEP))),
+        (
+            "conditional",
+            format!("x = {}c\n", "a if b else ".repeat(DEEP)),
+        ),
+        (
+            "f-string",
+            format!("x = f\"{{{}1{}}}\"\n", "(".repeat(DEEP), ")".repeat(DEEP)),
+        ),
+        (
+            "nested if",
+            (0..DEEP)
+                .map(|i| format!("{}if x:\n", " ".repeat(i)))
+                .collect::<String>()
+                + &" ".repeat(DEEP)
+                + "pass\n",
+        ),
+        (
+            "nested def",
+            (0..DEEP)
+                .map(|i| format!("{}def f():\n", " ".repeat(i)))
+                .collect::<String>()
+                + &" ".repeat(DEEP)
+                + "pass\n",
+        ),
+    ];
+    for (name, source) in cases {
+        assert_error_or_plan(name, source);
+    }
+}
+
+#[test]
+fn deep_nesting_error_names_the_place() {
+    let source = format!("ok = 1\nx = {}1{}\n", "(".repeat(DEEP), ")".repeat(DEEP));
+    let err = plan_new(&source).expect_err("too deep");
+    assert!(matches!(err, PlanError::TooDeep { line: 2, .. }), "{err}");
+    assert!(err.to_string().starts_with("m.py:2:"), "{err}");
+}
+
+#[test]
+fn reasonable_nesting_plans() {
+    let source = format!("x = {}1{}\n", "(".repeat(150), ")".repeat(150));
+    assert!(plan_new(&source).is_ok());
+    let chain = format!("x = a{}\n", " + a".repeat(1_000));
+    assert!(plan_new(&chain).is_ok());
+}
+
+#[test]
+fn newer_syntax_is_named_not_called_invalid() {
+    let check = |source: &str, construct: &str| {
+        let err = plan_new(source).expect_err("parser cannot read this");
+        match &err {
+            PlanError::Unsupported { construct: c, .. } => {
+                assert!(c.contains(construct), "{source:?}: named {c:?}")
+            }
+            other => panic!("{source:?}: expected Unsupported, got {other}"),
+        }
+    };
+    check("name = 'x'\ns = f\"{\"a\" + name}\"\n", "PEP 701");
+    check(
+        "try:\n    pass\nexcept ValueError, TypeError:\n    pass\n",
+        "PEP 758",
+    );
+    check("def f[T = int](x: T) -> T:\n    return x\n", "PEP 696");
+}
+
+#[test]
+fn syntax_errors_carry_path_line_and_column() {
+    let err = plan_new("x = = 1\n").expect_err("invalid");
+    assert_eq!(err.path(), "m.py");
+    assert_eq!(err.location().map(|(line, _)| line), Some(1));
+    let old_err =
+        plan_module(meta(), "x = (\n".to_owned(), "x = 1\n".to_owned()).expect_err("old invalid");
+    assert!(old_err.to_string().contains("old source"), "{old_err}");
+}
+
+#[test]
+fn every_python_311_construct_plans() {
+    let source = r#"
+from __future__ import annotations
+import os, sys as system
+from . import sibling
+from ..pkg import thing as other
+
+x: int = 1
+y = z = [1, *range(3)]
+a, *b = 1, 2, 3
+del y
+global_name = lambda q, /, r=1, *s, t, u=2, **v: (q, r, s, t, u, v)
+
+@decorator(arg)[0].attr
+@(lambda f: f)
+def f(p, /, q: int = 1, *args: str, k, kw=2, **kwargs) -> "Return":
+    """Doc."""
+    global x
+    if (n := len(args)) > 1:
+        pass
+    match p:
+        case {"k": [1, 2, *rest]} | Point(x=0) if rest:
+            return rest
+        case str() as s:
+            return s
+        case _:
+            pass
+    try:
+        pass
+    except* ValueError as group:
+        raise
+    def inner():
+        nonlocal q
+        q += 1
+    return inner
+
+async def g(items):
+    async with ctx() as c, other() as d:
+        async for i in items:
+            await i
+    return [j async for j in items if await j]
+
+class C(Base, metaclass=Meta, flag=True):
+    __slots__ = ("a", "b")
+    attr: int
+    def __init__(self):
+        super().__init__()
+        self.__private = 1
+    @property
+    def p(self):
+        return self.__private
+    @p.setter
+    def p(self, value):
+        yield from value
+    class Inner:
+        def m(self): ...
+
+with (open("a") as fa, open("b") as fb):
+    pass
+for i in range(3):
+    print(f"{i!r:>{width}}", *args, **kwargs)
+else:
+    pass
+while False:
+    break
+assert x, "message"
+"#;
+    let plan = plan_module(meta(), source.to_owned(), source.to_owned()).expect("plans");
+    let text = plan.render();
+    assert!(text.contains("nothing changed"), "{text}");
+    let defs: Vec<&str> = plan.modules[0]
+        .definitions
+        .iter()
+        .map(|d| d.qualname.as_str())
+        .collect();
+    for expected in [
+        "f",
+        "f.<locals>.inner",
+        "g",
+        "C",
+        "C.__init__",
+        "C.p",
+        "C.Inner",
+        "C.Inner.m",
+    ] {
+        assert!(defs.contains(&expected), "missing {expected} in {defs:?}");
+    }
+}
+
+#[test]
+fn reparse_of_identical_text_reuses_the_tree() {
+    let parsed = ParsedModule::parse("m.py", "def f():\n    return 1\n".to_owned(), Version::Old)
+        .expect("parses");
+    let (again, kind) = parsed.reparse(parsed.text().to_owned()).expect("reparses");
+    assert_eq!(kind, limeade_plan::ReparseKind::Identical);
+    assert_eq!(again.tree(), parsed.tree());
+}
+
+#[test]
+fn one_function_edit_reparses_only_a_window() {
+    let mut source = String::new();
+    for i in 0..200 {
+        source.push_str(&format!("def f{i}(x):\n    return x + {i}\n\n"));
+    }
+    let parsed = ParsedModule::parse("m.py", source.clone(), Version::Old).expect("parses");
+    let edited = source.replace("return x + 100\n", "return x * 100\n");
+    let (new, kind) = parsed.reparse(edited.clone()).expect("reparses");
+    match kind {
+        limeade_plan::ReparseKind::Incremental { parsed_bytes } => {
+            assert!(parsed_bytes < 200, "parsed {parsed_bytes} bytes")
+        }
+        other => panic!("expected an incremental reparse, got {other:?}"),
+    }
+    let full = ParsedModule::parse("m.py", edited, Version::New).expect("parses");
+    assert_eq!(new.tree(), full.tree());
+}
