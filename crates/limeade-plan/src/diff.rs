@@ -571,10 +571,11 @@ fn class_conflicts(
 }
 
 fn module_names(tree: &ModuleTree) -> Vec<String> {
+    let mut seen = HashSet::new();
     let mut names = Vec::new();
     for stmt in &tree.statements {
         for name in stmt.binds() {
-            if !names.contains(&name) {
+            if seen.insert(name.clone()) {
                 names.push(name);
             }
         }
@@ -652,4 +653,122 @@ fn bindings(meta: &ModuleMeta, new: &ModuleTree) -> Vec<ImportBinding> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ParsedModule, Version};
+
+    fn check(old: &str, new: &str) -> ModulePlan {
+        let meta = ModuleMeta {
+            name: "m".to_owned(),
+            path: "m.py".to_owned(),
+            is_package: false,
+        };
+        let parse = |text: &str, version| {
+            ParsedModule::parse("m.py", text.to_owned(), version).expect("test source parses")
+        };
+        diff_module(
+            &meta,
+            parse(old, Version::Old).tree(),
+            parse(new, Version::New).tree(),
+        )
+    }
+
+    fn changes(plan: &ModulePlan) -> Vec<(String, DefinitionStatus, Vec<Aspect>)> {
+        plan.definitions
+            .iter()
+            .filter(|d| d.status != DefinitionStatus::Unchanged)
+            .map(|d| (d.display_name(), d.status, d.aspects.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn matches_by_qualified_name_through_nesting() {
+        let plan = check(
+            "class C:\n    class Inner:\n        def m(self):\n            return 1\n",
+            "class C:\n    class Inner:\n        def m(self):\n            return 2\n",
+        );
+        assert_eq!(
+            changes(&plan),
+            vec![(
+                "C.Inner.m".to_owned(),
+                DefinitionStatus::Changed,
+                vec![Aspect::Body]
+            )]
+        );
+    }
+
+    #[test]
+    fn repeated_names_match_by_occurrence() {
+        let old = "class C:\n    @property\n    def x(self):\n        return 1\n    @x.setter\n    def x(self, v):\n        pass\n";
+        let new = old.replace("        pass", "        print(v)");
+        let plan = check(old, &new);
+        assert_eq!(
+            changes(&plan),
+            vec![(
+                "C.x#2".to_owned(),
+                DefinitionStatus::Changed,
+                vec![Aspect::Body]
+            )]
+        );
+    }
+
+    #[test]
+    fn function_becoming_class_is_removed_and_added() {
+        let plan = check("def f():\n    pass\n", "class f:\n    pass\n");
+        let statuses: Vec<DefinitionStatus> = plan.definitions.iter().map(|d| d.status).collect();
+        assert_eq!(
+            statuses,
+            [DefinitionStatus::Added, DefinitionStatus::Removed]
+        );
+    }
+
+    #[test]
+    fn comment_and_whitespace_edits_are_not_changes() {
+        let plan = check(
+            "def f(a, b):\n    return a+b\n",
+            "def f(a, b):  # add\n    return a + b\n",
+        );
+        assert!(changes(&plan).is_empty(), "{:?}", changes(&plan));
+        assert_eq!(plan.execution, Execution::Nothing);
+    }
+
+    #[test]
+    fn statements_pair_by_bound_name() {
+        let plan = check(
+            "A = 1\nprint(A)\nB = 2\n",
+            "A = 1\nprint(A)\nB = 3\nC = 4\n",
+        );
+        let summary: Vec<(StatementStatus, Vec<String>)> = plan
+            .statements
+            .iter()
+            .map(|s| (s.status, s.binds.clone()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (StatementStatus::Unchanged, vec!["A".to_owned()]),
+                (StatementStatus::Unchanged, vec![]),
+                (StatementStatus::Changed, vec!["B".to_owned()]),
+                (StatementStatus::Added, vec!["C".to_owned()]),
+            ]
+        );
+        assert_eq!(plan.execution, Execution::Statements);
+    }
+
+    #[test]
+    fn future_import_change_reexecutes_the_body() {
+        let plan = check("x = 1\n", "from __future__ import annotations\nx = 1\n");
+        assert_eq!(plan.execution, Execution::FullBody);
+    }
+
+    #[test]
+    fn rename_needs_identical_code() {
+        let plan = check("def a(x):\n    return x\n", "def b(x):\n    return x + 1\n");
+        assert!(plan.renames.is_empty());
+        let plan = check("def a(x):\n    return x\n", "def b(x):\n    return x\n");
+        assert_eq!(plan.renames.len(), 1);
+    }
 }

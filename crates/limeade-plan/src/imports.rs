@@ -197,4 +197,68 @@ mod tests {
         check("mod", false, 1, "a", None);
         check("mod", false, 0, "os.path", Some("os.path"));
     }
+
+    fn order_of(modules: &[(&str, bool, &str)]) -> ApplyOrder {
+        let parsed: Vec<(ModuleMeta, crate::ParsedModule)> = modules
+            .iter()
+            .map(|(name, is_package, source)| {
+                let meta = ModuleMeta {
+                    name: (*name).to_owned(),
+                    path: format!("{name}.py"),
+                    is_package: *is_package,
+                };
+                let tree = crate::ParsedModule::parse(
+                    &meta.path,
+                    (*source).to_owned(),
+                    crate::Version::New,
+                )
+                .expect("test source parses");
+                (meta, tree)
+            })
+            .collect();
+        let input: Vec<(&ModuleMeta, &ModuleTree)> =
+            parsed.iter().map(|(m, p)| (m, p.tree())).collect();
+        apply_order(&input)
+    }
+
+    #[test]
+    fn dependencies_come_before_dependents() {
+        let order = order_of(&[
+            ("app", false, "from lib import helper\nimport util\n"),
+            ("lib", false, "import util\n"),
+            ("util", false, "X = 1\n"),
+        ]);
+        assert_eq!(order.groups, vec![vec!["util"], vec!["lib"], vec!["app"]]);
+        assert!(order.cycles.is_empty());
+    }
+
+    #[test]
+    fn cycles_become_one_group_in_name_order() {
+        let order = order_of(&[
+            ("pkg", true, ""),
+            ("pkg.b", false, "from . import a\n"),
+            ("pkg.a", false, "from .b import thing\n"),
+            ("main", false, "import pkg.a\n"),
+        ]);
+        assert_eq!(
+            order.cycles,
+            vec![vec!["pkg.a".to_owned(), "pkg.b".to_owned()]]
+        );
+        let flat: Vec<&str> = order.modules().collect();
+        assert_eq!(flat, ["pkg", "pkg.a", "pkg.b", "main"]);
+    }
+
+    #[test]
+    fn imports_inside_functions_are_weak_and_do_not_order() {
+        let order = order_of(&[
+            ("a", false, "def f():\n    import b\n    return b\n"),
+            ("b", false, "import a\n"),
+        ]);
+        assert!(order.cycles.is_empty(), "{order:?}");
+        assert_eq!(order.modules().collect::<Vec<_>>(), ["a", "b"]);
+        assert!(order
+            .edges
+            .iter()
+            .any(|e| e.importer == "a" && e.imported == "b" && e.weak));
+    }
 }
