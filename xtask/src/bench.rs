@@ -26,6 +26,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 pub(crate) fn run_in_release(args: &[String]) -> Result<(), String> {
     match args.first().map(String::as_str) {
         None | Some("plan") => bench_plan(),
+        Some("plan-diff-loop") => diff_loop(),
         Some(other) => Err(format!("unknown benchmark {other:?} (known: plan)")),
     }
 }
@@ -140,7 +141,11 @@ fn bench_plan() -> Result<(), String> {
             new: &new_parsed,
         }])
     });
-    eprintln!("    reparse {:.3} ms, plan_parsed {:.3} ms", reparse_only.as_secs_f64() * 1e3, diff_only.as_secs_f64() * 1e3);
+    eprintln!(
+        "    reparse {:.3} ms, plan_parsed {:.3} ms",
+        reparse_only.as_secs_f64() * 1e3,
+        diff_only.as_secs_f64() * 1e3
+    );
     let rendered = rendered.render();
     if !rendered.contains("~ function_505  body") {
         return Err(format!("incremental plan is wrong:\n{rendered}"));
@@ -195,5 +200,23 @@ fn bench_plan() -> Result<(), String> {
         big_old.len() as f64 / 1e6,
         big.as_secs_f64() * 1e3
     );
+    Ok(())
+}
+
+/// Matching alone, in a loop, for profilers (`perf record xtask bench-run plan-diff-loop`).
+fn diff_loop() -> Result<(), String> {
+    let old = synthetic_module(1_000);
+    let new = old.replace("item * factor + 505)", "item * factor - 505)");
+    let meta = meta();
+    let old_parsed =
+        ParsedModule::parse(&meta.path, old, Version::Old).map_err(|e| e.to_string())?;
+    let (new_parsed, _) = old_parsed.reparse(new).map_err(|e| e.to_string())?;
+    for _ in 0..500 {
+        std::hint::black_box(plan_parsed(&[ParsedPair {
+            meta: &meta,
+            old: &old_parsed,
+            new: &new_parsed,
+        }]));
+    }
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! Matching: pairs the definitions and statements of two [`ModuleTree`]s by qualified name (and
 //! statement order) and turns the differences into a [`ModulePlan`].
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::imports::resolve_relative;
 use crate::plan::{
@@ -27,7 +29,7 @@ struct DefEntry<'a> {
 /// Every definition in the tree, depth-first in source order.
 fn flatten(tree: &ModuleTree) -> Vec<DefEntry<'_>> {
     let mut out = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut seen: HashMap<String, usize> = HashMap::default();
     flatten_into(&tree.statements, "", "", &mut out, &mut seen);
     out
 }
@@ -44,9 +46,16 @@ fn flatten_into<'a>(
             continue;
         };
         let qualname = format!("{prefix}{name}");
-        let counter = seen.entry(qualname.clone()).or_insert(0);
-        let occurrence = *counter;
-        *counter += 1;
+        let occurrence = match seen.get_mut(&qualname) {
+            Some(counter) => {
+                *counter += 1;
+                *counter - 1
+            }
+            None => {
+                seen.insert(qualname.clone(), 1);
+                0
+            }
+        };
         out.push(DefEntry {
             qualname: qualname.clone(),
             occurrence,
@@ -571,7 +580,7 @@ fn class_conflicts(
 }
 
 fn module_names(tree: &ModuleTree) -> Vec<String> {
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     let mut names = Vec::new();
     for stmt in &tree.statements {
         for name in stmt.binds() {
