@@ -4,6 +4,7 @@
 //!
 //! **This crate never imports or runs Python and does no I/O beyond the strings it is handed.**
 
+mod conflicts;
 mod diff;
 pub mod error;
 mod imports;
@@ -12,6 +13,7 @@ pub mod plan;
 mod render;
 pub mod source;
 mod stack;
+mod statements;
 mod syntax;
 pub mod tree;
 
@@ -74,16 +76,32 @@ pub fn plan(batch: &[ModuleSource]) -> Result<Plan, PlanError> {
         });
         parsed.push((old?, new?));
     }
+    Ok(plan_pairs(batch, &parsed))
+}
+
+/// Plan a batch the way the live side does: old versions parsed in full, new versions re-parsed
+/// incrementally from them. Always equal to [`plan`]; tests hold it to that.
+pub fn plan_incremental(batch: &[ModuleSource]) -> Result<Plan, PlanError> {
+    let mut parsed = Vec::with_capacity(batch.len());
+    for module in batch {
+        let old = ParsedModule::parse(&module.meta.path, module.old.clone(), Version::Old)?;
+        let (new, _) = old.reparse(module.new.clone())?;
+        parsed.push((old, new));
+    }
+    Ok(plan_pairs(batch, &parsed))
+}
+
+fn plan_pairs(batch: &[ModuleSource], parsed: &[(ParsedModule, ParsedModule)]) -> Plan {
     let pairs: Vec<ParsedPair<'_>> = batch
         .iter()
-        .zip(&parsed)
+        .zip(parsed)
         .map(|(m, (old, new))| ParsedPair {
             meta: &m.meta,
             old,
             new,
         })
         .collect();
-    Ok(plan_parsed(&pairs))
+    plan_parsed(&pairs)
 }
 
 /// Plan a batch whose versions are already parsed (the live side keeps the old trees and

@@ -3,28 +3,7 @@
 
 mod common;
 
-use limeade_plan::{plan, plan_parsed, ParsedModule, ParsedPair, Plan, PlanError, Version};
-
-/// The plan made the way the live side makes it: old trees kept, new versions re-parsed
-/// incrementally.
-fn incremental_plan(batch: &[limeade_plan::ModuleSource]) -> Result<Plan, PlanError> {
-    let mut parsed = Vec::new();
-    for module in batch {
-        let old = ParsedModule::parse(&module.meta.path, module.old.clone(), Version::Old)?;
-        let (new, _) = old.reparse(module.new.clone())?;
-        parsed.push((old, new));
-    }
-    let pairs: Vec<ParsedPair<'_>> = batch
-        .iter()
-        .zip(&parsed)
-        .map(|(m, (old, new))| ParsedPair {
-            meta: &m.meta,
-            old,
-            new,
-        })
-        .collect();
-    Ok(plan_parsed(&pairs))
-}
+use limeade_plan::{plan, plan_incremental};
 
 #[test]
 fn fixture_plans_match_snapshots_and_incremental_equals_full() {
@@ -43,7 +22,7 @@ fn fixture_plans_match_snapshots_and_incremental_equals_full() {
         let batch = common::load_case(&case);
         assert!(!batch.is_empty(), "{name}: no modules");
         let full = plan(&batch);
-        let incremental = incremental_plan(&batch);
+        let incremental = plan_incremental(&batch);
         let rendered = match (&full, &incremental) {
             (Ok(full), Ok(incremental)) => {
                 assert_eq!(

@@ -1,0 +1,147 @@
+//! Statement matching: the non-definition statements of one scope compared in order, so only
+//! changed and added statements run again.
+
+use crate::plan::{StatementChange, StatementStatus};
+use crate::tree::{Statement, StatementKind};
+
+/// Compare the non-definition statements of one scope in order (longest common subsequence of
+/// fingerprints), pairing a removed and an added statement that bind a common name as "changed".
+pub(crate) fn diff_statements(
+    scope: &str,
+    old: &[Statement],
+    new: &[Statement],
+) -> Vec<StatementChange> {
+    let old: Vec<&Statement> = old.iter().filter(|s| is_other(s)).collect();
+    let new: Vec<&Statement> = new.iter().filter(|s| is_other(s)).collect();
+    let pairs = lcs_pairs(&old, &new);
+
+    let mut out = Vec::new();
+    let mut oi = 0;
+    let mut ni = 0;
+    let emit_gap =
+        |old_gap: &[&Statement], new_gap: &[&Statement], out: &mut Vec<StatementChange>| {
+            let mut old_used = vec![false; old_gap.len()];
+            for n in new_gap {
+                let n_binds = n.binds();
+                let partner = old_gap.iter().enumerate().position(|(i, o)| {
+                    !old_used[i] && o.binds().iter().any(|b| n_binds.contains(b))
+                });
+                match partner {
+                    Some(i) => {
+                        old_used[i] = true;
+                        out.push(statement_change(
+                            scope,
+                            StatementStatus::Changed,
+                            Some(old_gap[i]),
+                            Some(n),
+                        ));
+                    }
+                    None => out.push(statement_change(
+                        scope,
+                        StatementStatus::Added,
+                        None,
+                        Some(n),
+                    )),
+                }
+            }
+            for (i, o) in old_gap.iter().enumerate() {
+                if !old_used[i] {
+                    out.push(statement_change(
+                        scope,
+                        StatementStatus::Removed,
+                        Some(o),
+                        None,
+                    ));
+                }
+            }
+        };
+    for (po, pn) in pairs {
+        emit_gap(&old[oi..po], &new[ni..pn], &mut out);
+        out.push(statement_change(
+            scope,
+            StatementStatus::Unchanged,
+            Some(old[po]),
+            Some(new[pn]),
+        ));
+        oi = po + 1;
+        ni = pn + 1;
+    }
+    emit_gap(&old[oi..], &new[ni..], &mut out);
+    out
+}
+
+pub(crate) fn is_other(s: &Statement) -> bool {
+    matches!(s.kind, StatementKind::Other(_))
+}
+
+/// Index pairs of a longest common subsequence of statement fingerprints. Equal prefixes and
+/// suffixes are matched directly so the quadratic part only sees the edited middle.
+fn lcs_pairs(old: &[&Statement], new: &[&Statement]) -> Vec<(usize, usize)> {
+    let prefix = old
+        .iter()
+        .zip(new)
+        .take_while(|(a, b)| a.fingerprint == b.fingerprint)
+        .count();
+    let suffix = old[prefix..]
+        .iter()
+        .rev()
+        .zip(new[prefix..].iter().rev())
+        .take_while(|(a, b)| a.fingerprint == b.fingerprint)
+        .count();
+    let (om, nm) = (
+        &old[prefix..old.len() - suffix],
+        &new[prefix..new.len() - suffix],
+    );
+    let mut pairs: Vec<(usize, usize)> = (0..prefix).map(|i| (i, i)).collect();
+    // Dynamic programming on the middle; it is small for real edits. Guard pathological sizes by
+    // falling back to no matches in the middle (still a correct, if pessimistic, plan).
+    if !om.is_empty() && !nm.is_empty() && om.len().saturating_mul(nm.len()) <= 4_000_000 {
+        let (n, m) = (om.len(), nm.len());
+        let mut table = vec![0u32; (n + 1) * (m + 1)];
+        for i in (0..n).rev() {
+            for j in (0..m).rev() {
+                table[i * (m + 1) + j] = if om[i].fingerprint == nm[j].fingerprint {
+                    table[(i + 1) * (m + 1) + j + 1] + 1
+                } else {
+                    table[(i + 1) * (m + 1) + j].max(table[i * (m + 1) + j + 1])
+                };
+            }
+        }
+        let (mut i, mut j) = (0, 0);
+        while i < n && j < m {
+            if om[i].fingerprint == nm[j].fingerprint {
+                pairs.push((prefix + i, prefix + j));
+                i += 1;
+                j += 1;
+            } else if table[(i + 1) * (m + 1) + j] >= table[i * (m + 1) + j + 1] {
+                i += 1;
+            } else {
+                j += 1;
+            }
+        }
+    }
+    let (ot, nt) = (old.len() - suffix, new.len() - suffix);
+    pairs.extend((0..suffix).map(|k| (ot + k, nt + k)));
+    pairs
+}
+
+fn statement_change(
+    scope: &str,
+    status: StatementStatus,
+    old: Option<&Statement>,
+    new: Option<&Statement>,
+) -> StatementChange {
+    let shown = new.or(old);
+    let label = match shown.map(|s| &s.kind) {
+        Some(StatementKind::Other(o)) => o.label,
+        _ => "statement",
+    };
+    StatementChange {
+        scope: scope.to_owned(),
+        status,
+        label: label.to_owned(),
+        binds: shown.map(Statement::binds).unwrap_or_default(),
+        old_span: old.map(|s| s.span),
+        new_span: new.map(|s| s.span),
+    }
+}
