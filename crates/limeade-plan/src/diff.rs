@@ -273,6 +273,7 @@ fn definition_change(
         aspects,
         old_span: previous.map(|p| p.stmt.span),
         new_span: Some(entry.stmt.span),
+        def_line: entry.stmt.def_line(),
     }
 }
 

@@ -190,6 +190,9 @@ pub struct DefinitionChange {
     pub old_span: Option<Span>,
     /// Where it is now.
     pub new_span: Option<Span>,
+    /// Line of the `def` / `class` keyword in the new version (old for removed ones): where the
+    /// definition starts without its decorators.
+    pub def_line: Option<usize>,
 }
 
 impl DefinitionChange {

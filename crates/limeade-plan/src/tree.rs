@@ -103,6 +103,8 @@ pub struct Function {
 pub struct Class {
     /// Its name.
     pub name: String,
+    /// Line of the `class` keyword (after any decorators).
+    pub def_line: usize,
     /// Decorator expressions as normalised text, for display.
     pub decorators: Vec<String>,
     /// The decorator expressions.
@@ -175,6 +177,15 @@ pub struct ImportedName {
 }
 
 impl Statement {
+    /// Line of the `def` / `class` keyword of a definition.
+    pub fn def_line(&self) -> Option<usize> {
+        match &self.kind {
+            StatementKind::Function(f) => Some(f.def_line),
+            StatementKind::Class(c) => Some(c.def_line),
+            StatementKind::Other(_) => None,
+        }
+    }
+
     /// The name a definition binds, if this is one.
     pub fn definition_name(&self) -> Option<&str> {
         match &self.kind {
@@ -207,6 +218,7 @@ impl Statement {
                 }
             }
             StatementKind::Class(c) => {
+                c.def_line = c.def_line.saturating_add_signed(lines);
                 for member in &mut c.body {
                     member.shift(bytes, lines);
                 }

@@ -246,7 +246,7 @@ impl Converter<'_> {
             ),
             ast::Stmt::ClassDef(c) => (
                 self.definition_start(node.start, &c.decorator_list),
-                StatementKind::Class(Box::new(self.class(c))),
+                StatementKind::Class(Box::new(self.class(c, node.start))),
             ),
             other => (
                 node.start,
@@ -382,7 +382,7 @@ impl Converter<'_> {
         (None, body)
     }
 
-    fn class(&self, c: &ast::StmtClassDef) -> Class {
+    fn class(&self, c: &ast::StmtClassDef, class_start: usize) -> Class {
         let mut metaclass = None;
         let mut keywords = Vec::new();
         for kw in &c.keywords {
@@ -402,6 +402,7 @@ impl Converter<'_> {
         let (docstring_fp, _) = self.split_docstring(&c.body);
         Class {
             name: c.name.as_str().to_owned(),
+            def_line: self.line(class_start),
             decorators: c
                 .decorator_list
                 .iter()

@@ -1,0 +1,19 @@
+//! limeade-apply: the live side of limeade.
+//!
+//! - [`registry`] keeps, per tracked module, the source the program is running and its parsed tree,
+//!   notices edits on disk cheaply (file stamps, then content hashes) and plans them with
+//!   `limeade-plan`.
+//! - [`mutation`] commits a refresh's mutations to live objects **in native code, in one hold of the
+//!   GIL, without running Python code in between**, recording an undo log so a failure anywhere puts
+//!   every object back exactly as it was.
+//!
+//! **limeade-apply never parses source itself**: everything it knows about code comes from a plan.
+
+pub mod error;
+pub mod fault;
+pub mod mutation;
+pub mod registry;
+
+pub use error::ApplyError;
+pub use mutation::{commit, Mutation, MutationLog};
+pub use registry::{Registry, ScanOutcome, Stamp};

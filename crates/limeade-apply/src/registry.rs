@@ -1,0 +1,364 @@
+//! Tracked modules: the source each one was loaded from (recorded at import, never re-read), its
+//! parsed tree (kept so the next edit re-parses only what changed), and cheap change detection:
+//! file stamps first, then a content hash, never `.pyc` files.
+
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+
+use limeade_plan::{
+    decode_source, plan_parsed, ModuleMeta, ParsedModule, ParsedPair, Plan, PlanError, Version,
+};
+use rustc_hash::FxHashMap;
+
+use crate::error::ApplyError;
+
+/// What identifies one version of a file on disk without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stamp {
+    /// Modification time in nanoseconds since the epoch.
+    pub mtime_ns: i128,
+    /// Size in bytes.
+    pub size: u64,
+    /// Inode (editors that save by rename change it), 0 where unknown.
+    pub inode: u64,
+}
+
+impl Stamp {
+    /// Stamp of `path` now.
+    pub fn of(path: &Path) -> std::io::Result<Stamp> {
+        let meta = std::fs::metadata(path)?;
+        let mtime_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as i128);
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Ok(Stamp {
+            mtime_ns,
+            size: meta.len(),
+            inode,
+        })
+    }
+}
+
+fn content_hash(bytes: &[u8]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut h);
+    h.finish()
+}
+
+/// A version of a module's source.
+#[derive(Debug, Clone)]
+struct Version_ {
+    text: String,
+    hash: u64,
+    stamp: Stamp,
+    parsed: Option<ParsedModule>,
+}
+
+/// One tracked module.
+#[derive(Debug, Clone)]
+struct Tracked {
+    meta: ModuleMeta,
+    current: Version_,
+    /// A newer version seen on disk and not yet applied.
+    pending: Option<Version_>,
+}
+
+/// What a scan found for one module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScanOutcome {
+    /// The file's text differs from what the program runs.
+    Changed(String),
+    /// The file is gone: the module is skipped, the program keeps what it has.
+    Deleted(String),
+    /// The file cannot be read or decoded.
+    Unreadable {
+        /// Module name.
+        name: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Every tracked module, keyed by name.
+#[derive(Debug, Default)]
+pub struct Registry {
+    modules: FxHashMap<String, Tracked>,
+}
+
+impl Registry {
+    /// Track `meta` as running `source` (the bytes it was compiled from) with `stamp`.
+    pub fn track(
+        &mut self,
+        meta: ModuleMeta,
+        source: &[u8],
+        stamp: Stamp,
+    ) -> Result<(), ApplyError> {
+        let text = decode_source(source, &meta.path, Version::Old)?;
+        self.track_text(meta, text, content_hash(source), stamp);
+        Ok(())
+    }
+
+    /// Track `meta` as running `text` (already decoded by the interpreter).
+    pub fn track_text(&mut self, meta: ModuleMeta, text: String, hash: u64, stamp: Stamp) {
+        let name = meta.name.clone();
+        self.modules.insert(
+            name,
+            Tracked {
+                meta,
+                current: Version_ {
+                    text,
+                    hash,
+                    stamp,
+                    parsed: None,
+                },
+                pending: None,
+            },
+        );
+    }
+
+    /// Stop tracking `name`.
+    pub fn untrack(&mut self, name: &str) -> bool {
+        self.modules.remove(name).is_some()
+    }
+
+    /// Whether `name` is tracked.
+    pub fn contains(&self, name: &str) -> bool {
+        self.modules.contains_key(name)
+    }
+
+    /// Tracked module names, sorted.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.modules.keys().cloned().collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// Path of a tracked module.
+    pub fn path(&self, name: &str) -> Option<&str> {
+        self.modules.get(name).map(|t| t.meta.path.as_str())
+    }
+
+    /// The source the program runs for `name`.
+    pub fn source(&self, name: &str) -> Option<&str> {
+        self.modules.get(name).map(|t| t.current.text.as_str())
+    }
+
+    /// The pending (on-disk) source for `name`, if a scan found one.
+    pub fn pending_source(&self, name: &str) -> Option<&str> {
+        self.modules
+            .get(name)?
+            .pending
+            .as_ref()
+            .map(|p| p.text.as_str())
+    }
+
+    /// Look at the files of `names` (all when `None`): a stamp that differs leads to a read and a
+    /// hash; a different hash records the new text as pending and reports the module changed.
+    pub fn scan(&mut self, names: Option<&[String]>) -> Vec<ScanOutcome> {
+        let mut out = Vec::new();
+        let selected: Vec<String> = match names {
+            Some(names) => names.to_vec(),
+            None => {
+                let mut all: Vec<String> = self.modules.keys().cloned().collect();
+                all.sort_unstable();
+                all
+            }
+        };
+        for name in selected {
+            let Some(tracked) = self.modules.get_mut(&name) else {
+                continue;
+            };
+            if let Some(outcome) = scan_one(tracked) {
+                out.push(outcome);
+            }
+        }
+        out
+    }
+
+    /// Plan the pending versions of `names`. Old trees are parsed once and kept; new versions are
+    /// re-parsed incrementally from them. Errors name the file, line and column.
+    pub fn plan(&mut self, names: &[String]) -> Result<Plan, ApplyError> {
+        for name in names {
+            let tracked = self
+                .modules
+                .get_mut(name)
+                .ok_or_else(|| ApplyError::NotTracked(name.clone()))?;
+            if tracked.current.parsed.is_none() {
+                let parsed = ParsedModule::parse(
+                    &tracked.meta.path,
+                    tracked.current.text.clone(),
+                    Version::Old,
+                )?;
+                tracked.current.parsed = Some(parsed);
+            }
+            let Some(pending) = tracked.pending.as_mut() else {
+                continue;
+            };
+            if pending.parsed.is_none() {
+                let old = tracked
+                    .current
+                    .parsed
+                    .as_ref()
+                    .ok_or_else(|| PlanError::Internal {
+                        path: tracked.meta.path.clone(),
+                        message: "old tree missing".to_owned(),
+                    })?;
+                let (new, _) = old.reparse(pending.text.clone())?;
+                pending.parsed = Some(new);
+            }
+        }
+        let mut pairs = Vec::with_capacity(names.len());
+        for name in names {
+            let tracked = &self.modules[name];
+            let (Some(old), Some(new)) = (
+                tracked.current.parsed.as_ref(),
+                tracked.pending.as_ref().and_then(|p| p.parsed.as_ref()),
+            ) else {
+                continue;
+            };
+            pairs.push(ParsedPair {
+                meta: &tracked.meta,
+                old,
+                new,
+            });
+        }
+        Ok(plan_parsed(&pairs))
+    }
+
+    /// The pending versions of `names` were applied: they are what the program runs now.
+    pub fn accept(&mut self, names: &[String]) {
+        for name in names {
+            if let Some(tracked) = self.modules.get_mut(name) {
+                if let Some(pending) = tracked.pending.take() {
+                    tracked.current = pending;
+                }
+            }
+        }
+    }
+}
+
+fn is_recent(stamp: Stamp) -> bool {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i128);
+    now - stamp.mtime_ns < 2_000_000_000
+}
+
+fn scan_one(tracked: &mut Tracked) -> Option<ScanOutcome> {
+    let name = tracked.meta.name.clone();
+    let path = Path::new(&tracked.meta.path);
+    let stamp = match Stamp::of(path) {
+        Ok(stamp) => stamp,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            tracked.pending = None;
+            return Some(ScanOutcome::Deleted(name));
+        }
+        Err(e) => {
+            return Some(ScanOutcome::Unreadable {
+                name,
+                reason: e.to_string(),
+            })
+        }
+    };
+    let known = tracked.pending.as_ref().unwrap_or(&tracked.current);
+    // A file modified within the last two seconds can be written again without its stamp
+    // changing (coarse kernel clocks, same size): like git's "racy" entries, read it anyway.
+    if known.stamp == stamp && !is_recent(stamp) {
+        return tracked
+            .pending
+            .is_some()
+            .then_some(ScanOutcome::Changed(name));
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            return Some(ScanOutcome::Unreadable {
+                name,
+                reason: e.to_string(),
+            })
+        }
+    };
+    let hash = content_hash(&bytes);
+    if hash == tracked.current.hash {
+        tracked.current.stamp = stamp;
+        tracked.pending = None;
+        return None;
+    }
+    if let Some(pending) = tracked.pending.as_mut() {
+        if pending.hash == hash {
+            pending.stamp = stamp;
+            return Some(ScanOutcome::Changed(name));
+        }
+    }
+    match decode_source(&bytes, &tracked.meta.path, Version::New) {
+        Ok(text) => {
+            tracked.pending = Some(Version_ {
+                text,
+                hash,
+                stamp,
+                parsed: None,
+            });
+            Some(ScanOutcome::Changed(name))
+        }
+        Err(e) => Some(ScanOutcome::Unreadable {
+            name,
+            reason: e.to_string(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(path: &Path) -> ModuleMeta {
+        ModuleMeta {
+            name: "m".to_owned(),
+            path: path.display().to_string(),
+            is_package: false,
+        }
+    }
+
+    #[test]
+    fn same_size_edits_are_both_seen_and_reverts_are_not_changes() {
+        let dir = std::env::temp_dir().join(format!("limeade-registry-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("m.py");
+        std::fs::write(&path, "X = 1\n").expect("write");
+        let mut registry = Registry::default();
+        let stamp = Stamp::of(&path).expect("stamp");
+        registry
+            .track(meta(&path), b"X = 1\n", stamp)
+            .expect("tracks");
+        assert!(registry.scan(None).is_empty());
+
+        std::fs::write(&path, "X = 2\n").expect("write");
+        assert_eq!(
+            registry.scan(None),
+            vec![ScanOutcome::Changed("m".to_owned())]
+        );
+        registry.plan(&["m".to_owned()]).expect("plans");
+        registry.accept(&["m".to_owned()]);
+        assert_eq!(registry.source("m"), Some("X = 2\n"));
+
+        std::fs::write(&path, "X = 3\n").expect("write");
+        assert_eq!(
+            registry.scan(None),
+            vec![ScanOutcome::Changed("m".to_owned())]
+        );
+        std::fs::write(&path, "X = 2\n").expect("write");
+        assert!(registry.scan(None).is_empty(), "a revert is no change");
+
+        std::fs::remove_file(&path).expect("remove");
+        assert_eq!(
+            registry.scan(None),
+            vec![ScanOutcome::Deleted("m".to_owned())]
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

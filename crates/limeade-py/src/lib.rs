@@ -1,0 +1,232 @@
+//! `limeade._native`: the private extension module. Thin wrappers that turn Python calls into
+//! `limeade-plan` / `limeade-apply` calls and Rust errors into Python exceptions, in one place.
+
+use std::path::PathBuf;
+
+use limeade_apply::{ApplyError, Mutation, MutationLog, Registry, ScanOutcome, Stamp};
+use limeade_plan::{ModuleMeta, ModuleSource, PlanError};
+use pyo3::create_exception;
+use pyo3::exceptions::{PyException, PyKeyError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyTuple};
+
+create_exception!(
+    _native,
+    PlanFailure,
+    PyException,
+    "Planning failed: args are (message, path, line, col); line and col are None when unknown."
+);
+
+/// Turn a planning error into `PlanFailure(message, path, line, col)`.
+fn plan_failure(error: &PlanError) -> PyErr {
+    let (line, col) = match error.location() {
+        Some((line, col)) => (Some(line), Some(col)),
+        None => (None, None),
+    };
+    PlanFailure::new_err((error.to_string(), error.path().to_owned(), line, col))
+}
+
+fn apply_failure(error: ApplyError) -> PyErr {
+    match error {
+        ApplyError::Plan(e) => plan_failure(&e),
+        ApplyError::NotTracked(name) => PyKeyError::new_err(name),
+        ApplyError::InvalidMutation(m) => PyValueError::new_err(m),
+    }
+}
+
+/// A plan made by the Rust planner: what a refresh would change.
+#[pyclass(module = "limeade._native", frozen)]
+struct Plan {
+    plan: limeade_plan::Plan,
+}
+
+#[pymethods]
+impl Plan {
+    /// The compact text (`~ C.method  body`, `! C  metaclass changed ...`).
+    fn render(&self) -> String {
+        self.plan.render()
+    }
+
+    /// The whole plan as JSON.
+    fn to_json(&self) -> String {
+        self.plan.to_json()
+    }
+
+    /// Module names in apply order.
+    fn module_names(&self) -> Vec<String> {
+        self.plan.modules.iter().map(|m| m.module.clone()).collect()
+    }
+
+    /// Whether anything changed.
+    fn has_changes(&self) -> bool {
+        self.plan.has_changes()
+    }
+}
+
+/// Plan two versions of one module's source (no tracking involved).
+#[pyfunction]
+#[pyo3(signature = (old, new, name, path, is_package=false))]
+fn plan_sources(
+    old: String,
+    new: String,
+    name: String,
+    path: String,
+    is_package: bool,
+) -> PyResult<Plan> {
+    let batch = [ModuleSource {
+        meta: ModuleMeta {
+            name,
+            path,
+            is_package,
+        },
+        old,
+        new,
+    }];
+    limeade_plan::plan(&batch)
+        .map(|plan| Plan { plan })
+        .map_err(|e| plan_failure(&e))
+}
+
+/// The tracked modules: the source each runs, its tree, and change detection.
+#[pyclass(module = "limeade._native", name = "Registry")]
+#[derive(Default)]
+struct PyRegistry {
+    registry: Registry,
+}
+
+#[pymethods]
+impl PyRegistry {
+    #[new]
+    fn new() -> Self {
+        PyRegistry::default()
+    }
+
+    /// Track a module as running `source` (the exact bytes it was compiled from). The file's
+    /// stamp is taken now; call this before reading the file's bytes for compilation.
+    #[pyo3(signature = (name, path, is_package, source, stamp=None))]
+    fn track(
+        &mut self,
+        name: String,
+        path: String,
+        is_package: bool,
+        source: &[u8],
+        stamp: Option<(i128, u64, u64)>,
+    ) -> PyResult<()> {
+        let stamp = match stamp {
+            Some((mtime_ns, size, inode)) => Stamp {
+                mtime_ns,
+                size,
+                inode,
+            },
+            None => Stamp::of(&PathBuf::from(&path)).unwrap_or_default(),
+        };
+        self.registry
+            .track(
+                ModuleMeta {
+                    name,
+                    path,
+                    is_package,
+                },
+                source,
+                stamp,
+            )
+            .map_err(apply_failure)
+    }
+
+    /// Stop tracking a module; returns whether it was tracked.
+    fn untrack(&mut self, name: &str) -> bool {
+        self.registry.untrack(name)
+    }
+
+    fn __contains__(&self, name: &str) -> bool {
+        self.registry.contains(name)
+    }
+
+    fn __len__(&self) -> usize {
+        self.registry.names().len()
+    }
+
+    /// Tracked module names, sorted.
+    fn names(&self) -> Vec<String> {
+        self.registry.names()
+    }
+
+    /// Path of a tracked module.
+    fn path(&self, name: &str) -> Option<String> {
+        self.registry.path(name).map(str::to_owned)
+    }
+
+    /// The source the program runs.
+    fn source(&self, name: &str) -> Option<String> {
+        self.registry.source(name).map(str::to_owned)
+    }
+
+    /// The newer source a scan found on disk.
+    fn pending_source(&self, name: &str) -> Option<String> {
+        self.registry.pending_source(name).map(str::to_owned)
+    }
+
+    /// Look for edits: `[(name, "changed" | "deleted" | "unreadable", detail)]`.
+    #[pyo3(signature = (names=None))]
+    fn scan(&mut self, names: Option<Vec<String>>) -> Vec<(String, &'static str, String)> {
+        self.registry
+            .scan(names.as_deref())
+            .into_iter()
+            .map(|outcome| match outcome {
+                ScanOutcome::Changed(name) => (name, "changed", String::new()),
+                ScanOutcome::Deleted(name) => (name, "deleted", String::new()),
+                ScanOutcome::Unreadable { name, reason } => (name, "unreadable", reason),
+            })
+            .collect()
+    }
+
+    /// Plan the pending versions of `names` (raises `PlanFailure`).
+    fn plan(&mut self, names: Vec<String>) -> PyResult<Plan> {
+        self.registry
+            .plan(&names)
+            .map(|plan| Plan { plan })
+            .map_err(apply_failure)
+    }
+
+    /// The pending versions of `names` are now what the program runs.
+    fn accept(&mut self, names: Vec<String>) {
+        self.registry.accept(&names);
+    }
+}
+
+/// Apply mutation tuples atomically; returns the log that can undo them.
+#[pyfunction]
+fn commit(py: Python<'_>, mutations: &Bound<'_, PyList>) -> PyResult<MutationLog> {
+    let parsed: Vec<Mutation> = mutations
+        .iter()
+        .map(|item| Mutation::from_tuple(item.cast::<PyTuple>()?))
+        .collect::<PyResult<_>>()?;
+    limeade_apply::commit(py, &parsed)
+}
+
+/// Test hook: make mutation `k` (counted from now) fail; `None` turns it off.
+#[pyfunction]
+#[pyo3(signature = (k=None))]
+fn set_fail_at(k: Option<u64>) {
+    limeade_apply::fault::set_fail_at(k);
+}
+
+/// Test hook: mutations counted since `set_fail_at` armed injection.
+#[pyfunction]
+fn mutation_count() -> u64 {
+    limeade_apply::fault::mutation_count()
+}
+
+/// The extension module.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("PlanFailure", m.py().get_type::<PlanFailure>())?;
+    m.add_class::<Plan>()?;
+    m.add_class::<PyRegistry>()?;
+    m.add_class::<MutationLog>()?;
+    m.add_function(wrap_pyfunction!(plan_sources, m)?)?;
+    m.add_function(wrap_pyfunction!(commit, m)?)?;
+    m.add_function(wrap_pyfunction!(set_fail_at, m)?)?;
+    m.add_function(wrap_pyfunction!(mutation_count, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,216 @@
+"""limeade: live code refresh for running Python programs.
+
+Edit a source file of a running program and call :func:`refresh`: every changed module is brought
+up to date and the functions and classes that already exist are changed *in place*, so old
+instances, stored callbacks, bound methods and ``from m import f`` references run the new code and
+``is`` keeps working. :func:`plan` shows what a refresh would do without doing it. A refresh that
+fails changes nothing.
+
+``import limeade`` starts tracking: modules already imported are read now, modules imported later
+are recorded from the exact source they are compiled from.
+"""
+
+from __future__ import annotations
+
+import linecache
+import logging
+import os
+import sys
+import types
+from collections.abc import Iterable
+from typing import Any, Literal, Optional, Union
+
+from . import _native, _tracking
+from ._errors import ApplyError, ConflictError, PlanError, RefreshError
+from ._prepare import prepare_module, strategy_name
+from ._report import Change, ModuleReport, Plan, RefreshReport
+
+__all__ = [
+    "ApplyError",
+    "Change",
+    "ConflictError",
+    "ModuleReport",
+    "Plan",
+    "PlanError",
+    "RefreshError",
+    "RefreshReport",
+    "plan",
+    "refresh",
+    "track",
+    "tracked",
+    "untrack",
+]
+
+logger = logging.getLogger("limeade")
+
+ModuleRef = Union[str, types.ModuleType]
+
+
+def _names(modules: Optional[Iterable[ModuleRef]]) -> Optional[list[str]]:
+    if modules is None:
+        return None
+    if isinstance(modules, (str, types.ModuleType)):
+        modules = [modules]
+    return [m if isinstance(m, str) else m.__name__ for m in modules]
+
+
+def _scan(modules: Optional[Iterable[ModuleRef]]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Changed tracked modules that are still imported, and the ones skipped with why."""
+    names = _names(modules)
+    changed: list[str] = []
+    skipped: list[tuple[str, str]] = []
+    for name, status, detail in _tracking.REGISTRY.scan(names):
+        if status == "changed":
+            if sys.modules.get(name) is None:
+                _tracking.REGISTRY.untrack(name)
+                continue
+            changed.append(name)
+        elif status == "deleted":
+            skipped.append((name, "file deleted"))
+            logger.warning("limeade: %s skipped: its file was deleted", name)
+        else:
+            skipped.append((name, detail))
+            logger.warning("limeade: %s skipped: %s", name, detail)
+    return changed, skipped
+
+
+def _native_plan(changed: list[str]) -> Any:
+    try:
+        return _tracking.REGISTRY.plan(changed)
+    except _native.PlanFailure as e:
+        message, path, line, col = e.args
+        raise PlanError(message, path, line, col) from None
+
+
+def plan(modules: Optional[Iterable[ModuleRef]] = None) -> Plan:
+    """What :func:`refresh` would do right now, for every changed tracked module (or the given
+    ones), without changing anything. Raises :class:`PlanError` on a syntax or decoding error."""
+    changed, skipped = _scan(modules)
+    if not changed:
+        return Plan(None, skipped)
+    return Plan(_native_plan(changed), skipped)
+
+
+def refresh(
+    modules: Optional[Iterable[ModuleRef]] = None,
+    *,
+    conflicts: Literal["replace", "error"] = "replace",
+) -> RefreshReport:
+    """Bring every changed tracked module (or the given ones) up to date, mutating existing
+    functions and classes in place.
+
+    ``conflicts`` decides what happens to a class that cannot be mutated in place (its
+    metaclass, bases, class keywords or ``__slots__`` changed): ``"replace"`` binds the new class
+    under the name (old instances keep the old class; a warning is logged), ``"error"`` refuses
+    the whole refresh with :class:`ConflictError`.
+
+    All or nothing: a :class:`PlanError` (syntax or decoding error anywhere) is raised before any
+    code runs; an :class:`ApplyError` (the new code raised, or an object could not be changed)
+    after every change made so far has been undone. Deleted or unreadable files are skipped
+    without blocking the other modules."""
+    if conflicts not in ("replace", "error"):
+        raise ValueError(f"conflicts must be 'replace' or 'error', not {conflicts!r}")
+    changed, skipped = _scan(modules)
+    report = RefreshReport(
+        [
+            ModuleReport(name, _tracking.REGISTRY.path(name) or "", "skipped", skipped_reason=why)
+            for name, why in skipped
+        ]
+    )
+    if not changed:
+        return report
+    plan_data = Plan(_native_plan(changed))
+    conflict_list = [
+        (m["module"], c["qualname"], c["reason"])
+        for m in plan_data._data["modules"]
+        for c in m["conflicts"]
+    ]
+    if conflict_list and conflicts == "error":
+        text = "; ".join(f"{m}.{q}: {r}" for m, q, r in conflict_list)
+        raise ConflictError(
+            f"refresh refused, classes cannot be mutated in place: {text}", conflict_list
+        )
+    logs: list[Any] = []
+    applied: list[str] = []
+    try:
+        for module_plan in plan_data._data["modules"]:
+            name = module_plan["module"]
+            module = sys.modules[name]
+            new_text = _tracking.REGISTRY.pending_source(name)
+            if new_text is None or module_plan["execution"] == "nothing":
+                applied.append(name)
+                report.modules.append(
+                    ModuleReport(name, module_plan["path"], strategy_name("nothing"))
+                )
+                continue
+            mutations, changes, replaced = prepare_module(module, module_plan, new_text)
+            logs.append(_commit(name, mutations))
+            applied.append(name)
+            for qualname, why in replaced:
+                logger.warning("limeade: %s.%s replaced: %s", name, qualname, why)
+            report.modules.append(
+                ModuleReport(
+                    name,
+                    module_plan["path"],
+                    strategy_name(module_plan["execution"]),
+                    changes,
+                    [(c["qualname"], c["reason"]) for c in module_plan["conflicts"]],
+                    replaced,
+                )
+            )
+    except BaseException:
+        for log in reversed(logs):
+            log.rollback()
+        raise
+    _tracking.REGISTRY.accept(applied)
+    for name in applied:
+        _refresh_linecache(name)
+    del logs
+    logger.info("limeade: %s", str(report).replace("\n", "; "))
+    return report
+
+
+def _commit(name: str, mutations: list[tuple[Any, ...]]) -> Any:
+    try:
+        return _native.commit(mutations)
+    except Exception as e:
+        raise ApplyError(
+            f"refreshing {name} failed while mutating live objects: {e}", name, "commit"
+        ) from e
+
+
+def _refresh_linecache(name: str) -> None:
+    """Tracebacks and ``inspect.getsource`` read the edited file from now on."""
+    path = _tracking.REGISTRY.path(name)
+    source = _tracking.REGISTRY.source(name)
+    if not path or source is None:
+        return
+    try:
+        mtime = os.stat(path).st_mtime
+    except OSError:
+        linecache.cache.pop(path, None)
+        return
+    lines = source.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    linecache.cache[path] = (len(source), mtime, lines, path)
+
+
+def track(*modules: ModuleRef) -> list[str]:
+    """Track modules (objects or names) that the default policy leaves out, such as modules in
+    ``site-packages``. Their current file is taken as the running source."""
+    return _tracking.track(*modules)
+
+
+def untrack(*modules: ModuleRef) -> None:
+    """Stop tracking modules; they are never refreshed and later imports are not tracked."""
+    _tracking.untrack(*modules)
+
+
+def tracked() -> list[str]:
+    """Names of the tracked modules, sorted."""
+    return _tracking.REGISTRY.names()
+
+
+_tracking.install_hook()
+_tracking.baseline()

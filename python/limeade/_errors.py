@@ -1,0 +1,42 @@
+"""Exceptions raised by limeade. Every one leaves the running program exactly as it was."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+
+class RefreshError(Exception):
+    """A refresh could not be applied; nothing was changed."""
+
+
+class PlanError(RefreshError):
+    """A changed file cannot be planned: a syntax error, undecodable bytes, or syntax limeade's
+    parser does not support. ``path``, ``line`` and ``col`` (1-based, characters) say where."""
+
+    def __init__(
+        self, message: str, path: str, line: Optional[int] = None, col: Optional[int] = None
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+        self.col = col
+
+
+class ConflictError(RefreshError):
+    """A class cannot be mutated in place (metaclass, bases, class keywords or ``__slots__``
+    changed) and ``conflicts="error"`` was asked for. ``conflicts`` lists ``(module, qualname,
+    reason)``."""
+
+    def __init__(self, message: str, conflicts: list[tuple[str, str, str]]) -> None:
+        super().__init__(message)
+        self.conflicts = conflicts
+
+
+class ApplyError(RefreshError):
+    """Running the new code, or mutating a live object, failed. The cause is chained
+    (``__cause__``); ``module`` and ``statement`` say where."""
+
+    def __init__(self, message: str, module: str, statement: str) -> None:
+        super().__init__(message)
+        self.module = module
+        self.statement = statement

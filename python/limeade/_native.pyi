@@ -1,0 +1,70 @@
+"""Type stubs for ``limeade._native``, the private extension module built from
+``crates/limeade-py``. Use the public API in :mod:`limeade` instead."""
+
+from typing import Any, Optional
+
+class PlanFailure(Exception):
+    """Planning failed; ``args`` are ``(message, path, line, col)``."""
+
+class Plan:
+    """A plan made by the Rust planner."""
+
+    def render(self) -> str:
+        """The compact text (``~ C.method  body``)."""
+    def to_json(self) -> str:
+        """The whole plan as JSON."""
+    def module_names(self) -> list[str]:
+        """Module names in apply order."""
+    def has_changes(self) -> bool:
+        """Whether anything changed."""
+
+class Registry:
+    """Tracked modules: their running source, parsed tree and change detection."""
+
+    def __init__(self) -> None: ...
+    def track(
+        self,
+        name: str,
+        path: str,
+        is_package: bool,
+        source: bytes,
+        stamp: Optional[tuple[int, int, int]] = None,
+    ) -> None:
+        """Record that ``name`` runs ``source``; ``stamp`` is ``(mtime_ns, size, inode)``."""
+    def untrack(self, name: str) -> bool:
+        """Stop tracking ``name``."""
+    def __contains__(self, name: str) -> bool: ...
+    def __len__(self) -> int: ...
+    def names(self) -> list[str]:
+        """Tracked module names, sorted."""
+    def path(self, name: str) -> Optional[str]:
+        """Source path of a tracked module."""
+    def source(self, name: str) -> Optional[str]:
+        """The source the program runs."""
+    def pending_source(self, name: str) -> Optional[str]:
+        """The newer source found on disk by :meth:`scan`."""
+    def scan(self, names: Optional[list[str]] = None) -> list[tuple[str, str, str]]:
+        """``[(name, "changed" | "deleted" | "unreadable", detail)]``."""
+    def plan(self, names: list[str]) -> Plan:
+        """Plan the pending versions (raises :class:`PlanFailure`)."""
+    def accept(self, names: list[str]) -> None:
+        """The pending versions are now what the program runs."""
+
+class MutationLog:
+    """Undo log of one commit."""
+
+    def rollback(self) -> None:
+        """Undo every mutation of the commit, newest first."""
+    def __len__(self) -> int: ...
+
+def plan_sources(old: str, new: str, name: str, path: str, is_package: bool = False) -> Plan:
+    """Plan two versions of one module's source."""
+
+def commit(mutations: list[tuple[Any, ...]]) -> MutationLog:
+    """Apply mutation tuples atomically (no Python code runs in between); undone on failure."""
+
+def set_fail_at(k: Optional[int] = None) -> None:
+    """Test hook: make mutation ``k`` (counted from now) fail."""
+
+def mutation_count() -> int:
+    """Test hook: mutations counted since injection was armed."""

@@ -1,0 +1,534 @@
+"""Turn one module's plan into mutations.
+
+Everything that runs new code happens here, before any live object changes: changed definitions
+are compiled (at their real line numbers, inside their classes so name mangling and ``super()``
+work), changed and added statements run in scratch namespaces, and what they produce becomes a
+list of mutation tuples. ``limeade._native.commit`` then applies that list atomically. Nothing in
+this module mutates a live object.
+"""
+
+from __future__ import annotations
+import __future__
+
+import ast
+import functools
+import types
+from typing import Any, Optional
+
+from ._errors import ApplyError
+from ._report import Change, changes_of_module
+
+_MISSING = object()
+#: How deep to look through decorators for the function a definition compiled to.
+_UNWRAP_DEPTH = 6
+
+
+def future_flags(namespace: dict[str, Any]) -> int:
+    """Compiler flags for the ``from __future__`` imports a module made."""
+    flags = 0
+    for value in namespace.values():
+        if isinstance(value, __future__._Feature):
+            flags |= value.compiler_flag
+    return flags
+
+
+def code_qualname(code: types.CodeType) -> str:
+    """``co_qualname`` (Python 3.11+), else ``co_name``."""
+    return getattr(code, "co_qualname", code.co_name)
+
+
+def _qualname_matches(code: types.CodeType, qualname: str) -> bool:
+    if hasattr(code, "co_qualname"):
+        return code.co_qualname == qualname
+    return code.co_name == qualname.rsplit(".", 1)[-1]
+
+
+def find_code(
+    code: types.CodeType, qualname: str, firstlineno: Optional[int] = None
+) -> Optional[types.CodeType]:
+    """The code object for ``qualname`` (first line ``firstlineno``) among ``code``'s constants."""
+    stack = [code]
+    while stack:
+        current = stack.pop()
+        for const in current.co_consts:
+            if isinstance(const, types.CodeType):
+                if _qualname_matches(const, qualname) and (
+                    firstlineno is None or const.co_firstlineno == firstlineno
+                ):
+                    return const
+                stack.append(const)
+    return None
+
+
+def _children(obj: Any) -> list[Any]:
+    """Objects a decorator or descriptor may hold the original function in."""
+    out = []
+    for attr in ("__func__", "fget", "fset", "fdel", "__wrapped__", "func"):
+        try:
+            value = object.__getattribute__(obj, attr) if attr != "__wrapped__" else obj.__wrapped__
+        except Exception:
+            continue
+        if value is not None:
+            out.append(value)
+    if isinstance(obj, types.FunctionType) and obj.__closure__:
+        for cell in obj.__closure__:
+            try:
+                value = cell.cell_contents
+            except ValueError:
+                continue
+            if isinstance(value, types.FunctionType):
+                out.append(value)
+    return out
+
+
+def find_function(root: Any, qualname: str, firstlineno: int) -> Optional[types.FunctionType]:
+    """The live function compiled from the definition ``qualname`` starting at ``firstlineno``,
+    looking through staticmethod, classmethod, property, ``functools.wraps`` chains, partials and
+    closures of decorator wrappers."""
+    seen: set[int] = set()
+    level = [root]
+    by_name: list[types.FunctionType] = []
+    for _ in range(_UNWRAP_DEPTH):
+        next_level = []
+        for obj in level:
+            if id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            if isinstance(obj, types.FunctionType) and _qualname_matches(obj.__code__, qualname):
+                if obj.__code__.co_firstlineno == firstlineno:
+                    return obj
+                by_name.append(obj)
+            next_level.extend(_children(obj))
+        level = next_level
+        if not level:
+            break
+    return by_name[0] if len(by_name) == 1 else None
+
+
+def _is_plain_function(obj: Any) -> bool:
+    return type(obj) is types.FunctionType
+
+
+def _describe(entry: dict[str, Any]) -> str:
+    span = entry.get("new_span") or entry.get("old_span") or {}
+    line = span.get("start_line", "?")
+    if "qualname" in entry:
+        return f"{entry['qualname']} (line {line})"
+    prefix = f"{entry['scope']}." if entry["scope"] else ""
+    names = ", ".join(prefix + b for b in entry["binds"]) or f"{prefix}<{entry['label']}>"
+    return f"{entry['label']} {names} (line {line})"
+
+
+def _parent(qualname: str) -> str:
+    return qualname.rsplit(".", 1)[0] if "." in qualname else ""
+
+
+class ModulePreparation:
+    """Builds the mutations for one module from its plan."""
+
+    def __init__(self, module: types.ModuleType, plan: dict[str, Any], new_text: str) -> None:
+        self.module = module
+        self.name = plan["module"]
+        self.globals = module.__dict__
+        self.plan = plan
+        self.path = plan["path"]
+        self.text = new_text
+        self.lines = new_text.splitlines(keepends=True)
+        if self.lines and not self.lines[-1].endswith("\n"):
+            self.lines[-1] += "\n"
+        self.flags = future_flags(self.globals)
+        self.mutations: list[tuple[Any, ...]] = []
+        self.replaced: list[tuple[str, str]] = []
+        self.definitions = plan["definitions"]
+        self.class_def_lines = {
+            d["qualname"]: d["def_line"]
+            for d in self.definitions
+            if d["kind"] == "class" and d["status"] != "removed"
+        }
+        self.conflicted = {c["qualname"]: c["reason"] for c in plan["conflicts"]}
+
+    # ----------------------------------------------------------------------------- snippets
+
+    def snippet(self, spans: list[tuple[int, int]], headers: list[str]) -> str:
+        """Source holding the given line spans at their real line numbers, preceded right above
+        the first by ``headers`` (enclosing ``class`` lines)."""
+        spans = sorted(spans)
+        first = spans[0][0]
+        header_line = first - len(headers)
+        if header_line < 1:
+            raise ApplyError(
+                f"{self.path}:{first}: cannot compile this definition at its own line",
+                self.name,
+                f"line {first}",
+            )
+        out = ["\n" * (header_line - 1)]
+        out.extend(h + "\n" for h in headers)
+        current = first
+        for start, end in spans:
+            if start < current:
+                continue
+            out.append("\n" * (start - current))
+            out.append("".join(self.lines[start - 1 : end]))
+            current = end + 1
+        return "".join(out)
+
+    def compile(self, source: str, what: str) -> types.CodeType:
+        try:
+            return compile(source, self.path, "exec", flags=self.flags, dont_inherit=True)
+        except SyntaxError as e:
+            raise ApplyError(
+                f"{self.path}:{e.lineno}: the interpreter rejects {what}: {e.msg}",
+                self.name,
+                what,
+            ) from e
+
+    def headers(self, class_qualname: str) -> list[str]:
+        """``class`` lines for the chain of classes enclosing a member, with their real
+        indentation."""
+        if not class_qualname:
+            return []
+        parts = class_qualname.split(".")
+        out = []
+        for i in range(len(parts)):
+            prefix = ".".join(parts[: i + 1])
+            line_no = self.class_def_lines.get(prefix)
+            if line_no is None:
+                raise ApplyError(f"no class {prefix} in the new source", self.name, prefix)
+            line = self.lines[line_no - 1]
+            indent = line[: len(line) - len(line.lstrip())]
+            out.append(f"{indent}class {parts[i]}:")
+        return out
+
+    def live_class(self, class_qualname: str) -> Optional[type]:
+        obj: Any = self.globals.get(class_qualname.split(".")[0], _MISSING)
+        for part in class_qualname.split(".")[1:]:
+            if not isinstance(obj, type):
+                return None
+            obj = obj.__dict__.get(part, _MISSING)
+        return obj if isinstance(obj, type) else None
+
+    def run_in_class(
+        self, class_qualname: str, spans: list[tuple[int, int]], live: type, what: str
+    ) -> dict[str, Any]:
+        """Run statements of a class body (at their lines) in a namespace holding a copy of the
+        live class's attributes; returns that namespace."""
+        code = self.compile(self.snippet(spans, self.headers(class_qualname)), what)
+        body = find_code(code, class_qualname)
+        if body is None:
+            raise ApplyError(f"class body of {class_qualname} not compiled", self.name, what)
+        namespace = dict(live.__dict__)
+        try:
+            exec(body, self.globals, namespace)
+        except Exception as e:
+            raise ApplyError(
+                f"{self.path}: running {what} in class {class_qualname} raised {e!r}",
+                self.name,
+                what,
+            ) from e
+        cell = namespace.pop("__classcell__", None)
+        if cell is not None:
+            # Methods using super() or __class__ must see the class that is kept.
+            cell.cell_contents = live
+        return namespace
+
+    def run_in_module(
+        self, spans: list[tuple[int, int]], namespace: dict[str, Any], what: str
+    ) -> None:
+        code = self.compile(self.snippet(spans, []), what)
+        try:
+            exec(code, self.globals, namespace)
+        except Exception as e:
+            raise ApplyError(f"{self.path}: running {what} raised {e!r}", self.name, what) from e
+
+    # ---------------------------------------------------------------------------- mutations
+
+    def set_name(self, scope: Any, name: str, value: Any) -> None:
+        if isinstance(scope, type):
+            self.mutations.append(("setattr", scope, name, value))
+        else:
+            self.mutations.append(("setitem", scope, name, value))
+
+    def transfer(self, old: types.FunctionType, new: types.FunctionType) -> bool:
+        """Make ``old`` behave as ``new`` (code, defaults, annotations, doc, attributes); False
+        when their closures differ in shape and ``old`` cannot take the new code."""
+        if old.__code__.co_freevars != new.__code__.co_freevars:
+            return False
+        m = self.mutations
+        m.append(("setattr", old, "__code__", new.__code__))
+        m.append(("setattr", old, "__defaults__", new.__defaults__))
+        m.append(("setattr", old, "__kwdefaults__", new.__kwdefaults__))
+        m.append(("setattr", old, "__annotations__", dict(new.__annotations__)))
+        m.append(("setattr", old, "__doc__", new.__doc__))
+        for key, value in new.__dict__.items():
+            m.append(("setitem", old.__dict__, key, value))
+        for key in old.__dict__:
+            if key not in new.__dict__:
+                m.append(("delitem", old.__dict__, key))
+        return True
+
+    def merge(
+        self, scope: Any, qualprefix: str, namespace: dict[str, Any], names: list[str]
+    ) -> None:
+        """Bind ``names`` from ``namespace`` into the live ``scope`` (module dict or class),
+        updating matched functions in place instead of replacing them."""
+        live_items = scope.__dict__ if isinstance(scope, type) else scope
+        for name in names:
+            if name not in namespace:
+                continue
+            new = namespace[name]
+            old = live_items.get(name, _MISSING)
+            if old is new:
+                continue
+            if _is_plain_function(old) and _is_plain_function(new) and self.transfer(old, new):
+                continue
+            if old is not _MISSING and isinstance(old, (types.FunctionType, type)):
+                self.replaced.append((qualprefix + name, "a new object was bound"))
+            if isinstance(scope, type) and hasattr(type(new), "__set_name__"):
+                try:
+                    new.__set_name__(scope, name)
+                except Exception as e:
+                    raise ApplyError(
+                        f"__set_name__ of {qualprefix}{name} raised {e!r}", self.name, name
+                    ) from e
+            self.set_name(scope, name, new)
+
+    def update_function(self, d: dict[str, Any], scope: Any, class_qualname: str) -> None:
+        """A matched function whose decorators did not change: new code (and defaults,
+        annotations, docstring where they changed) into the live function object."""
+        qualname, name = d["qualname"], d["qualname"].rsplit(".", 1)[-1]
+        old_span, new_span = d["old_span"], d["new_span"]
+        live_items = scope.__dict__ if isinstance(scope, type) else scope
+        target = find_function(live_items.get(name), qualname, old_span["start_line"])
+        aspects = set(d["aspects"])
+        headers = self.headers(class_qualname)
+        what = _describe(d)
+        if target is None:
+            self.replace_definition(d, scope, class_qualname, "the live object does not expose it")
+            return
+        code = find_code(
+            self.compile(
+                self.snippet([(new_span["start_line"], new_span["end_line"])], headers), what
+            ),
+            qualname,
+            new_span["start_line"],
+        )
+        if code is None:
+            raise ApplyError(f"{what}: compiled code not found", self.name, what)
+        if code.co_freevars != target.__code__.co_freevars:
+            self.replace_definition(d, scope, class_qualname, "its closure variables changed")
+            return
+        self.mutations.append(("setattr", target, "__code__", code))
+        if "docstring" in aspects:
+            doc = (
+                code.co_consts[0] if code.co_consts and isinstance(code.co_consts[0], str) else None
+            )
+            self.mutations.append(("setattr", target, "__doc__", doc))
+        if aspects & {"defaults", "kw-only defaults", "annotations", "signature"}:
+            fresh = self.evaluate_undecorated(d, scope, class_qualname)
+            self.mutations.append(("setattr", target, "__defaults__", fresh.__defaults__))
+            self.mutations.append(("setattr", target, "__kwdefaults__", fresh.__kwdefaults__))
+            self.mutations.append(
+                ("setattr", target, "__annotations__", dict(fresh.__annotations__))
+            )
+
+    def evaluate_undecorated(
+        self, d: dict[str, Any], scope: Any, class_qualname: str
+    ) -> types.FunctionType:
+        """Run the ``def`` without its decorators to evaluate defaults and annotations."""
+        name = d["qualname"].rsplit(".", 1)[-1]
+        span = (d["def_line"], d["new_span"]["end_line"])
+        what = _describe(d)
+        if class_qualname:
+            namespace = self.run_in_class(class_qualname, [span], scope, what)
+        else:
+            namespace = {}
+            self.run_in_module([span], namespace, what)
+        fresh = namespace.get(name)
+        if not isinstance(fresh, types.FunctionType):
+            raise ApplyError(f"{what}: did not produce a function", self.name, what)
+        return fresh
+
+    def replace_definition(
+        self, d: dict[str, Any], scope: Any, class_qualname: str, why: str
+    ) -> None:
+        """Run a definition in full (decorators included) and bind the result."""
+        name = d["qualname"].rsplit(".", 1)[-1]
+        span = (d["new_span"]["start_line"], d["new_span"]["end_line"])
+        what = _describe(d)
+        if class_qualname:
+            namespace = self.run_in_class(class_qualname, [span], scope, what)
+        else:
+            namespace = {}
+            self.run_in_module([span], namespace, what)
+        live_items = scope.__dict__ if isinstance(scope, type) else scope
+        old = live_items.get(name, _MISSING)
+        new = namespace[name]
+        if _is_plain_function(old) and _is_plain_function(new) and self.transfer(old, new):
+            return
+        self.replaced.append((d["qualname"], why))
+        self.set_name(scope, name, new)
+
+    # --------------------------------------------------------------------------- scopes
+
+    def prepare(self) -> None:
+        execution = self.plan["execution"]
+        if execution == "nothing":
+            return
+        if execution == "full_body":
+            self.prepare_full_body()
+            return
+        replaced_classes = {
+            d["qualname"]
+            for d in self.definitions
+            if d["kind"] == "class"
+            and d["status"] == "changed"
+            and (d["qualname"] in self.conflicted or "decorators" in d["aspects"])
+        }
+        scopes: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        for d in self.definitions:
+            if d["status"] == "unchanged" or "<locals>" in d["qualname"]:
+                continue
+            scopes.setdefault(_parent(d["qualname"]), []).append(("def", d))
+        for s in self.plan["statements"]:
+            if s["status"] != "unchanged":
+                scopes.setdefault(s["scope"], []).append(("stmt", s))
+        for scope_name in sorted(scopes, key=lambda q: (q.count(".") if q else -1, q)):
+            if any(scope_name == r or scope_name.startswith(r + ".") for r in replaced_classes):
+                continue
+            self.prepare_scope(scope_name, scopes[scope_name], replaced_classes)
+        for name in self.plan["unbound_names"]:
+            if name in self.globals:
+                self.mutations.append(("delitem", self.globals, name))
+
+    def prepare_scope(
+        self, scope_name: str, entries: list[tuple[str, dict[str, Any]]], replaced_classes: set[str]
+    ) -> None:
+        if scope_name:
+            live = self.live_class(scope_name)
+            if live is None:
+                raise ApplyError(
+                    f"class {scope_name} not found in module {self.name}", self.name, scope_name
+                )
+            scope: Any = live
+            live_names = live.__dict__
+        else:
+            scope = self.globals
+            live_names = self.globals
+        prefix = f"{scope_name}." if scope_name else ""
+        to_run: list[tuple[int, int]] = []
+        bound: list[str] = []
+        removed: list[str] = []
+        code_only: list[dict[str, Any]] = []
+        for kind, entry in entries:
+            if kind == "stmt":
+                if entry["status"] == "removed":
+                    removed.extend(entry["binds"])
+                else:
+                    span = entry["new_span"]
+                    to_run.append((span["start_line"], span["end_line"]))
+                    bound.extend(entry["binds"])
+                continue
+            name = entry["qualname"].rsplit(".", 1)[-1]
+            if entry["status"] == "removed":
+                removed.append(name)
+                continue
+            runs_in_full = (
+                entry["status"] == "added"
+                or entry["qualname"] in replaced_classes
+                or (entry["kind"] != "class" and "decorators" in entry["aspects"])
+            )
+            if runs_in_full:
+                span = entry["new_span"]
+                to_run.append((span["start_line"], span["end_line"]))
+                bound.append(name)
+                if entry["qualname"] in replaced_classes:
+                    reason = self.conflicted.get(entry["qualname"], "class decorators changed")
+                    self.replaced.append((entry["qualname"], reason))
+            elif entry["kind"] == "class":
+                if "docstring" in entry["aspects"]:
+                    self.mutations.append(
+                        (
+                            "setattr",
+                            self.live_class(entry["qualname"]),
+                            "__doc__",
+                            self.class_doc(entry),
+                        )
+                    )
+            else:
+                code_only.append(entry)
+        if to_run:
+            what = f"{len(to_run)} changed statement(s) in {scope_name or self.name}"
+            if scope_name:
+                namespace = self.run_in_class(scope_name, to_run, scope, what)
+            else:
+                namespace = {}
+                for span in sorted(to_run):
+                    self.run_in_module([span], namespace, _describe_span(span))
+            self.merge(scope, prefix, namespace, list(dict.fromkeys(bound)))
+        for entry in code_only:
+            self.update_function(entry, scope, scope_name)
+        still_bound = set(bound) | self.names_bound_in(scope_name)
+        for name in dict.fromkeys(removed):
+            if name not in still_bound and name in live_names:
+                if scope_name:
+                    self.mutations.append(("delattr", scope, name))
+                # Module-level names are removed through the plan's unbound names.
+
+    def names_bound_in(self, scope_name: str) -> set[str]:
+        """Names the new source binds directly in a class body (or the module)."""
+        names = set()
+        for d in self.definitions:
+            if d["status"] != "removed" and _parent(d["qualname"]) == scope_name:
+                names.add(d["qualname"].rsplit(".", 1)[-1])
+        for s in self.plan["statements"]:
+            if s["status"] != "removed" and s["scope"] == scope_name:
+                names.update(s["binds"])
+        return names
+
+    def class_doc(self, entry: dict[str, Any]) -> Optional[str]:
+        span = (entry["new_span"]["start_line"], entry["new_span"]["end_line"])
+        tree = ast.parse(self.snippet([span], self.headers(_parent(entry["qualname"]))))
+        node: Any = tree
+        for _ in entry["qualname"].split("."):
+            node = next(n for n in node.body if isinstance(n, ast.ClassDef))
+        return ast.get_docstring(node, clean=False)
+
+    def prepare_full_body(self) -> None:
+        """A ``from __future__`` import changed: run the whole new body, keep matched functions."""
+        code = self.compile(self.text, f"module {self.name}")
+        self.flags = code.co_flags
+        namespace: dict[str, Any] = {}
+        try:
+            exec(code, self.globals, namespace)
+        except Exception as e:
+            raise ApplyError(
+                f"{self.path}: running the module body raised {e!r}", self.name, "module body"
+            ) from e
+        self.merge(self.globals, "", namespace, list(namespace))
+        for name in self.plan["unbound_names"]:
+            if name in self.globals:
+                self.mutations.append(("delitem", self.globals, name))
+
+
+def _describe_span(span: tuple[int, int]) -> str:
+    return f"statement at line {span[0]}"
+
+
+def prepare_module(
+    module: types.ModuleType, plan: dict[str, Any], new_text: str
+) -> tuple[list[tuple[Any, ...]], list[Change], list[tuple[str, str]]]:
+    """Mutations, announced changes and replacements for one module."""
+    preparation = ModulePreparation(module, plan, new_text)
+    preparation.prepare()
+    return preparation.mutations, changes_of_module(plan), preparation.replaced
+
+
+@functools.cache
+def strategy_name(execution: str) -> str:
+    """The report's word for a plan's execution mode."""
+    return {
+        "nothing": "nothing changed",
+        "definitions_only": "definitions only",
+        "statements": "changed statements",
+        "full_body": "full body",
+    }.get(execution, execution)
