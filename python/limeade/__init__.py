@@ -79,7 +79,33 @@ def _native_plan(changed: list[str]) -> Any:
         return _tracking.REGISTRY.plan(changed)
     except _native.PlanFailure as e:
         message, path, line, col = e.args
+        line, col, message = _interpreter_location(changed, path, line, col, message)
         raise PlanError(message, path, line, col) from None
+
+
+def _interpreter_location(
+    changed: list[str], path: str, line: Optional[int], col: Optional[int], message: str
+) -> tuple[Optional[int], Optional[int], str]:
+    """The interpreter is the judge of syntax: where it rejects the file too, report its line,
+    column and message (the parser's own position can lag, e.g. at end of file)."""
+    if "syntax error" not in message:
+        return line, col, message
+    for name in changed:
+        if _tracking.REGISTRY.path(name) != path:
+            continue
+        source = _tracking.REGISTRY.pending_source(name)
+        if source is None:
+            break
+        try:
+            compile(source, path, "exec", dont_inherit=True)
+        except SyntaxError as e:
+            if e.lineno is not None:
+                col = e.offset if e.offset is not None else col
+                return e.lineno, col, f"{path}:{e.lineno}:{col}: syntax error: {e.msg}"
+        except (ValueError, OverflowError):
+            break
+        break
+    return line, col, message
 
 
 def plan(modules: Optional[Iterable[ModuleRef]] = None) -> Plan:

@@ -421,6 +421,10 @@ class ModulePreparation:
         code_only: list[dict[str, Any]] = []
         for kind, entry in entries:
             if kind == "stmt":
+                if self.is_main_guard(entry):
+                    # Re-running `if __name__ == "__main__":` would start the program again
+                    # inside refresh(); its definitions elsewhere are still updated.
+                    continue
                 if entry["status"] == "removed":
                     removed.extend(entry["binds"])
                 else:
@@ -474,16 +478,16 @@ class ModulePreparation:
                     self.mutations.append(("delattr", scope, name))
                 # Module-level names are removed through the plan's unbound names.
 
+    def is_main_guard(self, entry: dict[str, Any]) -> bool:
+        span = entry.get("new_span")
+        if entry["scope"] or entry["label"] != "if" or span is None:
+            return False
+        first = self.lines[span["start_line"] - 1].replace(" ", "").replace("'", '"')
+        return first.startswith('if__name__=="__main__"')
+
     def names_bound_in(self, scope_name: str) -> set[str]:
         """Names the new source binds directly in a class body (or the module)."""
-        names = set()
-        for d in self.definitions:
-            if d["status"] != "removed" and _parent(d["qualname"]) == scope_name:
-                names.add(d["qualname"].rsplit(".", 1)[-1])
-        for s in self.plan["statements"]:
-            if s["status"] != "removed" and s["scope"] == scope_name:
-                names.update(s["binds"])
-        return names
+        return set(self.plan["scope_names"].get(scope_name, ()))
 
     def class_doc(self, entry: dict[str, Any]) -> Optional[str]:
         span = (entry["new_span"]["start_line"], entry["new_span"]["end_line"])

@@ -49,12 +49,9 @@ class Plan:
     def __init__(self, native: Any = None, errors: list[tuple[str, str]] | None = None) -> None:
         self._native = native
         self._data: dict[str, Any] = (
-            json.loads(native.to_json())
+            json.loads(native.actions_json())
             if native is not None
-            else {
-                "modules": [],
-                "order": {"groups": [], "cycles": [], "edges": []},
-            }
+            else {"modules": [], "order": {"groups": [], "cycles": [], "edges": []}}
         )
         #: Modules that could not be read: ``[(module, reason)]`` (deleted or unreadable files).
         self.skipped: list[tuple[str, str]] = errors or []
@@ -73,15 +70,18 @@ class Plan:
         return out
 
     def module_plan(self, name: str) -> dict[str, Any]:
-        """The plan data of one module (see :meth:`to_json` for its shape)."""
+        """What the refresh acts on for one module: the changed definitions and statements, every
+        class, conflicts, unbound names (see :meth:`to_json` for the full plan)."""
         for m in self._data["modules"]:
             if m["module"] == name:
                 return m
         raise KeyError(name)
 
     def to_json(self) -> str:
-        """The plan as JSON."""
-        return json.dumps(self._data, indent=2)
+        """The whole plan as JSON (every definition of both versions, unchanged ones included)."""
+        if self._native is None:
+            return json.dumps(self._data, indent=2)
+        return self._native.to_json()
 
     def __bool__(self) -> bool:
         return any(m["execution"] != "nothing" for m in self._data["modules"])

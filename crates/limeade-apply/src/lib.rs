@@ -9,6 +9,7 @@
 //!
 //! **limeade-apply never parses source itself**: everything it knows about code comes from a plan.
 
+pub mod actions;
 pub mod error;
 pub mod fault;
 pub mod mutation;

@@ -52,6 +52,13 @@ impl Plan {
         self.plan.to_json()
     }
 
+    /// What the live side needs, as compact JSON: every changed definition and statement, every
+    /// class (the live side walks classes to reach members), conflicts, unbound names, and per
+    /// scope the names the new source binds there.
+    fn actions_json(&self) -> String {
+        limeade_apply::actions::actions_json(&self.plan)
+    }
+
     /// Module names in apply order.
     fn module_names(&self) -> Vec<String> {
         self.plan.modules.iter().map(|m| m.module.clone()).collect()

@@ -1,0 +1,235 @@
+"""Shared helpers for the limeade test suite.
+
+Every test gets its own package root (a fresh ``tmp_path`` directory put first on ``sys.path``)
+and its own module-name prefix, so no two tests ever share a module object or a tracked name.
+Modules are written as real files and imported for real, then edited on disk and refreshed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import sys
+import textwrap
+import types
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import pytest
+
+import limeade
+from limeade import _native
+
+_PREFIXES = itertools.count()
+
+
+def dedent(text: str) -> str:
+    """``textwrap.dedent`` without the leading newline of a triple-quoted literal."""
+    text = textwrap.dedent(text)
+    return text[1:] if text.startswith("\n") else text
+
+
+class Live:
+    """Writes modules under a private package root, imports them, edits them and cleans up.
+
+    Module names given to the helper are short (``"m"``, ``"pkg.a"``); the real names carry a
+    per-instance prefix (``live.name("m")`` -> ``"lm7_m"``)."""
+
+    def __init__(self, root: Path) -> None:
+        self.prefix = f"lm{next(_PREFIXES)}_"
+        self.root = root / self.prefix.rstrip("_")
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.packages: set[str] = set()
+        sys.path.insert(0, str(self.root))
+
+    # ----------------------------------------------------------------- names and paths
+
+    def name(self, short: str) -> str:
+        return self.prefix + short
+
+    def path(self, short: str) -> Path:
+        parts = short.split(".")
+        parts[0] = self.prefix + parts[0]
+        if short in self.packages:
+            return self.root.joinpath(*parts, "__init__.py")
+        return self.root.joinpath(*parts[:-1], parts[-1] + ".py")
+
+    # ----------------------------------------------------------------- files
+
+    def write(self, short: str, text: str, *, package: bool = False) -> Path:
+        """Write (or overwrite) the source of module ``short``; ``package=True`` makes it a
+        package (``short/__init__.py``)."""
+        if package:
+            self.packages.add(short)
+        path = self.path(short)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dedent(text), encoding="utf-8")
+        return path
+
+    def write_bytes(self, short: str, data: bytes) -> Path:
+        path = self.path(short)
+        path.write_bytes(data)
+        return path
+
+    def read(self, short: str) -> str:
+        return self.path(short).read_text(encoding="utf-8")
+
+    def edit(self, short: str, old: str, new: str, count: int = 1) -> Path:
+        """Replace ``old`` by ``new`` in the file of ``short`` (``old`` must be present)."""
+        text = self.read(short)
+        assert old in text, f"{old!r} not in {short}"
+        path = self.path(short)
+        path.write_text(text.replace(old, new, count), encoding="utf-8")
+        return path
+
+    def prepend(self, short: str, lines: int) -> Path:
+        """Insert ``lines`` comment lines at the top of the file: everything moves down."""
+        text = self.read(short)
+        path = self.path(short)
+        path.write_text("# moved\n" * lines + text, encoding="utf-8")
+        return path
+
+    def delete(self, short: str) -> None:
+        self.path(short).unlink()
+
+    # ----------------------------------------------------------------- imports
+
+    def load(self, short: str, text: Optional[str] = None, *, package: bool = False) -> Any:
+        """Write ``text`` (when given) and import module ``short`` for real."""
+        if text is not None:
+            self.write(short, text, package=package)
+        importlib.invalidate_caches()
+        return importlib.import_module(self.name(short))
+
+    def module(self, short: str) -> types.ModuleType:
+        return sys.modules[self.name(short)]
+
+    def refresh(self, **kwargs: Any) -> limeade.RefreshReport:
+        return limeade.refresh(**kwargs)
+
+    # ----------------------------------------------------------------- teardown
+
+    def close(self) -> None:
+        names = [n for n in sys.modules if n.startswith(self.prefix)]
+        for n in names:
+            del sys.modules[n]
+        limeade.untrack(*names)
+        leftover = [n for n in limeade.tracked() if n.startswith(self.prefix)]
+        if leftover:
+            limeade.untrack(*leftover)
+        try:
+            sys.path.remove(str(self.root))
+        except ValueError:
+            pass
+        importlib.invalidate_caches()
+
+
+@pytest.fixture
+def live_factory(tmp_path: Path) -> Any:
+    """Make any number of independent :class:`Live` helpers (fresh names and directories)."""
+    made: list[Live] = []
+
+    def make() -> Live:
+        helper = Live(tmp_path)
+        made.append(helper)
+        return helper
+
+    yield make
+    for helper in made:
+        helper.close()
+
+
+@pytest.fixture
+def live(live_factory: Callable[[], Live]) -> Live:
+    return live_factory()
+
+
+@pytest.fixture(autouse=True)
+def _no_fault_injection() -> Any:
+    """Fault injection is off before and after every test, whatever the test did."""
+    _native.set_fail_at(None)
+    yield
+    _native.set_fail_at(None)
+
+
+# --------------------------------------------------------------------- snapshots
+
+
+class Ident:
+    """Compares by identity; shows what it holds."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Ident) and other.obj is self.obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+    def __repr__(self) -> str:
+        text = repr(self.obj)
+        if len(text) > 60:
+            text = text[:57] + "..."
+        return f"<is {text} @{id(self.obj):#x}>"
+
+
+def _function_state(f: types.FunctionType) -> tuple[Any, ...]:
+    return (
+        Ident(f.__code__),
+        Ident(f.__defaults__),
+        Ident(f.__kwdefaults__),
+        {k: Ident(v) for k, v in f.__annotations__.items()},
+        Ident(f.__doc__),
+        {k: Ident(v) for k, v in f.__dict__.items()},
+    )
+
+
+def snapshot(*modules: types.ModuleType) -> dict[str, Any]:
+    """The live state of modules, by identity: every module global, every function's code,
+    defaults, annotations, docstring and ``__dict__``, and the ``__dict__`` of every class
+    defined in the modules (recursively, methods and properties included)."""
+    out: dict[str, Any] = {}
+    names = {m.__name__ for m in modules}
+    seen: set[int] = set()
+
+    def visit(key: str, obj: Any) -> None:
+        if id(obj) in seen:
+            return
+        if isinstance(obj, types.FunctionType):
+            seen.add(id(obj))
+            out[key] = _function_state(obj)
+        elif isinstance(obj, (staticmethod, classmethod)):
+            visit(key + ".__func__", obj.__func__)
+        elif isinstance(obj, property):
+            for part in ("fget", "fset", "fdel"):
+                if getattr(obj, part) is not None:
+                    visit(f"{key}.{part}", getattr(obj, part))
+        elif isinstance(obj, type) and obj.__module__ in names:
+            seen.add(id(obj))
+            out[key] = (
+                Ident(type(obj)),
+                tuple(Ident(b) for b in obj.__bases__),
+                {k: Ident(v) for k, v in vars(obj).items()},
+            )
+            for k, v in list(vars(obj).items()):
+                visit(f"{key}.{k}", v)
+
+    for m in modules:
+        out[m.__name__] = {k: Ident(v) for k, v in vars(m).items() if k != "__builtins__"}
+        for k, v in list(vars(m).items()):
+            visit(f"{m.__name__}:{k}", v)
+    return out
+
+
+def count_mutations(refresh: Callable[[], Any]) -> int:
+    """How many mutations ``refresh()`` makes (injection armed far beyond reach)."""
+    _native.set_fail_at(10**9)
+    try:
+        refresh()
+        return _native.mutation_count()
+    finally:
+        _native.set_fail_at(None)
+
