@@ -212,14 +212,15 @@ def _refresh_linecache(name: str) -> None:
     if not path or source is None:
         return
     try:
-        mtime = os.stat(path).st_mtime
+        st = os.stat(path)
     except OSError:
         linecache.cache.pop(path, None)
         return
     lines = source.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
-    linecache.cache[path] = (len(source), mtime, lines, path)
+    # The same (size, mtime) linecache.checkcache() compares with the file on disk.
+    linecache.cache[path] = (st.st_size, st.st_mtime, lines, path)
 
 
 def track(*modules: ModuleRef) -> list[str]:
