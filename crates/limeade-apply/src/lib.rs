@@ -14,6 +14,7 @@ pub mod error;
 pub mod fault;
 pub mod mutation;
 pub mod registry;
+pub mod watch;
 
 pub use error::ApplyError;
 pub use mutation::{commit, Mutation, MutationLog};

@@ -2,8 +2,9 @@
 //! parsed tree (kept so the next edit re-parses only what changed), and cheap change detection:
 //! file stamps first, then a content hash, never `.pyc` files.
 
+use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use limeade_plan::{
     decode_source, plan_parsed, ModuleMeta, ParsedModule, ParsedPair, Plan, PlanError, Version,
@@ -11,6 +12,7 @@ use limeade_plan::{
 use rustc_hash::FxHashMap;
 
 use crate::error::ApplyError;
+use crate::watch::{DirWatcher, Touched};
 
 /// What identifies one version of a file on disk without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -88,9 +90,34 @@ pub enum ScanOutcome {
 #[derive(Debug, Default)]
 pub struct Registry {
     modules: FxHashMap<String, Tracked>,
+    /// Module names by source path (a file can back two modules, e.g. `__main__` and `app`).
+    by_path: FxHashMap<PathBuf, Vec<String>>,
+    /// Reports which files were touched, so an idle scan need not `stat` every module.
+    watcher: Option<DirWatcher>,
+    /// Files touched since the last full scan.
+    dirty: HashSet<PathBuf>,
+    /// The next scan must check every file (new modules, unwatchable files, lost events).
+    full_scan_due: bool,
 }
 
 impl Registry {
+    /// A registry that watches tracked files' directories where the platform allows it.
+    pub fn with_watcher() -> Registry {
+        Registry {
+            watcher: DirWatcher::new(),
+            full_scan_due: true,
+            ..Registry::default()
+        }
+    }
+
+    /// Move what the watcher saw into `dirty` (or schedule a full scan).
+    fn collect_touched(&mut self) {
+        match self.watcher.as_mut().map(DirWatcher::drain) {
+            Some(Touched::Paths(paths)) => self.dirty.extend(paths),
+            Some(Touched::Everything) | None => self.full_scan_due = true,
+        }
+    }
+
     /// Track `meta` as running `source` (the bytes it was compiled from) with `stamp`.
     pub fn track(
         &mut self,
@@ -106,6 +133,20 @@ impl Registry {
     /// Track `meta` as running `text` (already decoded by the interpreter).
     pub fn track_text(&mut self, meta: ModuleMeta, text: String, hash: u64, stamp: Stamp) {
         let name = meta.name.clone();
+        let path = PathBuf::from(&meta.path);
+        let watched = self.watcher.as_mut().is_some_and(|w| w.watch_file(&path));
+        if !watched {
+            self.watcher = None;
+        }
+        // Changes between reading the file and watching it would be missed otherwise.
+        self.full_scan_due = true;
+        if let Some(previous) = self.modules.get(&name) {
+            let old_path = PathBuf::from(&previous.meta.path);
+            if let Some(names) = self.by_path.get_mut(&old_path) {
+                names.retain(|n| n != &name);
+            }
+        }
+        self.by_path.entry(path).or_default().push(name.clone());
         self.modules.insert(
             name,
             Tracked {
@@ -123,7 +164,13 @@ impl Registry {
 
     /// Stop tracking `name`.
     pub fn untrack(&mut self, name: &str) -> bool {
-        self.modules.remove(name).is_some()
+        let Some(tracked) = self.modules.remove(name) else {
+            return false;
+        };
+        if let Some(names) = self.by_path.get_mut(Path::new(&tracked.meta.path)) {
+            names.retain(|n| n != name);
+        }
+        true
     }
 
     /// Whether `name` is tracked.
@@ -161,12 +208,40 @@ impl Registry {
     /// hash; a different hash records the new text as pending and reports the module changed.
     pub fn scan(&mut self, names: Option<&[String]>) -> Vec<ScanOutcome> {
         let mut out = Vec::new();
+        self.collect_touched();
         let selected: Vec<String> = match names {
-            Some(names) => names.to_vec(),
-            None => {
+            Some(names) => {
+                for name in names {
+                    if let Some(t) = self.modules.get(name) {
+                        self.dirty.remove(Path::new(&t.meta.path));
+                    }
+                }
+                names.to_vec()
+            }
+            None if self.full_scan_due => {
+                self.full_scan_due = false;
+                self.dirty.clear();
                 let mut all: Vec<String> = self.modules.keys().cloned().collect();
                 all.sort_unstable();
                 all
+            }
+            None => {
+                let mut some: Vec<String> = self
+                    .dirty
+                    .drain()
+                    .filter_map(|path| self.by_path.get(&path))
+                    .flatten()
+                    .cloned()
+                    .collect();
+                some.extend(
+                    self.modules
+                        .values()
+                        .filter(|t| t.pending.is_some())
+                        .map(|t| t.meta.name.clone()),
+                );
+                some.sort_unstable();
+                some.dedup();
+                some
             }
         };
         for name in selected {
@@ -359,6 +434,34 @@ mod tests {
             registry.scan(None),
             vec![ScanOutcome::Deleted("m".to_owned())]
         );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn watched_edits_are_seen_at_once_and_idle_scans_check_nothing() {
+        let dir = std::env::temp_dir().join(format!("limeade-watch-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("w.py");
+        std::fs::write(&path, "X = 1\n").expect("write");
+        let mut registry = Registry::with_watcher();
+        let stamp = Stamp::of(&path).expect("stamp");
+        let mut meta = meta(&path);
+        meta.name = "w".to_owned();
+        registry.track(meta, b"X = 1\n", stamp).expect("tracks");
+        assert!(registry.scan(None).is_empty());
+        for value in 2..6 {
+            std::fs::write(&path, format!("X = {value}\n")).expect("write");
+            assert_eq!(
+                registry.scan(None),
+                vec![ScanOutcome::Changed("w".to_owned())]
+            );
+            registry.plan(&["w".to_owned()]).expect("plans");
+            registry.accept(&["w".to_owned()]);
+            assert!(
+                registry.scan(None).is_empty(),
+                "nothing new after accepting {value}"
+            );
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

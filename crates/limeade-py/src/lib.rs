@@ -96,7 +96,6 @@ fn plan_sources(
 
 /// The tracked modules: the source each runs, its tree, and change detection.
 #[pyclass(module = "limeade._native", name = "Registry")]
-#[derive(Default)]
 struct PyRegistry {
     registry: Registry,
 }
@@ -105,7 +104,9 @@ struct PyRegistry {
 impl PyRegistry {
     #[new]
     fn new() -> Self {
-        PyRegistry::default()
+        PyRegistry {
+            registry: Registry::with_watcher(),
+        }
     }
 
     /// Track a module as running `source` (the exact bytes it was compiled from). The file's
