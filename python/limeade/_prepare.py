@@ -323,7 +323,7 @@ class ModulePreparation:
                 code.co_consts[0] if code.co_consts and isinstance(code.co_consts[0], str) else None
             )
             self.mutations.append(("setattr", target, "__doc__", doc))
-        if aspects & {"defaults", "kw-only defaults", "annotations", "signature"}:
+        if aspects & {"defaults", "kw_defaults", "annotations", "signature"}:
             fresh = self.evaluate_undecorated(d, scope, class_qualname)
             self.mutations.append(("setattr", target, "__defaults__", fresh.__defaults__))
             self.mutations.append(("setattr", target, "__kwdefaults__", fresh.__kwdefaults__))
