@@ -15,9 +15,8 @@ import types
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-import pytest
-
 import limeade
+import pytest
 from limeade import _native
 
 _PREFIXES = itertools.count()
@@ -40,6 +39,7 @@ class Live:
         self.root = root / self.prefix.rstrip("_")
         self.root.mkdir(parents=True, exist_ok=True)
         self.packages: set[str] = set()
+        self.closed = False
         sys.path.insert(0, str(self.root))
 
     # ----------------------------------------------------------------- names and paths
@@ -110,6 +110,9 @@ class Live:
     # ----------------------------------------------------------------- teardown
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         names = [n for n in sys.modules if n.startswith(self.prefix)]
         for n in names:
             del sys.modules[n]
@@ -232,4 +235,3 @@ def count_mutations(refresh: Callable[[], Any]) -> int:
         return _native.mutation_count()
     finally:
         _native.set_fail_at(None)
-

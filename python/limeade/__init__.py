@@ -22,8 +22,8 @@ from typing import Any, Literal, Optional, Union
 
 from . import _native, _tracking
 from ._errors import ApplyError, ConflictError, PlanError, RefreshError
-from ._prepare import prepare_module, strategy_name
-from ._report import Change, ModuleReport, Plan, RefreshReport
+from ._prepare import prepare_module, split_lines, strategy_name
+from ._report import Change, ModuleReport, Plan, RefreshReport, changes_of_module
 
 __all__ = [
     "ApplyError",
@@ -169,19 +169,22 @@ def refresh(
                     ModuleReport(name, module_plan["path"], strategy_name("nothing"))
                 )
                 continue
-            mutations, changes, replaced = prepare_module(module, module_plan, new_text)
-            logs.append(_commit(name, mutations))
+            prepared = prepare_module(module, module_plan, new_text)
+            logs.append(_commit(name, prepared.mutations))
             applied.append(name)
-            for qualname, why in replaced:
+            for qualname, why in prepared.replaced:
                 logger.warning("limeade: %s.%s replaced: %s", name, qualname, why)
+            for qualname, why in prepared.not_updated:
+                logger.info("limeade: %s.%s not updated: %s", name, qualname, why)
             report.modules.append(
                 ModuleReport(
                     name,
                     module_plan["path"],
                     strategy_name(module_plan["execution"]),
-                    changes,
+                    changes_of_module(module_plan),
                     [(c["qualname"], c["reason"]) for c in module_plan["conflicts"]],
-                    replaced,
+                    prepared.replaced,
+                    not_updated=prepared.not_updated,
                 )
             )
     except BaseException:
@@ -216,9 +219,7 @@ def _refresh_linecache(name: str) -> None:
     except OSError:
         linecache.cache.pop(path, None)
         return
-    lines = source.splitlines(keepends=True)
-    if lines and not lines[-1].endswith("\n"):
-        lines[-1] += "\n"
+    lines = split_lines(source)
     # The same (size, mtime) linecache.checkcache() compares with the file on disk.
     linecache.cache[path] = (st.st_size, st.st_mtime, lines, path)
 

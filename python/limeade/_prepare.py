@@ -13,10 +13,10 @@ import __future__
 import ast
 import functools
 import types
+from collections.abc import Mapping
 from typing import Any, Optional
 
 from ._errors import ApplyError
-from ._report import Change, changes_of_module
 
 _MISSING = object()
 #: How deep to look through decorators for the function a definition compiled to.
@@ -65,44 +65,61 @@ def _children(obj: Any) -> list[Any]:
     out = []
     for attr in ("__func__", "fget", "fset", "fdel", "__wrapped__", "func"):
         try:
-            value = object.__getattribute__(obj, attr) if attr != "__wrapped__" else obj.__wrapped__
+            value = obj.__wrapped__ if attr == "__wrapped__" else object.__getattribute__(obj, attr)
         except Exception:
             continue
         if value is not None:
             out.append(value)
-    if isinstance(obj, types.FunctionType) and obj.__closure__:
-        for cell in obj.__closure__:
-            try:
-                value = cell.cell_contents
-            except ValueError:
-                continue
-            if isinstance(value, types.FunctionType):
-                out.append(value)
+    if isinstance(obj, types.FunctionType):
+        if obj.__closure__:
+            for cell in obj.__closure__:
+                try:
+                    value = cell.cell_contents
+                except ValueError:
+                    continue
+                if isinstance(value, types.FunctionType):
+                    out.append(value)
+        # functools.singledispatch keeps its implementations in `registry`.
+        registry = obj.__dict__.get("registry")
+        if isinstance(registry, Mapping):
+            out.extend(registry.values())
     return out
 
 
 def find_function(root: Any, qualname: str, firstlineno: int) -> Optional[types.FunctionType]:
     """The live function compiled from the definition ``qualname`` starting at ``firstlineno``,
-    looking through staticmethod, classmethod, property, ``functools.wraps`` chains, partials and
-    closures of decorator wrappers."""
+    looking through staticmethod, classmethod, property, ``functools.wraps`` chains, partials,
+    singledispatch registries and closures of decorator wrappers. Only an exact match counts: a
+    definition that no live object holds (shadowed by a later one, an ``@overload`` stub) has no
+    function to update. ``root`` may be a list of roots searched together."""
     seen: set[int] = set()
-    level = [root]
-    by_name: list[types.FunctionType] = []
+    level = list(root) if isinstance(root, list) else [root]
     for _ in range(_UNWRAP_DEPTH):
         next_level = []
         for obj in level:
             if id(obj) in seen:
                 continue
             seen.add(id(obj))
-            if isinstance(obj, types.FunctionType) and _qualname_matches(obj.__code__, qualname):
-                if obj.__code__.co_firstlineno == firstlineno:
-                    return obj
-                by_name.append(obj)
+            if (
+                isinstance(obj, types.FunctionType)
+                and obj.__code__.co_firstlineno == firstlineno
+                and _qualname_matches(obj.__code__, qualname)
+            ):
+                return obj
             next_level.extend(_children(obj))
         level = next_level
         if not level:
             break
-    return by_name[0] if len(by_name) == 1 else None
+    return None
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as the compiler and tracebacks count them: split at ``\\n`` only (``splitlines``
+    also splits at form feeds and Unicode line separators, which CPython does not)."""
+    lines = [line + "\n" for line in text.split("\n")]
+    if lines and lines[-1] == "\n":
+        lines.pop()
+    return lines
 
 
 def _is_plain_function(obj: Any) -> bool:
@@ -133,12 +150,11 @@ class ModulePreparation:
         self.plan = plan
         self.path = plan["path"]
         self.text = new_text
-        self.lines = new_text.splitlines(keepends=True)
-        if self.lines and not self.lines[-1].endswith("\n"):
-            self.lines[-1] += "\n"
+        self.lines = split_lines(new_text)
         self.flags = future_flags(self.globals)
         self.mutations: list[tuple[Any, ...]] = []
         self.replaced: list[tuple[str, str]] = []
+        self.not_updated: list[tuple[str, str]] = []
         self.definitions = plan["definitions"]
         self.class_def_lines = {
             d["qualname"]: d["def_line"]
@@ -217,6 +233,10 @@ class ModulePreparation:
         if body is None:
             raise ApplyError(f"class body of {class_qualname} not compiled", self.name, what)
         namespace = dict(live.__dict__)
+        annotations = namespace.get("__annotations__")
+        if isinstance(annotations, dict):
+            # The live dict must not change before the commit: run against a copy.
+            namespace["__annotations__"] = dict(annotations)
         try:
             exec(body, self.globals, namespace)
         except Exception as e:
@@ -281,7 +301,8 @@ class ModulePreparation:
                 continue
             if _is_plain_function(old) and _is_plain_function(new) and self.transfer(old, new):
                 continue
-            if old is not _MISSING and isinstance(old, (types.FunctionType, type)):
+            already = any(q == qualprefix + name for q, _ in self.replaced)
+            if not already and old is not _MISSING and isinstance(old, (types.FunctionType, type)):
                 self.replaced.append((qualprefix + name, "a new object was bound"))
             if isinstance(scope, type) and hasattr(type(new), "__set_name__"):
                 try:
@@ -292,6 +313,12 @@ class ModulePreparation:
                     ) from e
             self.set_name(scope, name, new)
 
+    def merge_annotations(self, scope: Any, live_names: Any, namespace: dict[str, Any]) -> None:
+        """Annotated assignments that ran update a copy of ``__annotations__``: bind it."""
+        new = namespace.get("__annotations__")
+        if isinstance(new, dict) and new != live_names.get("__annotations__"):
+            self.set_name(scope, "__annotations__", new)
+
     def update_function(self, d: dict[str, Any], scope: Any, class_qualname: str) -> None:
         """A matched function whose decorators did not change: new code (and defaults,
         annotations, docstring where they changed) into the live function object."""
@@ -299,11 +326,14 @@ class ModulePreparation:
         old_span, new_span = d["old_span"], d["new_span"]
         live_items = scope.__dict__ if isinstance(scope, type) else scope
         target = find_function(live_items.get(name), qualname, old_span["start_line"])
+        if target is None and not class_qualname:
+            # Registered under another name (`@show.register def _`), or held by another object.
+            target = find_function(list(self.globals.values()), qualname, old_span["start_line"])
         aspects = set(d["aspects"])
         headers = self.headers(class_qualname)
         what = _describe(d)
         if target is None:
-            self.replace_definition(d, scope, class_qualname, "the live object does not expose it")
+            self.not_updated.append((qualname, "no live object holds this definition"))
             return
         code = find_code(
             self.compile(
@@ -381,12 +411,14 @@ class ModulePreparation:
             d["qualname"]
             for d in self.definitions
             if d["kind"] == "class"
-            and d["status"] == "changed"
+            and d["status"] != "removed"
             and (d["qualname"] in self.conflicted or "decorators" in d["aspects"])
         }
         scopes: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         for d in self.definitions:
-            if d["status"] == "unchanged" or "<locals>" in d["qualname"]:
+            if "<locals>" in d["qualname"]:
+                continue
+            if d["status"] == "unchanged" and d["qualname"] not in replaced_classes:
                 continue
             scopes.setdefault(_parent(d["qualname"]), []).append(("def", d))
         for s in self.plan["statements"]:
@@ -466,9 +498,12 @@ class ModulePreparation:
                 namespace = self.run_in_class(scope_name, to_run, scope, what)
             else:
                 namespace = {}
+                if isinstance(self.globals.get("__annotations__"), dict):
+                    namespace["__annotations__"] = dict(self.globals["__annotations__"])
                 for span in sorted(to_run):
                     self.run_in_module([span], namespace, _describe_span(span))
             self.merge(scope, prefix, namespace, list(dict.fromkeys(bound)))
+            self.merge_annotations(scope, live_names, namespace)
         for entry in code_only:
             self.update_function(entry, scope, scope_name)
         still_bound = set(bound) | self.names_bound_in(scope_name)
@@ -520,11 +555,11 @@ def _describe_span(span: tuple[int, int]) -> str:
 
 def prepare_module(
     module: types.ModuleType, plan: dict[str, Any], new_text: str
-) -> tuple[list[tuple[Any, ...]], list[Change], list[tuple[str, str]]]:
-    """Mutations, announced changes and replacements for one module."""
+) -> ModulePreparation:
+    """Prepare one module: its mutations, replacements and definitions left alone."""
     preparation = ModulePreparation(module, plan, new_text)
     preparation.prepare()
-    return preparation.mutations, changes_of_module(plan), preparation.replaced
+    return preparation
 
 
 @functools.cache

@@ -111,6 +111,8 @@ class ModuleReport:
     replaced: list[tuple[str, str]] = field(default_factory=list)
     #: Why the module was skipped (deleted or unreadable file).
     skipped_reason: str = ""
+    #: Definitions no live object holds (shadowed, ``@overload`` stubs), left alone, with why.
+    not_updated: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass

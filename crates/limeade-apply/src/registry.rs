@@ -68,6 +68,12 @@ struct Tracked {
     current: Version_,
     /// A newer version seen on disk and not yet applied.
     pending: Option<Version_>,
+    /// The file on disk cannot be decoded: planning reports this error.
+    pending_error: Option<PlanError>,
+    /// Stamp of the file that could not be decoded.
+    error_stamp: Stamp,
+    /// The file is missing or unreadable: every scan reports it until it is back.
+    problem: bool,
 }
 
 /// What a scan found for one module.
@@ -158,6 +164,9 @@ impl Registry {
                     parsed: None,
                 },
                 pending: None,
+                pending_error: None,
+                error_stamp: Stamp::default(),
+                problem: false,
             },
         );
     }
@@ -236,7 +245,7 @@ impl Registry {
                 some.extend(
                     self.modules
                         .values()
-                        .filter(|t| t.pending.is_some())
+                        .filter(|t| t.pending.is_some() || t.pending_error.is_some() || t.problem)
                         .map(|t| t.meta.name.clone()),
                 );
                 some.sort_unstable();
@@ -270,6 +279,9 @@ impl Registry {
                     Version::Old,
                 )?;
                 tracked.current.parsed = Some(parsed);
+            }
+            if let Some(error) = &tracked.pending_error {
+                return Err(ApplyError::Plan(error.clone()));
             }
             let Some(pending) = tracked.pending.as_mut() else {
                 continue;
@@ -312,6 +324,7 @@ impl Registry {
                 if let Some(pending) = tracked.pending.take() {
                     tracked.current = pending;
                 }
+                tracked.pending_error = None;
             }
         }
     }
@@ -331,37 +344,45 @@ fn scan_one(tracked: &mut Tracked) -> Option<ScanOutcome> {
         Ok(stamp) => stamp,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             tracked.pending = None;
+            tracked.pending_error = None;
+            tracked.problem = true;
             return Some(ScanOutcome::Deleted(name));
         }
         Err(e) => {
+            tracked.problem = true;
             return Some(ScanOutcome::Unreadable {
                 name,
                 reason: e.to_string(),
-            })
+            });
         }
     };
-    let known = tracked.pending.as_ref().unwrap_or(&tracked.current);
+    tracked.problem = false;
+    let known = match (&tracked.pending, &tracked.pending_error) {
+        (Some(pending), _) => pending.stamp,
+        (None, Some(_)) => tracked.error_stamp,
+        (None, None) => tracked.current.stamp,
+    };
+    let has_news = tracked.pending.is_some() || tracked.pending_error.is_some();
     // A file modified within the last two seconds can be written again without its stamp
     // changing (coarse kernel clocks, same size): like git's "racy" entries, read it anyway.
-    if known.stamp == stamp && !is_recent(stamp) {
-        return tracked
-            .pending
-            .is_some()
-            .then_some(ScanOutcome::Changed(name));
+    if known == stamp && !is_recent(stamp) {
+        return has_news.then_some(ScanOutcome::Changed(name));
     }
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) => {
+            tracked.problem = true;
             return Some(ScanOutcome::Unreadable {
                 name,
                 reason: e.to_string(),
-            })
+            });
         }
     };
     let hash = content_hash(&bytes);
     if hash == tracked.current.hash {
         tracked.current.stamp = stamp;
         tracked.pending = None;
+        tracked.pending_error = None;
         return None;
     }
     if let Some(pending) = tracked.pending.as_mut() {
@@ -378,13 +399,16 @@ fn scan_one(tracked: &mut Tracked) -> Option<ScanOutcome> {
                 stamp,
                 parsed: None,
             });
-            Some(ScanOutcome::Changed(name))
+            tracked.pending_error = None;
         }
-        Err(e) => Some(ScanOutcome::Unreadable {
-            name,
-            reason: e.to_string(),
-        }),
+        Err(e) => {
+            // Reported by planning, like a syntax error: the refresh fails with the position.
+            tracked.pending = None;
+            tracked.pending_error = Some(e);
+            tracked.error_stamp = stamp;
+        }
     }
+    Some(ScanOutcome::Changed(name))
 }
 
 #[cfg(test)]

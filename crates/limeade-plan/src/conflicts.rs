@@ -127,10 +127,7 @@ pub(crate) fn class_conflicts(
             .iter()
             .filter(|s| {
                 s.scope == qualname
-                    && matches!(
-                        s.status,
-                        StatementStatus::Changed | StatementStatus::Removed
-                    )
+                    && s.status != StatementStatus::Unchanged
                     && s.label == "assignment"
             })
             .flat_map(|s| s.binds.iter().filter(|b| !b.starts_with('_')).cloned())
@@ -141,7 +138,7 @@ pub(crate) fn class_conflicts(
                     members: members.clone(),
                 },
                 format!(
-                    "enum members changed or removed: {} (members are created once, with the class)",
+                    "enum members added, changed or removed: {} (members are created once, with the class)",
                     members.join(", ")
                 ),
             );

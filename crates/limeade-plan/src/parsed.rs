@@ -97,15 +97,9 @@ impl ParsedModule {
     ) -> Option<(Vec<Statement>, usize)> {
         let old = self.text.as_bytes();
         let new = new_text.as_bytes();
-        let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+        let prefix = common_prefix(old, new);
         let max_suffix = old.len().min(new.len()) - prefix;
-        let suffix = old
-            .iter()
-            .rev()
-            .zip(new.iter().rev())
-            .take(max_suffix)
-            .take_while(|(a, b)| a == b)
-            .count();
+        let suffix = common_suffix(&old[prefix..], &new[prefix..]).min(max_suffix);
         let old_changed_end = old.len() - suffix;
         let statements = &self.tree.statements;
         let first_changed_line = self.lines.line(prefix);
@@ -182,4 +176,32 @@ fn first_code_line_is_flush(window: &str) -> bool {
         return trimmed.len() == line.len();
     }
     true
+}
+
+/// Length of the common prefix, comparing blocks with `memcmp` before single bytes.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 256;
+    let max = a.len().min(b.len());
+    let mut i = 0;
+    while i + BLOCK <= max && a[i..i + BLOCK] == b[i..i + BLOCK] {
+        i += BLOCK;
+    }
+    while i < max && a[i] == b[i] {
+        i += 1;
+    }
+    i
+}
+
+/// Length of the common suffix, comparing blocks with `memcmp` before single bytes.
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 256;
+    let max = a.len().min(b.len());
+    let (mut n, la, lb) = (0, a.len(), b.len());
+    while n + BLOCK <= max && a[la - n - BLOCK..la - n] == b[lb - n - BLOCK..lb - n] {
+        n += BLOCK;
+    }
+    while n < max && a[la - n - 1] == b[lb - n - 1] {
+        n += 1;
+    }
+    n
 }

@@ -287,9 +287,10 @@ pub enum ConflictKind {
         /// The expression.
         expression: String,
     },
-    /// An enum member's value changed or a member was removed: members are instances created once.
+    /// Enum members were added, changed or removed: members are instances created once, with the
+    /// class.
     EnumMembersChanged {
-        /// Members whose definition changed or disappeared.
+        /// Members added, changed or removed.
         members: Vec<String>,
     },
 }

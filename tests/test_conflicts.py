@@ -1,0 +1,195 @@
+"""Classes that cannot be mutated in place: refused with "error", replaced with "replace"."""
+
+from __future__ import annotations
+
+import limeade
+import pytest
+
+METACLASS_SOURCE = """
+class Meta(type):
+    pass
+
+class C:
+    def m(self):
+        return "old"
+
+def unrelated():
+    return "old"
+"""
+
+BASES_SOURCE = """
+class A:
+    def who(self):
+        return "A"
+
+class B:
+    def who(self):
+        return "B"
+
+class C(A):
+    def m(self):
+        return "old-" + self.who()
+
+def unrelated():
+    return "old"
+"""
+
+
+def test_metaclass_change_with_error_raises_and_changes_nothing(live):
+    m = live.load("m", METACLASS_SOURCE)
+    old_C, obj, unrelated = m.C, m.C(), m.unrelated
+    live.edit("m", "class C:", "class C(metaclass=Meta):")
+    live.edit("m", 'return "old"\n\ndef', 'return "new"\n\ndef')
+    live.edit("m", 'def unrelated():\n    return "old"', 'def unrelated():\n    return "new"')
+    with pytest.raises(limeade.ConflictError) as info:
+        live.refresh(conflicts="error")
+    assert isinstance(info.value, limeade.RefreshError)
+    assert [(mod, q) for mod, q, _ in info.value.conflicts] == [(m.__name__, "C")]
+    assert "metaclass" in info.value.conflicts[0][2]
+    assert unrelated() == "old"
+    assert obj.m() == "old"
+    assert m.C is old_C
+    assert type(m.C) is type
+    # Still pending: the default policy applies it.
+    report = live.refresh()
+    assert unrelated() == "new"
+    assert type(m.C) is m.Meta
+    assert report.module(m.__name__).replaced
+
+
+def test_metaclass_change_with_replace_binds_new_class(live):
+    m = live.load("m", METACLASS_SOURCE)
+    old_C, obj = m.C, m.C()
+    live.edit("m", "class C:", "class C(metaclass=Meta):")
+    live.edit("m", 'return "old"\n\ndef', 'return "new"\n\ndef')
+    plan = limeade.plan()
+    report = live.refresh()
+    assert m.C is not old_C
+    assert type(m.C) is m.Meta
+    assert m.C().m() == "new"
+    # Old instances keep working with the old class.
+    assert type(obj) is old_C
+    assert obj.m() == "old"
+    assert not isinstance(obj, m.C)
+    mod = report.module(m.__name__)
+    assert [q for q, _ in mod.conflicts] == ["C"]
+    assert {q for q, _ in mod.replaced} == {"C"}
+    assert any("metaclass" in why for _, why in mod.replaced)
+    assert report.changes == plan.changes
+    assert any(c.qualname == "C" and c.kind.startswith("conflict") for c in report.changes)
+
+
+def test_bases_change_with_error_raises_and_changes_nothing(live):
+    m = live.load("m", BASES_SOURCE)
+    old_C, obj, unrelated = m.C, m.C(), m.unrelated
+    live.edit("m", "class C(A):", "class C(B):")
+    live.edit("m", 'def unrelated():\n    return "old"', 'def unrelated():\n    return "new"')
+    with pytest.raises(limeade.ConflictError) as info:
+        live.refresh(conflicts="error")
+    assert [q for _, q, _ in info.value.conflicts] == ["C"]
+    assert unrelated() == "old"
+    assert m.C is old_C
+    assert old_C.__bases__ == (m.A,)
+    assert obj.m() == "old-A"
+
+
+def test_bases_change_with_replace(live):
+    m = live.load("m", BASES_SOURCE)
+    old_C, obj = m.C, m.C()
+    live.edit("m", "class C(A):", "class C(B):")
+    live.edit("m", '"old-"', '"new-"')
+    report = live.refresh(conflicts="replace")
+    assert m.C is not old_C
+    assert m.C.__bases__ == (m.B,)
+    assert m.C().m() == "new-B"
+    assert obj.m() == "old-A"
+    assert isinstance(obj, m.A)
+    mod = report.module(m.__name__)
+    assert [q for q, _ in mod.conflicts] == ["C"]
+    assert {q for q, _ in mod.replaced} == {"C"}
+    assert any("bases" in why for _, why in mod.replaced)
+    assert "C" in str(report)
+
+
+def test_slots_change_is_a_conflict(live):
+    m = live.load(
+        "m",
+        """
+        class P:
+            __slots__ = ("x",)
+
+            def __init__(self):
+                self.x = 1
+        """,
+    )
+    old_P, p = m.P, m.P()
+    live.edit("m", '__slots__ = ("x",)', '__slots__ = ("x", "y")')
+    with pytest.raises(limeade.ConflictError):
+        live.refresh(conflicts="error")
+    assert m.P is old_P
+    report = live.refresh()
+    assert m.P is not old_P
+    assert m.P.__slots__ == ("x", "y")
+    assert p.x == 1
+    assert {q for q, _ in report.module(m.__name__).replaced} == {"P"}
+
+
+def test_conflict_in_one_module_blocks_whole_batch_with_error(live):
+    a = live.load("a", "def f():\n    return 'old'\n")
+    live.load("b", BASES_SOURCE)
+    f = a.f
+    live.edit("a", "'old'", "'new'")
+    live.edit("b", "class C(A):", "class C(B):")
+    with pytest.raises(limeade.ConflictError):
+        live.refresh(conflicts="error")
+    assert f() == "old"
+    live.refresh()
+    assert f() == "new"
+
+
+def test_invalid_conflicts_argument(live):
+    m = live.load("m", "def f():\n    return 1\n")
+    live.edit("m", "return 1", "return 2")
+    with pytest.raises(ValueError, match="conflicts"):
+        live.refresh(conflicts="ignore")
+    assert m.f() == 1
+
+
+def test_subclass_of_replaced_class_keeps_old_base(live):
+    m = live.load(
+        "m",
+        """
+        class Meta(type):
+            pass
+
+        class C:
+            def m(self):
+                return "old"
+        """,
+    )
+    sub = live.load(
+        "sub",
+        f"""
+        from {live.name("m")} import C
+
+        class D(C):
+            pass
+        """,
+    )
+    old_C = m.C
+    d = sub.D()
+    live.edit("m", "class C:", "class C(metaclass=Meta):")
+    live.refresh()
+    assert m.C is not old_C
+    # The subclass was made from the old class and keeps it, like old instances do.
+    assert sub.D.__bases__ == (old_C,)
+    assert d.m() == "old"
+
+
+def test_replaced_class_is_listed_once_with_its_reason(live):
+    m = live.load("m", BASES_SOURCE)
+    live.edit("m", "class C(A):", "class C(B):")
+    report = live.refresh()
+    conflicts = report.module(m.__name__).conflicts
+    assert report.module(m.__name__).replaced == conflicts
+    assert str(report).count("replaced") == 1

@@ -1,0 +1,419 @@
+"""Every mutation of a refresh can fail: the program is then exactly as it was before.
+
+For each scenario, a throwaway copy is refreshed to count the mutations; then for every k the
+scenario is built afresh, the k-th mutation is made to fail, and the live state (module globals,
+functions' code and defaults, class dictionaries) must equal the snapshot taken before."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+import limeade
+import pytest
+from conftest import Live, count_mutations, snapshot
+from limeade import _native
+
+
+class Built(NamedTuple):
+    modules: list[Any]
+    check_old: Callable[[], None]
+    check_new: Callable[[], None]
+
+
+def _two_modules(live: Live) -> Built:
+    a = live.load(
+        "a",
+        """
+        TIMEOUT = 5
+
+        def f(x=1, *, k=2):
+            '''Doc.'''
+            return ("old", x, k)
+
+        def removed():
+            return 1
+
+        class C:
+            X = 1
+            gone = 2
+
+            def m(self):
+                return "old"
+
+            @property
+            def p(self):
+                return self._p
+
+            @p.setter
+            def p(self, v):
+                self._p = v
+        """,
+    )
+    b = live.load(
+        "b",
+        f"""
+        from {live.name("a")} import C, f
+
+        class D(C):
+            def m(self):
+                return "D-" + super().m()
+
+        def g():
+            return f()
+        """,
+    )
+    f, obj, d, g = a.f, a.C(), b.D(), b.g
+    live.write(
+        "a",
+        """
+        TIMEOUT = 10
+        EXTRA = [1, 2]
+
+        def f(x=3, *, k=4):
+            '''New doc.'''
+            return ("new", x, k)
+
+        def added():
+            return "added"
+
+        class C:
+            X = 2
+            Y = 3
+
+            def m(self):
+                return "new"
+
+            def n(self):
+                return "n"
+
+            @property
+            def p(self):
+                return self._p
+
+            @p.setter
+            def p(self, v):
+                self._p = v * 2
+        """,
+    )
+    live.edit("b", 'return "D-" + super().m()', 'return "E-" + super().m()')
+    live.edit("b", "return f()", "return f(9)")
+
+    def check_old():
+        assert f() == ("old", 1, 2)
+        assert (obj.m(), d.m(), g()) == ("old", "D-old", ("old", 1, 2))
+        obj.p = 2
+        assert obj.p == 2
+        assert (a.TIMEOUT, a.C.X, a.C.gone, a.removed()) == (5, 1, 2, 1)
+        assert not hasattr(a, "added") and not hasattr(a.C, "n")
+
+    def check_new():
+        assert f() == ("new", 3, 4)
+        assert f.__doc__ == "New doc."
+        assert (obj.m(), obj.n(), d.m(), g()) == ("new", "n", "E-new", ("new", 9, 4))
+        obj.p = 2
+        assert obj.p == 4
+        assert (a.TIMEOUT, a.EXTRA, a.C.X, a.C.Y, a.added()) == (10, [1, 2], 2, 3, "added")
+        assert not hasattr(a, "removed") and not hasattr(a.C, "gone")
+
+    return Built([a, b], check_old, check_new)
+
+
+def _package(live: Live) -> Built:
+    live.write("pkg", "from .a import base\n\nVERSION = 1\n", package=True)
+    live.write(
+        "pkg.a",
+        """
+        def base():
+            return "base-old"
+
+        class K:
+            @classmethod
+            def make(cls):
+                return "make-old"
+
+            @staticmethod
+            def s():
+                return "s-old"
+
+            class Inner:
+                def m(self):
+                    return "inner-old"
+        """,
+    )
+    live.write(
+        "pkg.b",
+        """
+        from .a import base
+
+        def use():
+            return base()
+        """,
+    )
+    pkg = live.load("pkg")
+    a = live.load("pkg.a")
+    b = live.load("pkg.b")
+    use, make, s, inner = b.use, a.K.make, a.K.s, a.K.Inner()
+    live.write("pkg", "from .a import base\n\nVERSION = 2\n", package=True)
+    live.write(
+        "pkg.a",
+        """
+        def base():
+            return "base-new"
+
+        def new_name():
+            return "added"
+
+        class K:
+            @classmethod
+            def make(cls):
+                return "make-new"
+
+            @staticmethod
+            def s():
+                return "s-new"
+
+            class Inner:
+                def m(self):
+                    return "inner-new"
+        """,
+    )
+    live.write(
+        "pkg.b",
+        """
+        from .a import base
+        from .a import new_name
+
+        def use():
+            return base() + "+" + new_name()
+        """,
+    )
+
+    def check_old():
+        assert (use(), make(), s(), inner.m(), pkg.VERSION) == (
+            "base-old",
+            "make-old",
+            "s-old",
+            "inner-old",
+            1,
+        )
+        assert not hasattr(b, "new_name") and not hasattr(a, "new_name")
+
+    def check_new():
+        assert (use(), make(), s(), inner.m(), pkg.VERSION) == (
+            "base-new+added",
+            "make-new",
+            "s-new",
+            "inner-new",
+            2,
+        )
+        assert b.new_name is a.new_name
+
+    return Built([pkg, a, b], check_old, check_new)
+
+
+def _conflict_and_functions(live: Live) -> Built:
+    a = live.load(
+        "a",
+        """
+        class Meta(type):
+            pass
+
+        class Base:
+            pass
+
+        class Swapped:
+            def who(self):
+                return "old"
+
+        def f():
+            return "old"
+
+        square = lambda x: x * x  # noqa: E731
+        """,
+    )
+    b = live.load(
+        "b",
+        """
+        import functools
+
+        def deco(fn):
+            @functools.wraps(fn)
+            def wrapper(*a):
+                return ["wrapped", fn(*a)]
+            return wrapper
+
+        @deco
+        def h():
+            return "old"
+
+        async def co():
+            return "old"
+
+        def gen():
+            yield "old"
+        """,
+    )
+    old_swapped, f, square, h, gen = a.Swapped, a.f, a.square, b.h, b.gen
+    live.edit("a", "class Swapped:", "class Swapped(Base, metaclass=Meta):")
+    live.edit("a", 'return "old"', 'return "new"', count=2)
+    live.edit("a", "x * x", "x + x")
+    live.edit("b", '"old"', '"new"', count=3)
+
+    def check_old():
+        assert a.Swapped is old_swapped
+        assert (f(), square(3), h(), list(gen())) == ("old", 9, ["wrapped", "old"], ["old"])
+
+    def check_new():
+        assert a.Swapped is not old_swapped
+        assert type(a.Swapped) is a.Meta
+        assert a.Swapped().who() == "new"
+        assert (f(), square(3), h(), list(gen())) == ("new", 6, ["wrapped", "new"], ["new"])
+
+    return Built([a, b], check_old, check_new)
+
+
+def _statements_and_removals(live: Live) -> Built:
+    a = live.load(
+        "a",
+        """
+        import sys
+
+        REGISTRY = []
+        LIMIT = 1
+        OLD_CONST = "x"
+
+        if sys.maxsize > 0:
+            MODE = "a"
+
+        def one():
+            return 1
+
+        def two():
+            return 2
+
+        class Gone:
+            pass
+        """,
+    )
+    b = live.load(
+        "b",
+        """
+        class Config:
+            A = 1
+            B = 2
+
+            def total(self):
+                return self.A + self.B
+
+            def dropped(self):
+                return 0
+        """,
+    )
+    registry, one, cfg = a.REGISTRY, a.one, b.Config()
+    live.write(
+        "a",
+        """
+        import sys
+
+        REGISTRY = []
+        LIMIT = 2
+
+        if sys.maxsize > 0:
+            MODE = "b"
+
+        def one():
+            return 11
+
+        def three():
+            return 3
+        """,
+    )
+    live.write(
+        "b",
+        """
+        class Config:
+            A = 10
+            C = 30
+
+            def total(self):
+                return self.A + self.C
+        """,
+    )
+
+    def check_old():
+        assert (one(), a.LIMIT, a.MODE, a.OLD_CONST, a.two(), cfg.total(), cfg.dropped()) == (
+            1,
+            1,
+            "a",
+            "x",
+            2,
+            3,
+            0,
+        )
+        assert a.REGISTRY is registry
+        assert isinstance(a.Gone(), a.Gone)
+
+    def check_new():
+        assert (one(), a.LIMIT, a.MODE, a.three(), cfg.total()) == (11, 2, "b", 3, 40)
+        assert a.REGISTRY is registry
+        for name in ("OLD_CONST", "two", "Gone"):
+            assert not hasattr(a, name)
+        assert not hasattr(cfg, "dropped") and not hasattr(cfg, "B")
+
+    return Built([a, b], check_old, check_new)
+
+
+SCENARIOS = [_two_modules, _package, _conflict_and_functions, _statements_and_removals]
+
+
+def _build(
+    live_factory: Callable[[], Live], scenario: Callable[[Live], Built]
+) -> tuple[Live, Built]:
+    helper = live_factory()
+    return helper, scenario(helper)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.__name__.lstrip("_"))
+def test_scenario_applies_without_faults(live_factory, scenario):
+    _, built = _build(live_factory, scenario)
+    built.check_old()
+    plan = limeade.plan()
+    report = limeade.refresh()
+    built.check_new()
+    assert report.changes == plan.changes
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.__name__.lstrip("_"))
+def test_every_mutation_failure_rolls_back(live_factory, scenario):
+    helper, _ = _build(live_factory, scenario)
+    total = count_mutations(limeade.refresh)
+    helper.close()
+    assert total > 5
+    for k in range(total):
+        helper, built = _build(live_factory, scenario)
+        before = snapshot(*built.modules)
+        _native.set_fail_at(k)
+        try:
+            with pytest.raises(limeade.ApplyError) as info:
+                limeade.refresh()
+        finally:
+            _native.set_fail_at(None)
+        assert info.value.__cause__ is not None, k
+        assert snapshot(*built.modules) == before, f"mutation {k} of {total}"
+        built.check_old()
+        limeade.refresh()
+        built.check_new()
+        # The snapshot does see what a refresh changes.
+        assert snapshot(*built.modules) != before
+        helper.close()
+
+
+def test_failure_after_last_mutation_is_not_triggered(live_factory):
+    helper, built = _build(live_factory, _two_modules)
+    total = count_mutations(limeade.refresh)
+    helper.close()
+    helper, built = _build(live_factory, _two_modules)
+    _native.set_fail_at(total)
+    limeade.refresh()
+    assert _native.mutation_count() == total
+    built.check_new()

@@ -1,0 +1,719 @@
+"""Functions are changed in place: every existing reference runs the new code."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import linecache
+import sys
+import traceback
+
+import limeade
+import pytest
+
+
+def test_body_change_seen_through_old_function_object(live):
+    m = live.load(
+        "m",
+        """
+        def f(x):
+            return x + 1
+        """,
+    )
+    old_f = m.f
+    old_code = old_f.__code__
+    live.edit("m", "x + 1", "x + 100")
+    report = live.refresh()
+    assert report
+    assert old_f(1) == 101
+    assert m.f is old_f
+    assert old_f.__code__ is not old_code
+    assert report.changes == [limeade.Change(live.name("m"), "f", "body")]
+
+
+def test_body_change_seen_through_from_import_in_other_module(live):
+    a = live.load(
+        "a",
+        """
+        def f():
+            return "old"
+        """,
+    )
+    b = live.load(
+        "b",
+        f"""
+        from {live.name("a")} import f
+
+        def call():
+            return f()
+        """,
+    )
+    imported = b.f
+    live.edit("a", '"old"', '"new"')
+    live.refresh()
+    assert b.call() == "new"
+    assert imported() == "new"
+    assert b.f is a.f is imported
+
+
+def test_body_change_seen_through_stored_callback_list(live):
+    m = live.load(
+        "m",
+        """
+        def on_a(x):
+            return ("a", x)
+
+        def on_b(x):
+            return ("b", x)
+        """,
+    )
+    callbacks = [m.on_a, m.on_b]
+    live.edit("m", '("a", x)', '("A", x * 2)')
+    live.refresh()
+    assert [cb(3) for cb in callbacks] == [("A", 6), ("b", 3)]
+    assert callbacks[0] is m.on_a
+
+
+def test_body_change_seen_through_partial(live):
+    m = live.load(
+        "m",
+        """
+        def add(a, b):
+            return a + b
+        """,
+    )
+    add10 = functools.partial(m.add, 10)
+    assert add10(1) == 11
+    live.edit("m", "a + b", "a * b")
+    live.refresh()
+    assert add10(3) == 30
+
+
+def test_defaults_change(live):
+    m = live.load(
+        "m",
+        """
+        def f(x=1, y=2):
+            return (x, y)
+        """,
+    )
+    old_f = m.f
+    live.edit("m", "x=1, y=2", "x=10, y=20")
+    report = live.refresh()
+    assert old_f() == (10, 20)
+    assert old_f.__defaults__ == (10, 20)
+    assert old_f(5) == (5, 20)
+    assert report.changes == [limeade.Change(live.name("m"), "f", "defaults")]
+
+
+def test_kwonly_defaults_change(live):
+    m = live.load(
+        "m",
+        """
+        def f(*, key="a", flag=False):
+            return (key, flag)
+        """,
+    )
+    old_f = m.f
+    live.edit("m", 'key="a", flag=False', 'key="b", flag=True')
+    live.refresh()
+    assert old_f() == ("b", True)
+    assert old_f.__kwdefaults__ == {"key": "b", "flag": True}
+    assert old_f(key="z") == ("z", True)
+
+
+def test_mutable_default_identity_is_new_after_default_change(live):
+    m = live.load(
+        "m",
+        """
+        def f(acc=[]):
+            acc.append(1)
+            return len(acc)
+        """,
+    )
+    old_f = m.f
+    assert old_f() == 1
+    assert old_f() == 2
+    live.edit("m", "acc=[]", "acc=[0, 0]")
+    live.refresh()
+    assert old_f() == 3
+    assert old_f() == 4
+
+
+def test_annotations_change(live):
+    m = live.load(
+        "m",
+        """
+        def f(x: int) -> int:
+            return x
+        """,
+    )
+    old_f = m.f
+    live.edit("m", "def f(x: int) -> int:", "def f(x: str) -> str:")
+    report = live.refresh()
+    assert old_f.__annotations__ == {"x": str, "return": str}
+    assert inspect.signature(old_f).parameters["x"].annotation is str
+    assert report.changes[0].qualname == "f"
+
+
+def test_docstring_change(live):
+    m = live.load(
+        "m",
+        '''
+        def f():
+            """Old doc."""
+            return 1
+        ''',
+    )
+    old_f = m.f
+    live.edit("m", "Old doc.", "New doc, longer.")
+    live.refresh()
+    assert old_f.__doc__ == "New doc, longer."
+    assert inspect.getdoc(old_f) == "New doc, longer."
+    assert old_f() == 1
+
+
+def test_docstring_removed(live):
+    m = live.load(
+        "m",
+        '''
+        def f():
+            """Doc."""
+            return 1
+        ''',
+    )
+    old_f = m.f
+    live.edit("m", '    """Doc."""\n', "")
+    live.refresh()
+    assert old_f.__doc__ is None
+    assert old_f() == 1
+
+
+def test_signature_change_adds_parameter(live):
+    m = live.load(
+        "m",
+        """
+        def f(a):
+            return a
+        """,
+    )
+    old_f = m.f
+    live.edit("m", "def f(a):\n    return a", "def f(a, b=5):\n    return a + b")
+    live.refresh()
+    assert old_f(1) == 6
+    assert old_f(1, 2) == 3
+    assert list(inspect.signature(old_f).parameters) == ["a", "b"]
+
+
+def test_generator_function_change(live):
+    m = live.load(
+        "m",
+        """
+        def gen(n):
+            for i in range(n):
+                yield i
+        """,
+    )
+    old_gen = m.gen
+    assert list(old_gen(3)) == [0, 1, 2]
+    live.edit("m", "yield i", "yield i * 10")
+    live.refresh()
+    assert list(old_gen(3)) == [0, 10, 20]
+    assert inspect.isgeneratorfunction(old_gen)
+
+
+def test_function_becomes_generator(live):
+    m = live.load(
+        "m",
+        """
+        def f():
+            return [1, 2]
+        """,
+    )
+    old_f = m.f
+    live.edit("m", "return [1, 2]", "yield 1\n    yield 2")
+    live.refresh()
+    result = old_f()
+    assert inspect.isgenerator(result)
+    assert list(result) == [1, 2]
+
+
+def test_coroutine_change(live):
+    m = live.load(
+        "m",
+        """
+        import asyncio
+
+        async def fetch(x):
+            await asyncio.sleep(0)
+            return x + 1
+        """,
+    )
+    old_fetch = m.fetch
+    assert asyncio.run(old_fetch(1)) == 2
+    live.edit("m", "return x + 1", "return x + 2")
+    live.refresh()
+    assert asyncio.run(old_fetch(1)) == 3
+    assert inspect.iscoroutinefunction(old_fetch)
+
+
+def test_async_generator_change(live):
+    m = live.load(
+        "m",
+        """
+        async def agen(n):
+            for i in range(n):
+                yield i
+        """,
+    )
+    old_agen = m.agen
+
+    async def collect():
+        return [x async for x in old_agen(3)]
+
+    assert asyncio.run(collect()) == [0, 1, 2]
+    live.edit("m", "yield i", "yield -i")
+    live.refresh()
+    assert asyncio.run(collect()) == [0, -1, -2]
+
+
+def test_traceback_points_at_new_lines_after_move_only_edit(live):
+    m = live.load(
+        "m",
+        """
+        def f(x):
+            if x:
+                raise ValueError(x)
+            return 0
+        """,
+    )
+    old_f = m.f
+    live.prepend("m", 7)
+    report = live.refresh()
+    assert old_f(0) == 0
+    with pytest.raises(ValueError) as info:
+        old_f(1)
+    frame = traceback.extract_tb(info.value.__traceback__)[-1]
+    assert frame.lineno == 3 + 7
+    assert frame.line == "raise ValueError(x)"
+    assert frame.filename == str(live.path("m"))
+    assert old_f.__code__.co_firstlineno == 1 + 7
+    # A pure move changes no behaviour.
+    assert report.module(live.name("m")).strategy in ("definitions only", "nothing changed")
+
+
+def test_traceback_points_at_new_lines_after_move_and_raise_edit(live):
+    m = live.load(
+        "m",
+        """
+        def helper():
+            return 1
+
+        def f():
+            return helper()
+        """,
+    )
+    old_f = m.f
+    live.write(
+        "m",
+        """
+        # a comment
+        # another one
+
+        def helper():
+            return 1
+
+        def f():
+            x = helper()
+            raise RuntimeError("boom")
+        """,
+    )
+    live.refresh()
+    with pytest.raises(RuntimeError, match="boom") as info:
+        old_f()
+    frame = traceback.extract_tb(info.value.__traceback__)[-1]
+    assert frame.lineno == 9
+    assert frame.line == 'raise RuntimeError("boom")'
+    assert frame.name == "f"
+
+
+def test_getsource_returns_new_text(live):
+    m = live.load(
+        "m",
+        """
+        def f():
+            return 1
+        """,
+    )
+    old_f = m.f
+    assert inspect.getsource(old_f) == "def f():\n    return 1\n"
+    live.write(
+        "m",
+        """
+        import os
+
+        def f():
+            return 2  # changed
+        """,
+    )
+    live.refresh()
+    assert inspect.getsource(old_f) == "def f():\n    return 2  # changed\n"
+
+
+def test_linecache_agrees_with_new_file(live):
+    m = live.load(
+        "m",
+        """
+        def f():
+            return 1
+        """,
+    )
+    old_f = m.f
+    path = str(live.path("m"))
+    assert linecache.getline(path, 2).strip() == "return 1"
+    live.prepend("m", 3)
+    live.edit("m", "return 1", "return 11")
+    live.refresh()
+    lines = live.read("m").splitlines()
+    for n, text in enumerate(lines, start=1):
+        assert linecache.getline(path, n) == text + "\n"
+    assert linecache.getline(path, old_f.__code__.co_firstlineno + 1).strip() == "return 11"
+    assert old_f() == 11
+
+
+def test_decorated_with_wraps_body_change(live):
+    m = live.load(
+        "m",
+        """
+        import functools
+
+        CALLS = []
+
+        def logged(fn):
+            @functools.wraps(fn)
+            def wrapper(*args):
+                CALLS.append(fn.__name__)
+                return fn(*args)
+            return wrapper
+
+        @logged
+        def f(x):
+            return x + 1
+        """,
+    )
+    wrapper = m.f
+    original = wrapper.__wrapped__
+    live.edit("m", "return x + 1", "return x + 2")
+    live.refresh()
+    assert m.f is wrapper
+    assert wrapper.__wrapped__ is original
+    assert wrapper(1) == 3
+    assert m.CALLS == ["f"]
+
+
+def test_nested_function_change(live):
+    m = live.load(
+        "m",
+        """
+        def make(n):
+            def inner(x):
+                return x + n
+            return inner
+        """,
+    )
+    old_make = m.make
+    before = old_make(1)
+    live.edit("m", "return x + n", "return x * n")
+    live.refresh()
+    assert old_make(3)(5) == 15
+    # Closures made before the edit keep the code they were made with.
+    assert before(5) == 6
+
+
+def test_lambda_assignment_change(live):
+    m = live.load(
+        "m",
+        """
+        square = lambda x: x * x  # noqa: E731
+        """,
+    )
+    old = m.square
+    live.edit("m", "x * x", "x * x * x")
+    live.refresh()
+    assert m.square(2) == 8
+    assert old(2) == 8
+
+
+def test_recursive_function_change(live):
+    m = live.load(
+        "m",
+        """
+        def fact(n):
+            return 1 if n <= 1 else n * fact(n - 1)
+        """,
+    )
+    old_fact = m.fact
+    live.edit("m", "1 if n <= 1", "0 if n <= 0")
+    live.refresh()
+    assert old_fact(3) == 0
+
+
+def test_changed_function_calls_added_function(live):
+    m = live.load(
+        "m",
+        """
+        def f():
+            return 1
+        """,
+    )
+    old_f = m.f
+    live.write(
+        "m",
+        """
+        def f():
+            return helper() + 1
+
+        def helper():
+            return 41
+        """,
+    )
+    report = live.refresh()
+    assert old_f() == 42
+    assert m.helper() == 41
+    assert limeade.Change(live.name("m"), "helper", "added") in report.changes
+
+
+def test_function_with_global_statement_change(live):
+    m = live.load(
+        "m",
+        """
+        COUNT = 0
+
+        def bump():
+            global COUNT
+            COUNT += 1
+            return COUNT
+        """,
+    )
+    old_bump = m.bump
+    assert old_bump() == 1
+    live.edit("m", "COUNT += 1", "COUNT += 10")
+    live.refresh()
+    assert old_bump() == 11
+    assert m.COUNT == 11
+
+
+def test_module_refreshed_by_name_and_by_object(live):
+    a = live.load("a", "def f():\n    return 1\n")
+    b = live.load("b", "def g():\n    return 1\n")
+    fa, gb = a.f, b.g
+    live.edit("a", "return 1", "return 2")
+    live.edit("b", "return 1", "return 2")
+    report = limeade.refresh([a])
+    assert [r.module for r in report.modules] == [a.__name__]
+    assert (fa(), gb()) == (2, 1)
+    report = limeade.refresh(b.__name__)
+    assert [r.module for r in report.modules] == [b.__name__]
+    assert gb() == 2
+
+
+def test_function_attributes_survive_body_change(live):
+    m = live.load(
+        "m",
+        """
+        def f():
+            return 1
+        """,
+    )
+    m.f.tag = "kept"
+    live.edit("m", "return 1", "return 2")
+    live.refresh()
+    assert m.f() == 2
+    assert m.f.tag == "kept"
+
+
+def test_frame_of_running_generator_unaffected(live):
+    m = live.load(
+        "m",
+        """
+        def gen():
+            yield "old-1"
+            yield "old-2"
+        """,
+    )
+    running = m.gen()
+    assert next(running) == "old-1"
+    live.edit("m", 'yield "old-2"', 'yield "new-2"')
+    live.refresh()
+    # A frame that already runs keeps its code; new calls run the new code.
+    assert next(running) == "old-2"
+    assert list(m.gen()) == ["old-1", "new-2"]
+
+
+def test_module_not_imported_anymore_is_not_refreshed(live):
+    m = live.load("m", "def f():\n    return 1\n")
+    f = m.f
+    del sys.modules[m.__name__]
+    live.edit("m", "return 1", "return 2")
+    report = live.refresh()
+    assert f() == 1
+    assert all(r.module != m.__name__ for r in report.modules)
+
+
+def test_conditional_definitions_first_branch_changed(live):
+    m = live.load(
+        "m",
+        """
+        import sys
+
+        if sys.maxsize > 0:
+            def f():
+                return "first"
+        else:
+            def f():
+                return "second"
+        """,
+    )
+    f = m.f
+    live.edit("m", '"first"', '"FIRST"')
+    live.refresh()
+    assert f() == "FIRST"
+    assert m.f is f
+
+
+def test_function_becomes_async(live):
+    m = live.load(
+        "m",
+        """
+        def f():
+            return 1
+        """,
+    )
+    f = m.f
+    live.edit("m", "def f", "async def f")
+    live.refresh()
+    assert inspect.iscoroutinefunction(f)
+    assert asyncio.run(f()) == 1
+
+
+def test_contextmanager_body_change(live):
+    m = live.load(
+        "m",
+        """
+        import contextlib
+
+        @contextlib.contextmanager
+        def opened():
+            yield "old"
+        """,
+    )
+    opened = m.opened
+    live.edit("m", 'yield "old"', 'yield "new"')
+    live.refresh()
+    with opened() as value:
+        assert value == "new"
+    assert m.opened is opened
+
+
+def test_traceback_after_lines_added_inside_function(live):
+    m = live.load(
+        "m",
+        """
+        def f():
+            x = 1
+            raise ValueError(x)
+        """,
+    )
+    f = m.f
+    live.edit("m", "    x = 1\n", "    x = 1\n    # why x is 1\n    # and more\n")
+    live.refresh()
+    with pytest.raises(ValueError) as info:
+        f()
+    frame = traceback.extract_tb(info.value.__traceback__)[-1]
+    assert (frame.lineno, frame.line) == (5, "raise ValueError(x)")
+
+
+def test_traceback_after_module_statement_grew(live):
+    m = live.load(
+        "m",
+        """
+        X = 1
+
+        def f():
+            raise ValueError(X)
+        """,
+    )
+    f = m.f
+    live.edit("m", "X = 1", "X = (\n    1 +\n    1\n)")
+    live.refresh()
+    with pytest.raises(ValueError) as info:
+        f()
+    assert info.value.args == (2,)
+    frame = traceback.extract_tb(info.value.__traceback__)[-1]
+    assert (frame.lineno, frame.line) == (7, "raise ValueError(X)")
+
+
+def test_decorator_added_binds_decorated_function(live):
+    m = live.load(
+        "m",
+        """
+        import functools
+
+        def f(x):
+            return [x]
+        """,
+    )
+    live.edit("m", "def f(x):", "@functools.lru_cache(maxsize=None)\ndef f(x):")
+    report = live.refresh()
+    assert m.f(1) is m.f(1)
+    assert m.f.cache_info().hits == 1
+    assert [q for q, _ in report.module(m.__name__).replaced] == ["f"]
+
+
+def test_overload_stub_edit_leaves_implementation_alone(live):
+    m = live.load(
+        "m",
+        """
+        from typing import overload
+
+        @overload
+        def f(x: int) -> int: ...
+        @overload
+        def f(x: str) -> str: ...
+        def f(x):
+            return x
+        """,
+    )
+    f = m.f
+    # Only the first (dead) overload stub changes.
+    live.edit("m", "def f(x: int) -> int: ...", "def f(x: bytes) -> int: ...")
+    live.refresh()
+    assert m.f is f
+    assert f(5) == 5
+    assert f.__annotations__ == {}
+
+
+def test_singledispatch_impls_named_underscore(live):
+    m = live.load(
+        "m",
+        """
+        from functools import singledispatch
+
+        @singledispatch
+        def show(x):
+            return "obj"
+
+        @show.register
+        def _(x: int):
+            return "int"
+
+        @show.register
+        def _(x: str):
+            return "str"
+        """,
+    )
+    show = m.show
+    live.edit("m", 'return "int"', 'return "INT"')
+    live.refresh()
+    assert (show(1), show("a"), show(1.5)) == ("INT", "str", "obj")
