@@ -1,6 +1,8 @@
 //! Matching: pairs the definitions and statements of two [`ModuleTree`]s by qualified name (and
 //! statement order) and turns the differences into a [`ModulePlan`].
 
+use std::rc::Rc;
+
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::conflicts::class_conflicts;
@@ -16,33 +18,37 @@ use crate::ModuleMeta;
 
 /// A definition with its qualified name, as found by [`flatten`].
 struct DefEntry<'a> {
-    qualname: String,
+    qualname: Rc<str>,
     occurrence: usize,
     /// Qualified name of the enclosing scope (`""` for module level).
-    scope: String,
+    scope: Rc<str>,
     stmt: &'a Statement,
 }
 
 /// Every definition in the tree, depth-first in source order.
 fn flatten(tree: &ModuleTree) -> Vec<DefEntry<'_>> {
-    let mut out = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::default();
-    flatten_into(&tree.statements, "", "", &mut out, &mut seen);
+    let mut out = Vec::with_capacity(tree.statements.len() * 4);
+    let mut seen: HashMap<Rc<str>, usize> = HashMap::default();
+    seen.reserve(tree.statements.len() * 4);
+    flatten_into(&tree.statements, &Rc::from(""), "", &mut out, &mut seen);
     out
 }
 
 fn flatten_into<'a>(
     statements: &'a [Statement],
-    scope: &str,
+    scope: &Rc<str>,
     prefix: &str,
     out: &mut Vec<DefEntry<'a>>,
-    seen: &mut HashMap<String, usize>,
+    seen: &mut HashMap<Rc<str>, usize>,
 ) {
     for stmt in statements {
         let Some(name) = stmt.definition_name() else {
             continue;
         };
-        let qualname = format!("{prefix}{name}");
+        let mut qualname = String::with_capacity(prefix.len() + name.len());
+        qualname.push_str(prefix);
+        qualname.push_str(name);
+        let qualname: Rc<str> = Rc::from(qualname);
         let occurrence = match seen.get_mut(&qualname) {
             Some(counter) => {
                 *counter += 1;
@@ -56,11 +62,11 @@ fn flatten_into<'a>(
         out.push(DefEntry {
             qualname: qualname.clone(),
             occurrence,
-            scope: scope.to_owned(),
+            scope: scope.clone(),
             stmt,
         });
         match &stmt.kind {
-            StatementKind::Function(f) => {
+            StatementKind::Function(f) if !f.nested.is_empty() => {
                 let inner = format!("{qualname}.<locals>.");
                 flatten_into(&f.nested, &qualname, &inner, out, seen);
             }
@@ -68,7 +74,7 @@ fn flatten_into<'a>(
                 let inner = format!("{qualname}.");
                 flatten_into(&c.body, &qualname, &inner, out, seen);
             }
-            StatementKind::Other(_) => {}
+            _ => {}
         }
     }
 }
@@ -144,7 +150,7 @@ pub(crate) fn diff_module(meta: &ModuleMeta, old: &ModuleTree, new: &ModuleTree)
     let old_index: HashMap<(&str, usize), usize> = old_defs
         .iter()
         .enumerate()
-        .map(|(i, d)| ((d.qualname.as_str(), d.occurrence), i))
+        .map(|(i, d)| ((&*d.qualname, d.occurrence), i))
         .collect();
 
     let mut definitions = Vec::with_capacity(new_defs.len());
@@ -154,7 +160,7 @@ pub(crate) fn diff_module(meta: &ModuleMeta, old: &ModuleTree, new: &ModuleTree)
 
     for entry in &new_defs {
         let old_match = old_index
-            .get(&(entry.qualname.as_str(), entry.occurrence))
+            .get(&(&*entry.qualname, entry.occurrence))
             .copied()
             .filter(|&i| {
                 matches!(
@@ -266,7 +272,7 @@ fn definition_change(
     aspects: Vec<Aspect>,
 ) -> DefinitionChange {
     DefinitionChange {
-        qualname: entry.qualname.clone(),
+        qualname: entry.qualname.to_string(),
         occurrence: entry.occurrence,
         kind: kind_of(entry.stmt).unwrap_or(DefinitionKind::Function),
         status,
@@ -293,21 +299,21 @@ fn rename_candidates(removed: &[&DefEntry<'_>], added: &[&DefEntry<'_>]) -> Vec<
         if let Some((i, new)) = candidate {
             taken[i] = true;
             out.push(RenameCandidate {
-                old_qualname: old.qualname.clone(),
-                new_qualname: new.qualname.clone(),
+                old_qualname: old.qualname.to_string(),
+                new_qualname: new.qualname.to_string(),
             });
         }
     }
     out
 }
 
-fn module_names(tree: &ModuleTree) -> Vec<String> {
+fn module_names(tree: &ModuleTree) -> Vec<&str> {
     let mut seen = HashSet::default();
     let mut names = Vec::new();
     for stmt in &tree.statements {
-        for name in stmt.binds() {
-            if seen.insert(name.clone()) {
-                names.push(name);
+        for name in stmt.bound_names() {
+            if seen.insert(name.as_str()) {
+                names.push(name.as_str());
             }
         }
     }
@@ -315,10 +321,11 @@ fn module_names(tree: &ModuleTree) -> Vec<String> {
 }
 
 fn unbound_names(old: &ModuleTree, new: &ModuleTree) -> Vec<String> {
-    let new_names: HashSet<String> = module_names(new).into_iter().collect();
+    let new_names: HashSet<&str> = module_names(new).into_iter().collect();
     module_names(old)
         .into_iter()
-        .filter(|n| !new_names.contains(n) && n != "*")
+        .filter(|n| !new_names.contains(n) && *n != "*")
+        .map(str::to_owned)
         .collect()
 }
 

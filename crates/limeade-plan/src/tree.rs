@@ -195,6 +195,15 @@ impl Statement {
         }
     }
 
+    /// Names this statement binds in its scope, borrowed.
+    pub fn bound_names(&self) -> &[String] {
+        match &self.kind {
+            StatementKind::Function(f) => std::slice::from_ref(&f.name),
+            StatementKind::Class(c) => std::slice::from_ref(&c.name),
+            StatementKind::Other(o) => &o.binds,
+        }
+    }
+
     /// Names this statement binds in its scope.
     pub fn binds(&self) -> Vec<String> {
         match &self.kind {
