@@ -456,6 +456,9 @@ class ModulePreparation:
                 if self.is_main_guard(entry):
                     # Re-running `if __name__ == "__main__":` would start the program again
                     # inside refresh(); its definitions elsewhere are still updated.
+                    self.not_updated.append(
+                        (_describe(entry), "never re-run: it would start the program again")
+                    )
                     continue
                 if entry["status"] == "removed":
                     removed.extend(entry["binds"])
