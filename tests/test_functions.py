@@ -717,3 +717,23 @@ def test_singledispatch_impls_named_underscore(live):
     live.edit("m", 'return "int"', 'return "INT"')
     live.refresh()
     assert (show(1), show("a"), show(1.5)) == ("INT", "str", "obj")
+
+
+def test_lru_cache_is_cleared_when_its_function_changes(live):
+    m = live.load(
+        "m",
+        """
+        import functools
+
+        @functools.lru_cache(maxsize=None)
+        def square(x):
+            return x * x
+        """,
+    )
+    square = m.square
+    assert square(3) == 9
+    live.edit("m", "return x * x", "return x * x + 1")
+    live.refresh()
+    assert m.square is square
+    # No stale result survives: the cached 9 was computed by the old code.
+    assert square(3) == 10

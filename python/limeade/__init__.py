@@ -158,6 +158,7 @@ def refresh(
         )
     logs: list[Any] = []
     applied: list[str] = []
+    caches: list[Any] = []
     try:
         for module_plan in plan_data._data["modules"]:
             name = module_plan["module"]
@@ -172,6 +173,7 @@ def refresh(
             prepared = prepare_module(module, module_plan, new_text)
             logs.append(_commit(name, prepared.mutations))
             applied.append(name)
+            caches.extend(prepared.caches)
             for qualname, why in prepared.replaced:
                 logger.warning("limeade: %s.%s replaced: %s", name, qualname, why)
             for qualname, why in prepared.not_updated:
@@ -192,6 +194,8 @@ def refresh(
             log.rollback()
         raise
     _tracking.REGISTRY.accept(applied)
+    for cache in caches:
+        cache.cache_clear()
     for name in applied:
         _refresh_linecache(name)
     del logs

@@ -155,6 +155,8 @@ class ModulePreparation:
         self.mutations: list[tuple[Any, ...]] = []
         self.replaced: list[tuple[str, str]] = []
         self.not_updated: list[tuple[str, str]] = []
+        #: ``functools.lru_cache`` wrappers whose function changed: cleared after the commit.
+        self.caches: list[Any] = []
         self.definitions = plan["definitions"]
         self.class_def_lines = {
             d["qualname"]: d["def_line"]
@@ -335,6 +337,10 @@ class ModulePreparation:
         if target is None:
             self.not_updated.append((qualname, "no live object holds this definition"))
             return
+        root = live_items.get(name)
+        if isinstance(root, functools._lru_cache_wrapper):  # type: ignore[attr-defined]
+            # Results computed by the old code must not outlive it.
+            self.caches.append(root)
         code = find_code(
             self.compile(
                 self.snippet([(new_span["start_line"], new_span["end_line"])], headers), what
