@@ -427,8 +427,8 @@ def test_nested_function_change(live):
     live.edit("m", "return x + n", "return x * n")
     live.refresh()
     assert old_make(3)(5) == 15
-    # Closures made before the edit keep the code they were made with.
-    assert before(5) == 6
+    # Closures made before the edit run the new inner code too (same free variables).
+    assert before(5) == 5
 
 
 def test_lambda_assignment_change(live):
@@ -737,3 +737,42 @@ def test_lru_cache_is_cleared_when_its_function_changes(live):
     assert m.square is square
     # No stale result survives: the cached 9 was computed by the old code.
     assert square(3) == 10
+
+
+def test_existing_closures_run_the_new_inner_code(live):
+    m = live.load(
+        "m",
+        """
+        def make_adder(n):
+            def add(x):
+                return x + n
+            return add
+        """,
+    )
+    add2 = m.make_adder(2)
+    live.edit("m", "return x + n", "return x + n * 10")
+    report = live.refresh()
+    assert add2(1) == 21
+    assert m.make_adder(3)(1) == 31
+    assert report.module(m.__name__).not_updated == []
+
+
+def test_closure_with_other_free_variables_is_reported_not_updated(live):
+    m = live.load(
+        "m",
+        """
+        def make_adder(n):
+            k = 1
+            def add(x):
+                return x + n
+            return add
+        """,
+    )
+    add2 = m.make_adder(2)
+    live.edit("m", "return x + n\n", "return x + n + k\n")
+    report = live.refresh()
+    assert add2(1) == 3
+    assert m.make_adder(2)(1) == 4
+    assert report.module(m.__name__).not_updated == [
+        ("make_adder.<locals>.add", "closure not updated: free variables changed")
+    ]

@@ -12,6 +12,7 @@ import __future__
 
 import ast
 import functools
+import gc
 import types
 from collections.abc import Mapping
 from typing import Any, Optional
@@ -157,6 +158,8 @@ class ModulePreparation:
         self.not_updated: list[tuple[str, str]] = []
         #: ``functools.lru_cache`` wrappers whose function changed: cleared after the commit.
         self.caches: list[Any] = []
+        #: (old code, new code) of every function updated in place, to find nested code.
+        self.code_swaps: list[tuple[types.CodeType, types.CodeType]] = []
         self.definitions = plan["definitions"]
         self.class_def_lines = {
             d["qualname"]: d["def_line"]
@@ -354,6 +357,7 @@ class ModulePreparation:
             self.replace_definition(d, scope, class_qualname, "its closure variables changed")
             return
         self.mutations.append(("setattr", target, "__code__", code))
+        self.code_swaps.append((target.__code__, code))
         if "docstring" in aspects:
             doc = (
                 code.co_consts[0] if code.co_consts and isinstance(code.co_consts[0], str) else None
@@ -437,6 +441,42 @@ class ModulePreparation:
         for name in self.plan["unbound_names"]:
             if name in self.globals:
                 self.mutations.append(("delitem", self.globals, name))
+        self.update_closures()
+
+    def update_closures(self) -> None:
+        """Closures created before the refresh (``make_adder(2)``) run the new inner code when
+        their free variables are unchanged. Only when a nested function changed is the heap
+        searched, once, for functions holding the old nested code objects."""
+        nested = [
+            d
+            for d in self.definitions
+            if "<locals>" in d["qualname"] and d["status"] == "changed" and d["kind"] != "class"
+        ]
+        if not nested or not self.code_swaps:
+            return
+        swaps: dict[int, tuple[types.CodeType, dict[str, Any]]] = {}
+        for d in nested:
+            for old_outer, new_outer in self.code_swaps:
+                old_code = find_code(old_outer, d["qualname"], d["old_span"]["start_line"])
+                new_code = find_code(new_outer, d["qualname"], d["new_span"]["start_line"])
+                if old_code is not None and new_code is not None:
+                    swaps[id(old_code)] = (new_code, d)
+                    break
+        if not swaps:
+            return
+        for obj in gc.get_objects():
+            if type(obj) is not types.FunctionType:
+                continue
+            found = swaps.get(id(obj.__code__))
+            if found is None:
+                continue
+            new_code, d = found
+            if new_code.co_freevars == obj.__code__.co_freevars:
+                self.mutations.append(("setattr", obj, "__code__", new_code))
+            else:
+                reason = "closure not updated: free variables changed"
+                if (d["qualname"], reason) not in self.not_updated:
+                    self.not_updated.append((d["qualname"], reason))
 
     def prepare_scope(
         self, scope_name: str, entries: list[tuple[str, dict[str, Any]]], replaced_classes: set[str]
