@@ -1,5 +1,6 @@
 //! `cargo xtask bench`: benchmarks, built in release and measured side by side in one run. Goals
-//! live here, not in timed tests.
+//! live here, not in timed tests. `plan` times the Rust planning core (xtask re-runs itself in
+//! release); `refresh` runs `benches/refresh_bench.py` against a release build of the package.
 
 use std::time::{Duration, Instant};
 
@@ -7,19 +8,52 @@ use limeade_plan::{
     plan, plan_parsed, ModuleMeta, ModuleSource, ParsedModule, ParsedPair, Version,
 };
 
-/// Entry point of `cargo xtask bench`: re-runs itself in release mode.
+/// The benchmarks `cargo xtask bench` knows; no name runs them all.
+const BENCHMARKS: [&str; 2] = ["plan", "refresh"];
+
+/// Entry point of `cargo xtask bench [plan] [refresh]`.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let mut forwarded = vec![
-        "run",
-        "--release",
-        "--quiet",
-        "--package",
-        "xtask",
-        "--",
-        "bench-run",
-    ];
-    forwarded.extend(args.iter().map(String::as_str));
-    crate::run_step("cargo", &forwarded)
+    let mut names: Vec<&str> = args.iter().map(String::as_str).collect();
+    if names.is_empty() {
+        names = BENCHMARKS.to_vec();
+    }
+    if let Some(unknown) = names.iter().find(|n| !BENCHMARKS.contains(n)) {
+        return Err(format!(
+            "unknown benchmark {unknown:?} (known: {})",
+            BENCHMARKS.join(", ")
+        ));
+    }
+    for name in names {
+        match name {
+            "plan" => plan_in_release()?,
+            _ => bench_refresh()?,
+        }
+    }
+    Ok(())
+}
+
+/// `bench plan`: xtask re-runs itself in release mode.
+fn plan_in_release() -> Result<(), String> {
+    crate::run_step(
+        "cargo",
+        &[
+            "run",
+            "--release",
+            "--quiet",
+            "--package",
+            "xtask",
+            "--",
+            "bench-run",
+            "plan",
+        ],
+    )
+}
+
+/// `bench refresh`: `benches/refresh_bench.py` against a release build of the package.
+fn bench_refresh() -> Result<(), String> {
+    let venv = crate::venv::ensure()?;
+    venv.develop(crate::venv::Profile::Release)?;
+    venv.python_step().args(["benches/refresh_bench.py"]).run()
 }
 
 /// The benchmarks themselves (release build).

@@ -1,10 +1,13 @@
-//! Project chores behind `cargo xtask`: preview a plan, run every check, benchmark.
+//! Project chores behind `cargo xtask`: preview a plan, run every check, run the demo, benchmark.
 
 mod bench;
+mod demo;
 mod plan_cmd;
 mod test_cmd;
+mod venv;
 
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, ExitStatus};
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -12,8 +15,11 @@ usage: cargo xtask <command>
 commands:
   plan OLD NEW [--module NAME] [--json]   preview what a refresh would change (dry run);
                                           OLD and NEW are two .py files or two directories
-  test                                    every check CI runs (fmt, clippy, cargo test, ...)
-  bench [plan]                            benchmarks (release build)
+  demo                                    run examples/dashboard, edit it while it runs and
+                                          show what limeade.refresh() picked up
+  test                                    every check CI runs (fmt, clippy, cargo test, ruff,
+                                          pytest)
+  bench [plan] [refresh]                  benchmarks (release builds); no name runs both
 ";
 
 fn main() -> ExitCode {
@@ -21,6 +27,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("plan") => plan_cmd::run(&args[1..]),
         Some("test") => test_cmd::run(&args[1..]),
+        Some("demo") => demo::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("bench-run") => bench::run_in_release(&args[1..]),
         Some("-h" | "--help" | "help") => {
@@ -39,22 +46,118 @@ fn main() -> ExitCode {
 }
 
 /// Root of the workspace (xtask's parent directory), so commands work from any folder.
-pub(crate) fn workspace_root() -> std::path::PathBuf {
-    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+pub(crate) fn workspace_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+/// A path as people read it: relative to the workspace root when it is inside it.
+pub(crate) fn display_path(path: &Path) -> String {
+    let root = workspace_root();
+    path.strip_prefix(&root)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// One command run as a step: printed (`$ ...`) before it runs, from the workspace root unless
+/// told otherwise, failing with its command line when it fails.
+pub(crate) struct Step {
+    program: PathBuf,
+    args: Vec<String>,
+    envs: Vec<(String, String)>,
+    dir: PathBuf,
+}
+
+impl Step {
+    /// A step running `program` (a name looked up on `PATH`, or a path).
+    pub(crate) fn new(program: impl Into<PathBuf>) -> Step {
+        Step {
+            program: program.into(),
+            args: Vec::new(),
+            envs: Vec::new(),
+            dir: workspace_root(),
+        }
+    }
+
+    /// Append arguments.
+    pub(crate) fn args<I, S>(mut self, args: I) -> Step
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// Set an environment variable for the command.
+    pub(crate) fn env(mut self, key: &str, value: impl Into<String>) -> Step {
+        self.envs.push((key.to_owned(), value.into()));
+        self
+    }
+
+    /// Run in `dir` instead of the workspace root.
+    pub(crate) fn dir(mut self, dir: impl Into<PathBuf>) -> Step {
+        self.dir = dir.into();
+        self
+    }
+
+    /// The command line as printed: `KEY=value program args`, paths relative to the root when
+    /// the command runs there, else `cd DIR && ...` with absolute paths.
+    pub(crate) fn command_line(&self) -> String {
+        let at_root = self.dir == workspace_root();
+        let show = |path: &Path| {
+            if at_root {
+                display_path(path)
+            } else {
+                path.display().to_string()
+            }
+        };
+        let mut words: Vec<String> = Vec::new();
+        if !at_root {
+            words.push(format!("cd {} &&", self.dir.display()));
+        }
+        words.extend(
+            self.envs
+                .iter()
+                .map(|(k, v)| format!("{k}={}", show(Path::new(v)))),
+        );
+        words.push(show(&self.program));
+        words.extend(self.args.iter().cloned());
+        words.join(" ")
+    }
+
+    /// The command, ready to run or spawn.
+    pub(crate) fn command(&self) -> Command {
+        let mut command = Command::new(&self.program);
+        command.args(&self.args).current_dir(&self.dir);
+        for (key, value) in &self.envs {
+            command.env(key, value);
+        }
+        command
+    }
+
+    /// Print and run the command, returning its exit status.
+    pub(crate) fn status(&self) -> Result<ExitStatus, String> {
+        eprintln!("$ {}", self.command_line());
+        self.command()
+            .status()
+            .map_err(|e| format!("cannot run {}: {e}", display_path(&self.program)))
+    }
+
+    /// Print and run the command; an error names it when it fails.
+    pub(crate) fn run(&self) -> Result<(), String> {
+        let status = self.status()?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("`{}` failed ({status})", self.command_line()))
+        }
+    }
 }
 
 /// Run a command from the workspace root, failing with its name when it fails.
 pub(crate) fn run_step(program: &str, args: &[&str]) -> Result<(), String> {
-    eprintln!("$ {program} {}", args.join(" "));
-    let status = std::process::Command::new(program)
-        .args(args)
-        .current_dir(workspace_root())
-        .status()
-        .map_err(|e| format!("cannot run {program}: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("`{program} {}` failed ({status})", args.join(" ")))
-    }
+    Step::new(program).args(args.iter().copied()).run()
 }

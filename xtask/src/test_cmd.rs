@@ -1,6 +1,14 @@
-//! `cargo xtask test`: every check CI runs, in the order that fails fastest.
+//! `cargo xtask test`: every check CI runs, in the order that fails fastest: the Rust checks
+//! first, then the Python package built into `.venv/` and checked with ruff and pytest.
 
-use crate::run_step;
+use crate::venv::{self, Profile};
+use crate::{run_step, workspace_root};
+
+/// Directories of Python code that ruff checks (those that exist).
+const PYTHON_DIRS: [&str; 4] = ["python", "tests", "examples", "benches"];
+
+/// pytest's exit code when it collected no tests.
+const PYTEST_NO_TESTS: i32 = 5;
 
 /// Entry point of `cargo xtask test`.
 pub(crate) fn run(_args: &[String]) -> Result<(), String> {
@@ -17,5 +25,36 @@ pub(crate) fn run(_args: &[String]) -> Result<(), String> {
         ],
     )?;
     run_step("cargo", &["test", "--workspace"])?;
-    Ok(())
+
+    let venv = venv::ensure()?;
+    venv.develop(Profile::Debug)?;
+    let root = workspace_root();
+    let dirs: Vec<&str> = PYTHON_DIRS
+        .into_iter()
+        .filter(|d| root.join(d).is_dir())
+        .collect();
+    if dirs.is_empty() {
+        eprintln!("# no Python directories to check with ruff");
+    } else {
+        venv.tool_step("ruff")
+            .args(["check"])
+            .args(dirs.iter().copied())
+            .run()?;
+        venv.tool_step("ruff")
+            .args(["format", "--check"])
+            .args(dirs.iter().copied())
+            .run()?;
+    }
+
+    let pytest = venv.python_step().args(["-m", "pytest", "-q"]);
+    let status = pytest.status()?;
+    match status.code() {
+        Some(0) => Ok(()),
+        Some(PYTEST_NO_TESTS) => Err(format!(
+            "`{}` collected no tests (exit code {PYTEST_NO_TESTS}): the Python suite must not \
+             be empty",
+            pytest.command_line()
+        )),
+        _ => Err(format!("`{}` failed ({status})", pytest.command_line())),
+    }
 }

@@ -1,0 +1,272 @@
+"""Benchmarks of ``limeade.refresh()`` in a live interpreter, run by ``cargo xtask bench refresh``
+(which builds the package in release mode into ``.venv`` first).
+
+(1) Idle: ``refresh()`` with 1,000 tracked modules and nothing changed. Goal: under 1 ms.
+(2) One-function edit in a 10,000-line module: ``refresh()`` against ``importlib.reload()`` after
+    the same kind of edit, every edit checked to have taken effect. Goal: limeade 10x faster.
+
+Everything is generated in a temporary directory; no file of the project is written.
+"""
+
+from __future__ import annotations
+
+import sys
+
+# The reload baseline must compile from source every time, like limeade does: no bytecode caches
+# (two versions of the same size saved within one second would share a cached .pyc).
+sys.dont_write_bytecode = True
+
+import gc  # noqa: E402
+import importlib  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
+import shutil  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Callable  # noqa: E402
+
+import limeade  # noqa: E402
+
+IDLE_MODULES = 1_000
+IDLE_RUNS = 300
+EDIT_FUNCTIONS = 1_000
+EDIT_RUNS = 25
+IDLE_GOAL_MS = 1.0
+SPEEDUP_GOAL = 10.0
+
+# The edited function, its two versions (same size), and what each returns for [3] with factor 1.
+EDIT_TARGET = "function_505"
+VERSION_LINES = (
+    "        result.append(item * factor + 505)\n",
+    "        result.append(item * factor - 505)\n",
+)
+VERSION_RESULTS = ([508], [-502])
+
+
+def small_module(i: int) -> str:
+    """One of the idle benchmark's small modules."""
+    return (
+        f'"""Generated module {i}."""\n\n'
+        f"VALUE = {i}\n\n\n"
+        f"def get(offset=0):\n    return VALUE + offset\n\n\n"
+        f"class Item{i}:\n    def double(self):\n        return 2 * VALUE\n"
+    )
+
+
+def big_module(functions: int) -> str:
+    """About ``functions`` functions and methods (one tenth of the slots open a class with three
+    methods), ~10.6 lines each: the same shape as ``cargo xtask bench plan``'s module."""
+    out = ['"""Generated benchmark module."""\nimport os\nimport sys\n\nLIMIT = 10\n\n']
+    i = 0
+    while i < functions:
+        if i % 10 == 0:
+            out.append(
+                f'\nclass Handler{i}(object):\n    """Handles case {i}."""\n    registry = []\n\n'
+            )
+            for m in range(3):
+                out.append(
+                    f"    def method_{m}(self, value, *, scale={m}):\n"
+                    f"        total = value * scale + {i}\n"
+                    "        if total > LIMIT:\n"
+                    "            total -= LIMIT\n"
+                    "        return total\n\n"
+                )
+            i += 3
+        else:
+            out.append(
+                f"\ndef function_{i}(items, factor=2):\n"
+                f'    """Transform items ({i})."""\n'
+                "    result = []\n"
+                "    seen = set()\n"
+                "    for item in items:\n"
+                "        if item in seen:\n"
+                "            continue\n"
+                "        seen.add(item)\n"
+                f"        result.append(item * factor + {i})\n"
+                "    return [r for r in result if r % 3]\n"
+            )
+            i += 1
+    return "".join(out)
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1e3
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "NOT MET"
+
+
+def bench_idle(root: Path) -> float:
+    """Median time of ``refresh()`` with ``IDLE_MODULES`` tracked modules and no change."""
+    package = root / "idle"
+    package.mkdir()
+    # Files older than two seconds: limeade trusts their stamps instead of reading them again
+    # (a file modified within two seconds is always re-read, as git does with "racy" entries).
+    old = time.time() - 60
+    names = []
+    for i in range(IDLE_MODULES):
+        path = package / f"idle_{i:04d}.py"
+        path.write_text(small_module(i), encoding="utf-8")
+        os.utime(path, (old, old))
+        names.append(path.stem)
+    sys.path.insert(0, str(package))
+    try:
+        modules = [importlib.import_module(name) for name in names]
+    finally:
+        sys.path.remove(str(package))
+    tracked = set(limeade.tracked())
+    missing = [name for name in names if name not in tracked]
+    if missing:
+        raise SystemExit(f"limeade does not track {len(missing)} generated modules: {missing[:3]}")
+    if sum(m.get() for m in modules) != sum(range(IDLE_MODULES)):
+        raise SystemExit("the generated modules do not work")
+    report = limeade.refresh()
+    if report:
+        raise SystemExit(f"refresh() changed something although nothing was edited:\n{report}")
+    samples = []
+    gc.collect()
+    for _ in range(IDLE_RUNS):
+        start = time.perf_counter()
+        report = limeade.refresh()
+        samples.append(time.perf_counter() - start)
+        if report:
+            raise SystemExit(f"refresh() changed something although nothing was edited:\n{report}")
+    # The figure only counts if an idle refresh still notices an edit to any of the modules.
+    k = IDLE_MODULES // 2
+    edited = package / f"{names[k]}.py"
+    edited.write_text(small_module(k).replace("2 * VALUE", "3 * VALUE"), encoding="utf-8")
+    report = limeade.refresh()
+    changed = [c.qualname for c in report.changes]
+    if changed != [f"Item{k}.double"]:
+        raise SystemExit(f"refresh() after editing {edited.name} reported {changed}:\n{report}")
+    if getattr(modules[k], f"Item{k}")().double() != 3 * k:
+        raise SystemExit(f"refresh() reported the edit of {edited.name} but it did not take effect")
+    limeade.untrack(*names)
+    for name in names:
+        del sys.modules[name]
+    return median_ms(samples)
+
+
+def timed_edits(
+    path: Path, base: str, apply: Callable[[], object], check: Callable[[], list[int]]
+) -> list[float]:
+    """Save alternating versions of ``path`` (always the other one than on disk) and time
+    ``apply()`` after each save, checking with ``check()`` that the saved version runs. Two
+    untimed rounds first (warm-up)."""
+    samples = []
+    for run in range(EDIT_RUNS + 2):
+        version = 0 if VERSION_LINES[1] in path.read_text(encoding="utf-8") else 1
+        path.write_text(base.replace(VERSION_LINES[0], VERSION_LINES[version]), encoding="utf-8")
+        gc.collect()
+        start = time.perf_counter()
+        apply()
+        elapsed = time.perf_counter() - start
+        got = check()
+        if got != VERSION_RESULTS[version]:
+            raise SystemExit(
+                f"edit {run + 1} of {path.name} did not take effect: "
+                f"{EDIT_TARGET}([3], 1) returned {got}, expected {VERSION_RESULTS[version]}"
+            )
+        if run >= 2:
+            samples.append(elapsed)
+    return samples
+
+
+def bench_edit(root: Path) -> tuple[int, float, float, float]:
+    """Lines of the module and median times (ms) of ``refresh()``, ``plan()`` (the dry run) and
+    ``importlib.reload()`` after a one-function edit."""
+    base = big_module(EDIT_FUNCTIONS)
+    if base.count(VERSION_LINES[0]) != 1:
+        raise SystemExit("the generated module lacks its edit target")
+    folder = root / "edit"
+    folder.mkdir()
+    lim_path = folder / "big_limeade.py"
+    reload_path = folder / "big_reload.py"
+    lim_path.write_text(base, encoding="utf-8")
+    reload_path.write_text(base, encoding="utf-8")
+    # On sys.path until the end: importlib.reload() looks the module up again.
+    sys.path.insert(0, str(folder))
+    try:
+        return measure_edits(base, lim_path, reload_path)
+    finally:
+        sys.path.remove(str(folder))
+
+
+def measure_edits(base: str, lim_path: Path, reload_path: Path) -> tuple[int, float, float, float]:
+    lim_module = importlib.import_module("big_limeade")
+    # The baseline is a plain module: limeade's import hook stays out of its reloads.
+    limeade.untrack("big_reload")
+    reload_module = importlib.import_module("big_reload")
+    if "big_limeade" not in limeade.tracked() or "big_reload" in limeade.tracked():
+        raise SystemExit(f"unexpected tracked modules: {limeade.tracked()}")
+
+    # An old reference: limeade must change the very function object, so it sees the edit too.
+    held = lim_module.function_505
+
+    def refresh() -> None:
+        report = limeade.refresh()
+        if not report:
+            raise SystemExit(f"refresh() found nothing to do after an edit:\n{report}")
+
+    limeade_samples = timed_edits(lim_path, base, refresh, lambda: held([3], 1))
+
+    def refresh_then_call() -> list[int]:
+        refresh()
+        return held([3], 1)
+
+    dry_run_samples = timed_edits(lim_path, base, limeade.plan, refresh_then_call)
+    if held is not lim_module.function_505:
+        raise SystemExit("refresh() replaced the function object instead of changing it")
+    reload_samples = timed_edits(
+        reload_path,
+        base,
+        lambda: importlib.reload(reload_module),
+        lambda: reload_module.function_505([3], 1),
+    )
+    return (
+        base.count("\n"),
+        median_ms(limeade_samples),
+        median_ms(dry_run_samples),
+        median_ms(reload_samples),
+    )
+
+
+def main() -> None:
+    started = time.perf_counter()
+    root = Path(tempfile.mkdtemp(prefix="limeade-refresh-bench-"))
+    try:
+        idle = bench_idle(root)
+        lines, lim, dry_run, reload = bench_edit(root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    speedup = reload / lim
+    print(
+        f"limeade.refresh() benchmarks (Python {platform.python_version()}, "
+        f"median of runs, {time.perf_counter() - started:.0f} s in all)"
+    )
+    print(
+        f"(1) idle refresh(), {IDLE_MODULES:,} tracked modules, nothing changed: {idle:.3f} ms"
+        f"  [goal < {IDLE_GOAL_MS:g} ms: {verdict(idle < IDLE_GOAL_MS)}]"
+    )
+    print(
+        f"    ({IDLE_RUNS} calls; an edit to one of the modules afterwards was picked up and ran)"
+    )
+    print(
+        f"(2) one-function edit in a {lines:,}-line module ({EDIT_FUNCTIONS:,} functions/methods, "
+        f"{EDIT_FUNCTIONS // 10} classes), {EDIT_RUNS} edits each, every edit checked by "
+        "calling the function:"
+    )
+    print(f"    limeade.refresh():         {lim:8.2f} ms")
+    print(f"    importlib.reload(module):  {reload:8.2f} ms")
+    print(f"    (limeade.plan() alone, the dry run of the same edit: {dry_run:.2f} ms)")
+    print(
+        f"    -> limeade is {speedup:.1f}x faster than reload"
+        f"  [goal >= {SPEEDUP_GOAL:g}x: {verdict(speedup >= SPEEDUP_GOAL)}]"
+    )
+
+
+if __name__ == "__main__":
+    main()
