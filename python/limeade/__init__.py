@@ -159,6 +159,7 @@ def refresh(
     logs: list[Any] = []
     applied: list[str] = []
     caches: list[Any] = []
+    line_lists: dict[str, list[str]] = {}
     try:
         for module_plan in plan_data._data["modules"]:
             name = module_plan["module"]
@@ -174,6 +175,7 @@ def refresh(
             logs.append(_commit(name, prepared.mutations))
             applied.append(name)
             caches.extend(prepared.caches)
+            line_lists[name] = prepared.lines
             for qualname, why in prepared.replaced:
                 logger.warning("limeade: %s.%s replaced: %s", name, qualname, why)
             for qualname, why in prepared.not_updated:
@@ -197,7 +199,7 @@ def refresh(
     for cache in caches:
         cache.cache_clear()
     for name in applied:
-        _refresh_linecache(name)
+        _refresh_linecache(name, line_lists.get(name))
     del logs
     logger.info("limeade: %s", str(report).replace("\n", "; "))
     return report
@@ -212,18 +214,21 @@ def _commit(name: str, mutations: list[tuple[Any, ...]]) -> Any:
         ) from e
 
 
-def _refresh_linecache(name: str) -> None:
+def _refresh_linecache(name: str, lines: Optional[list[str]] = None) -> None:
     """Tracebacks and ``inspect.getsource`` read the edited file from now on."""
     path = _tracking.REGISTRY.path(name)
-    source = _tracking.REGISTRY.source(name)
-    if not path or source is None:
+    if not path:
         return
     try:
         st = os.stat(path)
     except OSError:
         linecache.cache.pop(path, None)
         return
-    lines = split_lines(source)
+    if lines is None:
+        source = _tracking.REGISTRY.source(name)
+        if source is None:
+            return
+        lines = split_lines(source)
     # The same (size, mtime) linecache.checkcache() compares with the file on disk.
     linecache.cache[path] = (st.st_size, st.st_mtime, lines, path)
 

@@ -13,6 +13,7 @@ import __future__
 import ast
 import functools
 import gc
+import re
 import types
 from collections.abc import Mapping
 from typing import Any, Optional
@@ -114,9 +115,18 @@ def find_function(root: Any, qualname: str, firstlineno: int) -> Optional[types.
     return None
 
 
+#: Characters ``str.splitlines`` breaks at that the compiler does not count as line ends.
+_OTHER_LINE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029\r]")
+
+
 def split_lines(text: str) -> list[str]:
     """Lines as the compiler and tracebacks count them: split at ``\\n`` only (``splitlines``
     also splits at form feeds and Unicode line separators, which CPython does not)."""
+    if _OTHER_LINE_BREAKS.search(text) is None:
+        lines = text.splitlines(keepends=True)
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += "\n"
+        return lines
     lines = [line + "\n" for line in text.split("\n")]
     if lines and lines[-1] == "\n":
         lines.pop()
