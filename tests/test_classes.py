@@ -836,3 +836,50 @@ def test_enum_member_value_changed_is_a_conflict(live):
     live.refresh()
     assert m.Color.GREEN.value == 20
     assert red.value == 1
+
+
+def test_dataclass_field_added_replaces_the_class(live):
+    m = live.load(
+        "m",
+        """
+        from dataclasses import dataclass
+
+        @dataclass
+        class Point:
+            x: int
+            y: int = 0
+
+            def norm(self):
+                return abs(self.x) + abs(self.y)
+        """,
+    )
+    old_cls, p = m.Point, m.Point(1, 2)
+    live.edit("m", "    y: int = 0\n", "    y: int = 0\n    z: int = 5\n")
+    report = live.refresh()
+    # Fields generate __init__ and __repr__: the class is replaced, never half-updated.
+    assert m.Point is not old_cls
+    assert m.Point(1).z == 5
+    assert repr(m.Point(1)) == "Point(x=1, y=0, z=5)"
+    assert p.norm() == 3
+    assert [q for q, _ in report.module(m.__name__).replaced] == ["Point"]
+
+
+def test_dataclass_method_change_keeps_the_class(live):
+    m = live.load(
+        "m",
+        """
+        from dataclasses import dataclass
+
+        @dataclass
+        class Point:
+            x: int
+
+            def double(self):
+                return self.x * 2
+        """,
+    )
+    old_cls, p = m.Point, m.Point(4)
+    live.edit("m", "return self.x * 2", "return self.x * 3")
+    live.refresh()
+    assert m.Point is old_cls
+    assert p.double() == 12

@@ -133,6 +133,15 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
+def _generates_code_from_fields(cls: type) -> bool:
+    """Whether a class's methods were generated from its fields (dataclass, NamedTuple, attrs)."""
+    return (
+        "__dataclass_fields__" in cls.__dict__
+        or (issubclass(cls, tuple) and "_fields" in cls.__dict__)
+        or "__attrs_attrs__" in cls.__dict__
+    )
+
+
 def _is_plain_function(obj: Any) -> bool:
     return type(obj) is types.FunctionType
 
@@ -177,6 +186,7 @@ class ModulePreparation:
             if d["kind"] == "class" and d["status"] != "removed"
         }
         self.conflicted = {c["qualname"]: c["reason"] for c in plan["conflicts"]}
+        self.replace_reasons: dict[str, str] = {}
 
     # ----------------------------------------------------------------------------- snippets
 
@@ -434,6 +444,17 @@ class ModulePreparation:
             and d["status"] != "removed"
             and (d["qualname"] in self.conflicted or "decorators" in d["aspects"])
         }
+        for s in self.plan["statements"]:
+            # Dataclasses, NamedTuples and attrs classes generate __init__ & co. from their
+            # class-level statements: setting one attribute would leave them inconsistent.
+            if s["status"] != "unchanged" and s["scope"] and s["scope"] not in replaced_classes:
+                live = self.live_class(s["scope"])
+                if live is not None and _generates_code_from_fields(live):
+                    replaced_classes.add(s["scope"])
+                    self.replace_reasons[s["scope"]] = (
+                        "fields changed in a class that generates code from them "
+                        "(dataclass, NamedTuple, attrs)"
+                    )
         scopes: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         for d in self.definitions:
             if "<locals>" in d["qualname"]:
@@ -537,7 +558,10 @@ class ModulePreparation:
                 to_run.append((span["start_line"], span["end_line"]))
                 bound.append(name)
                 if entry["qualname"] in replaced_classes:
-                    reason = self.conflicted.get(entry["qualname"], "class decorators changed")
+                    reason = self.conflicted.get(
+                        entry["qualname"],
+                        self.replace_reasons.get(entry["qualname"], "class decorators changed"),
+                    )
                     self.replaced.append((entry["qualname"], reason))
             elif entry["kind"] == "class":
                 if "docstring" in entry["aspects"]:
