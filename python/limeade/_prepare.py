@@ -187,6 +187,14 @@ class ModulePreparation:
         }
         self.conflicted = {c["qualname"]: c["reason"] for c in plan["conflicts"]}
         self.replace_reasons: dict[str, str] = {}
+        by_qualname = {d["qualname"]: d for d in self.definitions if d["occurrence"] == 0}
+        #: new qualname -> the removed definition it renames (same code, same scope).
+        self.renames: dict[str, dict[str, Any]] = {
+            r["new_qualname"]: by_qualname[r["old_qualname"]]
+            for r in plan["renames"]
+            if r["old_qualname"] in by_qualname
+            and _parent(r["old_qualname"]) == _parent(r["new_qualname"])
+        }
 
     # ----------------------------------------------------------------------------- snippets
 
@@ -548,6 +556,10 @@ class ModulePreparation:
             if entry["status"] == "removed":
                 removed.append(name)
                 continue
+            renamed_from = self.renames.get(entry["qualname"])
+            if renamed_from is not None and self.rename(entry, renamed_from, scope, scope_name):
+                bound.append(name)
+                continue
             runs_in_full = (
                 entry["status"] == "added"
                 or entry["qualname"] in replaced_classes
@@ -595,6 +607,36 @@ class ModulePreparation:
                 if scope_name:
                     self.mutations.append(("delattr", scope, name))
                 # Module-level names are removed through the plan's unbound names.
+
+    def rename(
+        self, entry: dict[str, Any], old: dict[str, Any], scope: Any, scope_name: str
+    ) -> bool:
+        """Bind the old function object under its new name (with code compiled under that name),
+        so references to it keep working; False when that is not possible here."""
+        live_items = scope.__dict__ if isinstance(scope, type) else scope
+        old_name = old["qualname"].rsplit(".", 1)[-1]
+        new_name = entry["qualname"].rsplit(".", 1)[-1]
+        bound = live_items.get(old_name)
+        target = find_function(bound, old["qualname"], old["old_span"]["start_line"])
+        if target is None or new_name in live_items:
+            return False
+        span = entry["new_span"]
+        what = _describe(entry)
+        code = find_code(
+            self.compile(
+                self.snippet([(span["start_line"], span["end_line"])], self.headers(scope_name)),
+                what,
+            ),
+            entry["qualname"],
+            span["start_line"],
+        )
+        if code is None or code.co_freevars != target.__code__.co_freevars:
+            return False
+        self.mutations.append(("setattr", target, "__code__", code))
+        self.mutations.append(("setattr", target, "__name__", new_name))
+        self.mutations.append(("setattr", target, "__qualname__", entry["qualname"]))
+        self.set_name(scope, new_name, bound)
+        return True
 
     def is_main_guard(self, entry: dict[str, Any]) -> bool:
         span = entry.get("new_span")

@@ -20,9 +20,18 @@ def changes_of_module(module_plan: dict[str, Any]) -> list[Change]:
     names, conflicts)."""
     name = module_plan["module"]
     out: list[Change] = []
+    renames = {
+        r["new_qualname"]: r["old_qualname"]
+        for r in module_plan["renames"]
+        if r["old_qualname"].rsplit(".", 1)[0:-1] == r["new_qualname"].rsplit(".", 1)[0:-1]
+    }
+    renamed_away = set(renames.values())
     for d in module_plan["definitions"]:
         status = d["status"]
-        if status == "unchanged":
+        if status == "unchanged" or (status == "removed" and d["qualname"] in renamed_away):
+            continue
+        if status == "added" and d["qualname"] in renames:
+            out.append(Change(name, f"{renames[d['qualname']]} -> {d['qualname']}", "renamed"))
             continue
         qualname = (
             d["qualname"] if d["occurrence"] == 0 else f"{d['qualname']}#{d['occurrence'] + 1}"
@@ -36,7 +45,8 @@ def changes_of_module(module_plan: dict[str, Any]) -> list[Change]:
         target = ", ".join(prefix + b for b in s["binds"]) or f"{prefix}<{s['label']}>"
         out.append(Change(name, target, f"{s['label']} {s['status']}"))
     for unbound in module_plan["unbound_names"]:
-        out.append(Change(name, unbound, "unbound"))
+        if unbound not in renamed_away:
+            out.append(Change(name, unbound, "unbound"))
     for conflict in module_plan["conflicts"]:
         out.append(Change(name, conflict["qualname"], f"conflict: {conflict['reason']}"))
     return out

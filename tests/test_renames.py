@@ -1,0 +1,48 @@
+"""A function or method renamed with an unchanged body keeps its identity under the new name."""
+
+from __future__ import annotations
+
+import limeade
+
+
+def test_renamed_function_keeps_its_object(live):
+    m = live.load(
+        "m",
+        """
+        def reading_time(words):
+            return words // 200
+        """,
+    )
+    old = m.reading_time
+    callbacks = [old]
+    live.edit("m", "def reading_time(", "def estimate_reading_time(")
+    plan = limeade.plan()
+    report = live.refresh()
+    assert report.changes == plan.changes
+    assert report.changes == [
+        limeade.Change(m.__name__, "reading_time -> estimate_reading_time", "renamed")
+    ]
+    assert m.estimate_reading_time is old
+    assert not hasattr(m, "reading_time")
+    assert old.__name__ == "estimate_reading_time"
+    assert callbacks[0](400) == 2
+
+
+def test_renamed_method_keeps_its_object(live):
+    m = live.load(
+        "m",
+        """
+        class Invoice:
+            def as_text(self):
+                return "invoice"
+        """,
+    )
+    old = m.Invoice.as_text
+    inv = m.Invoice()
+    live.edit("m", "def as_text(", "def render_text(")
+    report = live.refresh()
+    assert [c.kind for c in report.changes] == ["renamed"]
+    assert m.Invoice.render_text is old
+    assert inv.render_text() == "invoice"
+    assert not hasattr(m.Invoice, "as_text")
+    assert old.__qualname__ == "Invoice.render_text"
