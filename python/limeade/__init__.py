@@ -108,13 +108,67 @@ def _interpreter_location(
     return line, col, message
 
 
+_MISSING = object()
+
+
+def _predicted_rebinds(module_plan: dict[str, Any]) -> list[Change]:
+    """Copies (``from m import X`` in other modules) that a refresh of this module would rebind:
+    names bound by changed or added module-level statements that importers still hold."""
+    exported = {
+        b
+        for st in module_plan["statements"]
+        if not st["scope"] and st["status"] in ("changed", "added")
+        for b in st["binds"]
+    }
+    module = sys.modules.get(module_plan["module"])
+    if not exported or module is None:
+        return []
+    out = []
+    for importer, bound_as, name in _tracking.REGISTRY.importers_of(module_plan["module"]):
+        target = sys.modules.get(importer)
+        current = module.__dict__.get(name, _MISSING)
+        if name in exported and target is not None and current is not _MISSING:
+            if target.__dict__.get(bound_as, _MISSING) is current:
+                out.append(
+                    Change(importer, bound_as, f"rebound from {module_plan['module']}.{name}")
+                )
+    return out
+
+
+def _rebind_copies(name: str, module: types.ModuleType, mutations: list[Any]) -> list[Change]:
+    """Add to ``mutations`` the rebinding of copies other modules hold of values this module's
+    mutations replace (only where the importer still holds the old object: a name the importer
+    rebound itself is never touched)."""
+    replaced = {}
+    for m in mutations:
+        if m[0] == "setitem" and m[1] is module.__dict__:
+            old = module.__dict__.get(m[2], _MISSING)
+            if old is not _MISSING and old is not m[3]:
+                replaced[m[2]] = (old, m[3])
+    if not replaced:
+        return []
+    changes = []
+    for importer, bound_as, source_name in _tracking.REGISTRY.importers_of(name):
+        target = sys.modules.get(importer)
+        if source_name not in replaced or target is None:
+            continue
+        old, new = replaced[source_name]
+        if target.__dict__.get(bound_as, _MISSING) is old:
+            mutations.append(("setitem", target.__dict__, bound_as, new))
+            changes.append(Change(importer, bound_as, f"rebound from {name}.{source_name}"))
+    return changes
+
+
 def plan(modules: Optional[Iterable[ModuleRef]] = None) -> Plan:
     """What :func:`refresh` would do right now, for every changed tracked module (or the given
     ones), without changing anything. Raises :class:`PlanError` on a syntax or decoding error."""
     changed, skipped = _scan(modules)
     if not changed:
         return Plan(None, skipped)
-    return Plan(_native_plan(changed), skipped)
+    result = Plan(_native_plan(changed), skipped)
+    for module_plan in result._data["modules"]:
+        result.rebinds[module_plan["module"]] = _predicted_rebinds(module_plan)
+    return result
 
 
 def refresh(
@@ -172,6 +226,7 @@ def refresh(
                 )
                 continue
             prepared = prepare_module(module, module_plan, new_text)
+            rebinds = _rebind_copies(name, module, prepared.mutations)
             logs.append(_commit(name, prepared.mutations))
             applied.append(name)
             caches.extend(prepared.caches)
@@ -185,7 +240,7 @@ def refresh(
                     name,
                     module_plan["path"],
                     strategy_name(module_plan["execution"]),
-                    changes_of_module(module_plan),
+                    changes_of_module(module_plan) + rebinds,
                     [(c["qualname"], c["reason"]) for c in module_plan["conflicts"]],
                     prepared.replaced,
                     not_updated=prepared.not_updated,

@@ -47,6 +47,8 @@ class Registry:
         """``[(name, "changed" | "deleted" | "unreadable", detail)]``."""
     def plan(self, names: list[str]) -> Plan:
         """Plan the pending versions (raises :class:`PlanFailure`)."""
+    def importers_of(self, source: str) -> list[tuple[str, str, str]]:
+        """``[(importer, bound_as, name)]`` for ``from source import name as bound_as``."""
     def accept(self, names: list[str]) -> None:
         """The pending versions are now what the program runs."""
 

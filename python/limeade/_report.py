@@ -63,6 +63,8 @@ class Plan:
             if native is not None
             else {"modules": [], "order": {"groups": [], "cycles": [], "edges": []}}
         )
+        #: Per changed module, the copies in other modules its refresh would rebind.
+        self.rebinds: dict[str, list[Change]] = {}
         #: Modules that could not be read: ``[(module, reason)]`` (deleted or unreadable files).
         self.skipped: list[tuple[str, str]] = errors or []
 
@@ -77,6 +79,7 @@ class Plan:
         out: list[Change] = []
         for m in self._data["modules"]:
             out.extend(changes_of_module(m))
+            out.extend(self.rebinds.get(m["module"], ()))
         return out
 
     def module_plan(self, name: str) -> dict[str, Any]:

@@ -7,7 +7,8 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use limeade_plan::{
-    decode_source, plan_parsed, ModuleMeta, ParsedModule, ParsedPair, Plan, PlanError, Version,
+    decode_source, import_bindings, plan_parsed, ImportBinding, ModuleMeta, ParsedModule,
+    ParsedPair, Plan, PlanError, Version,
 };
 use rustc_hash::FxHashMap;
 
@@ -74,6 +75,8 @@ struct Tracked {
     error_stamp: Stamp,
     /// The file is missing or unreadable: every scan reports it until it is back.
     problem: bool,
+    /// `from m import X` bindings of the running source, computed when first needed.
+    bindings: Option<Vec<ImportBinding>>,
 }
 
 /// What a scan found for one module.
@@ -167,6 +170,7 @@ impl Registry {
                 pending_error: None,
                 error_stamp: Stamp::default(),
                 problem: false,
+                bindings: None,
             },
         );
     }
@@ -317,12 +321,58 @@ impl Registry {
         Ok(plan_parsed(&pairs))
     }
 
+    /// Every `from source import X` binding in the running source of the other tracked modules:
+    /// `(importer, bound_as, name)`. Modules are parsed once, when first asked, and their
+    /// bindings kept until their source changes; a module that does not parse is skipped.
+    pub fn importers_of(&mut self, source: &str) -> Vec<(String, String, String)> {
+        let mut out = Vec::new();
+        let mut names: Vec<String> = self.modules.keys().cloned().collect();
+        names.sort_unstable();
+        for name in names {
+            if name == source {
+                continue;
+            }
+            let Some(tracked) = self.modules.get_mut(&name) else {
+                continue;
+            };
+            if tracked.bindings.is_none() {
+                if tracked.current.parsed.is_none() {
+                    tracked.current.parsed = ParsedModule::parse(
+                        &tracked.meta.path,
+                        tracked.current.text.clone(),
+                        Version::Old,
+                    )
+                    .ok();
+                }
+                tracked.bindings = Some(
+                    tracked
+                        .current
+                        .parsed
+                        .as_ref()
+                        .map(|p| import_bindings(&tracked.meta, p.tree()))
+                        .unwrap_or_default(),
+                );
+            }
+            for binding in tracked.bindings.iter().flatten() {
+                if binding.source_module == source {
+                    out.push((
+                        binding.importer.clone(),
+                        binding.bound_as.clone(),
+                        binding.name.clone(),
+                    ));
+                }
+            }
+        }
+        out
+    }
+
     /// The pending versions of `names` were applied: they are what the program runs now.
     pub fn accept(&mut self, names: &[String]) {
         for name in names {
             if let Some(tracked) = self.modules.get_mut(name) {
                 if let Some(pending) = tracked.pending.take() {
                     tracked.current = pending;
+                    tracked.bindings = None;
                 }
                 tracked.pending_error = None;
             }

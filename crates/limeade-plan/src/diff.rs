@@ -261,7 +261,7 @@ pub(crate) fn diff_module(meta: &ModuleMeta, old: &ModuleTree, new: &ModuleTree)
         conflicts,
         unbound_names,
         renames,
-        bindings: bindings(meta, new),
+        bindings: import_bindings(meta, new),
     }
 }
 
@@ -364,7 +364,9 @@ fn execution(
     }
 }
 
-fn bindings(meta: &ModuleMeta, new: &ModuleTree) -> Vec<ImportBinding> {
+/// The `from m import X` bindings a module's top-level statements make (the names it copies from
+/// other modules), with `m` resolved to an absolute module name.
+pub fn import_bindings(meta: &ModuleMeta, new: &ModuleTree) -> Vec<ImportBinding> {
     let mut out = Vec::new();
     for stmt in &new.statements {
         if !is_other(stmt) {

@@ -17,6 +17,7 @@ mod statements;
 mod syntax;
 pub mod tree;
 
+pub use diff::import_bindings;
 pub use error::{PlanError, Version};
 pub use imports::{module_name_from_path, resolve_relative};
 pub use parsed::{ParsedModule, ReparseKind};

@@ -196,6 +196,12 @@ impl PyRegistry {
             .map_err(apply_failure)
     }
 
+    /// `[(importer, bound_as, name)]`: where other tracked modules copied names of `source`
+    /// with `from source import name as bound_as`.
+    fn importers_of(&mut self, source: &str) -> Vec<(String, String, String)> {
+        self.registry.importers_of(source)
+    }
+
     /// The pending versions of `names` are now what the program runs.
     fn accept(&mut self, names: Vec<String>) {
         self.registry.accept(&names);
