@@ -82,7 +82,7 @@ def test_metaclass_change_with_replace_binds_new_class(live):
 def test_bases_change_with_error_raises_and_changes_nothing(live):
     m = live.load("m", BASES_SOURCE)
     old_C, obj, unrelated = m.C, m.C(), m.unrelated
-    live.edit("m", "class C(A):", "class C(B):")
+    live.edit("m", "class C(A):", "class C(B, int):")
     live.edit("m", 'def unrelated():\n    return "old"', 'def unrelated():\n    return "new"')
     with pytest.raises(limeade.ConflictError) as info:
         live.refresh(conflicts="error")
@@ -96,11 +96,11 @@ def test_bases_change_with_error_raises_and_changes_nothing(live):
 def test_bases_change_with_replace(live):
     m = live.load("m", BASES_SOURCE)
     old_C, obj = m.C, m.C()
-    live.edit("m", "class C(A):", "class C(B):")
+    live.edit("m", "class C(A):", "class C(B, int):")
     live.edit("m", '"old-"', '"new-"')
     report = live.refresh(conflicts="replace")
     assert m.C is not old_C
-    assert m.C.__bases__ == (m.B,)
+    assert m.C.__bases__ == (m.B, int)
     assert m.C().m() == "new-B"
     assert obj.m() == "old-A"
     assert isinstance(obj, m.A)
@@ -139,7 +139,7 @@ def test_conflict_in_one_module_blocks_whole_batch_with_error(live):
     live.load("b", BASES_SOURCE)
     f = a.f
     live.edit("a", "'old'", "'new'")
-    live.edit("b", "class C(A):", "class C(B):")
+    live.edit("b", "class C(A):", "class C(B, int):")
     with pytest.raises(limeade.ConflictError):
         live.refresh(conflicts="error")
     assert f() == "old"
@@ -188,7 +188,7 @@ def test_subclass_of_replaced_class_keeps_old_base(live):
 
 def test_replaced_class_is_listed_once_with_its_reason(live):
     m = live.load("m", BASES_SOURCE)
-    live.edit("m", "class C(A):", "class C(B):")
+    live.edit("m", "class C(A):", "class C(B, int):")
     report = live.refresh()
     conflicts = report.module(m.__name__).conflicts
     assert report.module(m.__name__).replaced == conflicts

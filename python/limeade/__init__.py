@@ -12,6 +12,7 @@ are recorded from the exact source they are compiled from.
 
 from __future__ import annotations
 
+import gc
 import linecache
 import logging
 import os
@@ -22,7 +23,7 @@ from typing import Any, Literal, Optional, Union
 
 from . import _native, _tracking
 from ._errors import ApplyError, ConflictError, PlanError, RefreshError
-from ._prepare import prepare_module, split_lines, strategy_name
+from ._prepare import assignable_bases, prepare_module, split_lines, strategy_name
 from ._report import Change, ModuleReport, Plan, RefreshReport, changes_of_module
 
 __all__ = [
@@ -204,6 +205,8 @@ def refresh(
         (m["module"], c["qualname"], c["reason"])
         for m in plan_data._data["modules"]
         for c in m["conflicts"]
+        if sys.modules.get(m["module"]) is None
+        or assignable_bases(sys.modules[m["module"]], c["qualname"], m["conflicts"]) is None
     ]
     if conflict_list and conflicts == "error":
         text = "; ".join(f"{m}.{q}: {r}" for m, q, r in conflict_list)
@@ -213,6 +216,7 @@ def refresh(
     logs: list[Any] = []
     applied: list[str] = []
     caches: list[Any] = []
+    migrations: list[type] = []
     line_lists: dict[str, list[str]] = {}
     try:
         for module_plan in plan_data._data["modules"]:
@@ -230,6 +234,9 @@ def refresh(
             logs.append(_commit(name, prepared.mutations))
             applied.append(name)
             caches.extend(prepared.caches)
+            migrations.extend(
+                c for c in prepared.changed_classes if hasattr(c, "__limeade_migrate__")
+            )
             line_lists[name] = prepared.lines
             for qualname, why in prepared.replaced:
                 logger.warning("limeade: %s.%s replaced: %s", name, qualname, why)
@@ -246,6 +253,7 @@ def refresh(
                     not_updated=prepared.not_updated,
                 )
             )
+        _run_migrations(migrations)
     except BaseException:
         for log in reversed(logs):
             log.rollback()
@@ -258,6 +266,26 @@ def refresh(
     del logs
     logger.info("limeade: %s", str(report).replace("\n", "; "))
     return report
+
+
+def _run_migrations(classes: list[type]) -> None:
+    """Call ``__limeade_migrate__`` on every live instance of the changed classes that define it
+    (and of their subclasses), so old objects can get what the new ``__init__`` would set. Only
+    classes defining the hook pay for the heap search; an exception rolls the refresh back."""
+    if not classes:
+        return
+    wanted = tuple(dict.fromkeys(classes))
+    for obj in gc.get_objects():
+        if isinstance(obj, wanted) and not isinstance(obj, type):
+            try:
+                obj.__limeade_migrate__()
+            except Exception as e:
+                cls = type(obj)
+                raise ApplyError(
+                    f"{cls.__qualname__}.__limeade_migrate__ raised {e!r}",
+                    cls.__module__,
+                    "__limeade_migrate__",
+                ) from e
 
 
 def _commit(name: str, mutations: list[tuple[Any, ...]]) -> Any:

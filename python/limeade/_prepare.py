@@ -10,6 +10,7 @@ this module mutates a live object.
 from __future__ import annotations
 import __future__
 
+import abc
 import ast
 import functools
 import gc
@@ -133,6 +134,38 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
+def assignable_bases(
+    module: types.ModuleType, qualname: str, conflicts: list[dict[str, Any]]
+) -> Optional[tuple[type, ...]]:
+    """The new bases of a class whose only conflict is a change of bases, when CPython accepts
+    assigning them to the live class (same instance layout); else None."""
+    kinds = {c["kind"]["type"] for c in conflicts if c["qualname"] == qualname}
+    if kinds != {"bases_changed"}:
+        return None
+    conflict = next(c for c in conflicts if c["qualname"] == qualname)
+    live: Any = module.__dict__.get(qualname.split(".")[0])
+    for part in qualname.split(".")[1:]:
+        live = live.__dict__.get(part) if isinstance(live, type) else None
+    if not isinstance(live, type):
+        return None
+    texts = conflict["kind"]["new"]
+    try:
+        new_bases = eval("(" + "".join(t + ", " for t in texts) + ")", dict(module.__dict__))
+    except Exception:
+        return None
+    if not new_bases or not all(isinstance(b, type) for b in new_bases):
+        return None
+    namespace: dict[str, Any] = {}
+    if "__slots__" in live.__dict__:
+        namespace["__slots__"] = live.__dict__["__slots__"]
+    try:
+        probe = type(live)("probe", live.__bases__, namespace)
+        probe.__bases__ = new_bases
+    except Exception:
+        return None
+    return new_bases
+
+
 def _generates_code_from_fields(cls: type) -> bool:
     """Whether a class's methods were generated from its fields (dataclass, NamedTuple, attrs)."""
     return (
@@ -177,6 +210,8 @@ class ModulePreparation:
         self.not_updated: list[tuple[str, str]] = []
         #: ``functools.lru_cache`` wrappers whose function changed: cleared after the commit.
         self.caches: list[Any] = []
+        #: Classes kept and changed in place (for ``__abstractmethods__`` and migration hooks).
+        self.changed_classes: list[type] = []
         #: (old code, new code) of every function updated in place, to find nested code.
         self.code_swaps: list[tuple[types.CodeType, types.CodeType]] = []
         self.definitions = plan["definitions"]
@@ -445,6 +480,13 @@ class ModulePreparation:
         if execution == "full_body":
             self.prepare_full_body()
             return
+        for qualname in list(self.conflicted):
+            new_bases = assignable_bases(self.module, qualname, self.plan["conflicts"])
+            live = self.live_class(qualname)
+            if new_bases is not None and live is not None:
+                # CPython accepts the new bases for this layout: keep the class.
+                self.mutations.append(("setattr", live, "__bases__", new_bases))
+                del self.conflicted[qualname]
         replaced_classes = {
             d["qualname"]
             for d in self.definitions
@@ -481,6 +523,35 @@ class ModulePreparation:
             if name in self.globals:
                 self.mutations.append(("delitem", self.globals, name))
         self.update_closures()
+        self.update_abstract_methods()
+
+    def update_abstract_methods(self) -> None:
+        """ABCs: recompute ``__abstractmethods__`` of changed classes from what their dicts will
+        hold after the commit, so adding or implementing an abstract method takes effect."""
+        for cls in self.changed_classes:
+            if not isinstance(cls, abc.ABCMeta):
+                continue
+            namespace = dict(cls.__dict__)
+            for m in self.mutations:
+                if m[1] is cls and m[0] == "setattr":
+                    namespace[m[2]] = m[3]
+                elif m[1] is cls and m[0] == "delattr":
+                    namespace.pop(m[2], None)
+            abstract = {
+                n for n, v in namespace.items() if getattr(v, "__isabstractmethod__", False)
+            }
+            for base in cls.__bases__:
+                for n in getattr(base, "__abstractmethods__", ()):
+                    if n in namespace:
+                        value = namespace[n]
+                    else:
+                        value = next(
+                            (b.__dict__[n] for b in cls.__mro__[1:] if n in b.__dict__), None
+                        )
+                    if getattr(value, "__isabstractmethod__", False):
+                        abstract.add(n)
+            if frozenset(abstract) != getattr(cls, "__abstractmethods__", frozenset()):
+                self.mutations.append(("setattr", cls, "__abstractmethods__", frozenset(abstract)))
 
     def update_closures(self) -> None:
         """Closures created before the refresh (``make_adder(2)``) run the new inner code when
@@ -528,6 +599,7 @@ class ModulePreparation:
                 )
             scope: Any = live
             live_names = live.__dict__
+            self.changed_classes.append(live)
         else:
             scope = self.globals
             live_names = self.globals
