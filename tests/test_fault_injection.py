@@ -363,7 +363,111 @@ def _statements_and_removals(live: Live) -> Built:
     return Built([a, b], check_old, check_new)
 
 
-SCENARIOS = [_two_modules, _package, _conflict_and_functions, _statements_and_removals]
+def _what_other_reloaders_miss(live: Live) -> Built:
+    """Renames, importers' copies, new bases, abstract methods, existing closures."""
+    a = live.load(
+        "a",
+        """
+        import abc
+
+        TIMEOUT = 5
+
+        class Left:
+            def side(self):
+                return "left"
+
+        class Right:
+            def side(self):
+                return "right"
+
+        class Shape(abc.ABC, Left):
+            @abc.abstractmethod
+            def area(self):
+                ...
+
+        class Square(Shape):
+            def area(self):
+                return 4
+
+        def make_adder(n):
+            def add(x):
+                return x + n
+            return add
+
+        def reading_time(words):
+            return words // 200
+        """,
+    )
+    b = live.load(
+        "b",
+        f"""
+        from {live.name("a")} import TIMEOUT, make_adder
+
+        ADD2 = make_adder(2)
+        """,
+    )
+    square, add2, reading = a.Square(), b.ADD2, a.reading_time
+    live.write(
+        "a",
+        """
+        import abc
+
+        TIMEOUT = 10
+
+        class Left:
+            def side(self):
+                return "left"
+
+        class Right:
+            def side(self):
+                return "right"
+
+        class Shape(abc.ABC, Right):
+            @abc.abstractmethod
+            def area(self):
+                ...
+
+            @abc.abstractmethod
+            def perimeter(self):
+                ...
+
+        class Square(Shape):
+            def area(self):
+                return 4
+
+            def perimeter(self):
+                return 8
+
+        def make_adder(n):
+            def add(x):
+                return x + n * 10
+            return add
+
+        def estimate_reading_time(words):
+            return words // 200
+        """,
+    )
+
+    def check_old():
+        assert (b.TIMEOUT, square.side(), add2(1), reading(400)) == (5, "left", 3, 2)
+        assert a.reading_time is reading
+        assert "perimeter" not in a.Shape.__abstractmethods__
+
+    def check_new():
+        assert (b.TIMEOUT, square.side(), square.perimeter(), add2(1)) == (10, "right", 8, 21)
+        assert a.estimate_reading_time is reading and not hasattr(a, "reading_time")
+        assert a.Shape.__abstractmethods__ == frozenset({"area", "perimeter"})
+
+    return Built([a, b], check_old, check_new)
+
+
+SCENARIOS = [
+    _two_modules,
+    _package,
+    _conflict_and_functions,
+    _statements_and_removals,
+    _what_other_reloaders_miss,
+]
 
 
 def _build(

@@ -176,11 +176,17 @@ fn del_attr(py: Python<'_>, target: &Bound<'_, PyAny>, name: &Bound<'_, PyString
     }
 }
 
+/// Attributes of a class kept in the type object itself, not in its `__dict__`.
+const TYPE_SLOTS: [&str; 3] = ["__bases__", "__name__", "__qualname__"];
+
 fn current_attr<'py>(
     target: &Bound<'py, PyAny>,
     name: &Bound<'py, PyString>,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
-    if is_type(target) {
+    let in_type_object = name
+        .to_cow()
+        .is_ok_and(|n| TYPE_SLOTS.contains(&n.as_ref()));
+    if is_type(target) && !in_type_object {
         own_class_attr(target, name)
     } else {
         match target.getattr(name) {
