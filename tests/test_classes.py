@@ -838,7 +838,7 @@ def test_enum_member_value_changed_is_a_conflict(live):
     assert red.value == 1
 
 
-def test_dataclass_field_added_replaces_the_class(live):
+def test_dataclass_field_added_regenerates_the_live_class(live):
     m = live.load(
         "m",
         """
@@ -854,14 +854,67 @@ def test_dataclass_field_added_replaces_the_class(live):
         """,
     )
     old_cls, p = m.Point, m.Point(1, 2)
+    norm = m.Point.norm
     live.edit("m", "    y: int = 0\n", "    y: int = 0\n    z: int = 5\n")
+    live.edit("m", "abs(self.x) + abs(self.y)", "abs(self.x) + abs(self.y) + 100")
     report = live.refresh()
-    # Fields generate __init__ and __repr__: the class is replaced, never half-updated.
-    assert m.Point is not old_cls
-    assert m.Point(1).z == 5
-    assert repr(m.Point(1)) == "Point(x=1, y=0, z=5)"
-    assert p.norm() == 3
-    assert [q for q, _ in report.module(m.__name__).replaced] == ["Point"]
+    # The old class object gets the regenerated __init__, __repr__, __eq__ and fields.
+    assert m.Point is old_cls
+    assert old_cls(1).z == 5
+    assert repr(old_cls(1)) == "Point(x=1, y=0, z=5)"
+    assert list(old_cls.__dataclass_fields__) == ["x", "y", "z"]
+    assert old_cls(1) == old_cls(1, 0, 5)
+    assert m.Point.norm is norm and p.norm() == 103
+    assert report.module(m.__name__).replaced == []
+
+
+def test_frozen_dataclass_field_changed_in_place(live):
+    m = live.load(
+        "m",
+        """
+        from dataclasses import dataclass
+
+        @dataclass(frozen=True)
+        class Money:
+            amount: int
+            currency: str = "EUR"
+        """,
+    )
+    old_cls = m.Money
+    live.edit("m", 'currency: str = "EUR"', 'currency: str = "USD"')
+    live.refresh()
+    assert m.Money is old_cls
+    money = old_cls(3)
+    assert money.currency == "USD"
+    try:
+        money.amount = 4
+    except AttributeError:
+        pass
+    else:
+        raise AssertionError("frozen dataclass accepted an assignment")
+
+
+def test_enum_member_added_in_place(live):
+    m = live.load(
+        "m",
+        """
+        import enum
+
+        class Color(enum.Enum):
+            RED = 1
+
+            def label(self):
+                return self.name.lower()
+        """,
+    )
+    old_cls, red = m.Color, m.Color.RED
+    live.edit("m", "RED = 1", "RED = 1\n    BLUE = 2")
+    live.refresh()
+    assert m.Color is old_cls and m.Color.RED is red
+    assert isinstance(m.Color.BLUE, old_cls)
+    assert old_cls(2) is old_cls.BLUE and old_cls["BLUE"] is old_cls.BLUE
+    assert [c.name for c in old_cls] == ["RED", "BLUE"]
+    assert old_cls.BLUE.label() == "blue"
 
 
 def test_dataclass_method_change_keeps_the_class(live):

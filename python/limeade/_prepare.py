@@ -12,6 +12,7 @@ import __future__
 
 import abc
 import ast
+import enum
 import functools
 import gc
 import re
@@ -166,6 +167,41 @@ def assignable_bases(
     return new_bases
 
 
+def _graftable(cls: type) -> bool:
+    """Classes whose regenerated parts can be moved onto the live class: dataclasses without
+    ``__slots__`` (their layout stays) and enums (members added; changed ones are conflicts)."""
+    if isinstance(cls, enum.EnumMeta):
+        return True
+    return "__dataclass_fields__" in cls.__dict__ and "__slots__" not in cls.__dict__
+
+
+def _rehome(fn: types.FunctionType, new: type, live: type) -> types.FunctionType:
+    """``fn`` with closure cells that hold the throwaway class ``new`` holding ``live`` instead
+    (``__class__`` for ``super()``, the class a frozen dataclass's ``__setattr__`` checks)."""
+    if not fn.__closure__:
+        return fn
+    cells = []
+    changed = False
+    for cell in fn.__closure__:
+        try:
+            holds_new = cell.cell_contents is new
+        except ValueError:
+            holds_new = False
+        cells.append(types.CellType(live) if holds_new else cell)
+        changed = changed or holds_new
+    if not changed:
+        return fn
+    clone = types.FunctionType(
+        fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__, tuple(cells)
+    )
+    clone.__kwdefaults__ = fn.__kwdefaults__
+    clone.__qualname__ = fn.__qualname__
+    clone.__doc__ = fn.__doc__
+    clone.__annotations__ = fn.__annotations__
+    clone.__dict__.update(fn.__dict__)
+    return clone
+
+
 def _generates_code_from_fields(cls: type) -> bool:
     """Whether a class's methods were generated from its fields (dataclass, NamedTuple, attrs)."""
     return (
@@ -222,6 +258,8 @@ class ModulePreparation:
         }
         self.conflicted = {c["qualname"]: c["reason"] for c in plan["conflicts"]}
         self.replace_reasons: dict[str, str] = {}
+        #: Dataclasses and enums kept while their generated parts are replaced.
+        self.grafted: set[str] = set()
         by_qualname = {d["qualname"]: d for d in self.definitions if d["occurrence"] == 0}
         #: new qualname -> the removed definition it renames (same code, same scope).
         self.renames: dict[str, dict[str, Any]] = {
@@ -494,17 +532,29 @@ class ModulePreparation:
             and d["status"] != "removed"
             and (d["qualname"] in self.conflicted or "decorators" in d["aspects"])
         }
+        grafted: set[str] = set()
         for s in self.plan["statements"]:
-            # Dataclasses, NamedTuples and attrs classes generate __init__ & co. from their
-            # class-level statements: setting one attribute would leave them inconsistent.
-            if s["status"] != "unchanged" and s["scope"] and s["scope"] not in replaced_classes:
-                live = self.live_class(s["scope"])
-                if live is not None and _generates_code_from_fields(live):
-                    replaced_classes.add(s["scope"])
-                    self.replace_reasons[s["scope"]] = (
-                        "fields changed in a class that generates code from them "
-                        "(dataclass, NamedTuple, attrs)"
-                    )
+            # Dataclasses, enums, NamedTuples and attrs classes generate code or members from
+            # their class-level statements: setting one attribute would leave them inconsistent.
+            scope = s["scope"]
+            if s["status"] == "unchanged" or not scope or scope in replaced_classes | grafted:
+                continue
+            live = self.live_class(scope)
+            if live is None:
+                continue
+            if _graftable(live):
+                grafted.add(scope)
+            elif _generates_code_from_fields(live):
+                replaced_classes.add(scope)
+                self.replace_reasons[scope] = (
+                    "fields changed in a class that generates code from them (NamedTuple, attrs)"
+                )
+        for qualname in sorted(grafted, key=lambda q: q.count(".")):
+            if not any(
+                qualname.startswith(r + ".") for r in replaced_classes | grafted - {qualname}
+            ):
+                self.graft(qualname)
+        self.grafted = grafted
         scopes: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         for d in self.definitions:
             if "<locals>" in d["qualname"]:
@@ -516,7 +566,8 @@ class ModulePreparation:
             if s["status"] != "unchanged":
                 scopes.setdefault(s["scope"], []).append(("stmt", s))
         for scope_name in sorted(scopes, key=lambda q: (q.count(".") if q else -1, q)):
-            if any(scope_name == r or scope_name.startswith(r + ".") for r in replaced_classes):
+            taken_over = replaced_classes | grafted
+            if any(scope_name == r or scope_name.startswith(r + ".") for r in taken_over):
                 continue
             self.prepare_scope(scope_name, scopes[scope_name], replaced_classes)
         for name in self.plan["unbound_names"]:
@@ -524,6 +575,86 @@ class ModulePreparation:
                 self.mutations.append(("delitem", self.globals, name))
         self.update_closures()
         self.update_abstract_methods()
+
+    def new_class(self, qualname: str) -> type:
+        """Run a class statement in full, in a scratch namespace: a throwaway class to take
+        generated methods and members from."""
+        d = next(x for x in self.definitions if x["qualname"] == qualname and x["kind"] == "class")
+        span = (d["new_span"]["start_line"], d["new_span"]["end_line"])
+        parent, name = _parent(qualname), qualname.rsplit(".", 1)[-1]
+        what = _describe(d)
+        if parent:
+            live_parent = self.live_class(parent)
+            if live_parent is None:
+                raise ApplyError(f"class {parent} not found", self.name, what)
+            namespace = self.run_in_class(parent, [span], live_parent, what)
+        else:
+            namespace = {}
+            self.run_in_module([span], namespace, what)
+        new = namespace.get(name)
+        if not isinstance(new, type):
+            raise ApplyError(f"{what} did not produce a class", self.name, what)
+        return new
+
+    def graft(self, qualname: str) -> None:
+        """Keep a dataclass or enum whose fields or members changed: build the new class, then
+        move what it generated (``__init__``, ``__repr__``, ``__dataclass_fields__``, new enum
+        members) onto the live class; matched methods are updated in place."""
+        live = self.live_class(qualname)
+        if live is None:
+            return
+        new = self.new_class(qualname)
+        self.changed_classes.append(live)
+        if isinstance(live, enum.EnumMeta):
+            self.graft_enum(live, new)
+            return
+        skip = {"__dict__", "__weakref__", "__module__", "__qualname__"}
+        for key, value in new.__dict__.items():
+            if key in skip:
+                continue
+            old = live.__dict__.get(key, _MISSING)
+            if isinstance(value, types.FunctionType):
+                is_user_code = value.__code__.co_filename == self.path
+                if is_user_code and _is_plain_function(old) and self.transfer(old, value):
+                    continue
+                value = _rehome(value, new, live)
+            self.mutations.append(("setattr", live, key, value))
+        for key in list(live.__dict__):
+            if key not in new.__dict__ and key not in skip:
+                self.mutations.append(("delattr", live, key))
+
+    def graft_enum(self, live: Any, new: Any) -> None:
+        """New enum members join the live enum; existing members keep their identity."""
+        members = dict(live._member_map_)
+        for name, member in new._member_map_.items():
+            if name in members:
+                continue
+            # A fresh member of the throwaway class becomes a member of the live one.
+            member.__class__ = live
+            member.__objclass__ = live
+            members[name] = member
+            attribute = new.__dict__.get(name, member)
+            if isinstance(attribute, types.DynamicClassAttribute):
+                attribute.member = member  # type: ignore[attr-defined]
+            self.mutations.append(("setattr", live, name, attribute))
+        names = [n for n in new._member_names_ if n in members]
+        value_map = dict(live._value2member_map_)
+        for member in members.values():
+            try:
+                value_map.setdefault(member._value_, member)
+            except TypeError:
+                pass
+        self.mutations.append(("setattr", live, "_member_names_", names))
+        self.mutations.append(("setattr", live, "_member_map_", members))
+        self.mutations.append(("setattr", live, "_value2member_map_", value_map))
+        for key in ("_flag_mask_", "_singles_mask_", "_all_bits_"):
+            if key in new.__dict__:
+                self.mutations.append(("setattr", live, key, new.__dict__[key]))
+        for key, value in new.__dict__.items():
+            if isinstance(value, types.FunctionType) and value.__code__.co_filename == self.path:
+                old = live.__dict__.get(key, _MISSING)
+                if not (_is_plain_function(old) and self.transfer(old, value)):
+                    self.mutations.append(("setattr", live, key, _rehome(value, new, live)))
 
     def update_abstract_methods(self) -> None:
         """ABCs: recompute ``__abstractmethods__`` of changed classes from what their dicts will
@@ -625,6 +756,8 @@ class ModulePreparation:
                     bound.extend(entry["binds"])
                 continue
             name = entry["qualname"].rsplit(".", 1)[-1]
+            if entry["qualname"] in self.grafted:
+                continue
             if entry["status"] == "removed":
                 removed.append(name)
                 continue

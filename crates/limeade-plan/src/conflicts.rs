@@ -73,7 +73,10 @@ pub(crate) fn class_conflicts(
             let slots_statement_changed = old.slots != new.slots
                 || statements.iter().any(|s| {
                     s.scope == qualname
-                        && s.status != StatementStatus::Unchanged
+                        && matches!(
+                            s.status,
+                            StatementStatus::Changed | StatementStatus::Removed
+                        )
                         && s.binds.iter().any(|b| b == "__slots__")
                 });
             if slots_statement_changed || reads.iter().any(|r| module_rebinds.contains(r.as_str()))
@@ -127,7 +130,10 @@ pub(crate) fn class_conflicts(
             .iter()
             .filter(|s| {
                 s.scope == qualname
-                    && s.status != StatementStatus::Unchanged
+                    && matches!(
+                        s.status,
+                        StatementStatus::Changed | StatementStatus::Removed
+                    )
                     && s.label == "assignment"
             })
             .flat_map(|s| s.binds.iter().filter(|b| !b.starts_with('_')).cloned())
@@ -138,7 +144,7 @@ pub(crate) fn class_conflicts(
                     members: members.clone(),
                 },
                 format!(
-                    "enum members added, changed or removed: {} (members are created once, with the class)",
+                    "enum members changed or removed: {} (members are created once, with the class)",
                     members.join(", ")
                 ),
             );

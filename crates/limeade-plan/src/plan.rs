@@ -287,10 +287,10 @@ pub enum ConflictKind {
         /// The expression.
         expression: String,
     },
-    /// Enum members were added, changed or removed: members are instances created once, with the
-    /// class.
+    /// Enum members changed value or were removed: members are instances created once, with the
+    /// class (added members are applied in place).
     EnumMembersChanged {
-        /// Members added, changed or removed.
+        /// Members changed or removed.
         members: Vec<String>,
     },
 }
