@@ -111,25 +111,23 @@ def test_bases_change_with_replace(live):
     assert "C" in str(report)
 
 
-def test_slots_change_is_a_conflict(live):
+def test_slots_added_to_a_dict_class_is_a_conflict(live):
     m = live.load(
         "m",
         """
         class P:
-            __slots__ = ("x",)
-
             def __init__(self):
                 self.x = 1
         """,
     )
     old_P, p = m.P, m.P()
-    live.edit("m", '__slots__ = ("x",)', '__slots__ = ("x", "y")')
+    live.edit("m", "class P:\n", 'class P:\n    __slots__ = ("x",)\n\n')
     with pytest.raises(limeade.ConflictError):
         live.refresh(conflicts="error")
     assert m.P is old_P
     report = live.refresh()
     assert m.P is not old_P
-    assert m.P.__slots__ == ("x", "y")
+    assert m.P.__slots__ == ("x",)
     assert p.x == 1
     assert {q for q, _ in report.module(m.__name__).replaced} == {"P"}
 

@@ -23,7 +23,7 @@ from typing import Any, Literal, Optional, Union
 
 from . import _native, _tracking
 from ._errors import ApplyError, ConflictError, PlanError, RefreshError
-from ._prepare import assignable_bases, prepare_module, split_lines, strategy_name
+from ._prepare import prepare_module, resolvable_in_place, split_lines, strategy_name
 from ._report import Change, ModuleReport, Plan, RefreshReport, changes_of_module
 
 __all__ = [
@@ -206,7 +206,7 @@ def refresh(
         for m in plan_data._data["modules"]
         for c in m["conflicts"]
         if sys.modules.get(m["module"]) is None
-        or assignable_bases(sys.modules[m["module"]], c["qualname"], m["conflicts"]) is None
+        or not resolvable_in_place(sys.modules[m["module"]], c["qualname"], m["conflicts"])
     ]
     if conflict_list and conflicts == "error":
         text = "; ".join(f"{m}.{q}: {r}" for m, q, r in conflict_list)

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 from ._errors import ApplyError
+from ._slots import SideSlot
 
 _MISSING = object()
 #: How deep to look through decorators for the function a definition compiled to.
@@ -140,10 +141,16 @@ def assignable_bases(
 ) -> Optional[tuple[type, ...]]:
     """The new bases of a class whose only conflict is a change of bases, when CPython accepts
     assigning them to the live class (same instance layout); else None."""
-    kinds = {c["kind"]["type"] for c in conflicts if c["qualname"] == qualname}
-    if kinds != {"bases_changed"}:
+    conflict = next(
+        (
+            c
+            for c in conflicts
+            if c["qualname"] == qualname and c["kind"]["type"] == "bases_changed"
+        ),
+        None,
+    )
+    if conflict is None:
         return None
-    conflict = next(c for c in conflicts if c["qualname"] == qualname)
     live: Any = module.__dict__.get(qualname.split(".")[0])
     for part in qualname.split(".")[1:]:
         live = live.__dict__.get(part) if isinstance(live, type) else None
@@ -165,6 +172,28 @@ def assignable_bases(
     except Exception:
         return None
     return new_bases
+
+
+def resolvable_in_place(
+    module: types.ModuleType, qualname: str, conflicts: list[dict[str, Any]]
+) -> bool:
+    """Whether every conflict of a class can be applied to the live class: new bases CPython
+    accepts for its layout, or a change of literal ``__slots__`` on a class that had them."""
+    mine = [c for c in conflicts if c["qualname"] == qualname]
+    for conflict in mine:
+        kind = conflict["kind"]["type"]
+        if kind == "bases_changed":
+            if assignable_bases(module, qualname, [conflict]) is None:
+                return False
+        elif kind == "slots_changed":
+            live: Any = module.__dict__.get(qualname.split(".")[0])
+            for part in qualname.split(".")[1:]:
+                live = live.__dict__.get(part) if isinstance(live, type) else None
+            if not isinstance(live, type) or "__slots__" not in live.__dict__:
+                return False
+        else:
+            return False
+    return bool(mine)
 
 
 def _graftable(cls: type) -> bool:
@@ -519,12 +548,22 @@ class ModulePreparation:
             self.prepare_full_body()
             return
         for qualname in list(self.conflicted):
-            new_bases = assignable_bases(self.module, qualname, self.plan["conflicts"])
             live = self.live_class(qualname)
-            if new_bases is not None and live is not None:
-                # CPython accepts the new bases for this layout: keep the class.
-                self.mutations.append(("setattr", live, "__bases__", new_bases))
-                del self.conflicted[qualname]
+            if live is None or not resolvable_in_place(
+                self.module, qualname, self.plan["conflicts"]
+            ):
+                continue
+            for conflict in self.plan["conflicts"]:
+                if conflict["qualname"] != qualname:
+                    continue
+                kind = conflict["kind"]
+                if kind["type"] == "bases_changed":
+                    # CPython accepts the new bases for this layout: keep the class.
+                    new_bases = assignable_bases(self.module, qualname, [conflict])
+                    self.mutations.append(("setattr", live, "__bases__", new_bases))
+                elif kind["type"] == "slots_changed":
+                    self.change_slots(live, kind["added"], kind["removed"])
+            del self.conflicted[qualname]
         replaced_classes = {
             d["qualname"]
             for d in self.definitions
@@ -575,6 +614,21 @@ class ModulePreparation:
                 self.mutations.append(("delitem", self.globals, name))
         self.update_closures()
         self.update_abstract_methods()
+
+    def change_slots(self, live: type, added: list[str], removed: list[str]) -> None:
+        """Slots cannot grow in place: an added name gets a :class:`SideSlot` descriptor (or the
+        original slot back, if it was removed by an earlier refresh); a removed name's slot
+        descriptor is kept aside so restoring the name later reaches the same storage."""
+        kept = dict(live.__dict__.get("__limeade_removed_slots__", {}))
+        for name in removed:
+            descriptor = live.__dict__.get(name)
+            if descriptor is not None:
+                kept[name] = descriptor
+                self.mutations.append(("delattr", live, name))
+        for name in added:
+            descriptor = kept.pop(name, None)
+            self.mutations.append(("setattr", live, name, descriptor or SideSlot(name)))
+        self.mutations.append(("setattr", live, "__limeade_removed_slots__", kept))
 
     def new_class(self, qualname: str) -> type:
         """Run a class statement in full, in a scratch namespace: a throwaway class to take
