@@ -461,7 +461,70 @@ def _what_other_reloaders_miss(live: Live) -> Built:
     return Built([a, b], check_old, check_new)
 
 
+def _generated_classes(live: Live) -> Built:
+    """Dataclass fields, enum members and slots: classes kept while their layout grows."""
+    a = live.load(
+        "a",
+        """
+        import enum
+        from dataclasses import dataclass
+
+        @dataclass
+        class Point:
+            x: int
+
+        class Color(enum.Enum):
+            RED = 1
+
+        class Slotted:
+            __slots__ = ("x",)
+
+            def __init__(self):
+                self.x = 1
+        """,
+    )
+    point_cls, red, slotted = a.Point, a.Color.RED, a.Slotted()
+    live.write(
+        "a",
+        """
+        import enum
+        from dataclasses import dataclass
+
+        @dataclass
+        class Point:
+            x: int
+            y: int = 2
+
+        class Color(enum.Enum):
+            RED = 1
+            BLUE = 2
+
+        class Slotted:
+            __slots__ = ("x", "y")
+
+            def __init__(self):
+                self.x = 1
+                self.y = 2
+        """,
+    )
+
+    def check_old():
+        assert a.Point is point_cls and a.Color.RED is red
+        assert point_cls(1) == point_cls(1) and not hasattr(point_cls(1), "y")
+        assert [c.name for c in a.Color] == ["RED"]
+        assert not hasattr(a.Slotted, "y")
+
+    def check_new():
+        assert a.Point is point_cls and point_cls(1).y == 2
+        assert a.Color.RED is red and a.Color(2).name == "BLUE"
+        slotted.y = 3
+        assert (slotted.y, a.Slotted().y) == (3, 2)
+
+    return Built([a], check_old, check_new)
+
+
 SCENARIOS = [
+    _generated_classes,
     _two_modules,
     _package,
     _conflict_and_functions,
