@@ -4,6 +4,9 @@
 (1) Idle: ``refresh()`` with 1,000 tracked modules and nothing changed. Goal: under 1 ms.
 (2) One-function edit in a 10,000-line module: ``refresh()`` against ``importlib.reload()`` after
     the same kind of edit, every edit checked to have taken effect. Goal: limeade 10x faster.
+(3) Heap size: a one-function edit with 1,000,000 unrelated live objects against an empty heap.
+    Goal: at most 1.1x when no nested function changed (no heap search happens then); the cost
+    when a nested function changed (one search for existing closures) is printed too.
 
 Everything is generated in a temporary directory; no file of the project is written.
 """
@@ -234,12 +237,83 @@ def measure_edits(base: str, lim_path: Path, reload_path: Path) -> tuple[int, fl
     )
 
 
+HEAP_OBJECTS = 1_000_000
+HEAP_RUNS = 15
+HEAP_GOAL = 1.1
+
+HEAP_MODULE = """
+def make(n):
+    def inner(x):
+        return x + n + {k}
+    return inner
+
+def plain(x):
+    return x + {k}
+"""
+
+
+class _Ballast:
+    def __init__(self) -> None:
+        self.value = 0
+
+
+def bench_heap(root: Path) -> tuple[float, float, float, float]:
+    """Median refresh time of a plain-function edit and of a nested-function edit, with an empty
+    heap and with HEAP_OBJECTS extra live objects."""
+    path = root / "heap_mod.py"
+    path.write_text(HEAP_MODULE.format(k=0))
+    sys.path.insert(0, str(root))
+    try:
+        module = importlib.import_module("heap_mod")
+        closure = module.make(1)
+        counter = [0]
+
+        def edit(which: str) -> Callable[[], None]:
+            def run() -> None:
+                counter[0] += 1
+                k = counter[0] % 2 + 1
+                text = HEAP_MODULE.format(k=0)
+                if which == "plain":
+                    text = text.replace("return x + 0\n", f"return x + {k}\n")
+                else:
+                    text = text.replace("return x + n + 0", f"return x + n + {k}")
+                path.write_text(text)
+
+            return run
+
+        def measure(which: str) -> float:
+            samples = []
+            for _ in range(HEAP_RUNS):
+                edit(which)()
+                start = time.perf_counter()
+                limeade.refresh()
+                samples.append(time.perf_counter() - start)
+            if which == "nested":
+                assert closure(0) in (2, 3), "existing closure did not get the new code"
+            else:
+                assert module.plain(0) in (1, 2)
+            return median_ms(samples)
+
+        empty_plain, empty_nested = measure("plain"), measure("nested")
+        # Instances of a class with a __dict__: tracked by the garbage collector, so a heap
+        # search would have to walk them.
+        ballast = [_Ballast() for _ in range(HEAP_OBJECTS)]
+        full_plain, full_nested = measure("plain"), measure("nested")
+        del ballast
+        return empty_plain, full_plain, empty_nested, full_nested
+    finally:
+        sys.path.remove(str(root))
+        limeade.untrack("heap_mod")
+        sys.modules.pop("heap_mod", None)
+
+
 def main() -> None:
     started = time.perf_counter()
     root = Path(tempfile.mkdtemp(prefix="limeade-refresh-bench-"))
     try:
         idle = bench_idle(root)
         lines, lim, dry_run, reload = bench_edit(root)
+        empty_plain, full_plain, empty_nested, full_nested = bench_heap(root)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     speedup = reload / lim
@@ -265,6 +339,16 @@ def main() -> None:
     print(
         f"    -> limeade is {speedup:.1f}x faster than reload"
         f"  [goal >= {SPEEDUP_GOAL:g}x: {verdict(speedup >= SPEEDUP_GOAL)}]"
+    )
+    ratio = full_plain / empty_plain
+    print(f"(3) refresh of a one-function edit, empty heap vs {HEAP_OBJECTS:,} extra live objects:")
+    print(
+        f"    no nested function changed:  {empty_plain:6.2f} ms vs {full_plain:6.2f} ms"
+        f" = {ratio:.2f}x  [goal <= {HEAP_GOAL:g}x: {verdict(ratio <= HEAP_GOAL)}]"
+    )
+    print(
+        f"    a nested function changed:   {empty_nested:6.2f} ms vs {full_nested:6.2f} ms"
+        " (one heap search for the closures made before the edit)"
     )
 
 

@@ -191,6 +191,18 @@ def refresh(
     without blocking the other modules."""
     if conflicts not in ("replace", "error"):
         raise ValueError(f"conflicts must be 'replace' or 'error', not {conflicts!r}")
+    # A refresh allocates a little; a garbage collection it triggered would walk the whole heap
+    # (seconds for millions of objects) for nothing: collect later instead.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _refresh(modules, conflicts)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshReport:
     changed, skipped = _scan(modules)
     report = RefreshReport(
         [
