@@ -8,257 +8,37 @@ this module mutates a live object.
 """
 
 from __future__ import annotations
-import __future__
 
-import abc
 import ast
-import enum
 import functools
 import gc
-import re
 import types
-from collections.abc import Mapping
 from typing import Any, Optional
 
 from ._errors import ApplyError
-from ._slots import SideSlot
+from ._grafting import ClassChanges
+from ._layout import assignable_bases, generates_code_from_fields, graftable, resolvable_in_place
+from ._lookup import (
+    MISSING,
+    describe,
+    find_code,
+    find_function,
+    future_flags,
+    is_plain_function,
+    parent_scope,
+    split_lines,
+)
 
-_MISSING = object()
-#: How deep to look through decorators for the function a definition compiled to.
-_UNWRAP_DEPTH = 6
-
-
-def future_flags(namespace: dict[str, Any]) -> int:
-    """Compiler flags for the ``from __future__`` imports a module made."""
-    flags = 0
-    for value in namespace.values():
-        if isinstance(value, __future__._Feature):
-            flags |= value.compiler_flag
-    return flags
-
-
-def code_qualname(code: types.CodeType) -> str:
-    """``co_qualname`` (Python 3.11+), else ``co_name``."""
-    return getattr(code, "co_qualname", code.co_name)
-
-
-def _qualname_matches(code: types.CodeType, qualname: str) -> bool:
-    if hasattr(code, "co_qualname"):
-        return code.co_qualname == qualname
-    return code.co_name == qualname.rsplit(".", 1)[-1]
+__all__ = [
+    "ModulePreparation",
+    "prepare_module",
+    "resolvable_in_place",
+    "split_lines",
+    "strategy_name",
+]
 
 
-def find_code(
-    code: types.CodeType, qualname: str, firstlineno: Optional[int] = None
-) -> Optional[types.CodeType]:
-    """The code object for ``qualname`` (first line ``firstlineno``) among ``code``'s constants."""
-    stack = [code]
-    while stack:
-        current = stack.pop()
-        for const in current.co_consts:
-            if isinstance(const, types.CodeType):
-                if _qualname_matches(const, qualname) and (
-                    firstlineno is None or const.co_firstlineno == firstlineno
-                ):
-                    return const
-                stack.append(const)
-    return None
-
-
-def _children(obj: Any) -> list[Any]:
-    """Objects a decorator or descriptor may hold the original function in."""
-    out = []
-    for attr in ("__func__", "fget", "fset", "fdel", "__wrapped__", "func"):
-        try:
-            value = obj.__wrapped__ if attr == "__wrapped__" else object.__getattribute__(obj, attr)
-        except Exception:
-            continue
-        if value is not None:
-            out.append(value)
-    if isinstance(obj, types.FunctionType):
-        if obj.__closure__:
-            for cell in obj.__closure__:
-                try:
-                    value = cell.cell_contents
-                except ValueError:
-                    continue
-                if isinstance(value, types.FunctionType):
-                    out.append(value)
-        # functools.singledispatch keeps its implementations in `registry`.
-        registry = obj.__dict__.get("registry")
-        if isinstance(registry, Mapping):
-            out.extend(registry.values())
-    return out
-
-
-def find_function(root: Any, qualname: str, firstlineno: int) -> Optional[types.FunctionType]:
-    """The live function compiled from the definition ``qualname`` starting at ``firstlineno``,
-    looking through staticmethod, classmethod, property, ``functools.wraps`` chains, partials,
-    singledispatch registries and closures of decorator wrappers. Only an exact match counts: a
-    definition that no live object holds (shadowed by a later one, an ``@overload`` stub) has no
-    function to update. ``root`` may be a list of roots searched together."""
-    seen: set[int] = set()
-    level = list(root) if isinstance(root, list) else [root]
-    for _ in range(_UNWRAP_DEPTH):
-        next_level = []
-        for obj in level:
-            if id(obj) in seen:
-                continue
-            seen.add(id(obj))
-            if (
-                isinstance(obj, types.FunctionType)
-                and obj.__code__.co_firstlineno == firstlineno
-                and _qualname_matches(obj.__code__, qualname)
-            ):
-                return obj
-            next_level.extend(_children(obj))
-        level = next_level
-        if not level:
-            break
-    return None
-
-
-#: Characters ``str.splitlines`` breaks at that the compiler does not count as line ends.
-_OTHER_LINE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029\r]")
-
-
-def split_lines(text: str) -> list[str]:
-    """Lines as the compiler and tracebacks count them: split at ``\\n`` only (``splitlines``
-    also splits at form feeds and Unicode line separators, which CPython does not)."""
-    if _OTHER_LINE_BREAKS.search(text) is None:
-        lines = text.splitlines(keepends=True)
-        if lines and not lines[-1].endswith("\n"):
-            lines[-1] += "\n"
-        return lines
-    lines = [line + "\n" for line in text.split("\n")]
-    if lines and lines[-1] == "\n":
-        lines.pop()
-    return lines
-
-
-def assignable_bases(
-    module: types.ModuleType, qualname: str, conflicts: list[dict[str, Any]]
-) -> Optional[tuple[type, ...]]:
-    """The new bases of a class whose only conflict is a change of bases, when CPython accepts
-    assigning them to the live class (same instance layout); else None."""
-    conflict = next(
-        (
-            c
-            for c in conflicts
-            if c["qualname"] == qualname and c["kind"]["type"] == "bases_changed"
-        ),
-        None,
-    )
-    if conflict is None:
-        return None
-    live: Any = module.__dict__.get(qualname.split(".")[0])
-    for part in qualname.split(".")[1:]:
-        live = live.__dict__.get(part) if isinstance(live, type) else None
-    if not isinstance(live, type):
-        return None
-    texts = conflict["kind"]["new"]
-    try:
-        new_bases = eval("(" + "".join(t + ", " for t in texts) + ")", dict(module.__dict__))
-    except Exception:
-        return None
-    if not new_bases or not all(isinstance(b, type) for b in new_bases):
-        return None
-    namespace: dict[str, Any] = {}
-    if "__slots__" in live.__dict__:
-        namespace["__slots__"] = live.__dict__["__slots__"]
-    try:
-        probe = type(live)("probe", live.__bases__, namespace)
-        probe.__bases__ = new_bases
-    except Exception:
-        return None
-    return new_bases
-
-
-def resolvable_in_place(
-    module: types.ModuleType, qualname: str, conflicts: list[dict[str, Any]]
-) -> bool:
-    """Whether every conflict of a class can be applied to the live class: new bases CPython
-    accepts for its layout, or a change of literal ``__slots__`` on a class that had them."""
-    mine = [c for c in conflicts if c["qualname"] == qualname]
-    for conflict in mine:
-        kind = conflict["kind"]["type"]
-        if kind == "bases_changed":
-            if assignable_bases(module, qualname, [conflict]) is None:
-                return False
-        elif kind == "slots_changed":
-            live: Any = module.__dict__.get(qualname.split(".")[0])
-            for part in qualname.split(".")[1:]:
-                live = live.__dict__.get(part) if isinstance(live, type) else None
-            if not isinstance(live, type) or "__slots__" not in live.__dict__:
-                return False
-        else:
-            return False
-    return bool(mine)
-
-
-def _graftable(cls: type) -> bool:
-    """Classes whose regenerated parts can be moved onto the live class: dataclasses without
-    ``__slots__`` (their layout stays) and enums (members added; changed ones are conflicts)."""
-    if isinstance(cls, enum.EnumMeta):
-        return True
-    return "__dataclass_fields__" in cls.__dict__ and "__slots__" not in cls.__dict__
-
-
-def _rehome(fn: types.FunctionType, new: type, live: type) -> types.FunctionType:
-    """``fn`` with closure cells that hold the throwaway class ``new`` holding ``live`` instead
-    (``__class__`` for ``super()``, the class a frozen dataclass's ``__setattr__`` checks)."""
-    if not fn.__closure__:
-        return fn
-    cells = []
-    changed = False
-    for cell in fn.__closure__:
-        try:
-            holds_new = cell.cell_contents is new
-        except ValueError:
-            holds_new = False
-        cells.append(types.CellType(live) if holds_new else cell)
-        changed = changed or holds_new
-    if not changed:
-        return fn
-    clone = types.FunctionType(
-        fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__, tuple(cells)
-    )
-    clone.__kwdefaults__ = fn.__kwdefaults__
-    clone.__qualname__ = fn.__qualname__
-    clone.__doc__ = fn.__doc__
-    clone.__annotations__ = fn.__annotations__
-    clone.__dict__.update(fn.__dict__)
-    return clone
-
-
-def _generates_code_from_fields(cls: type) -> bool:
-    """Whether a class's methods were generated from its fields (dataclass, NamedTuple, attrs)."""
-    return (
-        "__dataclass_fields__" in cls.__dict__
-        or (issubclass(cls, tuple) and "_fields" in cls.__dict__)
-        or "__attrs_attrs__" in cls.__dict__
-    )
-
-
-def _is_plain_function(obj: Any) -> bool:
-    return type(obj) is types.FunctionType
-
-
-def _describe(entry: dict[str, Any]) -> str:
-    span = entry.get("new_span") or entry.get("old_span") or {}
-    line = span.get("start_line", "?")
-    if "qualname" in entry:
-        return f"{entry['qualname']} (line {line})"
-    prefix = f"{entry['scope']}." if entry["scope"] else ""
-    names = ", ".join(prefix + b for b in entry["binds"]) or f"{prefix}<{entry['label']}>"
-    return f"{entry['label']} {names} (line {line})"
-
-
-def _parent(qualname: str) -> str:
-    return qualname.rsplit(".", 1)[0] if "." in qualname else ""
-
-
-class ModulePreparation:
+class ModulePreparation(ClassChanges):
     """Builds the mutations for one module from its plan."""
 
     def __init__(self, module: types.ModuleType, plan: dict[str, Any], new_text: str) -> None:
@@ -295,7 +75,7 @@ class ModulePreparation:
             r["new_qualname"]: by_qualname[r["old_qualname"]]
             for r in plan["renames"]
             if r["old_qualname"] in by_qualname
-            and _parent(r["old_qualname"]) == _parent(r["new_qualname"])
+            and parent_scope(r["old_qualname"]) == parent_scope(r["new_qualname"])
         }
 
     # ----------------------------------------------------------------------------- snippets
@@ -351,11 +131,11 @@ class ModulePreparation:
         return out
 
     def live_class(self, class_qualname: str) -> Optional[type]:
-        obj: Any = self.globals.get(class_qualname.split(".")[0], _MISSING)
+        obj: Any = self.globals.get(class_qualname.split(".")[0], MISSING)
         for part in class_qualname.split(".")[1:]:
             if not isinstance(obj, type):
                 return None
-            obj = obj.__dict__.get(part, _MISSING)
+            obj = obj.__dict__.get(part, MISSING)
         return obj if isinstance(obj, type) else None
 
     def run_in_class(
@@ -431,13 +211,13 @@ class ModulePreparation:
             if name not in namespace:
                 continue
             new = namespace[name]
-            old = live_items.get(name, _MISSING)
+            old = live_items.get(name, MISSING)
             if old is new:
                 continue
-            if _is_plain_function(old) and _is_plain_function(new) and self.transfer(old, new):
+            if is_plain_function(old) and is_plain_function(new) and self.transfer(old, new):
                 continue
             already = any(q == qualprefix + name for q, _ in self.replaced)
-            if not already and old is not _MISSING and isinstance(old, (types.FunctionType, type)):
+            if not already and old is not MISSING and isinstance(old, (types.FunctionType, type)):
                 self.replaced.append((qualprefix + name, "a new object was bound"))
             if isinstance(scope, type) and hasattr(type(new), "__set_name__"):
                 try:
@@ -466,7 +246,7 @@ class ModulePreparation:
             target = find_function(list(self.globals.values()), qualname, old_span["start_line"])
         aspects = set(d["aspects"])
         headers = self.headers(class_qualname)
-        what = _describe(d)
+        what = describe(d)
         if target is None:
             self.not_updated.append((qualname, "no live object holds this definition"))
             return
@@ -506,17 +286,25 @@ class ModulePreparation:
     ) -> types.FunctionType:
         """Run the ``def`` without its decorators to evaluate defaults and annotations."""
         name = d["qualname"].rsplit(".", 1)[-1]
-        span = (d["def_line"], d["new_span"]["end_line"])
-        what = _describe(d)
-        if class_qualname:
-            namespace = self.run_in_class(class_qualname, [span], scope, what)
-        else:
-            namespace = {}
-            self.run_in_module([span], namespace, what)
+        what = describe(d)
+        namespace = self.run_span(
+            class_qualname, scope, (d["def_line"], d["new_span"]["end_line"]), what
+        )
         fresh = namespace.get(name)
         if not isinstance(fresh, types.FunctionType):
             raise ApplyError(f"{what}: did not produce a function", self.name, what)
         return fresh
+
+    def run_span(
+        self, class_qualname: str, scope: Any, span: tuple[int, int], what: str
+    ) -> dict[str, Any]:
+        """Run the statement at ``span`` in its class body (``scope``) or at module level, in a
+        scratch namespace; returns the namespace."""
+        if class_qualname:
+            return self.run_in_class(class_qualname, [span], scope, what)
+        namespace: dict[str, Any] = {}
+        self.run_in_module([span], namespace, what)
+        return namespace
 
     def replace_definition(
         self, d: dict[str, Any], scope: Any, class_qualname: str, why: str
@@ -524,16 +312,11 @@ class ModulePreparation:
         """Run a definition in full (decorators included) and bind the result."""
         name = d["qualname"].rsplit(".", 1)[-1]
         span = (d["new_span"]["start_line"], d["new_span"]["end_line"])
-        what = _describe(d)
-        if class_qualname:
-            namespace = self.run_in_class(class_qualname, [span], scope, what)
-        else:
-            namespace = {}
-            self.run_in_module([span], namespace, what)
+        namespace = self.run_span(class_qualname, scope, span, describe(d))
         live_items = scope.__dict__ if isinstance(scope, type) else scope
-        old = live_items.get(name, _MISSING)
+        old = live_items.get(name, MISSING)
         new = namespace[name]
-        if _is_plain_function(old) and _is_plain_function(new) and self.transfer(old, new):
+        if is_plain_function(old) and is_plain_function(new) and self.transfer(old, new):
             return
         self.replaced.append((d["qualname"], why))
         self.set_name(scope, name, new)
@@ -581,9 +364,9 @@ class ModulePreparation:
             live = self.live_class(scope)
             if live is None:
                 continue
-            if _graftable(live):
+            if graftable(live):
                 grafted.add(scope)
-            elif _generates_code_from_fields(live):
+            elif generates_code_from_fields(live):
                 replaced_classes.add(scope)
                 self.replace_reasons[scope] = (
                     "fields changed in a class that generates code from them (NamedTuple, attrs)"
@@ -600,7 +383,7 @@ class ModulePreparation:
                 continue
             if d["status"] == "unchanged" and d["qualname"] not in replaced_classes:
                 continue
-            scopes.setdefault(_parent(d["qualname"]), []).append(("def", d))
+            scopes.setdefault(parent_scope(d["qualname"]), []).append(("def", d))
         for s in self.plan["statements"]:
             if s["status"] != "unchanged":
                 scopes.setdefault(s["scope"], []).append(("stmt", s))
@@ -614,129 +397,6 @@ class ModulePreparation:
                 self.mutations.append(("delitem", self.globals, name))
         self.update_closures()
         self.update_abstract_methods()
-
-    def change_slots(self, live: type, added: list[str], removed: list[str]) -> None:
-        """Slots cannot grow in place: an added name gets a :class:`SideSlot` descriptor (or the
-        original slot back, if it was removed by an earlier refresh); a removed name's slot
-        descriptor is kept aside so restoring the name later reaches the same storage."""
-        kept = dict(live.__dict__.get("__limeade_removed_slots__", {}))
-        for name in removed:
-            descriptor = live.__dict__.get(name)
-            if descriptor is not None:
-                kept[name] = descriptor
-                self.mutations.append(("delattr", live, name))
-        for name in added:
-            descriptor = kept.pop(name, None)
-            self.mutations.append(("setattr", live, name, descriptor or SideSlot(name)))
-        self.mutations.append(("setattr", live, "__limeade_removed_slots__", kept))
-
-    def new_class(self, qualname: str) -> type:
-        """Run a class statement in full, in a scratch namespace: a throwaway class to take
-        generated methods and members from."""
-        d = next(x for x in self.definitions if x["qualname"] == qualname and x["kind"] == "class")
-        span = (d["new_span"]["start_line"], d["new_span"]["end_line"])
-        parent, name = _parent(qualname), qualname.rsplit(".", 1)[-1]
-        what = _describe(d)
-        if parent:
-            live_parent = self.live_class(parent)
-            if live_parent is None:
-                raise ApplyError(f"class {parent} not found", self.name, what)
-            namespace = self.run_in_class(parent, [span], live_parent, what)
-        else:
-            namespace = {}
-            self.run_in_module([span], namespace, what)
-        new = namespace.get(name)
-        if not isinstance(new, type):
-            raise ApplyError(f"{what} did not produce a class", self.name, what)
-        return new
-
-    def graft(self, qualname: str) -> None:
-        """Keep a dataclass or enum whose fields or members changed: build the new class, then
-        move what it generated (``__init__``, ``__repr__``, ``__dataclass_fields__``, new enum
-        members) onto the live class; matched methods are updated in place."""
-        live = self.live_class(qualname)
-        if live is None:
-            return
-        new = self.new_class(qualname)
-        self.changed_classes.append(live)
-        if isinstance(live, enum.EnumMeta):
-            self.graft_enum(live, new)
-            return
-        skip = {"__dict__", "__weakref__", "__module__", "__qualname__"}
-        for key, value in new.__dict__.items():
-            if key in skip:
-                continue
-            old = live.__dict__.get(key, _MISSING)
-            if isinstance(value, types.FunctionType):
-                is_user_code = value.__code__.co_filename == self.path
-                if is_user_code and _is_plain_function(old) and self.transfer(old, value):
-                    continue
-                value = _rehome(value, new, live)
-            self.mutations.append(("setattr", live, key, value))
-        for key in list(live.__dict__):
-            if key not in new.__dict__ and key not in skip:
-                self.mutations.append(("delattr", live, key))
-
-    def graft_enum(self, live: Any, new: Any) -> None:
-        """New enum members join the live enum; existing members keep their identity."""
-        members = dict(live._member_map_)
-        for name, member in new._member_map_.items():
-            if name in members:
-                continue
-            # A fresh member of the throwaway class becomes a member of the live one.
-            member.__class__ = live
-            member.__objclass__ = live
-            members[name] = member
-            attribute = new.__dict__.get(name, member)
-            if isinstance(attribute, types.DynamicClassAttribute):
-                attribute.member = member  # type: ignore[attr-defined]
-            self.mutations.append(("setattr", live, name, attribute))
-        names = [n for n in new._member_names_ if n in members]
-        value_map = dict(live._value2member_map_)
-        for member in members.values():
-            try:
-                value_map.setdefault(member._value_, member)
-            except TypeError:
-                pass
-        self.mutations.append(("setattr", live, "_member_names_", names))
-        self.mutations.append(("setattr", live, "_member_map_", members))
-        self.mutations.append(("setattr", live, "_value2member_map_", value_map))
-        for key in ("_flag_mask_", "_singles_mask_", "_all_bits_"):
-            if key in new.__dict__:
-                self.mutations.append(("setattr", live, key, new.__dict__[key]))
-        for key, value in new.__dict__.items():
-            if isinstance(value, types.FunctionType) and value.__code__.co_filename == self.path:
-                old = live.__dict__.get(key, _MISSING)
-                if not (_is_plain_function(old) and self.transfer(old, value)):
-                    self.mutations.append(("setattr", live, key, _rehome(value, new, live)))
-
-    def update_abstract_methods(self) -> None:
-        """ABCs: recompute ``__abstractmethods__`` of changed classes from what their dicts will
-        hold after the commit, so adding or implementing an abstract method takes effect."""
-        for cls in self.changed_classes:
-            if not isinstance(cls, abc.ABCMeta):
-                continue
-            namespace = dict(cls.__dict__)
-            for m in self.mutations:
-                if m[1] is cls and m[0] == "setattr":
-                    namespace[m[2]] = m[3]
-                elif m[1] is cls and m[0] == "delattr":
-                    namespace.pop(m[2], None)
-            abstract = {
-                n for n, v in namespace.items() if getattr(v, "__isabstractmethod__", False)
-            }
-            for base in cls.__bases__:
-                for n in getattr(base, "__abstractmethods__", ()):
-                    if n in namespace:
-                        value = namespace[n]
-                    else:
-                        value = next(
-                            (b.__dict__[n] for b in cls.__mro__[1:] if n in b.__dict__), None
-                        )
-                    if getattr(value, "__isabstractmethod__", False):
-                        abstract.add(n)
-            if frozenset(abstract) != getattr(cls, "__abstractmethods__", frozenset()):
-                self.mutations.append(("setattr", cls, "__abstractmethods__", frozenset(abstract)))
 
     def update_closures(self) -> None:
         """Closures created before the refresh (``make_adder(2)``) run the new inner code when
@@ -799,7 +459,7 @@ class ModulePreparation:
                     # Re-running `if __name__ == "__main__":` would start the program again
                     # inside refresh(); its definitions elsewhere are still updated.
                     self.not_updated.append(
-                        (_describe(entry), "never re-run: it would start the program again")
+                        (describe(entry), "never re-run: it would start the program again")
                     )
                     continue
                 if entry["status"] == "removed":
@@ -880,7 +540,7 @@ class ModulePreparation:
         if target is None or new_name in live_items:
             return False
         span = entry["new_span"]
-        what = _describe(entry)
+        what = describe(entry)
         code = find_code(
             self.compile(
                 self.snippet([(span["start_line"], span["end_line"])], self.headers(scope_name)),
@@ -910,7 +570,7 @@ class ModulePreparation:
 
     def class_doc(self, entry: dict[str, Any]) -> Optional[str]:
         span = (entry["new_span"]["start_line"], entry["new_span"]["end_line"])
-        tree = ast.parse(self.snippet([span], self.headers(_parent(entry["qualname"]))))
+        tree = ast.parse(self.snippet([span], self.headers(parent_scope(entry["qualname"]))))
         node: Any = tree
         for _ in entry["qualname"].split("."):
             node = next(n for n in node.body if isinstance(n, ast.ClassDef))

@@ -1,0 +1,147 @@
+"""Class changes applied to the live class that plain attribute updates cannot express: slots that
+grow, dataclasses and enums rebuilt from a throwaway new version (*grafting*), and ABCs' abstract
+method sets. A mixin of :class:`limeade._prepare.ModulePreparation`: it only adds mutations."""
+
+from __future__ import annotations
+
+import abc
+import enum
+import types
+from typing import Any, Callable, Optional
+
+from ._errors import ApplyError
+from ._lookup import MISSING, describe, is_plain_function, parent_scope, rehome
+from ._slots import SideSlot
+
+
+class ClassChanges:
+    """Builds the mutations for grafted classes, slots and abstract methods."""
+
+    # Provided by ModulePreparation.
+    mutations: list[tuple[Any, ...]]
+    definitions: list[dict[str, Any]]
+    changed_classes: list[type]
+    path: str
+    name: str
+    globals: dict[str, Any]
+    live_class: Callable[[str], Optional[type]]
+    run_span: Callable[..., dict[str, Any]]
+    transfer: Callable[[types.FunctionType, types.FunctionType], bool]
+
+    def change_slots(self, live: type, added: list[str], removed: list[str]) -> None:
+        """Slots cannot grow in place: an added name gets a :class:`SideSlot` descriptor (or the
+        original slot back, if it was removed by an earlier refresh); a removed name's slot
+        descriptor is kept aside so restoring the name later reaches the same storage."""
+        kept = dict(live.__dict__.get("__limeade_removed_slots__", {}))
+        for name in removed:
+            descriptor = live.__dict__.get(name)
+            if descriptor is not None:
+                kept[name] = descriptor
+                self.mutations.append(("delattr", live, name))
+        for name in added:
+            descriptor = kept.pop(name, None)
+            self.mutations.append(("setattr", live, name, descriptor or SideSlot(name)))
+        self.mutations.append(("setattr", live, "__limeade_removed_slots__", kept))
+
+    def new_class(self, qualname: str) -> type:
+        """Run a class statement in full, in a scratch namespace: a throwaway class to take
+        generated methods and members from."""
+        d = next(x for x in self.definitions if x["qualname"] == qualname and x["kind"] == "class")
+        span = (d["new_span"]["start_line"], d["new_span"]["end_line"])
+        parent, name = parent_scope(qualname), qualname.rsplit(".", 1)[-1]
+        what = describe(d)
+        live_parent = self.live_class(parent) if parent else self.globals
+        if live_parent is None:
+            raise ApplyError(f"class {parent} not found", self.name, what)
+        new = self.run_span(parent, live_parent, span, what).get(name)
+        if not isinstance(new, type):
+            raise ApplyError(f"{what} did not produce a class", self.name, what)
+        return new
+
+    def graft(self, qualname: str) -> None:
+        """Keep a dataclass or enum whose fields or members changed: build the new class, then
+        move what it generated (``__init__``, ``__repr__``, ``__dataclass_fields__``, new enum
+        members) onto the live class; matched methods are updated in place."""
+        live = self.live_class(qualname)
+        if live is None:
+            return
+        new = self.new_class(qualname)
+        self.changed_classes.append(live)
+        if isinstance(live, enum.EnumMeta):
+            self.graft_enum(live, new)
+            return
+        skip = {"__dict__", "__weakref__", "__module__", "__qualname__"}
+        for key, value in new.__dict__.items():
+            if key in skip:
+                continue
+            old = live.__dict__.get(key, MISSING)
+            if isinstance(value, types.FunctionType):
+                is_user_code = value.__code__.co_filename == self.path
+                if is_user_code and is_plain_function(old) and self.transfer(old, value):
+                    continue
+                value = rehome(value, new, live)
+            self.mutations.append(("setattr", live, key, value))
+        for key in list(live.__dict__):
+            if key not in new.__dict__ and key not in skip:
+                self.mutations.append(("delattr", live, key))
+
+    def graft_enum(self, live: Any, new: Any) -> None:
+        """New enum members join the live enum; existing members keep their identity."""
+        members = dict(live._member_map_)
+        for name, member in new._member_map_.items():
+            if name in members:
+                continue
+            # A fresh member of the throwaway class becomes a member of the live one.
+            member.__class__ = live
+            member.__objclass__ = live
+            members[name] = member
+            attribute = new.__dict__.get(name, member)
+            if isinstance(attribute, types.DynamicClassAttribute):
+                attribute.member = member  # type: ignore[attr-defined]
+            self.mutations.append(("setattr", live, name, attribute))
+        names = [n for n in new._member_names_ if n in members]
+        value_map = dict(live._value2member_map_)
+        for member in members.values():
+            try:
+                value_map.setdefault(member._value_, member)
+            except TypeError:
+                pass
+        self.mutations.append(("setattr", live, "_member_names_", names))
+        self.mutations.append(("setattr", live, "_member_map_", members))
+        self.mutations.append(("setattr", live, "_value2member_map_", value_map))
+        for key in ("_flag_mask_", "_singles_mask_", "_all_bits_"):
+            if key in new.__dict__:
+                self.mutations.append(("setattr", live, key, new.__dict__[key]))
+        for key, value in new.__dict__.items():
+            if isinstance(value, types.FunctionType) and value.__code__.co_filename == self.path:
+                old = live.__dict__.get(key, MISSING)
+                if not (is_plain_function(old) and self.transfer(old, value)):
+                    self.mutations.append(("setattr", live, key, rehome(value, new, live)))
+
+    def update_abstract_methods(self) -> None:
+        """ABCs: recompute ``__abstractmethods__`` of changed classes from what their dicts will
+        hold after the commit, so adding or implementing an abstract method takes effect."""
+        for cls in self.changed_classes:
+            if not isinstance(cls, abc.ABCMeta):
+                continue
+            namespace = dict(cls.__dict__)
+            for m in self.mutations:
+                if m[1] is cls and m[0] == "setattr":
+                    namespace[m[2]] = m[3]
+                elif m[1] is cls and m[0] == "delattr":
+                    namespace.pop(m[2], None)
+            abstract = {
+                n for n, v in namespace.items() if getattr(v, "__isabstractmethod__", False)
+            }
+            for base in cls.__bases__:
+                for n in getattr(base, "__abstractmethods__", ()):
+                    if n in namespace:
+                        value = namespace[n]
+                    else:
+                        value = next(
+                            (b.__dict__[n] for b in cls.__mro__[1:] if n in b.__dict__), None
+                        )
+                    if getattr(value, "__isabstractmethod__", False):
+                        abstract.add(n)
+            if frozenset(abstract) != getattr(cls, "__abstractmethods__", frozenset()):
+                self.mutations.append(("setattr", cls, "__abstractmethods__", frozenset(abstract)))

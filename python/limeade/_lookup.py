@@ -1,0 +1,169 @@
+"""Finding things in compiled code and live objects: code objects by qualified name, the live
+function behind decorators and descriptors, compiler flags, and lines counted like the compiler."""
+
+from __future__ import annotations
+import __future__
+
+import re
+import types
+from collections.abc import Mapping
+from typing import Any, Optional
+
+MISSING = object()
+#: How deep to look through decorators for the function a definition compiled to.
+_UNWRAP_DEPTH = 6
+
+
+def future_flags(namespace: dict[str, Any]) -> int:
+    """Compiler flags for the ``from __future__`` imports a module made."""
+    flags = 0
+    for value in namespace.values():
+        if isinstance(value, __future__._Feature):
+            flags |= value.compiler_flag
+    return flags
+
+
+def code_qualname(code: types.CodeType) -> str:
+    """``co_qualname`` (Python 3.11+), else ``co_name``."""
+    return getattr(code, "co_qualname", code.co_name)
+
+
+def _qualname_matches(code: types.CodeType, qualname: str) -> bool:
+    if hasattr(code, "co_qualname"):
+        return code.co_qualname == qualname
+    return code.co_name == qualname.rsplit(".", 1)[-1]
+
+
+def find_code(
+    code: types.CodeType, qualname: str, firstlineno: Optional[int] = None
+) -> Optional[types.CodeType]:
+    """The code object for ``qualname`` (first line ``firstlineno``) among ``code``'s constants."""
+    stack = [code]
+    while stack:
+        current = stack.pop()
+        for const in current.co_consts:
+            if isinstance(const, types.CodeType):
+                if _qualname_matches(const, qualname) and (
+                    firstlineno is None or const.co_firstlineno == firstlineno
+                ):
+                    return const
+                stack.append(const)
+    return None
+
+
+def _children(obj: Any) -> list[Any]:
+    """Objects a decorator or descriptor may hold the original function in."""
+    out = []
+    for attr in ("__func__", "fget", "fset", "fdel", "__wrapped__", "func"):
+        try:
+            value = obj.__wrapped__ if attr == "__wrapped__" else object.__getattribute__(obj, attr)
+        except Exception:
+            continue
+        if value is not None:
+            out.append(value)
+    if isinstance(obj, types.FunctionType):
+        if obj.__closure__:
+            for cell in obj.__closure__:
+                try:
+                    value = cell.cell_contents
+                except ValueError:
+                    continue
+                if isinstance(value, types.FunctionType):
+                    out.append(value)
+        # functools.singledispatch keeps its implementations in `registry`.
+        registry = obj.__dict__.get("registry")
+        if isinstance(registry, Mapping):
+            out.extend(registry.values())
+    return out
+
+
+def find_function(root: Any, qualname: str, firstlineno: int) -> Optional[types.FunctionType]:
+    """The live function compiled from the definition ``qualname`` starting at ``firstlineno``,
+    looking through staticmethod, classmethod, property, ``functools.wraps`` chains, partials,
+    singledispatch registries and closures of decorator wrappers. Only an exact match counts: a
+    definition that no live object holds (shadowed by a later one, an ``@overload`` stub) has no
+    function to update. ``root`` may be a list of roots searched together."""
+    seen: set[int] = set()
+    level = list(root) if isinstance(root, list) else [root]
+    for _ in range(_UNWRAP_DEPTH):
+        next_level = []
+        for obj in level:
+            if id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            if (
+                isinstance(obj, types.FunctionType)
+                and obj.__code__.co_firstlineno == firstlineno
+                and _qualname_matches(obj.__code__, qualname)
+            ):
+                return obj
+            next_level.extend(_children(obj))
+        level = next_level
+        if not level:
+            break
+    return None
+
+
+#: Characters ``str.splitlines`` breaks at that the compiler does not count as line ends.
+_OTHER_LINE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029\r]")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as the compiler and tracebacks count them: split at ``\\n`` only (``splitlines``
+    also splits at form feeds and Unicode line separators, which CPython does not)."""
+    if _OTHER_LINE_BREAKS.search(text) is None:
+        lines = text.splitlines(keepends=True)
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += "\n"
+        return lines
+    lines = [line + "\n" for line in text.split("\n")]
+    if lines and lines[-1] == "\n":
+        lines.pop()
+    return lines
+
+
+def is_plain_function(obj: Any) -> bool:
+    return type(obj) is types.FunctionType
+
+
+def rehome(fn: types.FunctionType, new: type, live: type) -> types.FunctionType:
+    """``fn`` with closure cells that hold the throwaway class ``new`` holding ``live`` instead
+    (``__class__`` for ``super()``, the class a frozen dataclass's ``__setattr__`` checks)."""
+    if not fn.__closure__:
+        return fn
+    cells = []
+    changed = False
+    for cell in fn.__closure__:
+        try:
+            holds_new = cell.cell_contents is new
+        except ValueError:
+            holds_new = False
+        cells.append(types.CellType(live) if holds_new else cell)
+        changed = changed or holds_new
+    if not changed:
+        return fn
+    clone = types.FunctionType(
+        fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__, tuple(cells)
+    )
+    clone.__kwdefaults__ = fn.__kwdefaults__
+    clone.__qualname__ = fn.__qualname__
+    clone.__doc__ = fn.__doc__
+    clone.__annotations__ = fn.__annotations__
+    clone.__dict__.update(fn.__dict__)
+    return clone
+
+
+def describe(entry: dict[str, Any]) -> str:
+    """How an error or a report names a plan entry: qualname or statement, with its line."""
+    span = entry.get("new_span") or entry.get("old_span") or {}
+    line = span.get("start_line", "?")
+    if "qualname" in entry:
+        return f"{entry['qualname']} (line {line})"
+    prefix = f"{entry['scope']}." if entry["scope"] else ""
+    names = ", ".join(prefix + b for b in entry["binds"]) or f"{prefix}<{entry['label']}>"
+    return f"{entry['label']} {names} (line {line})"
+
+
+def parent_scope(qualname: str) -> str:
+    """The enclosing scope of a qualified name (``""`` for module level)."""
+    return qualname.rsplit(".", 1)[0] if "." in qualname else ""
