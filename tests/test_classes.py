@@ -936,3 +936,55 @@ def test_dataclass_method_change_keeps_the_class(live):
     live.refresh()
     assert m.Point is old_cls
     assert p.double() == 12
+
+
+def test_dataclass_field_removed_and_default_changed_in_place(live):
+    m = live.load(
+        "m",
+        """
+        from dataclasses import dataclass, field
+
+        @dataclass
+        class Job:
+            name: str
+            retries: int = 3
+            tags: list = field(default_factory=list)
+        """,
+    )
+    old_cls = m.Job
+    live.edit("m", "    retries: int = 3\n", "    retries: int = 5\n")
+    live.edit("m", "    tags: list = field(default_factory=list)\n", "")
+    report = live.refresh()
+    assert m.Job is old_cls
+    job = old_cls("x")
+    assert job.retries == 5 and not hasattr(job, "tags")
+    assert list(old_cls.__dataclass_fields__) == ["name", "retries"]
+    assert repr(job) == "Job(name='x', retries=5)"
+    assert report.changes == [c for c in report.changes if c.module == m.__name__]
+
+
+def test_protocol_method_change_in_place(live):
+    m = live.load(
+        "m",
+        """
+        from typing import Protocol, runtime_checkable
+
+        @runtime_checkable
+        class Greeter(Protocol):
+            def greet(self) -> str:
+                ...
+
+            def loud(self) -> str:
+                return self.greet().upper()
+
+        class English(Greeter):
+            def greet(self) -> str:
+                return "hello"
+        """,
+    )
+    old_cls, obj = m.Greeter, m.English()
+    live.edit("m", "return self.greet().upper()", "return self.greet().upper() + '!'")
+    live.refresh()
+    assert m.Greeter is old_cls
+    assert obj.loud() == "HELLO!"
+    assert isinstance(obj, m.Greeter)
