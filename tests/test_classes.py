@@ -988,3 +988,64 @@ def test_protocol_method_change_in_place(live):
     assert m.Greeter is old_cls
     assert obj.loud() == "HELLO!"
     assert isinstance(obj, m.Greeter)
+
+
+def test_dataclass_graft_keeps_class_state_and_super_in_descriptors(live):
+    m = live.load(
+        "m",
+        """
+        from dataclasses import dataclass
+        from typing import ClassVar
+
+        class Base:
+            @property
+            def label(self):
+                return "base"
+
+        @dataclass
+        class P(Base):
+            registry: ClassVar[list] = []
+            x: int
+
+            def __post_init__(self):
+                P.registry.append(self)
+
+            @property
+            def label(self):
+                return "P+" + super().label
+
+            @classmethod
+            def make(cls):
+                return cls(0)
+        """,
+    )
+    registry, inst = m.P.registry, m.P(1)
+    live.edit("m", "    x: int\n", "    x: int\n    y: int = 0\n")
+    live.refresh()
+    assert m.P.registry is registry and len(registry) == 1
+    assert inst.label == "P+base" and m.P(1, 2).label == "P+base"
+    assert m.P.make().y == 0
+
+
+def test_enum_graft_updates_properties_and_classmethods(live):
+    m = live.load(
+        "m",
+        """
+        import enum
+
+        class Color(enum.Enum):
+            RED = 1
+
+            @property
+            def pretty(self):
+                return "old"
+
+            @classmethod
+            def default(cls):
+                return "old"
+        """,
+    )
+    live.edit("m", "RED = 1", "RED = 1\n    GREEN = 2")
+    live.edit("m", 'return "old"', 'return "new"', count=2)
+    live.refresh()
+    assert (m.Color.RED.pretty, m.Color.default(), m.Color.GREEN.value) == ("new", "new", 2)

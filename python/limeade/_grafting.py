@@ -10,7 +10,7 @@ import types
 from typing import Any, Callable, Optional
 
 from ._errors import ApplyError
-from ._lookup import MISSING, describe, is_plain_function, parent_scope, rehome
+from ._lookup import describe, parent_scope, rehome
 from ._slots import SideSlot
 
 
@@ -27,6 +27,7 @@ class ClassChanges:
     live_class: Callable[[str], Optional[type]]
     run_span: Callable[..., dict[str, Any]]
     transfer: Callable[[types.FunctionType, types.FunctionType], bool]
+    plan: dict[str, Any]
 
     def change_slots(self, live: type, added: list[str], removed: list[str]) -> None:
         """Slots cannot grow in place: an added name gets a :class:`SideSlot` descriptor (or the
@@ -58,32 +59,36 @@ class ClassChanges:
             raise ApplyError(f"{what} did not produce a class", self.name, what)
         return new
 
-    def graft(self, qualname: str) -> None:
+    def graft(self, qualname: str) -> set[str]:
         """Keep a dataclass or enum whose fields or members changed: build the new class, then
         move what it generated (``__init__``, ``__repr__``, ``__dataclass_fields__``, new enum
-        members) onto the live class; matched methods are updated in place."""
+        members) and the values of changed statements onto the live class. Methods are left to
+        the ordinary in-place update, and attributes of unchanged statements (class state) are
+        kept. Returns the names it bound, which the ordinary update must not bind again."""
         live = self.live_class(qualname)
         if live is None:
-            return
+            return set()
         new = self.new_class(qualname)
         self.changed_classes.append(live)
+        changed = {
+            b
+            for s in self.plan["statements"]
+            if s["scope"] == qualname and s["status"] in ("changed", "added")
+            for b in s["binds"]
+        }
         if isinstance(live, enum.EnumMeta):
             self.graft_enum(live, new)
-            return
-        skip = {"__dict__", "__weakref__", "__module__", "__qualname__"}
+            return changed
+        own = set(self.plan["scope_names"].get(qualname, ())) - changed
+        skip = {"__dict__", "__weakref__", "__module__", "__qualname__"} | own
         for key, value in new.__dict__.items():
             if key in skip:
                 continue
-            old = live.__dict__.get(key, MISSING)
-            if isinstance(value, types.FunctionType):
-                is_user_code = value.__code__.co_filename == self.path
-                if is_user_code and is_plain_function(old) and self.transfer(old, value):
-                    continue
-                value = rehome(value, new, live)
-            self.mutations.append(("setattr", live, key, value))
+            self.mutations.append(("setattr", live, key, rehome_member(value, new, live)))
         for key in list(live.__dict__):
             if key not in new.__dict__ and key not in skip:
                 self.mutations.append(("delattr", live, key))
+        return changed
 
     def graft_enum(self, live: Any, new: Any) -> None:
         """New enum members join the live enum; existing members keep their identity."""
@@ -112,11 +117,6 @@ class ClassChanges:
         for key in ("_flag_mask_", "_singles_mask_", "_all_bits_"):
             if key in new.__dict__:
                 self.mutations.append(("setattr", live, key, new.__dict__[key]))
-        for key, value in new.__dict__.items():
-            if isinstance(value, types.FunctionType) and value.__code__.co_filename == self.path:
-                old = live.__dict__.get(key, MISSING)
-                if not (is_plain_function(old) and self.transfer(old, value)):
-                    self.mutations.append(("setattr", live, key, rehome(value, new, live)))
 
     def update_abstract_methods(self) -> None:
         """ABCs: recompute ``__abstractmethods__`` of changed classes from what their dicts will
@@ -145,3 +145,21 @@ class ClassChanges:
                         abstract.add(n)
             if frozenset(abstract) != getattr(cls, "__abstractmethods__", frozenset()):
                 self.mutations.append(("setattr", cls, "__abstractmethods__", frozenset(abstract)))
+
+
+def rehome_member(value: Any, new: type, live: type) -> Any:
+    """A class attribute of the throwaway class made to refer to the live class: functions, and
+    the functions inside properties, classmethods and staticmethods (``super()`` cells)."""
+    if isinstance(value, types.FunctionType):
+        return rehome(value, new, live)
+    if isinstance(value, property):
+        parts = [
+            rehome(f, new, live) if isinstance(f, types.FunctionType) else f
+            for f in (value.fget, value.fset, value.fdel)
+        ]
+        return type(value)(*parts, value.__doc__)
+    if isinstance(value, (classmethod, staticmethod)) and isinstance(
+        value.__func__, types.FunctionType
+    ):
+        return type(value)(rehome(value.__func__, new, live))
+    return value

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 MISSING = object()
+#: Dicts larger than this (caches, data) are not searched for registered functions.
+_DICT_SEARCH_LIMIT = 1_000
 #: How deep to look through decorators for the function a definition compiled to.
 _UNWRAP_DEPTH = 6
 
@@ -61,6 +63,9 @@ def _children(obj: Any) -> list[Any]:
             continue
         if value is not None:
             out.append(value)
+    if type(obj) is dict and len(obj) <= _DICT_SEARCH_LIMIT:
+        # Registries keyed by name or event (`HANDLERS["x"] = fn`) hold decorated functions.
+        out.extend(v for v in obj.values() if isinstance(v, types.FunctionType))
     if isinstance(obj, types.FunctionType):
         if obj.__closure__:
             for cell in obj.__closure__:
@@ -77,12 +82,15 @@ def _children(obj: Any) -> list[Any]:
     return out
 
 
-def find_function(root: Any, qualname: str, firstlineno: int) -> Optional[types.FunctionType]:
+def find_function(
+    root: Any, qualname: str, firstlineno: int, filename: str
+) -> Optional[types.FunctionType]:
     """The live function compiled from the definition ``qualname`` starting at ``firstlineno``,
     looking through staticmethod, classmethod, property, ``functools.wraps`` chains, partials,
     singledispatch registries and closures of decorator wrappers. Only an exact match counts: a
     definition that no live object holds (shadowed by a later one, an ``@overload`` stub) has no
-    function to update. ``root`` may be a list of roots searched together."""
+    function to update. Only functions compiled from ``filename`` count (another module's
+    function can have the same name and first line). ``root`` may be a list of roots."""
     seen: set[int] = set()
     level = list(root) if isinstance(root, list) else [root]
     for _ in range(_UNWRAP_DEPTH):
@@ -94,6 +102,7 @@ def find_function(root: Any, qualname: str, firstlineno: int) -> Optional[types.
             if (
                 isinstance(obj, types.FunctionType)
                 and obj.__code__.co_firstlineno == firstlineno
+                and obj.__code__.co_filename == filename
                 and _qualname_matches(obj.__code__, qualname)
             ):
                 return obj

@@ -38,6 +38,19 @@ __all__ = [
 ]
 
 
+def _same_cells(old: Optional[tuple[Any, ...]], new: Optional[tuple[Any, ...]]) -> bool:
+    """Whether two closures hold the same objects (empty cells count as equal)."""
+    if not old or not new:
+        return not old and not new
+    for a, b in zip(old, new):
+        try:
+            if a.cell_contents is not b.cell_contents:
+                return False
+        except ValueError:
+            continue
+    return True
+
+
 class ModulePreparation(ClassChanges):
     """Builds the mutations for one module from its plan."""
 
@@ -69,6 +82,8 @@ class ModulePreparation(ClassChanges):
         self.replace_reasons: dict[str, str] = {}
         #: Dataclasses and enums kept while their generated parts are replaced.
         self.grafted: set[str] = set()
+        #: Per grafted class, the names the graft bound (not bound again by the scope update).
+        self.graft_bound: dict[str, set[str]] = {}
         by_qualname = {d["qualname"]: d for d in self.definitions if d["occurrence"] == 0}
         #: new qualname -> the removed definition it renames (same code, same scope).
         self.renames: dict[str, dict[str, Any]] = {
@@ -188,6 +203,10 @@ class ModulePreparation(ClassChanges):
         when their closures differ in shape and ``old`` cannot take the new code."""
         if old.__code__.co_freevars != new.__code__.co_freevars:
             return False
+        if not _same_cells(old.__closure__, new.__closure__):
+            # A closure made with other values (`make_adder(50)`, `@deco(10)`): the old object
+            # cannot take them, the new one must be bound instead.
+            return False
         m = self.mutations
         m.append(("setattr", old, "__code__", new.__code__))
         m.append(("setattr", old, "__defaults__", new.__defaults__))
@@ -240,10 +259,12 @@ class ModulePreparation(ClassChanges):
         qualname, name = d["qualname"], d["qualname"].rsplit(".", 1)[-1]
         old_span, new_span = d["old_span"], d["new_span"]
         live_items = scope.__dict__ if isinstance(scope, type) else scope
-        target = find_function(live_items.get(name), qualname, old_span["start_line"])
+        target = find_function(live_items.get(name), qualname, old_span["start_line"], self.path)
         if target is None and not class_qualname:
             # Registered under another name (`@show.register def _`), or held by another object.
-            target = find_function(list(self.globals.values()), qualname, old_span["start_line"])
+            target = find_function(
+                list(self.globals.values()), qualname, old_span["start_line"], self.path
+            )
         aspects = set(d["aspects"])
         headers = self.headers(class_qualname)
         what = describe(d)
@@ -375,7 +396,7 @@ class ModulePreparation(ClassChanges):
             if not any(
                 qualname.startswith(r + ".") for r in replaced_classes | grafted - {qualname}
             ):
-                self.graft(qualname)
+                self.graft_bound[qualname] = self.graft(qualname)
         self.grafted = grafted
         scopes: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         for d in self.definitions:
@@ -388,8 +409,7 @@ class ModulePreparation(ClassChanges):
             if s["status"] != "unchanged":
                 scopes.setdefault(s["scope"], []).append(("stmt", s))
         for scope_name in sorted(scopes, key=lambda q: (q.count(".") if q else -1, q)):
-            taken_over = replaced_classes | grafted
-            if any(scope_name == r or scope_name.startswith(r + ".") for r in taken_over):
+            if any(scope_name == r or scope_name.startswith(r + ".") for r in replaced_classes):
                 continue
             self.prepare_scope(scope_name, scopes[scope_name], replaced_classes)
         for name in self.plan["unbound_names"]:
@@ -506,6 +526,8 @@ class ModulePreparation(ClassChanges):
                     )
             else:
                 code_only.append(entry)
+        # A grafted class already got these names from its rebuilt version.
+        bound = [b for b in bound if b not in self.graft_bound.get(scope_name, ())]
         if to_run:
             what = f"{len(to_run)} changed statement(s) in {scope_name or self.name}"
             if scope_name:
@@ -517,7 +539,8 @@ class ModulePreparation(ClassChanges):
                 for span in sorted(to_run):
                     self.run_in_module([span], namespace, _describe_span(span))
             self.merge(scope, prefix, namespace, list(dict.fromkeys(bound)))
-            self.merge_annotations(scope, live_names, namespace)
+            if scope_name not in self.graft_bound:
+                self.merge_annotations(scope, live_names, namespace)
         for entry in code_only:
             self.update_function(entry, scope, scope_name)
         still_bound = set(bound) | self.names_bound_in(scope_name)
@@ -536,7 +559,7 @@ class ModulePreparation(ClassChanges):
         old_name = old["qualname"].rsplit(".", 1)[-1]
         new_name = entry["qualname"].rsplit(".", 1)[-1]
         bound = live_items.get(old_name)
-        target = find_function(bound, old["qualname"], old["old_span"]["start_line"])
+        target = find_function(bound, old["qualname"], old["old_span"]["start_line"], self.path)
         if target is None or new_name in live_items:
             return False
         span = entry["new_span"]
