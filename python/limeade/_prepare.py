@@ -38,6 +38,39 @@ __all__ = [
 ]
 
 
+class ScratchNamespace(dict):  # type: ignore[type-arg]
+    """Locals for module-level statements run before the commit: bindings land here, and a
+    ``del`` of a name that only the live module holds is recorded instead of failing."""
+
+    def __init__(self, live: dict[str, Any]) -> None:
+        super().__init__()
+        self.live = live
+        self.deleted: set[str] = set()
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.deleted.discard(key)
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        if dict.__contains__(self, key):
+            super().__delitem__(key)
+        elif key not in self.live or key in self.deleted:
+            raise KeyError(key)
+        self.deleted.add(key)
+
+
+def _metaclass_intercepts(cls: type, name: str) -> bool:
+    """Whether ``type.__setattr__(cls, name, ...)`` would call a Python data descriptor found on
+    the metaclass instead of setting the class attribute."""
+    for klass in type(cls).__mro__:
+        if klass is type:
+            return False
+        descriptor = klass.__dict__.get(name)
+        if descriptor is not None:
+            return hasattr(type(descriptor), "__set__")
+    return False
+
+
 def _same_cells(old: Optional[tuple[Any, ...]], new: Optional[tuple[Any, ...]]) -> bool:
     """Whether two closures hold the same objects (empty cells count as equal)."""
     if not old or not new:
@@ -184,16 +217,45 @@ class ModulePreparation(ClassChanges):
     def run_in_module(
         self, spans: list[tuple[int, int]], namespace: dict[str, Any], what: str
     ) -> None:
+        """Run module-level statements with the module's globals and ``namespace`` as locals.
+        Writes that reach the real globals anyway (``global`` in a function the statement calls,
+        a walrus in a comprehension) are taken back and replayed in the commit."""
         code = self.compile(self.snippet(spans, []), what)
+        before = dict(self.globals)
         try:
             exec(code, self.globals, namespace)
         except Exception as e:
+            self.take_back_global_writes(before, replay=False)
             raise ApplyError(f"{self.path}: running {what} raised {e!r}", self.name, what) from e
+        self.take_back_global_writes(before, replay=True)
+
+    def take_back_global_writes(self, before: dict[str, Any], *, replay: bool) -> None:
+        g = self.globals
+        if len(g) == len(before) and all(g.get(k, MISSING) is v for k, v in before.items()):
+            return
+        for key in [k for k in g if k not in before]:
+            if replay:
+                self.mutations.append(("setitem", g, key, g[key]))
+            del g[key]
+        for key, value in before.items():
+            current = g.get(key, MISSING)
+            if current is value:
+                continue
+            if replay:
+                if current is MISSING:
+                    self.mutations.append(("delitem", g, key))
+                else:
+                    self.mutations.append(("setitem", g, key, current))
+            g[key] = value
 
     # ---------------------------------------------------------------------------- mutations
 
     def set_name(self, scope: Any, name: str, value: Any) -> None:
         if isinstance(scope, type):
+            if _metaclass_intercepts(scope, name):
+                # Setting it would run the metaclass's descriptor (Python code) in the commit.
+                self.not_updated.append((name, "a data descriptor of the metaclass owns this name"))
+                return
             self.mutations.append(("setattr", scope, name, value))
         else:
             self.mutations.append(("setitem", scope, name, value))
@@ -473,6 +535,7 @@ class ModulePreparation(ClassChanges):
         bound: list[str] = []
         removed: list[str] = []
         code_only: list[dict[str, Any]] = []
+        star = False
         for kind, entry in entries:
             if kind == "stmt":
                 if self.is_main_guard(entry):
@@ -488,6 +551,7 @@ class ModulePreparation(ClassChanges):
                     span = entry["new_span"]
                     to_run.append((span["start_line"], span["end_line"]))
                     bound.extend(entry["binds"])
+                    star = star or "*" in entry["binds"]
                 continue
             name = entry["qualname"].rsplit(".", 1)[-1]
             if entry["qualname"] in self.grafted:
@@ -533,11 +597,18 @@ class ModulePreparation(ClassChanges):
             if scope_name:
                 namespace = self.run_in_class(scope_name, to_run, scope, what)
             else:
-                namespace = {}
+                namespace = ScratchNamespace(self.globals)
                 if isinstance(self.globals.get("__annotations__"), dict):
                     namespace["__annotations__"] = dict(self.globals["__annotations__"])
                 for span in sorted(to_run):
                     self.run_in_module([span], namespace, _describe_span(span))
+                if star:
+                    # `from m import *` binds whatever m exports.
+                    bound.extend(k for k in namespace if k != "__annotations__")
+                for name in namespace.deleted:
+                    # `del NAME` at module level: the name goes at the commit.
+                    if name in self.globals:
+                        self.mutations.append(("delitem", self.globals, name))
             self.merge(scope, prefix, namespace, list(dict.fromkeys(bound)))
             if scope_name not in self.graft_bound:
                 self.merge_annotations(scope, live_names, namespace)

@@ -446,6 +446,8 @@ impl Converter<'_> {
     fn other(&self, stmt: &ast::Stmt) -> OtherStatement {
         let mut binds = Vec::new();
         collect_binds(stmt, &mut binds);
+        // Assignment expressions (`(n := 3)`) bind in the statement's scope too.
+        binds.extend(self.tokens.walrus_targets(self.ctx.text, range_of(stmt)));
         let mut unique: Vec<String> = Vec::with_capacity(binds.len());
         for b in binds {
             if !unique.contains(&b) {

@@ -146,6 +146,25 @@ impl TokenTable {
         out
     }
 
+    /// Names directly before a `:=` token in a range.
+    pub(super) fn walrus_targets(&self, text: &str, range: Range<usize>) -> Vec<String> {
+        let tokens = &self.tokens[self.index_range(range)];
+        let token_text = |t: &TokenInfo| {
+            text.get(t.start as usize..t.end as usize)
+                .unwrap_or_default()
+        };
+        tokens
+            .windows(2)
+            .filter(|w| token_text(&w[1]) == ":=" && w[0].tag == 0)
+            .map(|w| token_text(&w[0]).to_owned())
+            .filter(|n| {
+                n.chars()
+                    .next()
+                    .is_some_and(|c| c.is_alphabetic() || c == '_')
+            })
+            .collect()
+    }
+
     pub(super) fn names_in(&self, text: &str, range: Range<usize>) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
         for t in &self.tokens[self.index_range(range)] {

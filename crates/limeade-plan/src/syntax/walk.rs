@@ -222,7 +222,15 @@ pub(super) fn collect_binds(stmt: &ast::Stmt, out: &mut Vec<String>) {
                 body.iter().for_each(|s| collect_binds(s, out))
             });
         }
-        ast::Stmt::If(_) | ast::Stmt::While(_) | ast::Stmt::Match(_) => {
+        ast::Stmt::Match(m) => {
+            for case in &m.cases {
+                pattern_names(&case.pattern, out);
+            }
+            for_each_child_body(stmt, &mut |body| {
+                body.iter().for_each(|s| collect_binds(s, out))
+            });
+        }
+        ast::Stmt::If(_) | ast::Stmt::While(_) => {
             for_each_child_body(stmt, &mut |body| {
                 body.iter().for_each(|s| collect_binds(s, out))
             });
@@ -241,5 +249,38 @@ pub(super) fn target_names(target: &ast::Expr, out: &mut Vec<String>) {
         ast::Expr::List(l) => l.elts.iter().for_each(|e| target_names(e, out)),
         ast::Expr::Starred(s) => target_names(&s.value, out),
         _ => {}
+    }
+}
+
+/// Names a `case` pattern captures. Patterns nest only as deep as their brackets, which the
+/// depth check bounded.
+fn pattern_names(pattern: &ast::Pattern, out: &mut Vec<String>) {
+    match pattern {
+        ast::Pattern::MatchValue(_) | ast::Pattern::MatchSingleton(_) => {}
+        ast::Pattern::MatchSequence(p) => p.patterns.iter().for_each(|p| pattern_names(p, out)),
+        ast::Pattern::MatchMapping(p) => {
+            p.patterns.iter().for_each(|p| pattern_names(p, out));
+            if let Some(rest) = &p.rest {
+                out.push(rest.as_str().to_owned());
+            }
+        }
+        ast::Pattern::MatchClass(p) => {
+            p.patterns.iter().for_each(|p| pattern_names(p, out));
+            p.kwd_patterns.iter().for_each(|p| pattern_names(p, out));
+        }
+        ast::Pattern::MatchStar(p) => {
+            if let Some(name) = &p.name {
+                out.push(name.as_str().to_owned());
+            }
+        }
+        ast::Pattern::MatchAs(p) => {
+            if let Some(inner) = &p.pattern {
+                pattern_names(inner, out);
+            }
+            if let Some(name) = &p.name {
+                out.push(name.as_str().to_owned());
+            }
+        }
+        ast::Pattern::MatchOr(p) => p.patterns.iter().for_each(|p| pattern_names(p, out)),
     }
 }
