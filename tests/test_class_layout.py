@@ -137,3 +137,28 @@ def test_failing_migrate_hook_rolls_the_refresh_back(live):
     assert isinstance(info.value.__cause__, RuntimeError)
     assert m.Account.__init__.__code__ is old_init
     assert m.Account.__limeade_migrate__(a) is None
+
+
+def test_new_bases_check_creates_no_probe_class(live):
+    m = live.load(
+        "m",
+        """
+        REGISTRY = []
+
+        class Base:
+            def __init_subclass__(cls, **kw):
+                super().__init_subclass__(**kw)
+                REGISTRY.append(cls.__name__)
+
+        class Mixin:
+            pass
+
+        class Plugin(Base):
+            pass
+        """,
+    )
+    live.edit("m", "class Plugin(Base):", "class Plugin(Base, Mixin):")
+    live.refresh()
+    assert m.REGISTRY == ["Plugin"]
+    assert [c.__name__ for c in m.Base.__subclasses__()] == ["Plugin"]
+    assert m.Plugin.__bases__ == (m.Base, m.Mixin)

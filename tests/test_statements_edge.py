@@ -79,3 +79,34 @@ def test_metaclass_descriptor_is_not_run_during_the_commit(live):
     assert ("label", "a data descriptor of the metaclass owns this name") in report.module(
         m.__name__
     ).not_updated
+
+
+def test_one_line_class_body_is_replaced(live):
+    m = live.load("m", "class C: x = 1\n")
+    live.edit("m", "x = 1", "x = 2")
+    report = live.refresh()
+    assert m.C.x == 2
+    assert report.module(m.__name__).replaced == [("C", "the class body is on its header line")]
+
+
+def test_edit_through_a_symlinked_file_is_seen(live, tmp_path):
+    import importlib
+    import sys
+
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "symlinked_mod.py").write_text("def f():\n    return 1\n")
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "symlinked_mod.py").symlink_to(real / "symlinked_mod.py")
+    sys.path.insert(0, str(linked))
+    try:
+        mod = importlib.import_module("symlinked_mod")
+        limeade.refresh()
+        (linked / "symlinked_mod.py").write_text("def f():\n    return 2\n")
+        limeade.refresh()
+        assert mod.f() == 2
+    finally:
+        sys.path.remove(str(linked))
+        sys.modules.pop("symlinked_mod", None)
+        limeade.untrack("symlinked_mod")

@@ -227,7 +227,7 @@ def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshR
         )
     logs: list[Any] = []
     applied: list[str] = []
-    caches: list[Any] = []
+    after_commit: list[Any] = []
     migrations: list[type] = []
     line_lists: dict[str, list[str]] = {}
     try:
@@ -245,7 +245,7 @@ def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshR
             rebinds = _rebind_copies(name, module, prepared.mutations)
             logs.append(_commit(name, prepared.mutations))
             applied.append(name)
-            caches.extend(prepared.caches)
+            after_commit.extend(prepared.after_commit)
             migrations.extend(
                 c for c in prepared.changed_classes if hasattr(c, "__limeade_migrate__")
             )
@@ -271,8 +271,9 @@ def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshR
             log.rollback()
         raise
     _tracking.REGISTRY.accept(applied)
-    for cache in caches:
-        cache.cache_clear()
+    for clear in after_commit:
+        # Derived state only (lru_cache results, ABC caches): nothing to undo.
+        clear()
     for name in applied:
         _refresh_linecache(name, line_lists.get(name))
     del logs

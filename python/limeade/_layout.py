@@ -8,6 +8,8 @@ import enum
 import types
 from typing import Any, Optional
 
+from . import _native
+
 
 def assignable_bases(
     module: types.ModuleType, qualname: str, conflicts: list[dict[str, Any]]
@@ -36,13 +38,9 @@ def assignable_bases(
         return None
     if not new_bases or not all(isinstance(b, type) for b in new_bases):
         return None
-    namespace: dict[str, Any] = {}
-    if "__slots__" in live.__dict__:
-        namespace["__slots__"] = live.__dict__["__slots__"]
-    try:
-        probe = type(live)("probe", live.__bases__, namespace)
-        probe.__bases__ = new_bases
-    except Exception:
+    if any("mro" in klass.__dict__ for klass in type(live).__mro__ if klass is not type):
+        return None  # assigning __bases__ would run the metaclass's own mro() (Python code)
+    if not _native.bases_assignable(live, new_bases):
         return None
     return new_bases
 

@@ -65,6 +65,9 @@ def plan_sources(old: str, new: str, name: str, path: str, is_package: bool = Fa
 def commit(mutations: list[tuple[Any, ...]]) -> MutationLog:
     """Apply mutation tuples atomically (no Python code runs in between); undone on failure."""
 
+def bases_assignable(cls: type, new_bases: tuple[type, ...]) -> bool:
+    """Whether CPython accepts ``new_bases`` for ``cls`` (tried and reverted atomically)."""
+
 def set_fail_at(k: Optional[int] = None) -> None:
     """Test hook: make mutation ``k`` (counted from now) fail."""
 

@@ -9,6 +9,7 @@ this module mutates a live object.
 
 from __future__ import annotations
 
+import abc
 import ast
 import functools
 import gc
@@ -100,7 +101,7 @@ class ModulePreparation(ClassChanges):
         self.replaced: list[tuple[str, str]] = []
         self.not_updated: list[tuple[str, str]] = []
         #: ``functools.lru_cache`` wrappers whose function changed: cleared after the commit.
-        self.caches: list[Any] = []
+        self.after_commit: list[Any] = []
         #: Classes kept and changed in place (for ``__abstractmethods__`` and migration hooks).
         self.changed_classes: list[type] = []
         #: (old code, new code) of every function updated in place, to find nested code.
@@ -336,7 +337,7 @@ class ModulePreparation(ClassChanges):
         root = live_items.get(name)
         if isinstance(root, functools._lru_cache_wrapper):  # type: ignore[attr-defined]
             # Results computed by the old code must not outlive it.
-            self.caches.append(root)
+            self.after_commit.append(root.cache_clear)
         code = find_code(
             self.compile(
                 self.snippet([(new_span["start_line"], new_span["end_line"])], headers), what
@@ -427,6 +428,10 @@ class ModulePreparation(ClassChanges):
                     # CPython accepts the new bases for this layout: keep the class.
                     new_bases = assignable_bases(self.module, qualname, [conflict])
                     self.mutations.append(("setattr", live, "__bases__", new_bases))
+                    # ABCs cache isinstance() answers, negative ones too.
+                    for klass in {*live.__mro__, *(c for b in new_bases or () for c in b.__mro__)}:
+                        if isinstance(klass, abc.ABCMeta):
+                            self.after_commit.append(klass._abc_caches_clear)
                 elif kind["type"] == "slots_changed":
                     self.change_slots(live, kind["added"], kind["removed"])
             del self.conflicted[qualname]
@@ -437,6 +442,17 @@ class ModulePreparation(ClassChanges):
             and d["status"] != "removed"
             and (d["qualname"] in self.conflicted or "decorators" in d["aspects"])
         }
+        for entry in [*self.definitions, *self.plan["statements"]]:
+            # `class C: x = 1`: a member on its class's own line cannot be compiled alone.
+            scope = entry["scope"] if "scope" in entry else parent_scope(entry["qualname"])
+            span = entry.get("new_span")
+            if scope in self.class_def_lines and span is not None:
+                if (
+                    span["start_line"] <= self.class_def_lines[scope]
+                    and scope not in replaced_classes
+                ):
+                    replaced_classes.add(scope)
+                    self.replace_reasons[scope] = "the class body is on its header line"
         grafted: set[str] = set()
         for s in self.plan["statements"]:
             # Dataclasses, enums, NamedTuples and attrs classes generate code or members from

@@ -107,6 +107,8 @@ pub struct Registry {
     dirty: HashSet<PathBuf>,
     /// The next scan must check every file (new modules, unwatchable files, lost events).
     full_scan_due: bool,
+    /// Modules whose path is not their file's real path (symbolic links): always checked.
+    always_scan: Vec<String>,
 }
 
 impl Registry {
@@ -147,6 +149,13 @@ impl Registry {
         if !watched {
             self.watcher = None;
         }
+        // Through a symbolic link, events arrive for the link target's directory: such a file
+        // is checked at every scan.
+        let direct = std::fs::canonicalize(&path).is_ok_and(|real| real == path);
+        self.always_scan.retain(|n| n != &name);
+        if !direct {
+            self.always_scan.push(name.clone());
+        }
         // Changes between reading the file and watching it would be missed otherwise.
         self.full_scan_due = true;
         if let Some(previous) = self.modules.get(&name) {
@@ -180,6 +189,7 @@ impl Registry {
         let Some(tracked) = self.modules.remove(name) else {
             return false;
         };
+        self.always_scan.retain(|n| n != name);
         if let Some(names) = self.by_path.get_mut(Path::new(&tracked.meta.path)) {
             names.retain(|n| n != name);
         }
@@ -252,6 +262,7 @@ impl Registry {
                         .filter(|t| t.pending.is_some() || t.pending_error.is_some() || t.problem)
                         .map(|t| t.meta.name.clone()),
                 );
+                some.extend(self.always_scan.iter().cloned());
                 some.sort_unstable();
                 some.dedup();
                 some

@@ -218,6 +218,26 @@ fn commit(py: Python<'_>, mutations: &Bound<'_, PyList>) -> PyResult<MutationLog
     limeade_apply::commit(py, &parsed)
 }
 
+/// Whether CPython accepts `new_bases` as the bases of `cls`: assigned and reverted within one
+/// native call, so no other thread can see the class in between (the metaclass must not
+/// override `mro()`, which the caller checks).
+#[pyfunction]
+fn bases_assignable(
+    py: Python<'_>,
+    cls: &Bound<'_, pyo3::types::PyType>,
+    new_bases: &Bound<'_, PyTuple>,
+) -> PyResult<bool> {
+    let setattr = py
+        .get_type::<pyo3::types::PyType>()
+        .getattr("__setattr__")?;
+    let old = cls.getattr("__bases__")?;
+    if setattr.call1((cls, "__bases__", new_bases)).is_err() {
+        return Ok(false);
+    }
+    setattr.call1((cls, "__bases__", old))?;
+    Ok(true)
+}
+
 /// Test hook: make mutation `k` (counted from now) fail; `None` turns it off.
 #[pyfunction]
 #[pyo3(signature = (k=None))]
@@ -241,6 +261,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(plan_sources, m)?)?;
     m.add_function(wrap_pyfunction!(commit, m)?)?;
     m.add_function(wrap_pyfunction!(set_fail_at, m)?)?;
+    m.add_function(wrap_pyfunction!(bases_assignable, m)?)?;
     m.add_function(wrap_pyfunction!(mutation_count, m)?)?;
     Ok(())
 }
