@@ -110,3 +110,28 @@ def test_edit_through_a_symlinked_file_is_seen(live, tmp_path):
         sys.path.remove(str(linked))
         sys.modules.pop("symlinked_mod", None)
         limeade.untrack("symlinked_mod")
+
+
+def test_functions_made_by_moved_statements_get_new_line_numbers(live):
+    import traceback
+
+    m = live.load(
+        "m",
+        """
+        h = lambda: 1 / 0
+        if True:
+            def cond():
+                return 1 / 0
+        """,
+    )
+    h, cond = m.h, m.cond
+    live.prepend("m", 3)
+    live.refresh()
+    for fn, text in ((h, "h = lambda: 1 / 0"), (cond, "return 1 / 0")):
+        try:
+            fn()
+        except ZeroDivisionError as e:
+            frame = traceback.extract_tb(e.__traceback__)[-1]
+            assert frame.line == text, frame
+        else:
+            raise AssertionError("did not raise")

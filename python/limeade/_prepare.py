@@ -495,6 +495,38 @@ class ModulePreparation(ClassChanges):
                 self.mutations.append(("delitem", self.globals, name))
         self.update_closures()
         self.update_abstract_methods()
+        self.update_moved_statements()
+
+    def update_moved_statements(self) -> None:
+        """Functions made by statements that did not change but moved (``h = lambda: ...``, a
+        ``def`` inside an ``if``) get code with the new line numbers, so tracebacks stay right."""
+        for st in self.plan.get("moved_statements", ()):
+            scope_name = st["scope"]
+            scope = self.live_class(scope_name) if scope_name else self.globals
+            if scope is None:
+                continue
+            live_items = scope.__dict__ if isinstance(scope, type) else scope
+            shift = st["new_span"]["start_line"] - st["old_span"]["start_line"]
+            old_first, old_last = st["old_span"]["start_line"], st["old_span"]["end_line"]
+            targets = [
+                f
+                for f in (live_items.get(name) for name in st["binds"])
+                if is_plain_function(f)
+                and f.__code__.co_filename == self.path
+                and old_first <= f.__code__.co_firstlineno <= old_last
+            ]
+            if not targets:
+                continue
+            span = (st["new_span"]["start_line"], st["new_span"]["end_line"])
+            try:
+                code = self.compile(self.snippet([span], self.headers(scope_name)), describe(st))
+            except ApplyError:
+                continue
+            for f in targets:
+                qualname = getattr(f.__code__, "co_qualname", f.__code__.co_name)
+                new = find_code(code, qualname, f.__code__.co_firstlineno + shift)
+                if new is not None and new.co_freevars == f.__code__.co_freevars:
+                    self.mutations.append(("setattr", f, "__code__", new))
 
     def update_closures(self) -> None:
         """Closures created before the refresh (``make_adder(2)``) run the new inner code when

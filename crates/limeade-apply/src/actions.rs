@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use limeade_plan::{DefinitionKind, DefinitionStatus, ModulePlan, Plan, StatementStatus};
+use limeade_plan::{
+    DefinitionKind, DefinitionStatus, ModulePlan, Plan, StatementChange, StatementStatus,
+};
 use serde::Serialize;
 
 /// One module's actions.
@@ -13,6 +15,9 @@ struct ModuleActions<'a> {
     plan: ModulePlan,
     /// Scope (`""` for the module, else a class qualname) -> names the new source binds there.
     scope_names: BTreeMap<String, Vec<&'a str>>,
+    /// Unchanged statements on other lines: functions they made (lambdas, `def` inside `if`)
+    /// need their line numbers updated.
+    moved_statements: Vec<StatementChange>,
 }
 
 #[derive(Serialize)]
@@ -56,6 +61,16 @@ pub fn actions_json(plan: &Plan) -> String {
                 names.sort_unstable();
                 names.dedup();
             }
+            let moved_statements = m
+                .statements
+                .iter()
+                .filter(|s| {
+                    s.status == StatementStatus::Unchanged
+                        && !s.binds.is_empty()
+                        && s.old_span.map(|o| o.start_line) != s.new_span.map(|n| n.start_line)
+                })
+                .cloned()
+                .collect();
             let mut filtered = m.clone();
             filtered.definitions.retain(|d| {
                 d.status != DefinitionStatus::Unchanged || d.kind == DefinitionKind::Class
@@ -66,6 +81,7 @@ pub fn actions_json(plan: &Plan) -> String {
             ModuleActions {
                 plan: filtered,
                 scope_names,
+                moved_statements,
             }
         })
         .collect();
