@@ -351,12 +351,15 @@ fn execution(
     if module_runs {
         return Execution::Statements;
     }
+    // A statement on other lines may hold functions (a lambda, a `def` inside an `if`) whose
+    // line numbers need updating.
     let anything = definitions
         .iter()
         .any(|d| d.status != DefinitionStatus::Unchanged)
-        || statements
-            .iter()
-            .any(|s| s.status != StatementStatus::Unchanged);
+        || statements.iter().any(|s| {
+            s.status != StatementStatus::Unchanged
+                || s.old_span.map(|o| o.start_line) != s.new_span.map(|n| n.start_line)
+        });
     if anything {
         Execution::DefinitionsOnly
     } else {
