@@ -138,9 +138,10 @@ pub(super) fn collect_imports<'a>(
 /// Names a non-definition statement binds in its own scope, through compound statements.
 pub(super) fn collect_binds(stmt: &ast::Stmt, out: &mut Vec<String>) {
     match stmt {
-        ast::Stmt::FunctionDef(f) => out.push(f.name.as_str().to_owned()),
-        ast::Stmt::AsyncFunctionDef(f) => out.push(f.name.as_str().to_owned()),
-        ast::Stmt::ClassDef(c) => out.push(c.name.as_str().to_owned()),
+        // A definition binds its own name; what its body binds is in another scope.
+        ast::Stmt::FunctionDef(f) => return out.push(f.name.as_str().to_owned()),
+        ast::Stmt::AsyncFunctionDef(f) => return out.push(f.name.as_str().to_owned()),
+        ast::Stmt::ClassDef(c) => return out.push(c.name.as_str().to_owned()),
         ast::Stmt::Assign(a) => {
             for t in &a.targets {
                 target_names(t, out);
@@ -170,72 +171,38 @@ pub(super) fn collect_binds(stmt: &ast::Stmt, out: &mut Vec<String>) {
                 );
             }
         }
-        ast::Stmt::For(f) => {
-            target_names(&f.target, out);
-            for_each_child_body(stmt, &mut |body| {
-                body.iter().for_each(|s| collect_binds(s, out))
-            });
-        }
-        ast::Stmt::AsyncFor(f) => {
-            target_names(&f.target, out);
-            for_each_child_body(stmt, &mut |body| {
-                body.iter().for_each(|s| collect_binds(s, out))
-            });
-        }
-        ast::Stmt::With(w) => {
-            for item in &w.items {
-                if let Some(vars) = &item.optional_vars {
-                    target_names(vars, out);
-                }
-            }
-            for_each_child_body(stmt, &mut |body| {
-                body.iter().for_each(|s| collect_binds(s, out))
-            });
-        }
-        ast::Stmt::AsyncWith(w) => {
-            for item in &w.items {
-                if let Some(vars) = &item.optional_vars {
-                    target_names(vars, out);
-                }
-            }
-            for_each_child_body(stmt, &mut |body| {
-                body.iter().for_each(|s| collect_binds(s, out))
-            });
-        }
-        ast::Stmt::Try(t) => {
-            for ast::ExceptHandler::ExceptHandler(h) in &t.handlers {
-                if let Some(name) = &h.name {
-                    out.push(name.as_str().to_owned());
-                }
-            }
-            for_each_child_body(stmt, &mut |body| {
-                body.iter().for_each(|s| collect_binds(s, out))
-            });
-        }
-        ast::Stmt::TryStar(t) => {
-            for ast::ExceptHandler::ExceptHandler(h) in &t.handlers {
-                if let Some(name) = &h.name {
-                    out.push(name.as_str().to_owned());
-                }
-            }
-            for_each_child_body(stmt, &mut |body| {
-                body.iter().for_each(|s| collect_binds(s, out))
-            });
-        }
+        ast::Stmt::For(f) => target_names(&f.target, out),
+        ast::Stmt::AsyncFor(f) => target_names(&f.target, out),
+        ast::Stmt::With(w) => with_names(&w.items, out),
+        ast::Stmt::AsyncWith(w) => with_names(&w.items, out),
+        ast::Stmt::Try(t) => handler_names(&t.handlers, out),
+        ast::Stmt::TryStar(t) => handler_names(&t.handlers, out),
         ast::Stmt::Match(m) => {
             for case in &m.cases {
                 pattern_names(&case.pattern, out);
             }
-            for_each_child_body(stmt, &mut |body| {
-                body.iter().for_each(|s| collect_binds(s, out))
-            });
-        }
-        ast::Stmt::If(_) | ast::Stmt::While(_) => {
-            for_each_child_body(stmt, &mut |body| {
-                body.iter().for_each(|s| collect_binds(s, out))
-            });
         }
         _ => {}
+    }
+    // Compound statements' bodies bind in the same scope.
+    for_each_child_body(stmt, &mut |body| {
+        body.iter().for_each(|s| collect_binds(s, out))
+    });
+}
+
+fn with_names(items: &[ast::WithItem], out: &mut Vec<String>) {
+    for item in items {
+        if let Some(vars) = &item.optional_vars {
+            target_names(vars, out);
+        }
+    }
+}
+
+fn handler_names(handlers: &[ast::ExceptHandler], out: &mut Vec<String>) {
+    for ast::ExceptHandler::ExceptHandler(h) in handlers {
+        if let Some(name) = &h.name {
+            out.push(name.as_str().to_owned());
+        }
     }
 }
 
