@@ -23,7 +23,7 @@ from typing import Any, Literal, Optional, Union
 
 from . import _native, _tracking
 from ._errors import ApplyError, ConflictError, PlanError, RefreshError
-from ._prepare import prepare_module, resolvable_in_place, split_lines, strategy_name
+from ._prepare import in_place, prepare_module, split_lines, strategy_name
 from ._report import Change, ModuleReport, Plan, RefreshReport, changes_of_module
 
 __all__ = [
@@ -213,13 +213,20 @@ def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshR
     if not changed:
         return report
     plan_data = Plan(_native_plan(changed))
-    conflict_list = [
-        (m["module"], c["qualname"], c["reason"])
-        for m in plan_data._data["modules"]
-        for c in m["conflicts"]
-        if sys.modules.get(m["module"]) is None
-        or not resolvable_in_place(sys.modules[m["module"]], c["qualname"], m["conflicts"])
-    ]
+    conflict_list = []
+    for m in plan_data._data["modules"]:
+        module = sys.modules.get(m["module"])
+        # Each class is checked once, however many conflicts it has.
+        kept = {
+            q
+            for q in {c["qualname"] for c in m["conflicts"]}
+            if module is not None and in_place(module, q, m["conflicts"]) is not None
+        }
+        conflict_list += [
+            (m["module"], c["qualname"], c["reason"])
+            for c in m["conflicts"]
+            if c["qualname"] not in kept
+        ]
     if conflict_list and conflicts == "error":
         text = "; ".join(f"{m}.{q}: {r}" for m, q, r in conflict_list)
         raise ConflictError(

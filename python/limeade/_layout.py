@@ -6,32 +6,51 @@ from __future__ import annotations
 
 import enum
 import types
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 from . import _native
+from ._lookup import find_class
 
 
-def assignable_bases(
+class InPlace(NamedTuple):
+    """How a class's conflicts are applied to the live class instead of replacing it."""
+
+    #: Bases to assign, when the bases changed.
+    new_bases: Optional[tuple[type, ...]]
+    #: Slot names ``(added, removed)``, when literal ``__slots__`` changed.
+    slots: Optional[tuple[list[str], list[str]]]
+
+
+def in_place(
     module: types.ModuleType, qualname: str, conflicts: list[dict[str, Any]]
+) -> Optional[InPlace]:
+    """How every conflict of a class can be applied to the live class (new bases CPython accepts
+    for its layout, a change of literal ``__slots__`` on a class that had them), or None when
+    some conflict needs the class replaced."""
+    mine = [c for c in conflicts if c["qualname"] == qualname]
+    live = find_class(module.__dict__, qualname)
+    if not mine or live is None:
+        return None
+    new_bases: Optional[tuple[type, ...]] = None
+    slots: Optional[tuple[list[str], list[str]]] = None
+    for conflict in mine:
+        kind = conflict["kind"]
+        if kind["type"] == "bases_changed":
+            new_bases = _assignable_bases(module, live, kind["new"])
+            if new_bases is None:
+                return None
+        elif kind["type"] == "slots_changed" and "__slots__" in live.__dict__:
+            slots = (kind["added"], kind["removed"])
+        else:
+            return None
+    return InPlace(new_bases, slots)
+
+
+def _assignable_bases(
+    module: types.ModuleType, live: type, texts: list[str]
 ) -> Optional[tuple[type, ...]]:
-    """The new bases of a class whose only conflict is a change of bases, when CPython accepts
-    assigning them to the live class (same instance layout); else None."""
-    conflict = next(
-        (
-            c
-            for c in conflicts
-            if c["qualname"] == qualname and c["kind"]["type"] == "bases_changed"
-        ),
-        None,
-    )
-    if conflict is None:
-        return None
-    live: Any = module.__dict__.get(qualname.split(".")[0])
-    for part in qualname.split(".")[1:]:
-        live = live.__dict__.get(part) if isinstance(live, type) else None
-    if not isinstance(live, type):
-        return None
-    texts = conflict["kind"]["new"]
+    """The new bases (source texts evaluated in the module), when CPython accepts assigning
+    them to the live class (same instance layout); else None."""
     try:
         new_bases = eval("(" + "".join(t + ", " for t in texts) + ")", dict(module.__dict__))
     except Exception:
@@ -43,28 +62,6 @@ def assignable_bases(
     if not _native.bases_assignable(live, new_bases):
         return None
     return new_bases
-
-
-def resolvable_in_place(
-    module: types.ModuleType, qualname: str, conflicts: list[dict[str, Any]]
-) -> bool:
-    """Whether every conflict of a class can be applied to the live class: new bases CPython
-    accepts for its layout, or a change of literal ``__slots__`` on a class that had them."""
-    mine = [c for c in conflicts if c["qualname"] == qualname]
-    for conflict in mine:
-        kind = conflict["kind"]["type"]
-        if kind == "bases_changed":
-            if assignable_bases(module, qualname, [conflict]) is None:
-                return False
-        elif kind == "slots_changed":
-            live: Any = module.__dict__.get(qualname.split(".")[0])
-            for part in qualname.split(".")[1:]:
-                live = live.__dict__.get(part) if isinstance(live, type) else None
-            if not isinstance(live, type) or "__slots__" not in live.__dict__:
-                return False
-        else:
-            return False
-    return bool(mine)
 
 
 def graftable(cls: type) -> bool:

@@ -176,3 +176,18 @@ def describe(entry: dict[str, Any]) -> str:
 def parent_scope(qualname: str) -> str:
     """The enclosing scope of a qualified name (``""`` for module level)."""
     return qualname.rsplit(".", 1)[0] if "." in qualname else ""
+
+
+def find_class(namespace: Mapping[str, Any], qualname: str) -> Optional[type]:
+    """The live class ``qualname`` (``A.B`` for a nested class) in a module namespace."""
+    obj: Any = namespace.get(qualname.split(".")[0], MISSING)
+    for part in qualname.split(".")[1:]:
+        if not isinstance(obj, type):
+            return None
+        obj = obj.__dict__.get(part, MISSING)
+    return obj if isinstance(obj, type) else None
+
+
+def namespace_of(scope: Any) -> Mapping[str, Any]:
+    """What a scope binds: a class's own ``__dict__``, or the module dict itself."""
+    return scope.__dict__ if isinstance(scope, type) else scope

@@ -18,22 +18,24 @@ from typing import Any, Optional
 
 from ._errors import ApplyError
 from ._grafting import ClassChanges
-from ._layout import assignable_bases, generates_code_from_fields, graftable, resolvable_in_place
+from ._layout import generates_code_from_fields, graftable, in_place
 from ._lookup import (
     MISSING,
     describe,
+    find_class,
     find_code,
     find_function,
     future_flags,
     is_plain_function,
+    namespace_of,
     parent_scope,
     split_lines,
 )
 
 __all__ = [
     "ModulePreparation",
+    "in_place",
     "prepare_module",
-    "resolvable_in_place",
     "split_lines",
     "strategy_name",
 ]
@@ -180,12 +182,7 @@ class ModulePreparation(ClassChanges):
         return out
 
     def live_class(self, class_qualname: str) -> Optional[type]:
-        obj: Any = self.globals.get(class_qualname.split(".")[0], MISSING)
-        for part in class_qualname.split(".")[1:]:
-            if not isinstance(obj, type):
-                return None
-            obj = obj.__dict__.get(part, MISSING)
-        return obj if isinstance(obj, type) else None
+        return find_class(self.globals, class_qualname)
 
     def run_in_class(
         self, class_qualname: str, spans: list[tuple[int, int]], live: type, what: str
@@ -288,7 +285,7 @@ class ModulePreparation(ClassChanges):
     ) -> None:
         """Bind ``names`` from ``namespace`` into the live ``scope`` (module dict or class),
         updating matched functions in place instead of replacing them."""
-        live_items = scope.__dict__ if isinstance(scope, type) else scope
+        live_items = namespace_of(scope)
         for name in names:
             if name not in namespace:
                 continue
@@ -321,7 +318,7 @@ class ModulePreparation(ClassChanges):
         annotations, docstring where they changed) into the live function object."""
         qualname, name = d["qualname"], d["qualname"].rsplit(".", 1)[-1]
         old_span, new_span = d["old_span"], d["new_span"]
-        live_items = scope.__dict__ if isinstance(scope, type) else scope
+        live_items = namespace_of(scope)
         target = find_function(live_items.get(name), qualname, old_span["start_line"], self.path)
         if target is None and not class_qualname:
             # Registered under another name (`@show.register def _`), or held by another object.
@@ -397,7 +394,7 @@ class ModulePreparation(ClassChanges):
         name = d["qualname"].rsplit(".", 1)[-1]
         span = (d["new_span"]["start_line"], d["new_span"]["end_line"])
         namespace = self.run_span(class_qualname, scope, span, describe(d))
-        live_items = scope.__dict__ if isinstance(scope, type) else scope
+        live_items = namespace_of(scope)
         old = live_items.get(name, MISSING)
         new = namespace[name]
         if is_plain_function(old) and is_plain_function(new) and self.transfer(old, new):
@@ -416,24 +413,18 @@ class ModulePreparation(ClassChanges):
             return
         for qualname in list(self.conflicted):
             live = self.live_class(qualname)
-            if live is None or not resolvable_in_place(
-                self.module, qualname, self.plan["conflicts"]
-            ):
+            fix = in_place(self.module, qualname, self.plan["conflicts"])
+            if live is None or fix is None:
                 continue
-            for conflict in self.plan["conflicts"]:
-                if conflict["qualname"] != qualname:
-                    continue
-                kind = conflict["kind"]
-                if kind["type"] == "bases_changed":
-                    # CPython accepts the new bases for this layout: keep the class.
-                    new_bases = assignable_bases(self.module, qualname, [conflict])
-                    self.mutations.append(("setattr", live, "__bases__", new_bases))
-                    # ABCs cache isinstance() answers, negative ones too.
-                    for klass in {*live.__mro__, *(c for b in new_bases or () for c in b.__mro__)}:
-                        if isinstance(klass, abc.ABCMeta):
-                            self.after_commit.append(klass._abc_caches_clear)
-                elif kind["type"] == "slots_changed":
-                    self.change_slots(live, kind["added"], kind["removed"])
+            if fix.new_bases is not None:
+                # CPython accepts the new bases for this layout: keep the class.
+                self.mutations.append(("setattr", live, "__bases__", fix.new_bases))
+                # ABCs cache isinstance() answers, negative ones too.
+                for klass in {*live.__mro__, *(c for b in fix.new_bases for c in b.__mro__)}:
+                    if isinstance(klass, abc.ABCMeta):
+                        self.after_commit.append(klass._abc_caches_clear)
+            if fix.slots is not None:
+                self.change_slots(live, *fix.slots)
             del self.conflicted[qualname]
         replaced_classes = {
             d["qualname"]
@@ -505,7 +496,7 @@ class ModulePreparation(ClassChanges):
             scope = self.live_class(scope_name) if scope_name else self.globals
             if scope is None:
                 continue
-            live_items = scope.__dict__ if isinstance(scope, type) else scope
+            live_items = namespace_of(scope)
             shift = st["new_span"]["start_line"] - st["old_span"]["start_line"]
             old_first, old_last = st["old_span"]["start_line"], st["old_span"]["end_line"]
             targets = [
@@ -674,7 +665,7 @@ class ModulePreparation(ClassChanges):
     ) -> bool:
         """Bind the old function object under its new name (with code compiled under that name),
         so references to it keep working; False when that is not possible here."""
-        live_items = scope.__dict__ if isinstance(scope, type) else scope
+        live_items = namespace_of(scope)
         old_name = old["qualname"].rsplit(".", 1)[-1]
         new_name = entry["qualname"].rsplit(".", 1)[-1]
         bound = live_items.get(old_name)
