@@ -102,7 +102,7 @@ class ModulePreparation(ClassChanges):
         self.mutations: list[tuple[Any, ...]] = []
         self.replaced: list[tuple[str, str]] = []
         self.not_updated: list[tuple[str, str]] = []
-        #: ``functools.lru_cache`` wrappers whose function changed: cleared after the commit.
+        #: Derived state to reset after the commit (``lru_cache`` results, ABC caches).
         self.after_commit: list[Any] = []
         #: Classes kept and changed in place (for ``__abstractmethods__`` and migration hooks).
         self.changed_classes: list[type] = []
@@ -739,7 +739,6 @@ def prepare_module(
     return preparation
 
 
-@functools.cache
 def strategy_name(execution: str) -> str:
     """The report's word for a plan's execution mode."""
     return {

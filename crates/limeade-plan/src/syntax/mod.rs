@@ -21,7 +21,7 @@ use tokens::{
 };
 use unsupported::{lexical_message, parse_error_message, unsupported_construct};
 use walk::{
-    collect_binds, collect_imports, for_each_child_body, slots_value, statement_label, stmt_ref,
+    collect_binds, collect_imports, for_each_child_body, slots_value, statement_label,
     string_elements,
 };
 
@@ -375,7 +375,7 @@ impl Converter<'_> {
         if let Some(ast::Stmt::Expr(e)) = body.first() {
             if let ast::Expr::Constant(c) = e.value.as_ref() {
                 if matches!(c.value, ast::Constant::Str(_)) {
-                    return (Some(self.fp(range_of(stmt_ref(&body[0])))), &body[1..]);
+                    return (Some(self.fp(range_of(&body[0]))), &body[1..]);
                 }
             }
         }

@@ -3,10 +3,6 @@
 
 use rustpython_parser::ast;
 
-pub(super) fn stmt_ref(s: &ast::Stmt) -> &ast::Stmt {
-    s
-}
-
 pub(super) fn string_elements(elts: &[ast::Expr]) -> Option<Vec<String>> {
     elts.iter()
         .map(|e| match e {
