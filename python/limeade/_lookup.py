@@ -30,6 +30,13 @@ def code_qualname(code: types.CodeType) -> str:
     return getattr(code, "co_qualname", code.co_name)
 
 
+def function_qualname(fn: types.FunctionType) -> str:
+    """The qualified name a function was compiled under (its code's, on 3.11+: a function's own
+    ``__qualname__`` can be reassigned)."""
+    code = fn.__code__
+    return code.co_qualname if hasattr(code, "co_qualname") else fn.__qualname__
+
+
 def _qualname_matches(code: types.CodeType, qualname: str) -> bool:
     if hasattr(code, "co_qualname"):
         return code.co_qualname == qualname

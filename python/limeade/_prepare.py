@@ -12,25 +12,26 @@ from __future__ import annotations
 import abc
 import ast
 import functools
-import gc
 import types
 from typing import Any, Optional
 
+from ._closures import ClosureUpdates
 from ._errors import ApplyError
 from ._grafting import ClassChanges
 from ._layout import generates_code_from_fields, graftable, in_place
 from ._lookup import (
     MISSING,
     describe,
-    find_class,
     find_code,
     find_function,
+    function_qualname,
     future_flags,
     is_plain_function,
     namespace_of,
     parent_scope,
     split_lines,
 )
+from ._running import ScratchNamespace, SourceRunner
 
 __all__ = [
     "ModulePreparation",
@@ -39,27 +40,6 @@ __all__ = [
     "split_lines",
     "strategy_name",
 ]
-
-
-class ScratchNamespace(dict):  # type: ignore[type-arg]
-    """Locals for module-level statements run before the commit: bindings land here, and a
-    ``del`` of a name that only the live module holds is recorded instead of failing."""
-
-    def __init__(self, live: dict[str, Any]) -> None:
-        super().__init__()
-        self.live = live
-        self.deleted: set[str] = set()
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.deleted.discard(key)
-        super().__setitem__(key, value)
-
-    def __delitem__(self, key: str) -> None:
-        if dict.__contains__(self, key):
-            super().__delitem__(key)
-        elif key not in self.live or key in self.deleted:
-            raise KeyError(key)
-        self.deleted.add(key)
 
 
 def _metaclass_intercepts(cls: type, name: str) -> bool:
@@ -72,6 +52,18 @@ def _metaclass_intercepts(cls: type, name: str) -> bool:
         if descriptor is not None:
             return hasattr(type(descriptor), "__set__")
     return False
+
+
+#: Methods ``type.__new__`` wraps implicitly, and in what: setting one on an existing class must
+#: wrap it the same way.
+_IMPLICIT_WRAPPERS: dict[str, type] = {
+    "__init_subclass__": classmethod,
+    "__class_getitem__": classmethod,
+    "__new__": staticmethod,
+}
+
+#: Aspects whose new values come from evaluating the ``def`` (defaults, annotations).
+_EVALUATED_ASPECTS = frozenset({"defaults", "kw_defaults", "annotations", "signature"})
 
 
 def _same_cells(old: Optional[tuple[Any, ...]], new: Optional[tuple[Any, ...]]) -> bool:
@@ -87,7 +79,7 @@ def _same_cells(old: Optional[tuple[Any, ...]], new: Optional[tuple[Any, ...]]) 
     return True
 
 
-class ModulePreparation(ClassChanges):
+class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
     """Builds the mutations for one module from its plan."""
 
     def __init__(self, module: types.ModuleType, plan: dict[str, Any], new_text: str) -> None:
@@ -114,6 +106,14 @@ class ModulePreparation(ClassChanges):
             for d in self.definitions
             if d["kind"] == "class" and d["status"] != "removed"
         }
+        self.class_type_params: dict[str, str] = {
+            d["qualname"]: d["type_params"]
+            for d in self.definitions
+            if d["kind"] == "class" and d["status"] != "removed" and d.get("type_params")
+        }
+        #: Module-level names bound by this refresh so far, in source order: what later
+        #: statements, defaults and class bodies read before the live module changes.
+        self.module_scratch = ScratchNamespace(self.globals)
         self.conflicted = {c["qualname"]: c["reason"] for c in plan["conflicts"]}
         self.replace_reasons: dict[str, str] = {}
         #: Dataclasses and enums kept while their generated parts are replaced.
@@ -128,123 +128,6 @@ class ModulePreparation(ClassChanges):
             if r["old_qualname"] in by_qualname
             and parent_scope(r["old_qualname"]) == parent_scope(r["new_qualname"])
         }
-
-    # ----------------------------------------------------------------------------- snippets
-
-    def snippet(self, spans: list[tuple[int, int]], headers: list[str]) -> str:
-        """Source holding the given line spans at their real line numbers, preceded right above
-        the first by ``headers`` (enclosing ``class`` lines)."""
-        spans = sorted(spans)
-        first = spans[0][0]
-        header_line = first - len(headers)
-        if header_line < 1:
-            raise ApplyError(
-                f"{self.path}:{first}: cannot compile this definition at its own line",
-                self.name,
-                f"line {first}",
-            )
-        out = ["\n" * (header_line - 1)]
-        out.extend(h + "\n" for h in headers)
-        current = first
-        for start, end in spans:
-            if start < current:
-                continue
-            out.append("\n" * (start - current))
-            out.append("".join(self.lines[start - 1 : end]))
-            current = end + 1
-        return "".join(out)
-
-    def compile(self, source: str, what: str) -> types.CodeType:
-        try:
-            return compile(source, self.path, "exec", flags=self.flags, dont_inherit=True)
-        except SyntaxError as e:
-            raise ApplyError(
-                f"{self.path}:{e.lineno}: the interpreter rejects {what}: {e.msg}",
-                self.name,
-                what,
-            ) from e
-
-    def headers(self, class_qualname: str) -> list[str]:
-        """``class`` lines for the chain of classes enclosing a member, with their real
-        indentation."""
-        if not class_qualname:
-            return []
-        parts = class_qualname.split(".")
-        out = []
-        for i in range(len(parts)):
-            prefix = ".".join(parts[: i + 1])
-            line_no = self.class_def_lines.get(prefix)
-            if line_no is None:
-                raise ApplyError(f"no class {prefix} in the new source", self.name, prefix)
-            line = self.lines[line_no - 1]
-            indent = line[: len(line) - len(line.lstrip())]
-            out.append(f"{indent}class {parts[i]}:")
-        return out
-
-    def live_class(self, class_qualname: str) -> Optional[type]:
-        return find_class(self.globals, class_qualname)
-
-    def run_in_class(
-        self, class_qualname: str, spans: list[tuple[int, int]], live: type, what: str
-    ) -> dict[str, Any]:
-        """Run statements of a class body (at their lines) in a namespace holding a copy of the
-        live class's attributes; returns that namespace."""
-        code = self.compile(self.snippet(spans, self.headers(class_qualname)), what)
-        body = find_code(code, class_qualname)
-        if body is None:
-            raise ApplyError(f"class body of {class_qualname} not compiled", self.name, what)
-        namespace = dict(live.__dict__)
-        annotations = namespace.get("__annotations__")
-        if isinstance(annotations, dict):
-            # The live dict must not change before the commit: run against a copy.
-            namespace["__annotations__"] = dict(annotations)
-        try:
-            exec(body, self.globals, namespace)
-        except Exception as e:
-            raise ApplyError(
-                f"{self.path}: running {what} in class {class_qualname} raised {e!r}",
-                self.name,
-                what,
-            ) from e
-        cell = namespace.pop("__classcell__", None)
-        if cell is not None:
-            # Methods using super() or __class__ must see the class that is kept.
-            cell.cell_contents = live
-        return namespace
-
-    def run_in_module(
-        self, spans: list[tuple[int, int]], namespace: dict[str, Any], what: str
-    ) -> None:
-        """Run module-level statements with the module's globals and ``namespace`` as locals.
-        Writes that reach the real globals anyway (``global`` in a function the statement calls,
-        a walrus in a comprehension) are taken back and replayed in the commit."""
-        code = self.compile(self.snippet(spans, []), what)
-        before = dict(self.globals)
-        try:
-            exec(code, self.globals, namespace)
-        except Exception as e:
-            self.take_back_global_writes(before, replay=False)
-            raise ApplyError(f"{self.path}: running {what} raised {e!r}", self.name, what) from e
-        self.take_back_global_writes(before, replay=True)
-
-    def take_back_global_writes(self, before: dict[str, Any], *, replay: bool) -> None:
-        g = self.globals
-        if len(g) == len(before) and all(g.get(k, MISSING) is v for k, v in before.items()):
-            return
-        for key in [k for k in g if k not in before]:
-            if replay:
-                self.mutations.append(("setitem", g, key, g[key]))
-            del g[key]
-        for key, value in before.items():
-            current = g.get(key, MISSING)
-            if current is value:
-                continue
-            if replay:
-                if current is MISSING:
-                    self.mutations.append(("delitem", g, key))
-                else:
-                    self.mutations.append(("setitem", g, key, current))
-            g[key] = value
 
     # ---------------------------------------------------------------------------- mutations
 
@@ -278,34 +161,61 @@ class ModulePreparation(ClassChanges):
         for key in old.__dict__:
             if key not in new.__dict__:
                 m.append(("delitem", old.__dict__, key))
+        self.code_swaps.append((old.__code__, new.__code__))
         return True
+
+    def same_definition(self, old: Any, new: Any) -> bool:
+        """Whether ``new`` is the new version of the live function ``old``: both compiled from
+        this module's file under the same qualified name. Only then is ``new`` merged into
+        ``old``; an alias now bound to another function (``h = k``), or a ``def`` replacing
+        a name imported from another module, simply rebinds the name."""
+        return (
+            is_plain_function(old)
+            and is_plain_function(new)
+            and old.__code__.co_filename == self.path
+            and new.__code__.co_filename == self.path
+            and function_qualname(old) == function_qualname(new)
+        )
 
     def merge(
         self, scope: Any, qualprefix: str, namespace: dict[str, Any], names: list[str]
     ) -> None:
         """Bind ``names`` from ``namespace`` into the live ``scope`` (module dict or class),
-        updating matched functions in place instead of replacing them."""
-        live_items = namespace_of(scope)
+        updating matched functions in place instead of replacing them. The namespace is left
+        holding what the live scope will hold, so code run later in the refresh reads the kept
+        object (``HANDLERS = [f]`` keeps ``HANDLERS[0] is f``)."""
         for name in names:
-            if name not in namespace:
-                continue
-            new = namespace[name]
-            old = live_items.get(name, MISSING)
-            if old is new:
-                continue
-            if is_plain_function(old) and is_plain_function(new) and self.transfer(old, new):
-                continue
-            already = any(q == qualprefix + name for q, _ in self.replaced)
-            if not already and old is not MISSING and isinstance(old, (types.FunctionType, type)):
-                self.replaced.append((qualprefix + name, "a new object was bound"))
-            if isinstance(scope, type) and hasattr(type(new), "__set_name__"):
-                try:
-                    new.__set_name__(scope, name)
-                except Exception as e:
-                    raise ApplyError(
-                        f"__set_name__ of {qualprefix}{name} raised {e!r}", self.name, name
-                    ) from e
-            self.set_name(scope, name, new)
+            if name in namespace:
+                resolved = self.bind(scope, qualprefix, name, namespace[name])
+                dict.__setitem__(namespace, name, resolved)
+
+    def bind(self, scope: Any, qualprefix: str, name: str, new: Any) -> Any:
+        """Bind ``new`` as ``name`` in the live scope; returns the object the scope will hold
+        (the live function when ``new`` was merged into it)."""
+        old = namespace_of(scope).get(name, MISSING)
+        if old is new:
+            return new
+        implicit = _IMPLICIT_WRAPPERS.get(name) if isinstance(scope, type) else None
+        if implicit is not None and is_plain_function(new):
+            # `type.__new__` would have made a classmethod (staticmethod) of it.
+            if isinstance(old, implicit) and self.same_definition(old.__func__, new):
+                if self.transfer(old.__func__, new):
+                    return old
+            new = implicit(new)
+        elif self.same_definition(old, new) and self.transfer(old, new):
+            return old
+        already = any(q == qualprefix + name for q, _ in self.replaced)
+        if not already and old is not MISSING and isinstance(old, (types.FunctionType, type)):
+            self.replaced.append((qualprefix + name, "a new object was bound"))
+        if isinstance(scope, type) and hasattr(type(new), "__set_name__"):
+            try:
+                new.__set_name__(scope, name)
+            except Exception as e:
+                raise ApplyError(
+                    f"__set_name__ of {qualprefix}{name} raised {e!r}", self.name, name
+                ) from e
+        self.set_name(scope, name, new)
+        return new
 
     def merge_annotations(self, scope: Any, live_names: Any, namespace: dict[str, Any]) -> None:
         """Annotated assignments that ran update a copy of ``__annotations__``: bind it."""
@@ -313,18 +223,20 @@ class ModulePreparation(ClassChanges):
         if isinstance(new, dict) and new != live_names.get("__annotations__"):
             self.set_name(scope, "__annotations__", new)
 
-    def update_function(self, d: dict[str, Any], scope: Any, class_qualname: str) -> None:
+    def update_function(
+        self, d: dict[str, Any], scope: Any, class_qualname: str, namespace: dict[str, Any]
+    ) -> None:
         """A matched function whose decorators did not change: new code (and defaults,
-        annotations, docstring where they changed) into the live function object."""
+        annotations, docstring where they changed) into the live function object. Defaults are
+        evaluated in ``namespace``, the scope's scratch namespace at this point of the source."""
         qualname, name = d["qualname"], d["qualname"].rsplit(".", 1)[-1]
         old_span, new_span = d["old_span"], d["new_span"]
         live_items = namespace_of(scope)
         target = find_function(live_items.get(name), qualname, old_span["start_line"], self.path)
-        if target is None and not class_qualname:
+        if target is None:
             # Registered under another name (`@show.register def _`), or held by another object.
-            target = find_function(
-                list(self.globals.values()), qualname, old_span["start_line"], self.path
-            )
+            roots = list(self.globals.values()) if not class_qualname else list(live_items.values())
+            target = find_function(roots, qualname, old_span["start_line"], self.path)
         aspects = set(d["aspects"])
         headers = self.headers(class_qualname)
         what = describe(d)
@@ -345,7 +257,9 @@ class ModulePreparation(ClassChanges):
         if code is None:
             raise ApplyError(f"{what}: compiled code not found", self.name, what)
         if code.co_freevars != target.__code__.co_freevars:
-            self.replace_definition(d, scope, class_qualname, "its closure variables changed")
+            self.replace_definition(
+                d, scope, class_qualname, "its closure variables changed", namespace
+            )
             return
         self.mutations.append(("setattr", target, "__code__", code))
         self.code_swaps.append((target.__code__, code))
@@ -354,8 +268,8 @@ class ModulePreparation(ClassChanges):
                 code.co_consts[0] if code.co_consts and isinstance(code.co_consts[0], str) else None
             )
             self.mutations.append(("setattr", target, "__doc__", doc))
-        if aspects & {"defaults", "kw_defaults", "annotations", "signature"}:
-            fresh = self.evaluate_undecorated(d, scope, class_qualname)
+        if aspects & _EVALUATED_ASPECTS:
+            fresh = self.evaluate_undecorated(d, scope, class_qualname, namespace)
             self.mutations.append(("setattr", target, "__defaults__", fresh.__defaults__))
             self.mutations.append(("setattr", target, "__kwdefaults__", fresh.__kwdefaults__))
             self.mutations.append(
@@ -363,41 +277,42 @@ class ModulePreparation(ClassChanges):
             )
 
     def evaluate_undecorated(
-        self, d: dict[str, Any], scope: Any, class_qualname: str
+        self, d: dict[str, Any], scope: Any, class_qualname: str, namespace: dict[str, Any]
     ) -> types.FunctionType:
-        """Run the ``def`` without its decorators to evaluate defaults and annotations."""
+        """Run the ``def`` without its decorators, in ``namespace`` where it stands in the
+        source, to evaluate defaults and annotations; the namespace is left as it was."""
         name = d["qualname"].rsplit(".", 1)[-1]
         what = describe(d)
-        namespace = self.run_span(
-            class_qualname, scope, (d["def_line"], d["new_span"]["end_line"]), what
+        before = dict.get(namespace, name, MISSING)
+        self.run_span(
+            class_qualname, scope, (d["def_line"], d["new_span"]["end_line"]), what, namespace
         )
-        fresh = namespace.get(name)
+        fresh = dict.get(namespace, name)
+        if before is MISSING:
+            dict.pop(namespace, name, None)
+        else:
+            dict.__setitem__(namespace, name, before)
         if not isinstance(fresh, types.FunctionType):
             raise ApplyError(f"{what}: did not produce a function", self.name, what)
         return fresh
 
-    def run_span(
-        self, class_qualname: str, scope: Any, span: tuple[int, int], what: str
-    ) -> dict[str, Any]:
-        """Run the statement at ``span`` in its class body (``scope``) or at module level, in a
-        scratch namespace; returns the namespace."""
-        if class_qualname:
-            return self.run_in_class(class_qualname, [span], scope, what)
-        namespace: dict[str, Any] = {}
-        self.run_in_module([span], namespace, what)
-        return namespace
-
     def replace_definition(
-        self, d: dict[str, Any], scope: Any, class_qualname: str, why: str
+        self,
+        d: dict[str, Any],
+        scope: Any,
+        class_qualname: str,
+        why: str,
+        namespace: dict[str, Any],
     ) -> None:
-        """Run a definition in full (decorators included) and bind the result."""
+        """Run a definition in full (decorators included) in ``namespace`` and bind the
+        result."""
         name = d["qualname"].rsplit(".", 1)[-1]
         span = (d["new_span"]["start_line"], d["new_span"]["end_line"])
-        namespace = self.run_span(class_qualname, scope, span, describe(d))
-        live_items = namespace_of(scope)
-        old = live_items.get(name, MISSING)
+        self.run_span(class_qualname, scope, span, describe(d), namespace)
+        old = namespace_of(scope).get(name, MISSING)
         new = namespace[name]
-        if is_plain_function(old) and is_plain_function(new) and self.transfer(old, new):
+        if self.same_definition(old, new) and self.transfer(old, new):
+            dict.__setitem__(namespace, name, old)
             return
         self.replaced.append((d["qualname"], why))
         self.set_name(scope, name, new)
@@ -477,8 +392,15 @@ class ModulePreparation(ClassChanges):
         for s in self.plan["statements"]:
             if s["status"] != "unchanged":
                 scopes.setdefault(s["scope"], []).append(("stmt", s))
+        # Members of a class whose statement runs in full (added or replaced) come with it; a
+        # removed class's members go with it.
+        whole = replaced_classes | {
+            d["qualname"]
+            for d in self.definitions
+            if d["kind"] == "class" and d["status"] in ("added", "removed")
+        }
         for scope_name in sorted(scopes, key=lambda q: (q.count(".") if q else -1, q)):
-            if any(scope_name == r or scope_name.startswith(r + ".") for r in replaced_classes):
+            if any(scope_name == r or scope_name.startswith(r + ".") for r in whole):
                 continue
             self.prepare_scope(scope_name, scopes[scope_name], replaced_classes)
         for name in self.plan["unbound_names"]:
@@ -488,75 +410,12 @@ class ModulePreparation(ClassChanges):
         self.update_abstract_methods()
         self.update_moved_statements()
 
-    def update_moved_statements(self) -> None:
-        """Functions made by statements that did not change but moved (``h = lambda: ...``, a
-        ``def`` inside an ``if``) get code with the new line numbers, so tracebacks stay right."""
-        for st in self.plan.get("moved_statements", ()):
-            scope_name = st["scope"]
-            scope = self.live_class(scope_name) if scope_name else self.globals
-            if scope is None:
-                continue
-            live_items = namespace_of(scope)
-            shift = st["new_span"]["start_line"] - st["old_span"]["start_line"]
-            old_first, old_last = st["old_span"]["start_line"], st["old_span"]["end_line"]
-            targets = [
-                f
-                for f in (live_items.get(name) for name in st["binds"])
-                if is_plain_function(f)
-                and f.__code__.co_filename == self.path
-                and old_first <= f.__code__.co_firstlineno <= old_last
-            ]
-            if not targets:
-                continue
-            span = (st["new_span"]["start_line"], st["new_span"]["end_line"])
-            try:
-                code = self.compile(self.snippet([span], self.headers(scope_name)), describe(st))
-            except ApplyError:
-                continue
-            for f in targets:
-                qualname = getattr(f.__code__, "co_qualname", f.__code__.co_name)
-                new = find_code(code, qualname, f.__code__.co_firstlineno + shift)
-                if new is not None and new.co_freevars == f.__code__.co_freevars:
-                    self.mutations.append(("setattr", f, "__code__", new))
-
-    def update_closures(self) -> None:
-        """Closures created before the refresh (``make_adder(2)``) run the new inner code when
-        their free variables are unchanged. Only when a nested function changed is the heap
-        searched, once, for functions holding the old nested code objects."""
-        nested = [
-            d
-            for d in self.definitions
-            if "<locals>" in d["qualname"] and d["status"] == "changed" and d["kind"] != "class"
-        ]
-        if not nested or not self.code_swaps:
-            return
-        swaps: dict[int, tuple[types.CodeType, dict[str, Any]]] = {}
-        for d in nested:
-            for old_outer, new_outer in self.code_swaps:
-                old_code = find_code(old_outer, d["qualname"], d["old_span"]["start_line"])
-                new_code = find_code(new_outer, d["qualname"], d["new_span"]["start_line"])
-                if old_code is not None and new_code is not None:
-                    swaps[id(old_code)] = (new_code, d)
-                    break
-        if not swaps:
-            return
-        for obj in gc.get_objects():
-            if type(obj) is not types.FunctionType:
-                continue
-            found = swaps.get(id(obj.__code__))
-            if found is None:
-                continue
-            new_code, d = found
-            if new_code.co_freevars == obj.__code__.co_freevars:
-                self.mutations.append(("setattr", obj, "__code__", new_code))
-            else:
-                reason = "closure not updated: free variables changed"
-                if (d["qualname"], reason) not in self.not_updated:
-                    self.not_updated.append((d["qualname"], reason))
-
     def prepare_scope(
         self, scope_name: str, entries: list[tuple[str, dict[str, Any]]], replaced_classes: set[str]
     ) -> None:
+        """Apply one scope's changes (the module, or one kept class) in source order: each
+        statement or definition runs where it stands, against a scratch namespace holding what
+        the refresh bound before it, as a fresh import of the new source would see it."""
         if scope_name:
             live = self.live_class(scope_name)
             if live is None:
@@ -564,18 +423,22 @@ class ModulePreparation(ClassChanges):
                     f"class {scope_name} not found in module {self.name}", self.name, scope_name
                 )
             scope: Any = live
-            live_names = live.__dict__
+            live_names: Any = live.__dict__
             self.changed_classes.append(live)
+            namespace: dict[str, Any] = self.class_namespace(live)
         else:
             scope = self.globals
             live_names = self.globals
+            namespace = self.module_scratch
+            if isinstance(self.globals.get("__annotations__"), dict):
+                namespace["__annotations__"] = dict(self.globals["__annotations__"])
         prefix = f"{scope_name}." if scope_name else ""
-        to_run: list[tuple[int, int]] = []
+        #: Names the graft of this class already bound from its rebuilt version.
+        grafted_names = self.graft_bound.get(scope_name, set())
         bound: list[str] = []
         removed: list[str] = []
-        code_only: list[dict[str, Any]] = []
-        star = False
-        for kind, entry in entries:
+        ran = False
+        for kind, entry in sorted(entries, key=_source_position):
             if kind == "stmt":
                 if self.is_main_guard(entry):
                     # Re-running `if __name__ == "__main__":` would start the program again
@@ -583,14 +446,14 @@ class ModulePreparation(ClassChanges):
                     self.not_updated.append(
                         (describe(entry), "never re-run: it would start the program again")
                     )
-                    continue
-                if entry["status"] == "removed":
+                elif entry["status"] == "removed":
                     removed.extend(entry["binds"])
                 else:
-                    span = entry["new_span"]
-                    to_run.append((span["start_line"], span["end_line"]))
-                    bound.extend(entry["binds"])
-                    star = star or "*" in entry["binds"]
+                    names = self.run_entry(scope_name, scope, entry, namespace)
+                    ran = True
+                    bound.extend(names)
+                    kept = [n for n in names if n not in grafted_names]
+                    self.merge(scope, prefix, namespace, kept)
                 continue
             name = entry["qualname"].rsplit(".", 1)[-1]
             if entry["qualname"] in self.grafted:
@@ -601,6 +464,7 @@ class ModulePreparation(ClassChanges):
             renamed_from = self.renames.get(entry["qualname"])
             if renamed_from is not None and self.rename(entry, renamed_from, scope, scope_name):
                 bound.append(name)
+                dict.__setitem__(namespace, name, namespace_of(scope).get(name))
                 continue
             runs_in_full = (
                 entry["status"] == "added"
@@ -608,8 +472,8 @@ class ModulePreparation(ClassChanges):
                 or (entry["kind"] != "class" and "decorators" in entry["aspects"])
             )
             if runs_in_full:
-                span = entry["new_span"]
-                to_run.append((span["start_line"], span["end_line"]))
+                self.run_entry(scope_name, scope, entry, namespace)
+                ran = True
                 bound.append(name)
                 if entry["qualname"] in replaced_classes:
                     reason = self.conflicted.get(
@@ -617,6 +481,8 @@ class ModulePreparation(ClassChanges):
                         self.replace_reasons.get(entry["qualname"], "class decorators changed"),
                     )
                     self.replaced.append((entry["qualname"], reason))
+                if name not in grafted_names:
+                    self.merge(scope, prefix, namespace, [name])
             elif entry["kind"] == "class":
                 if "docstring" in entry["aspects"]:
                     self.mutations.append(
@@ -628,37 +494,36 @@ class ModulePreparation(ClassChanges):
                         )
                     )
             else:
-                code_only.append(entry)
-        # A grafted class already got these names from its rebuilt version.
-        bound = [b for b in bound if b not in self.graft_bound.get(scope_name, ())]
-        if to_run:
-            what = f"{len(to_run)} changed statement(s) in {scope_name or self.name}"
-            if scope_name:
-                namespace = self.run_in_class(scope_name, to_run, scope, what)
-            else:
-                namespace = ScratchNamespace(self.globals)
-                if isinstance(self.globals.get("__annotations__"), dict):
-                    namespace["__annotations__"] = dict(self.globals["__annotations__"])
-                for span in sorted(to_run):
-                    self.run_in_module([span], namespace, _describe_span(span))
-                if star:
-                    # `from m import *` binds whatever m exports.
-                    bound.extend(k for k in namespace if k != "__annotations__")
-                for name in namespace.deleted:
-                    # `del NAME` at module level: the name goes at the commit.
-                    if name in self.globals:
-                        self.mutations.append(("delitem", self.globals, name))
-            self.merge(scope, prefix, namespace, list(dict.fromkeys(bound)))
-            if scope_name not in self.graft_bound:
-                self.merge_annotations(scope, live_names, namespace)
-        for entry in code_only:
-            self.update_function(entry, scope, scope_name)
+                self.update_function(entry, scope, scope_name, namespace)
+        if ran and isinstance(namespace, ScratchNamespace):
+            for name in namespace.deleted:
+                # `del NAME` at module level: the name goes at the commit.
+                if name in self.globals:
+                    self.mutations.append(("delitem", self.globals, name))
+        if ran and scope_name not in self.graft_bound:
+            self.merge_annotations(scope, live_names, namespace)
         still_bound = set(bound) | self.names_bound_in(scope_name)
         for name in dict.fromkeys(removed):
             if name not in still_bound and name in live_names:
                 if scope_name:
                     self.mutations.append(("delattr", scope, name))
                 # Module-level names are removed through the plan's unbound names.
+
+    def run_entry(
+        self, scope_name: str, scope: Any, entry: dict[str, Any], namespace: dict[str, Any]
+    ) -> list[str]:
+        """Run one statement or definition in full in the scope's scratch namespace; returns
+        the names it bound (for ``from m import *``, whatever ``m`` exported)."""
+        span = (entry["new_span"]["start_line"], entry["new_span"]["end_line"])
+        binds = entry.get("binds", [entry.get("qualname", "").rsplit(".", 1)[-1]])
+        before = set(namespace) if "*" in binds else set()
+        self.run_span(scope_name, scope, span, describe(entry), namespace)
+        if "*" in binds:
+            # `from m import *` binds whatever m exports.
+            names = [b for b in binds if b != "*"]
+            names += [k for k in namespace if k not in before and k != "__annotations__"]
+            return names
+        return list(binds)
 
     def rename(
         self, entry: dict[str, Any], old: dict[str, Any], scope: Any, scope_name: str
@@ -726,8 +591,10 @@ class ModulePreparation(ClassChanges):
                 self.mutations.append(("delitem", self.globals, name))
 
 
-def _describe_span(span: tuple[int, int]) -> str:
-    return f"statement at line {span[0]}"
+def _source_position(item: tuple[str, dict[str, Any]]) -> int:
+    """Where a plan entry stands in the new source (removed ones first: they run nothing)."""
+    span = item[1].get("new_span")
+    return span["start_line"] if span else 0
 
 
 def prepare_module(

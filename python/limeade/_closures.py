@@ -1,0 +1,114 @@
+"""Functions made before the refresh by code that changed: closures (``make_adder(2)``, the
+wrapper a decorator returned, a lambda) and functions made by statements that only moved. A mixin
+of :class:`limeade._prepare.ModulePreparation`: it only adds mutations."""
+
+from __future__ import annotations
+
+import gc
+import types
+from collections.abc import Iterator
+from typing import Any, Callable, Optional
+
+from ._errors import ApplyError
+from ._lookup import code_qualname, describe, find_code, is_plain_function, namespace_of
+
+
+def nested_codes(code: types.CodeType) -> Iterator[tuple[tuple[str, int], types.CodeType]]:
+    """Every code object nested in ``code`` (functions, lambdas, comprehensions, classes),
+    keyed by qualified name and the how-many-th of that name it is, in compilation order: the
+    key pairs an old nested code with its new version."""
+    seen: dict[str, int] = {}
+    stack = [code]
+    while stack:
+        current = stack.pop(0)
+        for const in current.co_consts:
+            if isinstance(const, types.CodeType):
+                qualname = code_qualname(const)
+                index = seen.get(qualname, 0)
+                seen[qualname] = index + 1
+                yield (qualname, index), const
+                stack.append(const)
+
+
+def _moved_only(old: types.CodeType, new: types.CodeType) -> bool:
+    """Whether two versions of a code object differ only by where they are in the file."""
+    try:
+        return old.replace(co_firstlineno=new.co_firstlineno) == new
+    except (TypeError, ValueError):
+        return False
+
+
+class ClosureUpdates:
+    """Builds the mutations for closures and for functions made by moved statements."""
+
+    # Provided by ModulePreparation.
+    mutations: list[tuple[Any, ...]]
+    not_updated: list[tuple[str, str]]
+    code_swaps: list[tuple[types.CodeType, types.CodeType]]
+    plan: dict[str, Any]
+    path: str
+    globals: dict[str, Any]
+    live_class: Callable[[str], Optional[type]]
+    snippet: Callable[..., str]
+    compile: Callable[[str, str], types.CodeType]
+    headers: Callable[[str], list[str]]
+
+    def update_closures(self) -> None:
+        """Closures created before the refresh (``make_adder(2)``, a decorator's wrapper, a
+        lambda) run the new inner code when their free variables are unchanged. Only when a
+        nested code object of an updated function really changed (not just moved) is the heap
+        searched, once, for functions holding the old nested code objects."""
+        swaps: dict[int, types.CodeType] = {}
+        changed = False
+        for old_outer, new_outer in self.code_swaps:
+            new_nested = dict(nested_codes(new_outer))
+            for key, old_code in nested_codes(old_outer):
+                new_code = new_nested.get(key)
+                if new_code is None or new_code == old_code:
+                    continue
+                swaps[id(old_code)] = new_code
+                changed = changed or not _moved_only(old_code, new_code)
+        if not changed:
+            return
+        for obj in gc.get_objects():
+            if type(obj) is not types.FunctionType:
+                continue
+            new_code = swaps.get(id(obj.__code__))
+            if new_code is None:
+                continue
+            if new_code.co_freevars == obj.__code__.co_freevars:
+                self.mutations.append(("setattr", obj, "__code__", new_code))
+            else:
+                entry = (code_qualname(new_code), "closure not updated: free variables changed")
+                if entry not in self.not_updated:
+                    self.not_updated.append(entry)
+
+    def update_moved_statements(self) -> None:
+        """Functions made by statements that did not change but moved (``h = lambda: ...``, a
+        ``def`` inside an ``if``) get code with the new line numbers, so tracebacks stay right."""
+        for st in self.plan.get("moved_statements", ()):
+            scope_name = st["scope"]
+            scope = self.live_class(scope_name) if scope_name else self.globals
+            if scope is None:
+                continue
+            live_items = namespace_of(scope)
+            shift = st["new_span"]["start_line"] - st["old_span"]["start_line"]
+            old_first, old_last = st["old_span"]["start_line"], st["old_span"]["end_line"]
+            targets = [
+                f
+                for f in (live_items.get(name) for name in st["binds"])
+                if is_plain_function(f)
+                and f.__code__.co_filename == self.path
+                and old_first <= f.__code__.co_firstlineno <= old_last
+            ]
+            if not targets:
+                continue
+            span = (st["new_span"]["start_line"], st["new_span"]["end_line"])
+            try:
+                code = self.compile(self.snippet([span], self.headers(scope_name)), describe(st))
+            except ApplyError:
+                continue
+            for f in targets:
+                new = find_code(code, code_qualname(f.__code__), f.__code__.co_firstlineno + shift)
+                if new is not None and new.co_freevars == f.__code__.co_freevars:
+                    self.mutations.append(("setattr", f, "__code__", new))

@@ -1,0 +1,270 @@
+"""Everyday edits that used to break a refresh: new classes with methods, implicit classmethods,
+names that change what they are bound to, the order new code is evaluated in, lambda closures."""
+
+from __future__ import annotations
+
+import limeade
+
+
+def test_added_class_with_methods(live):
+    m = live.load(
+        "m",
+        """
+        class A:
+            def who(self):
+                return "a"
+        """,
+    )
+    old_a = m.A()
+    live.edit(
+        "m",
+        'return "a"',
+        'return "a2"\n\n\nclass B(A):\n    """New."""\n\n    def who(self):\n'
+        '        return "b:" + super().who()\n\n    @property\n    def p(self):\n'
+        "        return 1\n\n    class Inner:\n        def f(self):\n            return 2\n",
+    )
+    report = live.refresh()
+    assert old_a.who() == "a2"
+    assert m.B().who() == "b:a2"
+    assert m.B().p == 1
+    assert m.B.Inner().f() == 2
+    assert issubclass(m.B, m.A)
+    assert any(c.qualname == "B" for c in report.changes)
+
+
+def test_added_class_with_keywords_and_decorator(live):
+    m = live.load(
+        "m",
+        """
+        ROUTES = {}
+
+
+        def route(path):
+            def register(cls):
+                ROUTES[path] = cls
+                return cls
+            return register
+
+
+        class Plugin:
+            registry = {}
+
+            def __init_subclass__(cls, name="", **kw):
+                super().__init_subclass__(**kw)
+                Plugin.registry[name] = cls
+        """,
+    )
+    routes, registry = m.ROUTES, m.Plugin.registry
+    text = live.read("m")
+    live.write(
+        "m",
+        text
+        + '\n\n@route("/b")\nclass Beta(Plugin, name="beta"):\n    def run(self):\n'
+        + '        return "beta"\n',
+    )
+    live.refresh()
+    assert m.ROUTES is routes and m.Plugin.registry is registry
+    assert routes == {"/b": m.Beta}
+    assert registry == {"beta": m.Beta}
+    assert m.Beta().run() == "beta"
+
+
+def test_init_subclass_added_to_existing_class_is_a_classmethod(live):
+    m = live.load(
+        "m",
+        """
+        class Base:
+            pass
+
+
+        class One(Base):
+            pass
+        """,
+    )
+    Base = m.Base
+    live.edit(
+        "m",
+        "class Base:\n    pass",
+        "class Base:\n    seen = []\n\n    def __init_subclass__(cls, **kw):\n"
+        "        super().__init_subclass__(**kw)\n        Base.seen.append(cls.__name__)\n\n"
+        "    def __class_getitem__(cls, item):\n        return (cls, item)\n\n"
+        "    def __new__(cls, *a):\n        obj = super().__new__(cls)\n"
+        "        obj.made_by_new = True\n        return obj",
+    )
+    live.refresh()
+    assert m.Base is Base
+    assert isinstance(Base.__dict__["__init_subclass__"], classmethod)
+    assert isinstance(Base.__dict__["__class_getitem__"], classmethod)
+    assert isinstance(Base.__dict__["__new__"], staticmethod)
+
+    class Two(Base):
+        pass
+
+    assert Base.seen == ["Two"]
+    assert Base[int] == (Base, int)
+    assert m.One().made_by_new is True
+
+
+def test_own_def_replacing_an_import_leaves_the_other_module_alone(live):
+    util = live.load("util", "def helper():\n    return 'util'\n")
+    source = f"from {live.name('util')} import helper\n\n\ndef use():\n    return helper()\n"
+    m = live.load("m", source)
+    helper = util.helper
+    live.edit("m", f"from {live.name('util')} import helper\n", "def helper():\n    return 'own'\n")
+    live.refresh()
+    assert util.helper is helper
+    assert helper() == "util"
+    assert m.use() == "own"
+    assert m.helper is not helper
+
+
+def test_alias_rebound_to_another_function(live):
+    m = live.load(
+        "m",
+        """
+        def g():
+            return "g"
+
+
+        def k():
+            return "k"
+
+
+        h = g
+        """,
+    )
+    g, k = m.g, m.k
+    live.edit("m", "h = g", "h = k")
+    live.refresh()
+    assert m.g is g and g() == "g"
+    assert m.k is k and k() == "k"
+    assert m.h is k
+
+
+def test_lambda_assignment_edit_keeps_the_lambda(live):
+    m = live.load("m", "h = lambda: 1\nCALLBACKS = [h]\n")
+    h = m.h
+    live.edit("m", "h = lambda: 1", "h = lambda: 2")
+    live.refresh()
+    assert m.h is h
+    assert m.CALLBACKS[0]() == 2
+
+
+def test_new_default_sees_changed_statement_above(live):
+    m = live.load(
+        "m",
+        """
+        x = 42
+
+
+        def foo(y):
+            return y
+
+
+        class C:
+            z = 1
+
+            def bar(self, y):
+                return y
+        """,
+    )
+    foo, C = m.foo, m.C
+    live.edit("m", "x = 42", "x = 44")
+    live.edit("m", "def foo(y):", "def foo(y=x):")
+    live.edit("m", "z = 1", "z = 7")
+    live.edit("m", "def bar(self, y):", "def bar(self, y=z):")
+    live.refresh()
+    assert foo() == 44
+    assert C().bar() == 7
+    assert m.foo is foo and m.C is C
+
+
+def test_class_body_sees_module_function_added_in_same_edit(live):
+    m = live.load(
+        "m",
+        """
+        class C:
+            pass
+        """,
+    )
+    C = m.C
+    live.write(
+        "m",
+        "def outer():\n    return 'outer'\n\n\nclass C:\n    hello = outer\n",
+    )
+    live.refresh()
+    assert m.C is C
+    assert C.hello is m.outer
+    assert C.hello() == "outer"
+
+
+def test_statement_sees_function_kept_in_place(live):
+    m = live.load(
+        "m",
+        """
+        def tag(f):
+            f.tagged = True
+            return f
+
+
+        def plain():
+            return 1
+
+
+        HANDLERS = [plain]
+        """,
+    )
+    plain = m.plain
+    live.edit("m", "def plain():\n    return 1", "@tag\ndef plain():\n    return 2")
+    live.edit("m", "HANDLERS = [plain]", "HANDLERS = [plain, plain]")
+    live.refresh()
+    assert m.plain is plain
+    assert m.HANDLERS[0] is plain and m.HANDLERS[1] is plain
+    assert plain() == 2 and plain.tagged
+
+
+def test_lambda_closures_made_by_a_decorator_are_updated(live):
+    m = live.load(
+        "m",
+        """
+        def deco(f):
+            return lambda *a: f(*a) + 1
+
+
+        @deco
+        def one():
+            return 1
+        """,
+    )
+    one = m.one
+    assert one() == 2
+    live.edit("m", "f(*a) + 1", "f(*a) + 0")
+    live.refresh()
+    assert one() == 1
+    assert m.one is one
+
+
+def test_report_for_added_class_lists_it(live):
+    live.load("m", "X = 1\n")
+    live.edit("m", "X = 1\n", "X = 1\n\n\nclass N:\n    def f(self):\n        return 1\n")
+    plan = limeade.plan()
+    assert "N" in {c.qualname for c in plan.changes}
+
+
+def test_class_annotations_stay_in_the_class(live):
+    m = live.load(
+        "m",
+        """
+        TOTAL: int = 1
+
+
+        class C:
+            pass
+        """,
+    )
+    C = m.C
+    live.edit("m", "class C:\n    pass", "class C:\n    size: int = 3")
+    live.refresh()
+    assert C.size == 3
+    assert C.__annotations__ == {"size": int}
+    assert m.__annotations__ == {"TOTAL": int}
