@@ -3,7 +3,10 @@ names that change what they are bound to, the order new code is evaluated in, la
 
 from __future__ import annotations
 
+import sys
+
 import limeade
+import pytest
 
 
 def test_added_class_with_methods(live):
@@ -268,3 +271,59 @@ def test_class_annotations_stay_in_the_class(live):
     assert C.size == 3
     assert C.__annotations__ == {"size": int}
     assert m.__annotations__ == {"TOTAL": int}
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="PEP 695 syntax is 3.12+")
+def test_generic_class_methods_compile_in_their_type_parameter_scope(live):
+    m = live.load(
+        "m",
+        """
+        class Registry[T]:
+            def __init__(self):
+                self.items: list[T] = []
+
+            def add(self, item: T) -> T:
+                self.items.append(item)
+                return item
+
+            def kind(self):
+                return T.__name__
+
+
+        def first[U](xs: list[U]) -> U:
+            return (U, xs[0])[1]
+        """,
+    )
+    reg = m.Registry()
+    add, kind, first = m.Registry.add, m.Registry.kind, m.first
+    live.edit(
+        "m", "self.items.append(item)", "self.items.append(item)\n        self.items.append(item)"
+    )
+    live.edit("m", "return T.__name__", "return 'kind:' + T.__name__")
+    live.edit("m", "return (U, xs[0])[1]", "return (U.__name__, xs[0])")
+    report = live.refresh()
+    assert [m.replaced for m in report.modules] == [[]]
+    assert m.Registry.add is add and m.Registry.kind is kind and m.first is first
+    reg.add(1)
+    assert reg.items == [1, 1]
+    assert reg.kind() == "kind:T"
+    assert first([5]) == ("U", 5)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="PEP 695 syntax is 3.12+")
+def test_generic_class_whose_type_parameters_change_is_replaced(live):
+    m = live.load(
+        "m",
+        """
+        class Pair[K]:
+            def key(self):
+                return K.__name__
+        """,
+    )
+    old = m.Pair
+    live.edit("m", "class Pair[K]:", "class Pair[K, V]:")
+    report = live.refresh()
+    assert m.Pair is not old
+    assert [p.__name__ for p in m.Pair.__type_params__] == ["K", "V"]
+    assert "type parameters changed" in str(report)
+    assert old().key() == "K"

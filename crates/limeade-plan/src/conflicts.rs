@@ -53,6 +53,29 @@ pub(crate) fn class_conflicts(
             ),
         );
     }
+    if old.type_params != new.type_params {
+        let old_params = old.type_params.clone().unwrap_or_default();
+        let new_params = new.type_params.clone().unwrap_or_default();
+        push(
+            ConflictKind::TypeParamsChanged {
+                old: old_params.clone(),
+                new: new_params.clone(),
+            },
+            format!(
+                "type parameters changed: {} -> {} (cannot mutate in place)",
+                if old_params.is_empty() {
+                    "none"
+                } else {
+                    &old_params
+                },
+                if new_params.is_empty() {
+                    "none"
+                } else {
+                    &new_params
+                },
+            ),
+        );
+    }
     if old.keywords != new.keywords {
         push(
             ConflictKind::ClassKeywordsChanged {

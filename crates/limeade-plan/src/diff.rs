@@ -120,6 +120,7 @@ fn class_aspects(old: &Class, new: &Class) -> Vec<Aspect> {
         aspects.push(Aspect::Docstring);
     }
     if old.bases != new.bases
+        || old.type_params != new.type_params
         || old.metaclass != new.metaclass
         || old.keywords != new.keywords
         || old.slots != new.slots
@@ -280,6 +281,10 @@ fn definition_change(
         old_span: previous.map(|p| p.stmt.span),
         new_span: Some(entry.stmt.span),
         def_line: entry.stmt.def_line(),
+        type_params: match &entry.stmt.kind {
+            StatementKind::Class(c) => c.type_params.clone(),
+            _ => None,
+        },
     }
 }
 

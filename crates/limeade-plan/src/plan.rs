@@ -193,6 +193,10 @@ pub struct DefinitionChange {
     /// Line of the `def` / `class` keyword in the new version (old for removed ones): where the
     /// definition starts without its decorators.
     pub def_line: Option<usize>,
+    /// A generic class's PEP 695 type parameters (`[T]`), in the new version: its members
+    /// are compiled inside that scope.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub type_params: Option<String>,
 }
 
 impl DefinitionChange {
@@ -260,6 +264,14 @@ pub enum ConflictKind {
         old: Vec<String>,
         /// New bases.
         new: Vec<String>,
+    },
+    /// PEP 695 type parameters changed: the live class's `__type_params__` and the scope its
+    /// members close over are fixed at creation.
+    TypeParamsChanged {
+        /// Old parameters (`[T]`), empty when there were none.
+        old: String,
+        /// New parameters.
+        new: String,
     },
     /// The `metaclass=` keyword changed.
     MetaclassChanged {

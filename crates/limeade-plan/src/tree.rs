@@ -109,6 +109,9 @@ pub struct Class {
     pub decorators: Vec<String>,
     /// The decorator expressions.
     pub decorators_fp: Fingerprint,
+    /// PEP 695 type parameters as normalised text with their brackets (`[T: int, *Ts]`):
+    /// members compile inside that scope.
+    pub type_params: Option<String>,
     /// Base class expressions as normalised text.
     pub bases: Vec<String>,
     /// The `metaclass=` keyword as normalised text.

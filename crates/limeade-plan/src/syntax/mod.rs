@@ -414,6 +414,13 @@ impl Converter<'_> {
                     .map(|d| self.fp(range_of(d)))
                     .collect::<Vec<_>>(),
             ),
+            type_params: match (c.type_params.first(), c.type_params.last()) {
+                (Some(first), Some(last)) => Some(format!(
+                    "[{}]",
+                    self.text(range_of(first).start..range_of(last).end)
+                )),
+                _ => None,
+            },
             bases: c.bases.iter().map(|b| self.text(range_of(b))).collect(),
             metaclass,
             keywords,
