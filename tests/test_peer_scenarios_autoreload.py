@@ -251,9 +251,7 @@ def test_unchanged_imported_name_stays_and_nothing_is_added(live):
 
 def test_one_name_imported_under_two_names_both_rebound(live):
     m = live.load("m", 'foo = "original_foo"\nbar = "original_bar"\n')
-    app = live.load(
-        "app", f"from {m.__name__} import foo as bar\nfrom {m.__name__} import foo\n"
-    )
+    app = live.load("app", f"from {m.__name__} import foo as bar\nfrom {m.__name__} import foo\n")
     assert (app.bar, app.foo) == ("original_foo", "original_foo")
     live.write("m", 'foo = "modified_foo"\nbar = "modified_bar"\n')
     live.refresh()
@@ -262,9 +260,7 @@ def test_one_name_imported_under_two_names_both_rebound(live):
 
 def test_alias_overridden_by_later_import_follows_the_later_one(live):
     m = live.load("m", 'foo = "original_foo"\nbar = "original_bar"\n')
-    app = live.load(
-        "app", f"from {m.__name__} import foo as bar\nfrom {m.__name__} import bar\n"
-    )
+    app = live.load("app", f"from {m.__name__} import foo as bar\nfrom {m.__name__} import bar\n")
     assert app.bar == "original_bar"
     live.write("m", 'foo = "modified_foo"\nbar = "modified_bar"\n')
     live.refresh()
@@ -273,7 +269,9 @@ def test_alias_overridden_by_later_import_follows_the_later_one(live):
 
 def test_importer_function_body_change(live):
     m = live.load("m", 'def hello():\n    return "Hello"\n')
-    app = live.load("app", f"import {m.__name__}\n\ndef greet():\n    return {m.__name__}.hello()\n")
+    app = live.load(
+        "app", f"import {m.__name__}\n\ndef greet():\n    return {m.__name__}.hello()\n"
+    )
     live.edit("m", '"Hello"', '"Changed"')
     live.refresh()
     assert app.greet() == "Changed"
@@ -369,4 +367,3 @@ def test_smoke_failed_refresh_then_good_one_then_deleted_file(live):
     live.write("m", "x = -99\n")
     live.refresh()
     assert m.x == -99
-
