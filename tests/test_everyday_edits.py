@@ -327,3 +327,40 @@ def test_generic_class_whose_type_parameters_change_is_replaced(live):
     assert [p.__name__ for p in m.Pair.__type_params__] == ["K", "V"]
     assert "type parameters changed" in str(report)
     assert old().key() == "K"
+
+
+def test_statements_call_the_new_version_of_functions_changed_above(live):
+    m = live.load(
+        "m",
+        """
+        def compute():
+            return 1
+
+
+        def factory(n):
+            def deco(f):
+                return f
+            return deco
+
+
+        VALUE = compute() + 0
+        HANDLERS = {"c": compute}
+        """,
+    )
+    compute = m.compute
+    live.edit("m", "return 1", "return 2")
+    live.edit(
+        "m",
+        "def deco(f):\n        return f",
+        "def deco(f):\n        f.n = n\n        return f",
+    )
+    live.edit("m", "VALUE = compute() + 0", "VALUE = compute() + 10")
+    live.edit("m", 'HANDLERS = {"c": compute}', 'HANDLERS = {"c": compute, "d": compute}')
+    text = live.read("m")
+    live.write("m", text + "\n\n@factory(3)\ndef tagged():\n    return compute\n")
+    live.refresh()
+    assert m.VALUE == 12
+    assert m.compute is compute
+    assert m.HANDLERS["c"] is compute and m.HANDLERS["d"] is compute
+    assert m.tagged.n == 3
+    assert m.tagged() is compute

@@ -3,8 +3,6 @@ methods, from other modules, with closures), run through limeade."""
 
 from __future__ import annotations
 
-import pytest
-
 _INCREMENTED = """
 def incremented(f):
     return lambda *args: f(*args) + 1
@@ -19,11 +17,6 @@ foo = Foo.foo
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a decorated method rebound because its decorators changed is missing from "
-    "report.replaced: _prepare.bind only reports a replaced FunctionType or class",
-)
 def test_decorator_removed_from_classmethod(live):
     m = live.load("m", _INCREMENTED)
     app = live.load("app", f"from {m.__name__} import foo\n")
@@ -46,11 +39,6 @@ def test_decorator_body_change_reaches_existing_wrappers(live):
     assert app.foo() == m.Foo.foo() == 42
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`@incremented(2)` runs while the live `incremented` still has its old code "
-    "(update_function queues the new __code__ for the commit; README known limit)",
-)
 def test_function_decorator_removed_then_decorator_factory_added(live):
     m = live.load(
         "m",

@@ -66,6 +66,12 @@ _IMPLICIT_WRAPPERS: dict[str, type] = {
 _EVALUATED_ASPECTS = frozenset({"defaults", "kw_defaults", "annotations", "signature"})
 
 
+def _is_definition_like(obj: Any) -> bool:
+    """Whether a replaced value is worth a report line: a function, class, method wrapper or
+    other callable (not data such as a number or a list)."""
+    return isinstance(obj, (type, classmethod, staticmethod, property)) or callable(obj)
+
+
 def _same_cells(old: Optional[tuple[Any, ...]], new: Optional[tuple[Any, ...]]) -> bool:
     """Whether two closures hold the same objects (empty cells count as equal)."""
     if not old or not new:
@@ -114,6 +120,10 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
         #: Module-level names bound by this refresh so far, in source order: what later
         #: statements, defaults and class bodies read before the live module changes.
         self.module_scratch = ScratchNamespace(self.globals)
+        #: id(preview) -> (preview, live function): functions with the new code that code run
+        #: during the refresh calls in place of live functions still holding the old code.
+        #: Every reference to a preview is turned into the live function before the commit.
+        self.previews: dict[int, tuple[types.FunctionType, types.FunctionType]] = {}
         self.conflicted = {c["qualname"]: c["reason"] for c in plan["conflicts"]}
         self.replace_reasons: dict[str, str] = {}
         #: Dataclasses and enums kept while their generated parts are replaced.
@@ -181,17 +191,24 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
         self, scope: Any, qualprefix: str, namespace: dict[str, Any], names: list[str]
     ) -> None:
         """Bind ``names`` from ``namespace`` into the live ``scope`` (module dict or class),
-        updating matched functions in place instead of replacing them. The namespace is left
-        holding what the live scope will hold, so code run later in the refresh reads the kept
-        object (``HANDLERS = [f]`` keeps ``HANDLERS[0] is f``)."""
+        updating matched functions in place instead of replacing them. A function merged into
+        a live one stays in the namespace as that function's *preview*: code run later in the
+        refresh calls the new version, and :meth:`resolve_previews` turns every reference to
+        it into the live function (``HANDLERS = [f]`` keeps ``HANDLERS[0] is f``)."""
         for name in names:
             if name in namespace:
-                resolved = self.bind(scope, qualprefix, name, namespace[name])
-                dict.__setitem__(namespace, name, resolved)
+                new = namespace[name]
+                kept = self.bind(scope, qualprefix, name, new)
+                if kept is not new and is_plain_function(new) and is_plain_function(kept):
+                    # Later code of this refresh runs the new version under the kept identity.
+                    self.previews[id(new)] = (new, kept)
+                else:
+                    dict.__setitem__(namespace, name, kept)
 
     def bind(self, scope: Any, qualprefix: str, name: str, new: Any) -> Any:
         """Bind ``new`` as ``name`` in the live scope; returns the object the scope will hold
         (the live function when ``new`` was merged into it)."""
+        new = self.resolve(new)
         old = namespace_of(scope).get(name, MISSING)
         if old is new:
             return new
@@ -205,7 +222,7 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
         elif self.same_definition(old, new) and self.transfer(old, new):
             return old
         already = any(q == qualprefix + name for q, _ in self.replaced)
-        if not already and old is not MISSING and isinstance(old, (types.FunctionType, type)):
+        if not already and old is not MISSING and _is_definition_like(old):
             self.replaced.append((qualprefix + name, "a new object was bound"))
         if isinstance(scope, type) and hasattr(type(new), "__set_name__"):
             try:
@@ -216,6 +233,46 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
                 ) from e
         self.set_name(scope, name, new)
         return new
+
+    def resolve(self, value: Any) -> Any:
+        """The live function a preview stands for (any other value as it is)."""
+        found = self.previews.get(id(value))
+        return found[1] if found is not None and found[0] is value else value
+
+    def resolve_previews(self) -> None:
+        """Before the commit, every value about to be bound that is a preview, or a new list,
+        dict, set or tuple holding one, refers to the live function instead."""
+        if not self.previews:
+            return
+        for i, m in enumerate(self.mutations):
+            if m[0] not in ("setattr", "setitem"):
+                continue
+            value = m[3]
+            resolved = self.resolve(value)
+            if resolved is value:
+                resolved = self.resolve_inside(value)
+            if resolved is not value:
+                self.mutations[i] = (*m[:3], resolved)
+
+    def resolve_inside(self, value: Any) -> Any:
+        """``value`` with previews it directly holds replaced (new containers made by this
+        refresh's statements: changing them does not touch a live object)."""
+        kind = type(value)
+        if kind is tuple:
+            items = tuple(self.resolve(v) for v in value)
+            changed = any(a is not b for a, b in zip(items, value))
+            return items if changed else value
+        if kind is list:
+            for i, v in enumerate(value):
+                value[i] = self.resolve(v)
+        elif kind is dict:
+            for k, v in value.items():
+                value[k] = self.resolve(v)
+        elif kind is set and any(id(v) in self.previews for v in value):
+            items = [self.resolve(v) for v in value]
+            value.clear()
+            value.update(items)
+        return value
 
     def merge_annotations(self, scope: Any, live_names: Any, namespace: dict[str, Any]) -> None:
         """Annotated assignments that ran update a copy of ``__annotations__``: bind it."""
@@ -263,6 +320,18 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
             return
         self.mutations.append(("setattr", target, "__code__", code))
         self.code_swaps.append((target.__code__, code))
+        preview = None
+        if dict.get(namespace, name, root) is target:
+            # Code run later in this refresh (`VALUE = compute()`, `@factory(2)`) calls the new
+            # version, as a fresh import would.
+            preview = types.FunctionType(
+                code, target.__globals__, target.__name__, target.__defaults__, target.__closure__
+            )
+            preview.__kwdefaults__ = target.__kwdefaults__
+            preview.__qualname__ = target.__qualname__
+            preview.__dict__.update(target.__dict__)
+            self.previews[id(preview)] = (preview, target)
+            dict.__setitem__(namespace, name, preview)
         if "docstring" in aspects:
             doc = (
                 code.co_consts[0] if code.co_consts and isinstance(code.co_consts[0], str) else None
@@ -270,6 +339,9 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
             self.mutations.append(("setattr", target, "__doc__", doc))
         if aspects & _EVALUATED_ASPECTS:
             fresh = self.evaluate_undecorated(d, scope, class_qualname, namespace)
+            if preview is not None:
+                preview.__defaults__ = fresh.__defaults__
+                preview.__kwdefaults__ = fresh.__kwdefaults__
             self.mutations.append(("setattr", target, "__defaults__", fresh.__defaults__))
             self.mutations.append(("setattr", target, "__kwdefaults__", fresh.__kwdefaults__))
             self.mutations.append(
@@ -409,6 +481,7 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
         self.update_closures()
         self.update_abstract_methods()
         self.update_moved_statements()
+        self.resolve_previews()
 
     def prepare_scope(
         self, scope_name: str, entries: list[tuple[str, dict[str, Any]]], replaced_classes: set[str]
