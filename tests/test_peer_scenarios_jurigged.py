@@ -213,13 +213,6 @@ def do(x):
 """
 
 
-_REGISTERED_REASON = (
-    "a function kept only in a list of a registering object is not found: "
-    "_lookup._children searches dicts, closures, __wrapped__, not instance attributes/lists"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=_REGISTERED_REASON)
 def test_one_of_repeated_registered_definitions_changes(live):
     m = live.load("m", _ACTIVITIES)
     do = m.do
@@ -229,7 +222,6 @@ def test_one_of_repeated_registered_definitions_changes(live):
     assert do(7) == ["Paint 7 canvasses", "Sing 14 songs", "Dance for 7 hours"]
 
 
-@pytest.mark.xfail(strict=True, reason=_REGISTERED_REASON)
 def test_registered_definitions_added(live):
     m = live.load("m", _ACTIVITIES)
     do = m.do

@@ -73,6 +73,22 @@ def _children(obj: Any) -> list[Any]:
     if type(obj) is dict and len(obj) <= _DICT_SEARCH_LIMIT:
         # Registries keyed by name or event (`HANDLERS["x"] = fn`) hold decorated functions.
         out.extend(v for v in obj.values() if isinstance(v, types.FunctionType))
+    elif type(obj) in (list, tuple) and len(obj) <= _DICT_SEARCH_LIMIT:
+        # Registries that append (`@hooks.add` keeping functions in a list).
+        out.extend(v for v in obj if isinstance(v, types.FunctionType))
+    elif not isinstance(obj, (type, types.FunctionType, types.ModuleType)):
+        # A registry object a decorator returned (`@activities.add` returning `self`): its
+        # attributes (looked up without running any descriptor or __getattr__).
+        try:
+            attributes = object.__getattribute__(obj, "__dict__")
+        except Exception:
+            attributes = None
+        if type(attributes) is dict and len(attributes) <= _DICT_SEARCH_LIMIT:
+            out.extend(
+                v
+                for v in attributes.values()
+                if isinstance(v, (types.FunctionType, list, tuple, dict))
+            )
     if isinstance(obj, types.FunctionType):
         if obj.__closure__:
             for cell in obj.__closure__:
