@@ -12,6 +12,7 @@ from __future__ import annotations
 import abc
 import ast
 import functools
+import inspect
 import types
 from typing import Any, Optional
 
@@ -64,6 +65,21 @@ _IMPLICIT_WRAPPERS: dict[str, type] = {
 
 #: Aspects whose new values come from evaluating the ``def`` (defaults, annotations).
 _EVALUATED_ASPECTS = frozenset({"defaults", "kw_defaults", "annotations", "signature"})
+
+
+#: Code flags that make a function a generator, coroutine or async generator.
+_KIND_FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+
+
+def _kind_name(code: types.CodeType) -> str:
+    """What kind of function ``code`` makes, in words."""
+    if code.co_flags & inspect.CO_ASYNC_GENERATOR:
+        return "an async generator"
+    if code.co_flags & inspect.CO_COROUTINE:
+        return "a coroutine function"
+    if code.co_flags & inspect.CO_GENERATOR:
+        return "a generator function"
+    return "a plain function"
 
 
 def _is_definition_like(obj: Any) -> bool:
@@ -153,8 +169,11 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
 
     def transfer(self, old: types.FunctionType, new: types.FunctionType) -> bool:
         """Make ``old`` behave as ``new`` (code, defaults, annotations, doc, attributes); False
-        when their closures differ in shape and ``old`` cannot take the new code."""
+        when their closures differ in shape or their kinds differ (function, generator,
+        coroutine) and ``old`` cannot take the new code."""
         if old.__code__.co_freevars != new.__code__.co_freevars:
+            return False
+        if (old.__code__.co_flags ^ new.__code__.co_flags) & _KIND_FLAGS:
             return False
         if not _same_cells(old.__closure__, new.__closure__):
             # A closure made with other values (`make_adder(50)`, `@deco(10)`): the old object
@@ -316,6 +335,13 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
         if code.co_freevars != target.__code__.co_freevars:
             self.replace_definition(
                 d, scope, class_qualname, "its closure variables changed", namespace
+            )
+            return
+        if (code.co_flags ^ target.__code__.co_flags) & _KIND_FLAGS:
+            # CPython 3.13 deprecates giving a function code of another kind (and a later
+            # version refuses it): callers would get a generator where they expected a value.
+            self.replace_definition(
+                d, scope, class_qualname, f"it became {_kind_name(code)}", namespace
             )
             return
         self.mutations.append(("setattr", target, "__code__", code))
