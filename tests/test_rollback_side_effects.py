@@ -426,3 +426,33 @@ def test_container_above_the_limit_is_not_copied_and_says_so(live, monkeypatch, 
     # The documented limit: a container too large to copy keeps what the failed refresh did.
     assert m.BIG == [1, 2, 3, 4, 5]
     assert f"{m.__name__}.BIG not saved for rollback: 4 items (limit 3)" in caplog.text
+
+
+def test_restore_runs_no_method_a_container_subclass_overrides(live):
+    m = live.load(
+        "m",
+        """
+        import types
+
+        LOG = types.SimpleNamespace(calls=[])
+
+        class Tracking(dict):
+            def __setitem__(self, key, value):
+                LOG.calls.append(("set", key))
+                super().__setitem__(key, value)
+
+            def __delitem__(self, key):
+                LOG.calls.append(("del", key))
+                super().__delitem__(key)
+
+        TRACKED = Tracking(a=1)
+        STEP = 0
+        """,
+    )
+    live.edit("m", "STEP = 0", 'STEP = 1\nTRACKED["x"] = 2\ndel TRACKED["a"]\nFAIL = 1 / 0')
+    with pytest.raises(limeade.ApplyError):
+        live.refresh()
+    assert dict(m.TRACKED) == {"a": 1}
+    # Held one level deeper than a module global, LOG.calls is not restored: it shows that the
+    # restore called neither override.
+    assert m.LOG.calls == [("set", "x"), ("del", "a")]

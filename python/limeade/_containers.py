@@ -20,7 +20,7 @@ import logging
 import operator
 import types
 from collections.abc import Iterable
-from itertools import compress
+from itertools import compress, repeat
 from typing import Any, Callable, Optional
 
 from ._lookup import find_class
@@ -136,6 +136,7 @@ def _restore_deque(d: Any, saved: list[Any]) -> None:
     collections.deque.extend(d, saved)
 
 
+#: copy, changed since the copy, restore the copy.
 _Kind = tuple[Callable[[Any], Any], Callable[[Any, Any], bool], Callable[[Any, Any], None]]
 
 _KINDS: dict[type, _Kind] = {
@@ -148,18 +149,21 @@ _KINDS: dict[type, _Kind] = {
 }
 
 
-def _kind_of(obj: Any) -> _Kind:
-    kind = _KINDS.get(type(obj))
-    if kind is not None:
-        return kind
+def _base_of(obj: Any) -> type:
+    """The built-in container type whose own methods handle ``obj`` (``OrderedDict`` before
+    ``dict``: it keeps its own order beside the dict's)."""
     for base in type(obj).__mro__:
         if base in _KINDS:
-            return _KINDS[base]
+            return base
     raise TypeError(f"not a container: {type(obj).__name__}")  # pragma: no cover
 
 
 def _class_changed(cls: type, saved: dict[str, Any]) -> bool:
-    return _dict_changed(dict(vars(cls)), saved)
+    # Order does not count: the native rollback may put an attribute back at the end.
+    current = vars(cls)
+    return len(current) != len(saved) or any(
+        current.get(name, _MISSING) is not value for name, value in saved.items()
+    )
 
 
 def _restore_class(cls: type, saved: dict[str, Any]) -> None:
@@ -176,17 +180,7 @@ def _restore_class(cls: type, saved: dict[str, Any]) -> None:
 _CLASS_KIND: _Kind = (lambda cls: dict(vars(cls)), _class_changed, _restore_class)
 
 
-class _Walked(dict):  # type: ignore[type-arg]
-    """type -> whether values of that type are walked (containers and classes), filled on
-    first lookup so the common types are answered by a C-level dict hit."""
-
-    def __missing__(self, kind: type) -> bool:
-        walked = issubclass(kind, (*_CONTAINERS, type))
-        self[kind] = walked
-        return walked
-
-
-_WALKED = _Walked()
+_WALKED = (*_CONTAINERS, type)
 _SECOND = operator.itemgetter(1)
 
 
@@ -194,7 +188,7 @@ def _walked_items(namespace: Any) -> Iterable[tuple[str, Any]]:
     """The (name, value) pairs of a namespace whose values are containers or classes; the
     filtering runs in C (a refresh may walk thousands of modules' globals)."""
     items = list(namespace.items())
-    return compress(items, map(_WALKED.__getitem__, map(type, map(_SECOND, items))))
+    return compress(items, map(isinstance, map(_SECOND, items), repeat(_WALKED)))
 
 
 class ContainerSnapshot:
@@ -212,23 +206,26 @@ class ContainerSnapshot:
             if key == "__builtins__" or id(value) in self.seen:
                 continue
             if isinstance(value, type):
-                if getattr(value, "__module__", None) == module_name:
+                # Read from the class's own dict: no metaclass property runs.
+                if vars(value).get("__module__") == module_name:
                     self.seen.add(id(value))
                     attributes = dict(vars(value))
                     self.saved.append((value, _CLASS_KIND, attributes, (*where, key)))
                     self.add_namespace(attributes, module_name, (*where, key))
                 continue
             self.seen.add(id(value))
-            if len(value) > MAX_ITEMS:
+            base = _base_of(value)
+            size = base.__len__(value)
+            if size > MAX_ITEMS:
                 self.skipped.append((*where, key))
                 logger.debug(
                     "limeade: %s not saved for rollback: %d items (limit %d)",
                     ".".join((*where, key)),
-                    len(value),
+                    size,
                     MAX_ITEMS,
                 )
                 continue
-            kind = _kind_of(value)
+            kind = _KINDS[base]
             self.saved.append((value, kind, kind[0](value), (*where, key)))
 
     def restore(self) -> list[str]:
