@@ -20,7 +20,7 @@ import logging
 import operator
 import types
 from collections.abc import Iterable
-from itertools import compress, repeat
+from itertools import compress
 from typing import Any, Callable, Optional
 
 from ._lookup import find_class
@@ -184,11 +184,15 @@ _WALKED = (*_CONTAINERS, type)
 _SECOND = operator.itemgetter(1)
 
 
-def _walked_items(namespace: Any) -> Iterable[tuple[str, Any]]:
-    """The (name, value) pairs of a namespace whose values are containers or classes; the
-    filtering runs in C (a refresh may walk thousands of modules' globals)."""
-    items = list(namespace.items())
-    return compress(items, map(isinstance, map(_SECOND, items), repeat(_WALKED)))
+class _WalkedTypes(dict):  # type: ignore[type-arg]
+    """type -> whether values of that type are walked (containers and classes), filled on first
+    lookup so that most lookups are a C-level dict hit. One per snapshot: it must not keep the
+    program's classes alive after the refresh."""
+
+    def __missing__(self, kind: type) -> bool:
+        walked = issubclass(kind, _WALKED)
+        self[kind] = walked
+        return walked
 
 
 class ContainerSnapshot:
@@ -200,9 +204,17 @@ class ContainerSnapshot:
         self.saved: list[tuple[Any, _Kind, Any, tuple[str, ...]]] = []
         self.skipped: list[tuple[str, ...]] = []
         self.seen: set[int] = set()
+        self.walked_types: Optional[_WalkedTypes] = _WalkedTypes()
+
+    def walked_items(self, namespace: Any) -> Iterable[tuple[str, Any]]:
+        """The (name, value) pairs of a namespace whose values are containers or classes; the
+        filtering runs in C (a refresh may walk thousands of modules' globals)."""
+        assert self.walked_types is not None, "the snapshot is complete"
+        items = list(namespace.items())
+        return compress(items, map(self.walked_types.__getitem__, map(type, map(_SECOND, items))))
 
     def add_namespace(self, namespace: Any, module_name: str, where: tuple[str, ...]) -> None:
-        for key, value in _walked_items(namespace):
+        for key, value in self.walked_items(namespace):
             if key == "__builtins__" or id(value) in self.seen:
                 continue
             if isinstance(value, type):
@@ -293,4 +305,5 @@ def take(modules: Iterable[types.ModuleType]) -> ContainerSnapshot:
     snapshot = ContainerSnapshot()
     for module in modules:
         snapshot.add_namespace(module.__dict__, module.__name__, (module.__name__,))
+    snapshot.walked_types = None
     return snapshot
