@@ -7,6 +7,10 @@
 (3) Heap size: a one-function edit with 1,000,000 unrelated live objects against an empty heap.
     Goal: at most 1.1x when no nested function changed (no heap search happens then); the cost
     when a nested function changed (one search for existing closures) is printed too.
+(4) Rollback copies: a one-statement edit (program code runs, so containers are copied) in a
+    module holding a 1,000,000-entry dict and list (above the copy limit: not copied) and
+    holding containers at the limit, against the same module holding empty ones; and the time
+    to copy the containers of every tracked module (and of the 1,000 modules of (1)).
 
 Everything is generated in a temporary directory; no file of the project is written.
 """
@@ -102,8 +106,9 @@ def verdict(met: bool) -> str:
     return "met" if met else "NOT MET"
 
 
-def bench_idle(root: Path) -> float:
-    """Median time of ``refresh()`` with ``IDLE_MODULES`` tracked modules and no change."""
+def bench_idle(root: Path) -> tuple[float, float]:
+    """Median time of ``refresh()`` with ``IDLE_MODULES`` tracked modules and no change, and of
+    copying their containers and classes for rollback."""
     package = root / "idle"
     package.mkdir()
     # Files older than two seconds: limeade trusts their stamps instead of reading them again
@@ -147,10 +152,11 @@ def bench_idle(root: Path) -> float:
         raise SystemExit(f"refresh() after editing {edited.name} reported {changed}:\n{report}")
     if getattr(modules[k], f"Item{k}")().double() != 3 * k:
         raise SystemExit(f"refresh() reported the edit of {edited.name} but it did not take effect")
+    copies = time_copies(modules)
     limeade.untrack(*names)
     for name in names:
         del sys.modules[name]
-    return median_ms(samples)
+    return median_ms(samples), median_ms(copies)
 
 
 def timed_edits(
@@ -307,13 +313,84 @@ def bench_heap(root: Path) -> tuple[float, float, float, float]:
         sys.modules.pop("heap_mod", None)
 
 
+# The edit changes a statement: program code runs, so the rollback copies are taken.
+CONTAINER_MODULE = """
+TABLE = {{}}
+ITEMS = []
+VERSION = {k}
+"""
+CONTAINER_RUNS = 25
+
+
+def time_copies(modules: list[object]) -> list[float]:
+    """Times of taking the rollback copies of ``modules``, with the garbage collector paused
+    as ``refresh()`` does."""
+    from limeade import _containers
+
+    samples = []
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(CONTAINER_RUNS):
+            start = time.perf_counter()
+            _containers.take(modules)  # type: ignore[arg-type]
+            samples.append(time.perf_counter() - start)
+    finally:
+        gc.enable()
+    return samples
+
+
+def bench_containers(root: Path) -> tuple[float, float, float, int, float, int]:
+    """Median refresh time of a one-statement edit in a module whose global dict and list are
+    empty, hold 1,000,000 items, or hold exactly ``MAX_ITEMS`` (the largest copied), and that
+    limit; then the time to copy the containers of every tracked module, and how many modules
+    those are."""
+    from limeade import _containers
+
+    path = root / "container_mod.py"
+    path.write_text(CONTAINER_MODULE.format(k=0))
+    sys.path.insert(0, str(root))
+    try:
+        module = importlib.import_module("container_mod")
+        counter = [0]
+
+        def measure() -> float:
+            samples = []
+            for _ in range(CONTAINER_RUNS):
+                counter[0] += 1
+                k = counter[0] % 2 + 1
+                path.write_text(CONTAINER_MODULE.format(k=k))
+                start = time.perf_counter()
+                limeade.refresh()
+                samples.append(time.perf_counter() - start)
+                assert module.VERSION == k, "the edit did not take effect"
+            return median_ms(samples)
+
+        empty = measure()
+        module.TABLE.update((i, str(i)) for i in range(HEAP_OBJECTS))
+        module.ITEMS.extend(range(HEAP_OBJECTS))
+        big = measure()
+        limit = _containers.MAX_ITEMS
+        module.TABLE.clear()
+        module.TABLE.update((i, str(i)) for i in range(limit))
+        del module.ITEMS[limit:]
+        at_limit = measure()
+        modules = [sys.modules[n] for n in limeade.tracked() if n in sys.modules]
+        return empty, big, at_limit, limit, median_ms(time_copies(modules)), len(modules)
+    finally:
+        sys.path.remove(str(root))
+        limeade.untrack("container_mod")
+        sys.modules.pop("container_mod", None)
+
+
 def main() -> None:
     started = time.perf_counter()
     root = Path(tempfile.mkdtemp(prefix="limeade-refresh-bench-"))
     try:
-        idle = bench_idle(root)
+        idle, idle_copies = bench_idle(root)
         lines, lim, dry_run, reload = bench_edit(root)
         empty_plain, full_plain, empty_nested, full_nested = bench_heap(root)
+        no_data, big_data, at_limit, limit, take, take_modules = bench_containers(root)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     speedup = reload / lim
@@ -349,6 +426,16 @@ def main() -> None:
     print(
         f"    a nested function changed:   {empty_nested:6.2f} ms vs {full_nested:6.2f} ms"
         " (one heap search for the closures made before the edit)"
+    )
+    print("(4) refresh of a one-statement edit in a module whose global dict and list hold:")
+    print(
+        f"    nothing: {no_data:.2f} ms; {HEAP_OBJECTS:,} items each (not copied): "
+        f"{big_data:.2f} ms; the copy limit, {limit:,} items each: {at_limit:.2f} ms"
+    )
+    print(
+        f"    copying the containers of all {take_modules} tracked modules "
+        f"(the 10,000-line module included) for rollback: {take:.3f} ms; "
+        f"of the {IDLE_MODULES:,} modules of (1): {idle_copies:.2f} ms"
     )
 
 

@@ -21,7 +21,7 @@ import types
 from collections.abc import Iterable
 from typing import Any, Literal, Optional, Union
 
-from . import _native, _tracking
+from . import _containers, _native, _tracking
 from ._errors import ApplyError, ConflictError, PlanError, RefreshError
 from ._prepare import in_place, prepare_module, split_lines, strategy_name
 from ._report import Change, ModuleReport, Plan, RefreshReport, changes_of_module
@@ -213,31 +213,23 @@ def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshR
     if not changed:
         return report
     plan_data = Plan(_native_plan(changed))
-    conflict_list = []
-    for m in plan_data._data["modules"]:
-        module = sys.modules.get(m["module"])
-        # Each class is checked once, however many conflicts it has.
-        kept = {
-            q
-            for q in {c["qualname"] for c in m["conflicts"]}
-            if module is not None and in_place(module, q, m["conflicts"]) is not None
-        }
-        conflict_list += [
-            (m["module"], c["qualname"], c["reason"])
-            for c in m["conflicts"]
-            if c["qualname"] not in kept
-        ]
-    if conflict_list and conflicts == "error":
-        text = "; ".join(f"{m}.{q}: {r}" for m, q, r in conflict_list)
-        raise ConflictError(
-            f"refresh refused, classes cannot be mutated in place: {text}", conflict_list
+    # User code (base class expressions, statements, decorators, hooks) may change existing
+    # containers from here on; a rollback puts them back.
+    containers = _containers.take(
+        _tracked_modules()
+        if any(
+            _containers.may_run_user_code(sys.modules.get(m["module"]), m)
+            for m in plan_data._data["modules"]
         )
+        else []
+    )
     logs: list[Any] = []
     applied: list[str] = []
     after_commit: list[Any] = []
     migrations: list[type] = []
     line_lists: dict[str, list[str]] = {}
     try:
+        _check_conflicts(plan_data, conflicts)
         for module_plan in plan_data._data["modules"]:
             name = module_plan["module"]
             module = sys.modules[name]
@@ -276,6 +268,12 @@ def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshR
     except BaseException:
         for log in reversed(logs):
             log.rollback()
+        restored = containers.restore()
+        if restored:
+            logger.info(
+                "limeade: rollback restored what the refresh's code changed in: %s",
+                ", ".join(restored),
+            )
         raise
     _tracking.REGISTRY.accept(applied)
     for clear in after_commit:
@@ -286,6 +284,35 @@ def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshR
     del logs
     logger.info("limeade: %s", str(report).replace("\n", "; "))
     return report
+
+
+def _tracked_modules() -> list[types.ModuleType]:
+    modules = (sys.modules.get(name) for name in _tracking.REGISTRY.names())
+    return [m for m in modules if m is not None]
+
+
+def _check_conflicts(plan_data: Plan, conflicts: str) -> None:
+    """With ``conflicts="error"``, refuse the refresh if a class cannot be kept. Checking
+    whether new bases can be assigned evaluates them (user code)."""
+    conflict_list = []
+    for m in plan_data._data["modules"]:
+        module = sys.modules.get(m["module"])
+        # Each class is checked once, however many conflicts it has.
+        kept = {
+            q
+            for q in {c["qualname"] for c in m["conflicts"]}
+            if module is not None and in_place(module, q, m["conflicts"]) is not None
+        }
+        conflict_list += [
+            (m["module"], c["qualname"], c["reason"])
+            for c in m["conflicts"]
+            if c["qualname"] not in kept
+        ]
+    if conflict_list and conflicts == "error":
+        text = "; ".join(f"{m}.{q}: {r}" for m, q, r in conflict_list)
+        raise ConflictError(
+            f"refresh refused, classes cannot be mutated in place: {text}", conflict_list
+        )
 
 
 def _run_migrations(classes: list[type]) -> None:
