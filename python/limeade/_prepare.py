@@ -12,7 +12,9 @@ from __future__ import annotations
 import abc
 import ast
 import functools
+import gc
 import inspect
+import sys
 import types
 from typing import Any, Optional
 
@@ -140,6 +142,8 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
         #: during the refresh calls in place of live functions still holding the old code.
         #: Every reference to a preview is turned into the live function before the commit.
         self.previews: dict[int, tuple[types.FunctionType, types.FunctionType]] = {}
+        #: The scratch namespaces of kept classes this refresh ran code in.
+        self.class_namespaces: list[dict[str, Any]] = []
         self.conflicted = {c["qualname"]: c["reason"] for c in plan["conflicts"]}
         self.replace_reasons: dict[str, str] = {}
         #: Dataclasses and enums kept while their generated parts are replaced.
@@ -260,9 +264,11 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
 
     def resolve_previews(self) -> None:
         """Before the commit, every value about to be bound that is a preview, or a new list,
-        dict, set or tuple holding one, refers to the live function instead."""
+        dict, set or tuple holding one, refers to the live function instead; and so does every
+        container or cell a statement stored a preview in (``HANDLERS["f"] = f``)."""
         if not self.previews:
             return
+        self.recall_escaped_previews()
         for i, m in enumerate(self.mutations):
             if m[0] not in ("setattr", "setitem"):
                 continue
@@ -272,6 +278,44 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
                 resolved = self.resolve_inside(value)
             if resolved is not value:
                 self.mutations[i] = (*m[:3], resolved)
+
+    def recall_escaped_previews(self) -> None:
+        """Previews that code run by the refresh stored somewhere (a registry dict, a list, a
+        closure cell) are replaced there by the live function. Reference counts tell whether
+        any escaped; only then is the heap searched for what holds them."""
+        own = [self.module_scratch, *self.class_namespaces]
+        escaped = []
+        for preview, _ in self.previews.values():
+            held = sum(1 for namespace in own for v in namespace.values() if v is preview)
+            # The previews entry, the loop variable and getrefcount's own argument.
+            if sys.getrefcount(preview) > 3 + held:
+                escaped.append(preview)
+        if not escaped:
+            return
+        skip = {id(namespace) for namespace in own}
+        for holder in gc.get_referrers(*escaped):
+            if id(holder) in skip:
+                continue
+            if isinstance(holder, dict):
+                for key, value in list(dict.items(holder)):
+                    if id(value) in self.previews:
+                        dict.__setitem__(holder, key, self.resolve(value))
+            elif isinstance(holder, list):
+                for i, value in enumerate(holder):
+                    if id(value) in self.previews:
+                        list.__setitem__(holder, i, self.resolve(value))
+            elif isinstance(holder, set):
+                found = [v for v in holder if id(v) in self.previews]
+                for value in found:
+                    set.discard(holder, value)
+                    set.add(holder, self.resolve(value))
+            elif isinstance(holder, types.CellType):
+                try:
+                    value = holder.cell_contents
+                except ValueError:
+                    continue
+                if id(value) in self.previews:
+                    holder.cell_contents = self.resolve(value)
 
     def resolve_inside(self, value: Any) -> Any:
         """``value`` with previews it directly holds replaced (new containers made by this
@@ -525,6 +569,7 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
             live_names: Any = live.__dict__
             self.changed_classes.append(live)
             namespace: dict[str, Any] = self.class_namespace(live)
+            self.class_namespaces.append(namespace)
         else:
             scope = self.globals
             live_names = self.globals
