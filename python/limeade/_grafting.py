@@ -10,8 +10,9 @@ import types
 from typing import Any, Callable, Optional
 
 from ._errors import ApplyError
-from ._lookup import describe, parent_scope, rehome
+from ._lookup import describe, find_code, parent_scope, rehome
 from ._slots import SideSlot
+from ._throwaway import quiet_builtins
 
 
 class ClassChanges:
@@ -46,7 +47,8 @@ class ClassChanges:
 
     def new_class(self, qualname: str) -> type:
         """Run a class statement in full, in a scratch namespace: a throwaway class to take
-        generated methods and members from."""
+        generated methods and members from. Hooks of its bases and metaclass for new classes
+        (``__init_subclass__``, the metaclass's ``__init__``) do not run: see ``_throwaway``."""
         d = next(x for x in self.definitions if x["qualname"] == qualname and x["kind"] == "class")
         span = (d["new_span"]["start_line"], d["new_span"]["end_line"])
         parent, name = parent_scope(qualname), qualname.rsplit(".", 1)[-1]
@@ -54,7 +56,24 @@ class ClassChanges:
         live_parent = self.live_class(parent) if parent else self.globals
         if live_parent is None:
             raise ApplyError(f"class {parent} not found", self.name, what)
-        new = self.run_span(parent, live_parent, span, what).get(name)
+        code = self.compile(self.snippet([span], self.headers(parent)), what)
+        scope_code = find_code(code, parent) if parent else code
+        body = find_code(scope_code, qualname) if scope_code is not None else None
+        if scope_code is None or body is None:
+            raise ApplyError(f"{what}: compiled class body not found", self.name, what)
+        namespace: dict[str, Any] = {}
+        if parent:
+            # Names of the enclosing class body resolve as they would in it.
+            namespace = dict(live_parent.__dict__)
+            if isinstance(namespace.get("__annotations__"), dict):
+                namespace["__annotations__"] = dict(namespace["__annotations__"])
+        scratch = dict(self.globals)
+        scratch["__builtins__"] = quiet_builtins(self.globals, body)
+        try:
+            exec(scope_code, scratch, namespace)
+        except Exception as e:
+            raise ApplyError(f"{self.path}: running {what} raised {e!r}", self.name, what) from e
+        new = namespace.get(name)
         if not isinstance(new, type):
             raise ApplyError(f"{what} did not produce a class", self.name, what)
         return new
@@ -85,8 +104,11 @@ class ClassChanges:
             if key in skip:
                 continue
             self.mutations.append(("setattr", live, key, rehome_member(value, new, live)))
-        for key in list(live.__dict__):
-            if key not in new.__dict__ and key not in skip:
+        for key in changed:
+            # A changed statement whose name the generator no longer leaves on the class (a
+            # default that became `field(default_factory=...)`). Anything else the live class
+            # holds (attributes set by base or metaclass hooks) stays.
+            if key in live.__dict__ and key not in new.__dict__ and key not in skip:
                 self.mutations.append(("delattr", live, key))
         return changed
 

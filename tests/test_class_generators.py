@@ -1,0 +1,164 @@
+"""Classes built by something other than their own body: plugin registries filled by base-class
+hooks, ``singledispatchmethod`` implementations, runtime-checkable protocols, pydantic models and
+attrs classes. Objects created before the edit, behaviour after the refresh."""
+
+from __future__ import annotations
+
+# ------------------------------------------------------------ registries and base hooks
+
+
+def test_dataclass_graft_runs_no_init_subclass_of_the_base(live):
+    m = live.load(
+        "m",
+        """
+        from dataclasses import dataclass
+
+        REGISTRY = []
+
+        class Plugin:
+            def __init_subclass__(cls, **kwargs):
+                super().__init_subclass__(**kwargs)
+                REGISTRY.append(cls)
+                cls.plugin_id = len(REGISTRY)
+
+        @dataclass
+        class Resize(Plugin):
+            width: int = 10
+
+            def area(self):
+                return self.width * self.width
+        """,
+    )
+    old_cls, old = m.Resize, m.Resize(3)
+    live.edit("m", "    width: int = 10\n", "    width: int = 10\n    height: int = 4\n")
+    live.edit("m", "self.width * self.width", "self.width * self.height")
+    report = live.refresh()
+    assert m.Resize is old_cls and report.module(m.__name__).replaced == []
+    assert m.REGISTRY == [old_cls] and m.REGISTRY[0] is old_cls
+    # What the hook set on the live class survives the graft.
+    assert old_cls.plugin_id == 1
+    assert old_cls(2).area() == 8 and old_cls(2, 5).height == 5
+    old.height = 1
+    assert old.area() == 3
+
+
+def test_enum_graft_runs_no_metaclass_init(live):
+    m = live.load(
+        "m",
+        """
+        import enum
+
+        REGISTRY = []
+
+        class Registered(enum.EnumMeta):
+            def __init__(cls, name, bases, namespace, **kwargs):
+                super().__init__(name, bases, namespace, **kwargs)
+                if cls._member_names_:
+                    REGISTRY.append(cls)
+                    cls.registry_key = name.lower()
+
+        class Level(enum.Enum, metaclass=Registered):
+            LOW = 1
+            HIGH = 2
+
+            def label(self):
+                return self.name.title()
+        """,
+    )
+    old_cls, low = m.Level, m.Level.LOW
+    live.edit("m", "    HIGH = 2\n", "    HIGH = 2\n    TOP = 3\n")
+    report = live.refresh()
+    assert m.Level is old_cls and report.module(m.__name__).replaced == []
+    assert m.REGISTRY == [old_cls] and m.REGISTRY[0] is old_cls
+    assert old_cls.registry_key == "level"
+    assert old_cls(3) is old_cls.TOP and isinstance(old_cls.TOP, old_cls)
+    assert old_cls.TOP.label() == "Top" and low.label() == "Low" and old_cls(1) is low
+
+
+def test_dataclass_graft_runs_no_metaclass_init(live):
+    m = live.load(
+        "m",
+        """
+        from dataclasses import dataclass
+
+        REGISTRY = {}
+
+        class Registered(type):
+            def __init__(cls, name, bases, namespace, **kwargs):
+                super().__init__(name, bases, namespace, **kwargs)
+                if bases:
+                    REGISTRY[name] = cls
+                    cls.registered = True
+
+        class Model(metaclass=Registered):
+            pass
+
+        @dataclass
+        class User(Model):
+            name: str
+        """,
+    )
+    old_cls, old = m.User, m.User("ada")
+    live.edit("m", "    name: str\n", "    name: str\n    admin: bool = False\n")
+    live.refresh()
+    assert m.User is old_cls
+    assert m.REGISTRY == {"User": old_cls} and m.REGISTRY["User"] is old_cls
+    assert old_cls.registered is True
+    assert old_cls("bob", True).admin is True and old.name == "ada"
+    assert repr(old_cls("x")) == "User(name='x', admin=False)"
+
+
+def test_enum_graft_runs_no_init_subclass_of_the_base(live):
+    m = live.load(
+        "m",
+        """
+        import enum
+
+        REGISTRY = []
+
+        class Choice(enum.Enum):
+            def __init_subclass__(cls, **kwargs):
+                super().__init_subclass__(**kwargs)
+                REGISTRY.append(cls)
+
+        class Size(Choice):
+            S = "s"
+        """,
+    )
+    old_cls, small = m.Size, m.Size.S
+    live.edit("m", '    S = "s"\n', '    S = "s"\n    M = "m"\n')
+    live.refresh()
+    assert m.REGISTRY == [old_cls] and m.REGISTRY[0] is old_cls
+    assert old_cls("m") is old_cls.M and old_cls("s") is small
+
+
+def test_nested_dataclass_graft_keeps_the_registry_and_live_globals(live):
+    m = live.load(
+        "m",
+        """
+        from dataclasses import dataclass, field
+
+        REGISTRY = []
+        SCALE = 2
+
+        class Plugin:
+            def __init_subclass__(cls, **kwargs):
+                REGISTRY.append(cls)
+
+        class Outer:
+            @dataclass
+            class Job(Plugin):
+                name: str
+                tags: list = None
+                scale = staticmethod(lambda v: v * SCALE)
+        """,
+    )
+    old_cls = m.Outer.Job
+    live.edit("m", "tags: list = None", "tags: list = field(default_factory=list)")
+    live.edit("m", "lambda v: v * SCALE", "lambda v: v * SCALE + 1")
+    live.refresh()
+    assert m.Outer.Job is old_cls and m.REGISTRY == [old_cls]
+    assert old_cls("a").tags == [] and "tags" not in old_cls.__dict__
+    # Functions made by the class body see the module's globals, not a copy.
+    m.SCALE = 10
+    assert old_cls.scale(3) == 31
