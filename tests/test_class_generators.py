@@ -162,3 +162,39 @@ def test_nested_dataclass_graft_keeps_the_registry_and_live_globals(live):
     # Functions made by the class body see the module's globals, not a copy.
     m.SCALE = 10
     assert old_cls.scale(3) == 31
+
+
+# ------------------------------------------------------------ singledispatchmethod
+
+
+def test_singledispatchmethod_implementations_named_underscore(live):
+    m = live.load(
+        "m",
+        """
+        from functools import singledispatchmethod
+
+        class Formatter:
+            @singledispatchmethod
+            def show(self, value):
+                return "other"
+
+            @show.register
+            def _(self, value: int):
+                return f"int {value}"
+
+            @show.register
+            def _(self, value: str):
+                return f"str {value}"
+        """,
+    )
+    fmt = m.Formatter()
+    show_int = m.Formatter.__dict__["show"].dispatcher.registry[int]
+    live.edit("m", 'return f"int {value}"', 'return f"INT {value}"')
+    report = live.refresh()
+    assert fmt.show(3) == "INT 3" and fmt.show("a") == "str a" and fmt.show(1.5) == "other"
+    assert m.Formatter.__dict__["show"].dispatcher.registry[int] is show_int
+    assert report.module(m.__name__).not_updated == []
+    live.edit("m", 'return f"str {value}"', 'return f"STR {value}"')
+    live.edit("m", 'return "other"', 'return "OTHER"')
+    live.refresh()
+    assert fmt.show(3) == "INT 3" and fmt.show("a") == "STR a" and fmt.show(1.5) == "OTHER"

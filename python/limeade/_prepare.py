@@ -320,10 +320,11 @@ class ModulePreparation(ClassChanges):
         old_span, new_span = d["old_span"], d["new_span"]
         live_items = namespace_of(scope)
         target = find_function(live_items.get(name), qualname, old_span["start_line"], self.path)
-        if target is None and not class_qualname:
-            # Registered under another name (`@show.register def _`), or held by another object.
+        if target is None:
+            # Registered under another name (`@show.register def _`), or held by another object
+            # of the module or class.
             target = find_function(
-                list(self.globals.values()), qualname, old_span["start_line"], self.path
+                list(live_items.values()), qualname, old_span["start_line"], self.path
             )
         aspects = set(d["aspects"])
         headers = self.headers(class_qualname)
