@@ -198,3 +198,67 @@ def test_singledispatchmethod_implementations_named_underscore(live):
     live.edit("m", 'return "other"', 'return "OTHER"')
     live.refresh()
     assert fmt.show(3) == "INT 3" and fmt.show("a") == "STR a" and fmt.show(1.5) == "OTHER"
+
+
+# ------------------------------------------------------------ runtime-checkable protocols
+
+PROTOCOLS = """
+from typing import Protocol, runtime_checkable
+
+@runtime_checkable
+class Closer(Protocol):
+    def close(self): ...
+
+    def flush(self): ...
+
+@runtime_checkable
+class NamedCloser(Closer, Protocol):
+    name: str
+
+class File:
+    name = "f"
+
+    def close(self):
+        pass
+
+    def flush(self):
+        pass
+
+class Socket:
+    name = "s"
+
+    def close(self):
+        pass
+"""
+
+
+def test_protocol_gains_a_member(live):
+    m = live.load("m", PROTOCOLS)
+    file, sock = m.File(), m.Socket()
+    assert isinstance(file, m.Closer) and not isinstance(sock, m.Closer)
+    assert issubclass(m.File, m.Closer) and isinstance(file, m.NamedCloser)
+    old_cls = m.Closer
+    live.edit(
+        "m", "    def flush(self): ...\n", "    def flush(self): ...\n\n    def seek(self): ...\n"
+    )
+    live.refresh()
+    assert m.Closer is old_cls
+    # File lacks seek(): no longer a Closer, nor a NamedCloser that derives from it.
+    assert not isinstance(file, m.Closer) and not issubclass(m.File, m.Closer)
+    assert not isinstance(file, m.NamedCloser)
+    m.File.seek = lambda self: None
+    assert isinstance(file, m.Closer) and isinstance(file, m.NamedCloser)
+
+
+def test_protocol_loses_a_member(live):
+    m = live.load("m", PROTOCOLS)
+    file, sock = m.File(), m.Socket()
+    assert not isinstance(sock, m.Closer) and not isinstance(sock, m.NamedCloser)
+    live.edit("m", "    def flush(self): ...\n", "")
+    live.refresh()
+    # Socket has close() and a name: it now is one.
+    assert isinstance(sock, m.Closer) and issubclass(m.Socket, m.Closer)
+    assert isinstance(sock, m.NamedCloser) and isinstance(file, m.Closer)
+    live.edit("m", "    name: str\n", "    name: str\n    size: int\n")
+    live.refresh()
+    assert not isinstance(sock, m.NamedCloser) and isinstance(sock, m.Closer)

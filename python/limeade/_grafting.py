@@ -7,6 +7,7 @@ from __future__ import annotations
 import abc
 import enum
 import types
+import typing
 from typing import Any, Callable, Optional
 
 from ._errors import ApplyError
@@ -140,18 +141,23 @@ class ClassChanges:
             if key in new.__dict__:
                 self.mutations.append(("setattr", live, key, new.__dict__[key]))
 
+    def committed_view(self, cls: type) -> dict[str, Any]:
+        """What ``cls.__dict__`` will hold after the commit of this module's mutations."""
+        namespace = dict(cls.__dict__)
+        for m in self.mutations:
+            if m[1] is cls and m[0] == "setattr":
+                namespace[m[2]] = m[3]
+            elif m[1] is cls and m[0] == "delattr":
+                namespace.pop(m[2], None)
+        return namespace
+
     def update_abstract_methods(self) -> None:
         """ABCs: recompute ``__abstractmethods__`` of changed classes from what their dicts will
         hold after the commit, so adding or implementing an abstract method takes effect."""
         for cls in self.changed_classes:
             if not isinstance(cls, abc.ABCMeta):
                 continue
-            namespace = dict(cls.__dict__)
-            for m in self.mutations:
-                if m[1] is cls and m[0] == "setattr":
-                    namespace[m[2]] = m[3]
-                elif m[1] is cls and m[0] == "delattr":
-                    namespace.pop(m[2], None)
+            namespace = self.committed_view(cls)
             abstract = {
                 n for n, v in namespace.items() if getattr(v, "__isabstractmethod__", False)
             }
@@ -167,6 +173,70 @@ class ClassChanges:
                         abstract.add(n)
             if frozenset(abstract) != getattr(cls, "__abstractmethods__", frozenset()):
                 self.mutations.append(("setattr", cls, "__abstractmethods__", frozenset(abstract)))
+
+    def update_protocols(self) -> None:
+        """Runtime-checkable protocols: the member sets ``typing`` keeps on a protocol (3.12+)
+        are recomputed, for changed protocols and the protocols deriving from them, from what
+        their dicts will hold after the commit; and the ``isinstance`` answers every changed
+        ABC (protocols included) and its subclasses cached are dropped after the commit."""
+        changed = [c for c in dict.fromkeys(self.changed_classes) if isinstance(c, abc.ABCMeta)]
+        for cls in _with_subclasses(changed):
+            if cls.__dict__.get("_is_protocol") and "__protocol_attrs__" in cls.__dict__:
+                self.update_protocol_members(cls)
+            if isinstance(cls, abc.ABCMeta):
+                self.after_commit.append(cls._abc_caches_clear)  # type: ignore[attr-defined]
+
+    def update_protocol_members(self, cls: type) -> None:
+        views = [self.committed_view(k) for k in cls.__mro__[:-1]]
+        members = protocol_members(cls, views)
+        if members != cls.__dict__["__protocol_attrs__"]:
+            self.mutations.append(("setattr", cls, "__protocol_attrs__", members))
+
+        def callable_member(name: str) -> bool:
+            view = next((v for v in views if name in v), {})
+            value = view.get(name)
+            try:
+                if hasattr(type(value), "__get__"):
+                    value = value.__get__(None, cls)  # as `getattr(cls, name)` finds it
+            except Exception:
+                return False
+            return callable(value)
+
+        if "__non_callable_proto_members__" in cls.__dict__:  # 3.13, set by runtime_checkable
+            others = {n for n in members if not callable_member(n)}
+            self.mutations.append(("setattr", cls, "__non_callable_proto_members__", others))
+        if "__callable_proto_members_only__" in cls.__dict__:  # 3.12.0 and 3.12.1
+            only = all(callable_member(n) for n in members)
+            self.mutations.append(("setattr", cls, "__callable_proto_members_only__", only))
+
+
+def protocol_members(cls: type, views: list[dict[str, Any]]) -> set[str]:
+    """A protocol's members as ``typing`` counts them (names its classes bind or annotate,
+    except typing's own and special names), from ``views`` of the dicts of ``cls.__mro__``."""
+    excluded = getattr(typing, "EXCLUDED_ATTRIBUTES", frozenset())
+    members: set[str] = set()
+    for klass, view in zip(cls.__mro__, views):
+        if klass.__name__ in ("Protocol", "Generic"):
+            continue
+        annotations = view.get("__annotations__")
+        if not isinstance(annotations, dict):
+            annotations = getattr(klass, "__annotations__", {})
+        for name in (*view, *annotations):
+            if not name.startswith("_abc_") and name not in excluded:
+                members.add(name)
+    return members
+
+
+def _with_subclasses(classes: list[type]) -> list[type]:
+    """``classes`` and every class deriving from them, each once."""
+    out: dict[int, type] = {}
+    stack = list(reversed(classes))
+    while stack:
+        cls = stack.pop()
+        if id(cls) not in out:
+            out[id(cls)] = cls
+            stack.extend(type.__subclasses__(cls))
+    return list(out.values())
 
 
 def rehome_member(value: Any, new: type, live: type) -> Any:

@@ -487,6 +487,7 @@ class ModulePreparation(ClassChanges):
                 self.mutations.append(("delitem", self.globals, name))
         self.update_closures()
         self.update_abstract_methods()
+        self.update_protocols()
         self.update_moved_statements()
 
     def update_moved_statements(self) -> None:
