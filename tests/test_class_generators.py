@@ -4,6 +4,8 @@ attrs classes. Objects created before the edit, behaviour after the refresh."""
 
 from __future__ import annotations
 
+import pytest
+
 # ------------------------------------------------------------ registries and base hooks
 
 
@@ -262,3 +264,127 @@ def test_protocol_loses_a_member(live):
     live.edit("m", "    name: str\n", "    name: str\n    size: int\n")
     live.refresh()
     assert not isinstance(sock, m.NamedCloser) and isinstance(sock, m.Closer)
+
+
+# ------------------------------------------------------------ pydantic and attrs
+
+PYDANTIC_MODEL = """
+from pydantic import BaseModel, field_validator
+
+class User(BaseModel):
+    name: str
+    age: int = 0
+
+    @field_validator("name")
+    @classmethod
+    def tidy(cls, value):
+        return value.strip()
+
+    def greet(self):
+        return "hi " + self.name
+"""
+
+
+def test_pydantic_method_and_validator_edits_keep_the_model(live):
+    pytest.importorskip("pydantic")
+    m = live.load("m", PYDANTIC_MODEL)
+    old_cls, user = m.User, m.User(name=" ada ")
+    live.edit("m", "return value.strip()", "return value.strip().title()")
+    live.edit("m", '"hi " + self.name', '"hello " + self.name')
+    live.edit(
+        "m",
+        "    def greet(self):",
+        "    def shout(self):\n        return self.name.upper()\n\n    def greet(self):",
+    )
+    report = live.refresh()
+    assert m.User is old_cls and report.module(m.__name__).replaced == []
+    assert old_cls(name=" bob ").name == "Bob"
+    assert old_cls.model_validate({"name": " eve "}).name == "Eve"
+    assert user.greet() == "hello ada" and user.shout() == "ADA"
+
+
+def test_pydantic_field_added_replaces_the_model(live):
+    pydantic = pytest.importorskip("pydantic")
+    m = live.load("m", PYDANTIC_MODEL)
+    old_cls, user = m.User, m.User(name="ada", age=3)
+    live.edit("m", "    age: int = 0\n", "    age: int = 0\n    email: str = 'none'\n")
+    report = live.refresh()
+    new_cls = m.User
+    assert new_cls is not old_cls
+    [(qualname, why)] = report.module(m.__name__).replaced
+    assert qualname == "User" and "pydantic" in why
+    made = new_cls.model_validate({"name": " bob ", "email": "b@x"})
+    assert type(made) is new_cls and made.name == "bob"
+    assert made.model_dump() == {"name": "bob", "age": 0, "email": "b@x"}
+    assert list(new_cls.model_fields) == ["name", "age", "email"]
+    with pytest.raises(pydantic.ValidationError):
+        new_cls(name="x", email=3)
+    # Old instances keep the class they were made with, which is still whole.
+    assert type(user) is old_cls and user.model_dump() == {"name": "ada", "age": 3}
+    assert list(old_cls.model_fields) == ["name", "age"]
+
+
+def test_pydantic_validator_added_replaces_the_model(live):
+    pytest.importorskip("pydantic")
+    m = live.load("m", PYDANTIC_MODEL)
+    old_cls = m.User
+    live.edit(
+        "m",
+        "    def greet(self):",
+        "    @field_validator('age')\n    @classmethod\n    def positive(cls, value):\n"
+        "        return abs(value)\n\n    def greet(self):",
+    )
+    report = live.refresh()
+    assert m.User is not old_cls and [q for q, _ in report.module(m.__name__).replaced] == ["User"]
+    assert m.User(name="a", age=-4).age == 4
+
+
+def test_attrs_field_added_replaces_the_class(live):
+    attr = pytest.importorskip("attr")
+    m = live.load(
+        "m",
+        """
+        import attr
+
+        @attr.s(auto_attribs=True)
+        class Point:
+            x: int
+            y: int = 0
+
+            def total(self):
+                return self.x + self.y
+        """,
+    )
+    old_cls, p = m.Point, m.Point(1, 2)
+    live.edit("m", "    y: int = 0\n", "    y: int = 0\n    z: int = 5\n")
+    report = live.refresh()
+    assert m.Point is not old_cls
+    [(qualname, why)] = report.module(m.__name__).replaced
+    assert qualname == "Point" and "attrs" in why
+    assert m.Point(1).z == 5 and [a.name for a in attr.fields(m.Point)] == ["x", "y", "z"]
+    assert type(p) is old_cls and p.total() == 3
+    live.edit("m", "return self.x + self.y", "return self.x + self.y + self.z")
+    report = live.refresh()
+    assert report.module(m.__name__).replaced == [] and m.Point(1).total() == 6
+
+
+def test_pydantic_dataclass_field_added_replaces_the_class(live):
+    pytest.importorskip("pydantic")
+    m = live.load(
+        "m",
+        """
+        from pydantic import TypeAdapter
+        from pydantic.dataclasses import dataclass
+
+        @dataclass
+        class Item:
+            sku: str
+        """,
+    )
+    old_cls, item = m.Item, m.Item(sku="a")
+    live.edit("m", "    sku: str\n", "    sku: str\n    count: int = 1\n")
+    report = live.refresh()
+    assert m.Item is not old_cls and [q for q, _ in report.module(m.__name__).replaced] == ["Item"]
+    made = m.TypeAdapter(m.Item).validate_python({"sku": "b", "count": "3"})
+    assert type(made) is m.Item and made.count == 3
+    assert type(item) is old_cls and item.sku == "a"

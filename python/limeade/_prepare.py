@@ -18,7 +18,7 @@ from typing import Any, Optional
 
 from ._errors import ApplyError
 from ._grafting import ClassChanges
-from ._layout import generates_code_from_fields, graftable, in_place
+from ._layout import decorated_member_changes, graftable, in_place, replace_reason
 from ._lookup import (
     MISSING,
     describe,
@@ -446,9 +446,10 @@ class ModulePreparation(ClassChanges):
                     replaced_classes.add(scope)
                     self.replace_reasons[scope] = "the class body is on its header line"
         grafted: set[str] = set()
-        for s in self.plan["statements"]:
-            # Dataclasses, enums, NamedTuples and attrs classes generate code or members from
-            # their class-level statements: setting one attribute would leave them inconsistent.
+        for s in [*self.plan["statements"], *decorated_member_changes(self.plan, self.live_class)]:
+            # Dataclasses, enums, NamedTuples, attrs classes and pydantic models generate code or
+            # members from their class-level statements: setting one attribute would leave them
+            # inconsistent.
             scope = s["scope"]
             if s["status"] == "unchanged" or not scope or scope in replaced_classes | grafted:
                 continue
@@ -457,11 +458,9 @@ class ModulePreparation(ClassChanges):
                 continue
             if graftable(live):
                 grafted.add(scope)
-            elif generates_code_from_fields(live):
+            elif replace_reason(live) is not None:
                 replaced_classes.add(scope)
-                self.replace_reasons[scope] = (
-                    "fields changed in a class that generates code from them (NamedTuple, attrs)"
-                )
+                self.replace_reasons[scope] = replace_reason(live)
         for qualname in sorted(grafted, key=lambda q: q.count(".")):
             if not any(
                 qualname.startswith(r + ".") for r in replaced_classes | grafted - {qualname}
