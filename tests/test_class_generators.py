@@ -388,3 +388,25 @@ def test_pydantic_dataclass_field_added_replaces_the_class(live):
     made = m.TypeAdapter(m.Item).validate_python({"sku": "b", "count": "3"})
     assert type(made) is m.Item and made.count == 3
     assert type(item) is old_cls and item.sku == "a"
+
+
+def test_protocol_method_becomes_a_data_member(live):
+    m = live.load(
+        "m",
+        """
+        from typing import Optional, Protocol, runtime_checkable
+
+        @runtime_checkable
+        class Labelled(Protocol):
+            def label(self): ...
+
+        class Blank:
+            label = None
+        """,
+    )
+    blank = m.Blank()
+    # None blocks a method member, not a data member.
+    assert not isinstance(blank, m.Labelled)
+    live.edit("m", "    def label(self): ...\n", "    label: Optional[str]\n")
+    live.refresh()
+    assert "label" not in vars(m.Labelled) and isinstance(blank, m.Labelled)

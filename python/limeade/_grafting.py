@@ -187,6 +187,8 @@ class ClassChanges:
                 self.after_commit.append(cls._abc_caches_clear)  # type: ignore[attr-defined]
 
     def update_protocol_members(self, cls: type) -> None:
+        """``__protocol_attrs__`` and the callable-members flags ``typing`` derives from it, as
+        ``typing`` would compute them for the committed class."""
         views = [self.committed_view(k) for k in cls.__mro__[:-1]]
         members = protocol_members(cls, views)
         if members != cls.__dict__["__protocol_attrs__"]:
@@ -202,12 +204,18 @@ class ClassChanges:
                 return False
             return callable(value)
 
-        if "__non_callable_proto_members__" in cls.__dict__:  # 3.13, set by runtime_checkable
-            others = {n for n in members if not callable_member(n)}
-            self.mutations.append(("setattr", cls, "__non_callable_proto_members__", others))
-        if "__callable_proto_members_only__" in cls.__dict__:  # 3.12.0 and 3.12.1
-            only = all(callable_member(n) for n in members)
-            self.mutations.append(("setattr", cls, "__callable_proto_members_only__", only))
+        derived = {
+            # 3.13 (set by runtime_checkable), and 3.12.0-3.12.1.
+            "__non_callable_proto_members__": lambda: {
+                n for n in members if not callable_member(n)
+            },
+            "__callable_proto_members_only__": lambda: all(callable_member(n) for n in members),
+        }
+        for key, compute in derived.items():
+            if key in cls.__dict__:
+                value = compute()
+                if value != cls.__dict__[key]:
+                    self.mutations.append(("setattr", cls, key, value))
 
 
 def protocol_members(cls: type, views: list[dict[str, Any]]) -> set[str]:
