@@ -462,15 +462,25 @@ def _what_other_reloaders_miss(live: Live) -> Built:
 
 
 def _generated_classes(live: Live) -> Built:
-    """Dataclass fields, enum members and slots: classes kept while their layout grows."""
-    a = live.load(
-        "a",
-        """
+    """Dataclass fields, enum members, slots and protocol members: classes kept while their
+    layout grows; a base class registering its subclasses; a protocol's member set."""
+    head = """
         import enum
         from dataclasses import dataclass
+        from typing import Protocol, runtime_checkable
 
+        REGISTRY = []
+
+        class Plugin:
+            def __init_subclass__(cls, **kwargs):
+                REGISTRY.append(cls)
+    """
+    a = live.load(
+        "a",
+        head
+        + """
         @dataclass
-        class Point:
+        class Point(Plugin):
             x: int
 
         class Color(enum.Enum):
@@ -481,17 +491,23 @@ def _generated_classes(live: Live) -> Built:
 
             def __init__(self):
                 self.x = 1
+
+        @runtime_checkable
+        class Named(Protocol):
+            def name(self): ...
+
+        class Thing:
+            def name(self):
+                return "thing"
         """,
     )
-    point_cls, red, slotted = a.Point, a.Color.RED, a.Slotted()
+    point_cls, red, slotted, thing = a.Point, a.Color.RED, a.Slotted(), a.Thing()
     live.write(
         "a",
-        """
-        import enum
-        from dataclasses import dataclass
-
+        head
+        + """
         @dataclass
-        class Point:
+        class Point(Plugin):
             x: int
             y: int = 2
 
@@ -505,6 +521,16 @@ def _generated_classes(live: Live) -> Built:
             def __init__(self):
                 self.x = 1
                 self.y = 2
+
+        @runtime_checkable
+        class Named(Protocol):
+            def name(self): ...
+
+            def size(self): ...
+
+        class Thing:
+            def name(self):
+                return "thing"
         """,
     )
 
@@ -513,12 +539,14 @@ def _generated_classes(live: Live) -> Built:
         assert point_cls(1) == point_cls(1) and not hasattr(point_cls(1), "y")
         assert [c.name for c in a.Color] == ["RED"]
         assert not hasattr(a.Slotted, "y")
+        assert isinstance(thing, a.Named) and a.REGISTRY == [point_cls]
 
     def check_new():
         assert a.Point is point_cls and point_cls(1).y == 2
         assert a.Color.RED is red and a.Color(2).name == "BLUE"
         slotted.y = 3
         assert (slotted.y, a.Slotted().y) == (3, 2)
+        assert a.REGISTRY == [point_cls] and not isinstance(thing, a.Named)
 
     return Built([a], check_old, check_new)
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 import abc
 import enum
 import types
+import typing
 from typing import Any, Callable, Optional
 
 from ._errors import ApplyError
-from ._lookup import describe, parent_scope, rehome
+from ._lookup import describe, find_code, parent_scope, rehome
 from ._slots import SideSlot
+from ._throwaway import quiet_builtins
 
 
 class ClassChanges:
@@ -46,7 +48,8 @@ class ClassChanges:
 
     def new_class(self, qualname: str) -> type:
         """Run a class statement in full, in a scratch namespace: a throwaway class to take
-        generated methods and members from."""
+        generated methods and members from. Hooks of its bases and metaclass for new classes
+        (``__init_subclass__``, the metaclass's ``__init__``) do not run: see ``_throwaway``."""
         d = next(x for x in self.definitions if x["qualname"] == qualname and x["kind"] == "class")
         span = (d["new_span"]["start_line"], d["new_span"]["end_line"])
         parent, name = parent_scope(qualname), qualname.rsplit(".", 1)[-1]
@@ -54,7 +57,24 @@ class ClassChanges:
         live_parent = self.live_class(parent) if parent else self.globals
         if live_parent is None:
             raise ApplyError(f"class {parent} not found", self.name, what)
-        new = self.run_span(parent, live_parent, span, what).get(name)
+        code = self.compile(self.snippet([span], self.headers(parent)), what)
+        scope_code = find_code(code, parent) if parent else code
+        body = find_code(scope_code, qualname) if scope_code is not None else None
+        if scope_code is None or body is None:
+            raise ApplyError(f"{what}: compiled class body not found", self.name, what)
+        namespace: dict[str, Any] = {}
+        if parent:
+            # Names of the enclosing class body resolve as they would in it.
+            namespace = dict(live_parent.__dict__)
+            if isinstance(namespace.get("__annotations__"), dict):
+                namespace["__annotations__"] = dict(namespace["__annotations__"])
+        scratch = dict(self.globals)
+        scratch["__builtins__"] = quiet_builtins(self.globals, body)
+        try:
+            exec(scope_code, scratch, namespace)
+        except Exception as e:
+            raise ApplyError(f"{self.path}: running {what} raised {e!r}", self.name, what) from e
+        new = namespace.get(name)
         if not isinstance(new, type):
             raise ApplyError(f"{what} did not produce a class", self.name, what)
         return new
@@ -85,8 +105,11 @@ class ClassChanges:
             if key in skip:
                 continue
             self.mutations.append(("setattr", live, key, rehome_member(value, new, live)))
-        for key in list(live.__dict__):
-            if key not in new.__dict__ and key not in skip:
+        for key in changed:
+            # A changed statement whose name the generator no longer leaves on the class (a
+            # default that became `field(default_factory=...)`). Anything else the live class
+            # holds (attributes set by base or metaclass hooks) stays.
+            if key in live.__dict__ and key not in new.__dict__ and key not in skip:
                 self.mutations.append(("delattr", live, key))
         return changed
 
@@ -118,18 +141,23 @@ class ClassChanges:
             if key in new.__dict__:
                 self.mutations.append(("setattr", live, key, new.__dict__[key]))
 
+    def committed_view(self, cls: type) -> dict[str, Any]:
+        """What ``cls.__dict__`` will hold after the commit of this module's mutations."""
+        namespace = dict(cls.__dict__)
+        for m in self.mutations:
+            if m[1] is cls and m[0] == "setattr":
+                namespace[m[2]] = m[3]
+            elif m[1] is cls and m[0] == "delattr":
+                namespace.pop(m[2], None)
+        return namespace
+
     def update_abstract_methods(self) -> None:
         """ABCs: recompute ``__abstractmethods__`` of changed classes from what their dicts will
         hold after the commit, so adding or implementing an abstract method takes effect."""
         for cls in self.changed_classes:
             if not isinstance(cls, abc.ABCMeta):
                 continue
-            namespace = dict(cls.__dict__)
-            for m in self.mutations:
-                if m[1] is cls and m[0] == "setattr":
-                    namespace[m[2]] = m[3]
-                elif m[1] is cls and m[0] == "delattr":
-                    namespace.pop(m[2], None)
+            namespace = self.committed_view(cls)
             abstract = {
                 n for n, v in namespace.items() if getattr(v, "__isabstractmethod__", False)
             }
@@ -145,6 +173,78 @@ class ClassChanges:
                         abstract.add(n)
             if frozenset(abstract) != getattr(cls, "__abstractmethods__", frozenset()):
                 self.mutations.append(("setattr", cls, "__abstractmethods__", frozenset(abstract)))
+
+    def update_protocols(self) -> None:
+        """Runtime-checkable protocols: the member sets ``typing`` keeps on a protocol (3.12+)
+        are recomputed, for changed protocols and the protocols deriving from them, from what
+        their dicts will hold after the commit; and the ``isinstance`` answers every changed
+        ABC (protocols included) and its subclasses cached are dropped after the commit."""
+        changed = [c for c in dict.fromkeys(self.changed_classes) if isinstance(c, abc.ABCMeta)]
+        for cls in _with_subclasses(changed):
+            if cls.__dict__.get("_is_protocol") and "__protocol_attrs__" in cls.__dict__:
+                self.update_protocol_members(cls)
+            if isinstance(cls, abc.ABCMeta):
+                self.after_commit.append(cls._abc_caches_clear)  # type: ignore[attr-defined]
+
+    def update_protocol_members(self, cls: type) -> None:
+        """``__protocol_attrs__`` and the callable-members flags ``typing`` derives from it, as
+        ``typing`` would compute them for the committed class."""
+        views = [self.committed_view(k) for k in cls.__mro__[:-1]]
+        members = protocol_members(cls, views)
+        if members != cls.__dict__["__protocol_attrs__"]:
+            self.mutations.append(("setattr", cls, "__protocol_attrs__", members))
+
+        def callable_member(name: str) -> bool:
+            view = next((v for v in views if name in v), {})
+            value = view.get(name)
+            try:
+                if hasattr(type(value), "__get__"):
+                    value = value.__get__(None, cls)  # as `getattr(cls, name)` finds it
+            except Exception:
+                return False
+            return callable(value)
+
+        derived = {
+            # 3.13 (set by runtime_checkable), and 3.12.0-3.12.1.
+            "__non_callable_proto_members__": lambda: {
+                n for n in members if not callable_member(n)
+            },
+            "__callable_proto_members_only__": lambda: all(callable_member(n) for n in members),
+        }
+        for key, compute in derived.items():
+            if key in cls.__dict__:
+                value = compute()
+                if value != cls.__dict__[key]:
+                    self.mutations.append(("setattr", cls, key, value))
+
+
+def protocol_members(cls: type, views: list[dict[str, Any]]) -> set[str]:
+    """A protocol's members as ``typing`` counts them (names its classes bind or annotate,
+    except typing's own and special names), from ``views`` of the dicts of ``cls.__mro__``."""
+    excluded = getattr(typing, "EXCLUDED_ATTRIBUTES", frozenset())
+    members: set[str] = set()
+    for klass, view in zip(cls.__mro__, views):
+        if klass.__name__ in ("Protocol", "Generic"):
+            continue
+        annotations = view.get("__annotations__")
+        if not isinstance(annotations, dict):
+            annotations = getattr(klass, "__annotations__", {})
+        for name in (*view, *annotations):
+            if not name.startswith("_abc_") and name not in excluded:
+                members.add(name)
+    return members
+
+
+def _with_subclasses(classes: list[type]) -> list[type]:
+    """``classes`` and every class deriving from them, each once."""
+    out: dict[int, type] = {}
+    stack = list(reversed(classes))
+    while stack:
+        cls = stack.pop()
+        if id(cls) not in out:
+            out[id(cls)] = cls
+            stack.extend(type.__subclasses__(cls))
+    return list(out.values())
 
 
 def rehome_member(value: Any, new: type, live: type) -> Any:

@@ -1,12 +1,12 @@
 """Which class changes can be applied to the live class instead of replacing it: new bases
 CPython accepts for the layout, literal ``__slots__`` changes, classes whose generated parts can
-be grafted (dataclasses, enums), and classes that generate code from their fields."""
+be grafted (dataclasses, enums), and classes that generate code from their fields (replaced)."""
 
 from __future__ import annotations
 
 import enum
 import types
-from typing import Any, NamedTuple, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
 from . import _native
 from ._lookup import find_class
@@ -66,16 +66,70 @@ def _assignable_bases(
 
 def graftable(cls: type) -> bool:
     """Classes whose regenerated parts can be moved onto the live class: dataclasses without
-    ``__slots__`` (their layout stays) and enums (members added; changed ones are conflicts)."""
+    ``__slots__`` (their layout stays) and enums (members added; changed ones are conflicts).
+    Not pydantic dataclasses: their validator builds instances of the class it was made for."""
     if isinstance(cls, enum.EnumMeta):
         return True
-    return "__dataclass_fields__" in cls.__dict__ and "__slots__" not in cls.__dict__
-
-
-def generates_code_from_fields(cls: type) -> bool:
-    """Whether a class's methods were generated from its fields (dataclass, NamedTuple, attrs)."""
     return (
         "__dataclass_fields__" in cls.__dict__
-        or (issubclass(cls, tuple) and "_fields" in cls.__dict__)
-        or "__attrs_attrs__" in cls.__dict__
+        and "__slots__" not in cls.__dict__
+        and not _is_pydantic(cls)
+    )
+
+
+def replace_reason(cls: type) -> Optional[str]:
+    """Why a class whose body changed is replaced instead of updated: its code was generated
+    from its fields (NamedTuple, attrs, slotted dataclass) or, for pydantic, its validation and
+    serialisation were built from its fields and validators. None for other classes."""
+    if _is_pydantic(cls):
+        return (
+            "fields, config or validators changed in a pydantic model: pydantic builds its "
+            "validator, serializer and model_fields when the class is created"
+        )
+    if "__attrs_attrs__" in cls.__dict__:
+        kind = "an attrs class"
+    elif issubclass(cls, tuple) and "_fields" in cls.__dict__:
+        kind = "a NamedTuple"
+    elif "__dataclass_fields__" in cls.__dict__:
+        kind = "a dataclass with __slots__"
+    else:
+        return None
+    return f"fields changed in {kind}, whose methods are generated from them"
+
+
+def decorated_member_changes(
+    plan: dict[str, Any], live_class: Callable[[str], Optional[type]]
+) -> list[dict[str, Any]]:
+    """Pydantic models also build validation from decorated methods (``@field_validator``,
+    ``@computed_field``, ...): a decorated method added or removed, or changed in more than its
+    body, changes the class as a field change does. One entry (``scope``, ``status``) per such
+    change, shaped like the plan's statements."""
+    out = []
+    for d in plan["definitions"]:
+        span = d["new_span"] or d["old_span"]
+        if d["status"] == "unchanged" or "<locals>" in d["qualname"] or span is None:
+            continue
+        decorated = d["def_line"] is not None and d["def_line"] > span["start_line"]
+        code_only = d["status"] == "changed" and set(d["aspects"]) <= _CODE_ONLY_ASPECTS
+        scope = d["qualname"].rsplit(".", 1)[0] if "." in d["qualname"] else ""
+        if not decorated or code_only or not scope:
+            continue
+        live = live_class(scope)
+        if live is not None and _is_pydantic(live):
+            out.append({"scope": scope, "status": "changed"})
+    return out
+
+
+#: Changes of a method that reach the live function without running its decorators again.
+_CODE_ONLY_ASPECTS = {"body", "docstring", "moved"}
+
+
+def _is_pydantic(cls: type) -> bool:
+    """A pydantic model or dataclass (v2), or a v1 model."""
+    own = cls.__dict__
+    return (
+        "__pydantic_validator__" in own
+        or "__pydantic_fields__" in own
+        or "__pydantic_decorators__" in own
+        or ("__fields__" in own and "__validators__" in own)
     )

@@ -4,6 +4,7 @@ function behind decorators and descriptors, compiler flags, and lines counted li
 from __future__ import annotations
 import __future__
 
+import functools
 import re
 import types
 from collections.abc import Mapping
@@ -70,6 +71,9 @@ def _children(obj: Any) -> list[Any]:
             continue
         if value is not None:
             out.append(value)
+    if isinstance(obj, functools.singledispatchmethod):
+        # Implementations registered as `@meth.register def _` live only in its dispatcher.
+        out.extend(obj.dispatcher.registry.values())
     if type(obj) is dict and len(obj) <= _DICT_SEARCH_LIMIT:
         # Registries keyed by name or event (`HANDLERS["x"] = fn`) hold decorated functions.
         out.extend(v for v in obj.values() if isinstance(v, types.FunctionType))
@@ -110,10 +114,10 @@ def find_function(
 ) -> Optional[types.FunctionType]:
     """The live function compiled from the definition ``qualname`` starting at ``firstlineno``,
     looking through staticmethod, classmethod, property, ``functools.wraps`` chains, partials,
-    singledispatch registries and closures of decorator wrappers. Only an exact match counts: a
-    definition that no live object holds (shadowed by a later one, an ``@overload`` stub) has no
-    function to update. Only functions compiled from ``filename`` count (another module's
-    function can have the same name and first line). ``root`` may be a list of roots."""
+    singledispatch(method) registries and closures of decorator wrappers. Only an exact match
+    counts: a definition that no live object holds (shadowed by a later one, an ``@overload``
+    stub) has no function to update. Only functions compiled from ``filename`` count (another
+    module's function can have the same name and first line). ``root`` may be a list of roots."""
     seen: set[int] = set()
     level = list(root) if isinstance(root, list) else [root]
     for _ in range(_UNWRAP_DEPTH):

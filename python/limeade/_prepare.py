@@ -21,7 +21,7 @@ from typing import Any, Optional
 from ._closures import ClosureUpdates
 from ._errors import ApplyError
 from ._grafting import ClassChanges
-from ._layout import generates_code_from_fields, graftable, in_place
+from ._layout import decorated_member_changes, graftable, in_place, replace_reason
 from ._lookup import (
     MISSING,
     describe,
@@ -354,9 +354,11 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
         live_items = namespace_of(scope)
         target = find_function(live_items.get(name), qualname, old_span["start_line"], self.path)
         if target is None:
-            # Registered under another name (`@show.register def _`), or held by another object.
-            roots = list(self.globals.values()) if not class_qualname else list(live_items.values())
-            target = find_function(roots, qualname, old_span["start_line"], self.path)
+            # Registered under another name (`@show.register def _`), or held by another object
+            # of the module or class.
+            target = find_function(
+                list(live_items.values()), qualname, old_span["start_line"], self.path
+            )
         aspects = set(d["aspects"])
         headers = self.headers(class_qualname)
         what = describe(d)
@@ -502,9 +504,10 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
                     replaced_classes.add(scope)
                     self.replace_reasons[scope] = "the class body is on its header line"
         grafted: set[str] = set()
-        for s in self.plan["statements"]:
-            # Dataclasses, enums, NamedTuples and attrs classes generate code or members from
-            # their class-level statements: setting one attribute would leave them inconsistent.
+        for s in [*self.plan["statements"], *decorated_member_changes(self.plan, self.live_class)]:
+            # Dataclasses, enums, NamedTuples, attrs classes and pydantic models generate code or
+            # members from their class-level statements: setting one attribute would leave them
+            # inconsistent.
             scope = s["scope"]
             if s["status"] == "unchanged" or not scope or scope in replaced_classes | grafted:
                 continue
@@ -513,11 +516,9 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
                 continue
             if graftable(live):
                 grafted.add(scope)
-            elif generates_code_from_fields(live):
+            elif replace_reason(live) is not None:
                 replaced_classes.add(scope)
-                self.replace_reasons[scope] = (
-                    "fields changed in a class that generates code from them (NamedTuple, attrs)"
-                )
+                self.replace_reasons[scope] = replace_reason(live)
         for qualname in sorted(grafted, key=lambda q: q.count(".")):
             if not any(
                 qualname.startswith(r + ".") for r in replaced_classes | grafted - {qualname}
@@ -550,6 +551,7 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
                 self.mutations.append(("delitem", self.globals, name))
         self.update_closures()
         self.update_abstract_methods()
+        self.update_protocols()
         self.update_moved_statements()
         self.resolve_previews()
 
