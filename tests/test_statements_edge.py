@@ -3,10 +3,13 @@ and names written to the real globals while a statement runs."""
 
 from __future__ import annotations
 
+import sys
+
 import limeade
 import pytest
 
 
+@pytest.mark.skipif(sys.version_info < (3, 10), reason="match statements are Python 3.10+")
 def test_walrus_and_match_captures_are_rebound(live):
     m = live.load(
         "m",

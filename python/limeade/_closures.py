@@ -5,6 +5,7 @@ of :class:`limeade._prepare.ModulePreparation`: it only adds mutations."""
 from __future__ import annotations
 
 import gc
+import inspect
 import types
 from collections.abc import Iterator
 from typing import Any, Callable, Optional
@@ -13,21 +14,32 @@ from ._errors import ApplyError
 from ._lookup import code_qualname, describe, find_code, is_plain_function, namespace_of
 
 
-def nested_codes(code: types.CodeType) -> Iterator[tuple[tuple[str, int], types.CodeType]]:
-    """Every code object nested in ``code`` (functions, lambdas, comprehensions, classes),
-    keyed by qualified name and the how-many-th of that name it is, in compilation order: the
-    key pairs an old nested code with its new version."""
+def nested_codes(
+    code: types.CodeType, qualname: str
+) -> Iterator[tuple[tuple[str, int], types.CodeType]]:
+    """Every code object nested in ``code`` (the code of ``qualname``: functions, lambdas,
+    comprehensions, classes), keyed by qualified name and the how-many-th of that name it is, in
+    compilation order: the key pairs an old nested code with its new version."""
     seen: dict[str, int] = {}
-    stack = [code]
-    while stack:
-        current = stack.pop(0)
+    queue = [(code, qualname)]
+    while queue:
+        current, current_qualname = queue.pop(0)
+        # Names inside a function are `f.<locals>.g`; inside a class body `C.g` (what
+        # `co_qualname` says on 3.11+, computed here for older versions).
+        inside = (
+            f"{current_qualname}.<locals>."
+            if current.co_flags & inspect.CO_NEWLOCALS
+            else f"{current_qualname}."
+        )
         for const in current.co_consts:
             if isinstance(const, types.CodeType):
-                qualname = code_qualname(const)
-                index = seen.get(qualname, 0)
-                seen[qualname] = index + 1
-                yield (qualname, index), const
-                stack.append(const)
+                name = code_qualname(const)
+                if not hasattr(const, "co_qualname"):
+                    name = inside + const.co_name
+                index = seen.get(name, 0)
+                seen[name] = index + 1
+                yield (name, index), const
+                queue.append((const, name))
 
 
 def _moved_only(old: types.CodeType, new: types.CodeType) -> bool:
@@ -44,7 +56,7 @@ class ClosureUpdates:
     # Provided by ModulePreparation.
     mutations: list[tuple[Any, ...]]
     not_updated: list[tuple[str, str]]
-    code_swaps: list[tuple[types.CodeType, types.CodeType]]
+    code_swaps: list[tuple[types.CodeType, types.CodeType, str]]
     plan: dict[str, Any]
     path: str
     globals: dict[str, Any]
@@ -58,28 +70,29 @@ class ClosureUpdates:
         lambda) run the new inner code when their free variables are unchanged. Only when a
         nested code object of an updated function really changed (not just moved) is the heap
         searched, once, for functions holding the old nested code objects."""
-        swaps: dict[int, types.CodeType] = {}
+        swaps: dict[int, tuple[types.CodeType, str]] = {}
         changed = False
-        for old_outer, new_outer in self.code_swaps:
-            new_nested = dict(nested_codes(new_outer))
-            for key, old_code in nested_codes(old_outer):
+        for old_outer, new_outer, qualname in self.code_swaps:
+            new_nested = dict(nested_codes(new_outer, qualname))
+            for key, old_code in nested_codes(old_outer, qualname):
                 new_code = new_nested.get(key)
                 if new_code is None or new_code == old_code:
                     continue
-                swaps[id(old_code)] = new_code
+                swaps[id(old_code)] = (new_code, key[0])
                 changed = changed or not _moved_only(old_code, new_code)
         if not changed:
             return
         for obj in gc.get_objects():
             if type(obj) is not types.FunctionType:
                 continue
-            new_code = swaps.get(id(obj.__code__))
-            if new_code is None:
+            found = swaps.get(id(obj.__code__))
+            if found is None:
                 continue
+            new_code, nested_qualname = found
             if new_code.co_freevars == obj.__code__.co_freevars:
                 self.mutations.append(("setattr", obj, "__code__", new_code))
             else:
-                entry = (code_qualname(new_code), "closure not updated: free variables changed")
+                entry = (nested_qualname, "closure not updated: free variables changed")
                 if entry not in self.not_updated:
                     self.not_updated.append(entry)
 

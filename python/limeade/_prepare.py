@@ -122,8 +122,9 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
         self.after_commit: list[Any] = []
         #: Classes kept and changed in place (for ``__abstractmethods__`` and migration hooks).
         self.changed_classes: list[type] = []
-        #: (old code, new code) of every function updated in place, to find nested code.
-        self.code_swaps: list[tuple[types.CodeType, types.CodeType]] = []
+        #: (old code, new code, qualname) of every function updated in place, to find nested
+        #: code.
+        self.code_swaps: list[tuple[types.CodeType, types.CodeType, str]] = []
         self.definitions = plan["definitions"]
         self.class_def_lines = {
             d["qualname"]: d["def_line"]
@@ -194,7 +195,7 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
         for key in old.__dict__:
             if key not in new.__dict__:
                 m.append(("delitem", old.__dict__, key))
-        self.code_swaps.append((old.__code__, new.__code__))
+        self.code_swaps.append((old.__code__, new.__code__, function_qualname(old)))
         return True
 
     def same_definition(self, old: Any, new: Any) -> bool:
@@ -391,7 +392,7 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
             )
             return
         self.mutations.append(("setattr", target, "__code__", code))
-        self.code_swaps.append((target.__code__, code))
+        self.code_swaps.append((target.__code__, code, qualname))
         preview = None
         if dict.get(namespace, name, root) is target:
             # Code run later in this refresh (`VALUE = compute()`, `@factory(2)`) calls the new
