@@ -166,7 +166,45 @@ def test_default_reading_a_star_imported_name(live):
     report = live.refresh()
     assert banner() == 60
     assert report.changes == plan.changes
-    assert "banner  default re-evaluated: width" in str(report)
+    assert f"{app.__name__}.banner  default re-evaluated: width" in str(report)
+
+
+def test_defaults_behind_decorators_and_of_changed_bodies(live):
+    m = live.load(
+        "m",
+        """
+        import functools
+
+        TIMEOUT = 5
+
+        def logged(fn):
+            @functools.wraps(fn)
+            def wrapper(*args, **kwargs):
+                return fn(*args, **kwargs)
+            return wrapper
+
+        @logged
+        def connect(timeout=TIMEOUT):
+            return ("old", timeout)
+
+        class Client:
+            @staticmethod
+            def make(timeout=TIMEOUT):
+                return timeout
+
+            @classmethod
+            def build(cls, *, timeout=TIMEOUT):
+                return timeout
+        """,
+    )
+    connect, client = m.connect, m.Client
+    live.edit("m", "TIMEOUT = 5", "TIMEOUT = 10")
+    live.edit("m", '("old", timeout)', '("new", timeout)')
+    plan = limeade.plan()
+    report = live.refresh()
+    assert connect() == ("new", 10)
+    assert (client.make(), client.build()) == (10, 10)
+    assert report.changes == plan.changes
 
 
 def test_default_set_by_hand_is_left_alone(live):

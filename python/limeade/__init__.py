@@ -111,14 +111,25 @@ def _interpreter_location(
     return line, col, message
 
 
+_OWN_DEFAULTS_ASPECTS = {
+    "defaults",
+    "kw_defaults",
+    "annotations",
+    "signature",
+    "decorators",
+    "async",
+}
+
+
 def _predicted_rebinds(module_plan: dict[str, Any]) -> list[Change]:
     """What a refresh of this module would change in other modules' namespaces (copies rebound,
     star-imported names added or removed) and the defaults it would re-evaluate."""
     prediction = predict_copies(module_plan)
+    # Definitions whose defaults the module's own refresh sets (see _prepare).
     own_defaults = {
         d["qualname"]
         for d in module_plan["definitions"]
-        if d["status"] == "added" or {"defaults", "kw-only defaults"} & set(d["aspects"])
+        if d["status"] == "added" or _OWN_DEFAULTS_ASPECTS & set(d["aspects"])
     }
     changes = list(prediction.changes)
     for name in dict.fromkeys([module_plan["module"], *prediction.rebound]):
