@@ -167,12 +167,14 @@ def predict_copies(module_plan: dict[str, Any]) -> Prediction:
     prediction.rebound[name] = rebound
     prediction.unbound[name] = unbound
     old_exports = set(star_exports(module.__dict__))
+    # Names that will be bound after the refresh (a listed name may be a submodule never
+    # imported, a name bound under `if TYPE_CHECKING:` is never bound).
+    bound = (set(module.__dict__) - unbound) | rebound | added_defs
     declared = module_plan["star_exports"]
     if declared["type"] == "listed":
-        new_exports: set[str] = set(declared["names"])
+        new_exports: set[str] = set(declared["names"]) & bound
     elif declared["type"] == "public":
-        public = {n for n in module_plan["scope_names"].get("", ()) if not n.startswith("_")}
-        new_exports = (old_exports - unbound) | (public - {"*"})
+        new_exports = {n for n in bound if not n.startswith("_")}
     else:
         new_exports = old_exports - unbound
     _predict_from(name, rebound | added_defs, unbound, old_exports, new_exports, prediction)
