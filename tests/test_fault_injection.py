@@ -551,6 +551,47 @@ def _generated_classes(live: Live) -> Built:
     return Built([a], check_old, check_new)
 
 
+def _star_and_defaults(live: Live) -> Built:
+    """Star imports through a re-exporting package, defaults reading rebound names."""
+    live.write("kit", "from .lib import *\n", package=True)
+    live.write(
+        "kit.lib",
+        """
+        __all__ = ["WIDTH", "pad", "OLD"]
+
+        WIDTH = 40
+        OLD = "old"
+
+        def pad(text, width=WIDTH, *, fill="." if WIDTH > 50 else " "):
+            return text.ljust(width, fill)
+        """,
+    )
+    kit = live.load("kit")
+    lib = live.module("kit.lib")
+    app = live.load(
+        "app",
+        f"""
+        from {kit.__name__} import *
+
+        def banner(width=WIDTH):
+            return width
+        """,
+    )
+    pad, banner = lib.pad, app.banner
+    live.edit("kit.lib", '"pad", "OLD"]', '"pad", "NEW"]\nNEW = "new"')
+    live.edit("kit.lib", "WIDTH = 40", "WIDTH = 60")
+
+    def check_old():
+        assert (pad("x"), banner(), app.OLD, kit.WIDTH) == ("x" + 39 * " ", 40, "old", 40)
+        assert not hasattr(app, "NEW")
+
+    def check_new():
+        assert (pad("x"), banner(), app.NEW, kit.WIDTH) == ("x" + 59 * ".", 60, "new", 60)
+        assert not hasattr(app, "OLD") and not hasattr(kit, "OLD")
+
+    return Built([lib, kit, app], check_old, check_new)
+
+
 SCENARIOS = [
     _generated_classes,
     _two_modules,
@@ -558,6 +599,7 @@ SCENARIOS = [
     _conflict_and_functions,
     _statements_and_removals,
     _what_other_reloaders_miss,
+    _star_and_defaults,
 ]
 
 

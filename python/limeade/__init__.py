@@ -22,7 +22,9 @@ from collections.abc import Iterable
 from typing import Any, Literal, Optional, Union
 
 from . import _containers, _native, _tracking
+from ._defaults import predict_defaults, refresh_defaults
 from ._errors import ApplyError, ConflictError, PlanError, RefreshError
+from ._importers import predict_copies, rebind_copies
 from ._prepare import in_place, prepare_module, split_lines, strategy_name
 from ._report import Change, ModuleReport, Plan, RefreshReport, changes_of_module
 
@@ -109,55 +111,40 @@ def _interpreter_location(
     return line, col, message
 
 
-_MISSING = object()
+_OWN_DEFAULTS_ASPECTS = {
+    "defaults",
+    "kw_defaults",
+    "annotations",
+    "signature",
+    "decorators",
+    "async",
+}
 
 
 def _predicted_rebinds(module_plan: dict[str, Any]) -> list[Change]:
-    """Copies (``from m import X`` in other modules) that a refresh of this module would rebind:
-    names bound by changed or added module-level statements that importers still hold."""
-    exported = {
-        b
-        for st in module_plan["statements"]
-        if not st["scope"] and st["status"] in ("changed", "added")
-        for b in st["binds"]
+    """What a refresh of this module would change in other modules' namespaces (copies rebound,
+    star-imported names added or removed) and the defaults it would re-evaluate."""
+    prediction = predict_copies(module_plan)
+    # Definitions whose defaults the module's own refresh sets (see _prepare).
+    own_defaults = {
+        d["qualname"]
+        for d in module_plan["definitions"]
+        if d["status"] == "added" or _OWN_DEFAULTS_ASPECTS & set(d["aspects"])
     }
-    module = sys.modules.get(module_plan["module"])
-    if not exported or module is None:
-        return []
-    out = []
-    for importer, bound_as, name in _tracking.REGISTRY.importers_of(module_plan["module"]):
-        target = sys.modules.get(importer)
-        current = module.__dict__.get(name, _MISSING)
-        if name in exported and target is not None and current is not _MISSING:
-            if target.__dict__.get(bound_as, _MISSING) is current:
-                out.append(
-                    Change(importer, bound_as, f"rebound from {module_plan['module']}.{name}")
-                )
-    return out
-
-
-def _rebind_copies(name: str, module: types.ModuleType, mutations: list[Any]) -> list[Change]:
-    """Add to ``mutations`` the rebinding of copies other modules hold of values this module's
-    mutations replace (only where the importer still holds the old object: a name the importer
-    rebound itself is never touched)."""
-    replaced = {}
-    for m in mutations:
-        if m[0] == "setitem" and m[1] is module.__dict__:
-            old = module.__dict__.get(m[2], _MISSING)
-            if old is not _MISSING and old is not m[3]:
-                replaced[m[2]] = (old, m[3])
-    if not replaced:
-        return []
-    changes = []
-    for importer, bound_as, source_name in _tracking.REGISTRY.importers_of(name):
-        target = sys.modules.get(importer)
-        if source_name not in replaced or target is None:
-            continue
-        old, new = replaced[source_name]
-        if target.__dict__.get(bound_as, _MISSING) is old:
-            mutations.append(("setitem", target.__dict__, bound_as, new))
-            changes.append(Change(importer, bound_as, f"rebound from {name}.{source_name}"))
+    changes = list(prediction.changes)
+    for name in dict.fromkeys([module_plan["module"], *prediction.rebound]):
+        names = prediction.rebound.get(name, set()) | prediction.unbound.get(name, set())
+        exclude = own_defaults if name == module_plan["module"] else set()
+        changes += predict_defaults(name, names, exclude)
     return changes
+
+
+def _rebind_copies(name: str, mutations: list[Any]) -> list[Change]:
+    """Add to ``mutations`` what other modules need after this module's mutations: the copies
+    they hold of replaced values rebound, names a star import gives added or removed (see
+    :mod:`limeade._importers`), then the defaults that read a changed name re-evaluated (see
+    :mod:`limeade._defaults`)."""
+    return rebind_copies(name, mutations) + refresh_defaults(mutations)
 
 
 def plan(modules: Optional[Iterable[ModuleRef]] = None) -> Plan:
@@ -241,7 +228,7 @@ def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshR
                 )
                 continue
             prepared = prepare_module(module, module_plan, new_text)
-            rebinds = _rebind_copies(name, module, prepared.mutations)
+            rebinds = _rebind_copies(name, prepared.mutations)
             logs.append(_commit(name, prepared.mutations))
             applied.append(name)
             after_commit.extend(prepared.after_commit)

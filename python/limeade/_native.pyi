@@ -48,7 +48,15 @@ class Registry:
     def plan(self, names: list[str]) -> Plan:
         """Plan the pending versions (raises :class:`PlanFailure`)."""
     def importers_of(self, source: str) -> list[tuple[str, str, str]]:
-        """``[(importer, bound_as, name)]`` for ``from source import name as bound_as``."""
+        """``[(importer, bound_as, name)]`` for ``from source import name as bound_as``;
+        ``("*", "*")`` for ``from source import *``."""
+    def default_readers(
+        self, module: str, names: list[str]
+    ) -> list[tuple[str, int, list[tuple[str, Optional[int], str, int, list[str]]]]]:
+        """``[(qualname, first_line, [(param, index, text, line, reads)])]``: functions of the
+        running source of ``module`` (module level and methods of its classes) whose default
+        expressions read one of ``names``. ``index`` is the position in ``__defaults__``
+        (``None`` for a keyword-only parameter), ``text`` the expression as written."""
     def accept(self, names: list[str]) -> None:
         """The pending versions are now what the program runs."""
 

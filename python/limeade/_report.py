@@ -158,6 +158,10 @@ class RefreshReport:
                 lines.append(f"{m.module}: skipped ({m.skipped_reason})")
                 continue
             lines.append(f"{m.module}: {len(m.changes)} change(s), {m.strategy}")
-            lines.extend(f"  {c.qualname}  {c.kind}" for c in m.changes)
+            # Changes in other modules (importers' copies, their defaults) name their module.
+            lines.extend(
+                f"  {c.qualname if c.module == m.module else f'{c.module}.{c.qualname}'}  {c.kind}"
+                for c in m.changes
+            )
             lines.extend(f"  {q}  replaced: {why}" for q, why in m.replaced)
         return "\n".join(lines)

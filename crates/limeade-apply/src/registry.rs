@@ -6,9 +6,10 @@ use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
+use limeade_plan::tree::ModuleTree;
 use limeade_plan::{
-    decode_source, import_bindings, plan_parsed, ImportBinding, ModuleMeta, ParsedModule,
-    ParsedPair, Plan, PlanError, Version,
+    decode_source, default_readers, import_bindings, plan_parsed, DefaultReader, ImportBinding,
+    ModuleMeta, ParsedModule, ParsedPair, Plan, PlanError, Version,
 };
 use rustc_hash::FxHashMap;
 
@@ -332,9 +333,25 @@ impl Registry {
         Ok(plan_parsed(&pairs))
     }
 
+    /// The tree of the source `name` runs, parsed when first needed (`None` when untracked or
+    /// when it does not parse).
+    fn current_tree(&mut self, name: &str) -> Option<&ModuleTree> {
+        let tracked = self.modules.get_mut(name)?;
+        if tracked.current.parsed.is_none() {
+            tracked.current.parsed = ParsedModule::parse(
+                &tracked.meta.path,
+                tracked.current.text.clone(),
+                Version::Old,
+            )
+            .ok();
+        }
+        tracked.current.parsed.as_ref().map(ParsedModule::tree)
+    }
+
     /// Every `from source import X` binding in the running source of the other tracked modules:
-    /// `(importer, bound_as, name)`. Modules are parsed once, when first asked, and their
-    /// bindings kept until their source changes; a module that does not parse is skipped.
+    /// `(importer, bound_as, name)`, with `("*", "*")` for `from source import *`. Modules are
+    /// parsed once, when first asked, and their bindings kept until their source changes; a
+    /// module that does not parse is skipped.
     pub fn importers_of(&mut self, source: &str) -> Vec<(String, String, String)> {
         let mut out = Vec::new();
         let mut names: Vec<String> = self.modules.keys().cloned().collect();
@@ -343,27 +360,25 @@ impl Registry {
             if name == source {
                 continue;
             }
-            let Some(tracked) = self.modules.get_mut(&name) else {
+            let needs_bindings = self
+                .modules
+                .get(&name)
+                .is_some_and(|t| t.bindings.is_none());
+            if needs_bindings {
+                let bindings = match (
+                    self.modules.get(&name).map(|t| t.meta.clone()),
+                    self.current_tree(&name),
+                ) {
+                    (Some(meta), Some(tree)) => import_bindings(&meta, tree),
+                    _ => Vec::new(),
+                };
+                if let Some(tracked) = self.modules.get_mut(&name) {
+                    tracked.bindings = Some(bindings);
+                }
+            }
+            let Some(tracked) = self.modules.get(&name) else {
                 continue;
             };
-            if tracked.bindings.is_none() {
-                if tracked.current.parsed.is_none() {
-                    tracked.current.parsed = ParsedModule::parse(
-                        &tracked.meta.path,
-                        tracked.current.text.clone(),
-                        Version::Old,
-                    )
-                    .ok();
-                }
-                tracked.bindings = Some(
-                    tracked
-                        .current
-                        .parsed
-                        .as_ref()
-                        .map(|p| import_bindings(&tracked.meta, p.tree()))
-                        .unwrap_or_default(),
-                );
-            }
             for binding in tracked.bindings.iter().flatten() {
                 if binding.source_module == source {
                     out.push((
@@ -375,6 +390,15 @@ impl Registry {
             }
         }
         out
+    }
+
+    /// Functions of `module`'s running source (module level and methods of its classes) whose
+    /// default expressions read one of `names`, with those expressions.
+    pub fn default_readers(&mut self, module: &str, names: &[String]) -> Vec<DefaultReader> {
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        self.current_tree(module)
+            .map(|tree| default_readers(tree, &names))
+            .unwrap_or_default()
     }
 
     /// The pending versions of `names` were applied: they are what the program runs now.

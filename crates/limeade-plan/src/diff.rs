@@ -6,10 +6,11 @@ use std::rc::Rc;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::conflicts::class_conflicts;
+use crate::defaults::{default_readers, star_exports};
 use crate::imports::resolve_relative;
 use crate::plan::{
-    Aspect, DefinitionChange, DefinitionKind, DefinitionStatus, Execution, ImportBinding,
-    ModulePlan, RenameCandidate, StatementChange, StatementStatus,
+    Aspect, DefaultReader, DefinitionChange, DefinitionKind, DefinitionStatus, Execution,
+    ImportBinding, ModulePlan, RenameCandidate, StatementChange, StatementStatus,
 };
 use crate::statements::{diff_statements, is_other};
 use crate::syntax::combine;
@@ -250,6 +251,7 @@ pub(crate) fn diff_module(meta: &ModuleMeta, old: &ModuleTree, new: &ModuleTree)
         }
     }
 
+    let stale_defaults = stale_defaults(new, &definitions, &module_rebinds);
     let unbound_names = unbound_names(old, new);
     let execution = execution(&definitions, &statements, old, new);
     ModulePlan {
@@ -263,7 +265,30 @@ pub(crate) fn diff_module(meta: &ModuleMeta, old: &ModuleTree, new: &ModuleTree)
         unbound_names,
         renames,
         bindings: import_bindings(meta, new),
+        star_exports: star_exports(new),
+        stale_defaults,
     }
+}
+
+/// Unchanged default expressions that read a name the module's changed statements rebind.
+fn stale_defaults(
+    new: &ModuleTree,
+    definitions: &[DefinitionChange],
+    rebinds: &HashSet<&str>,
+) -> Vec<DefaultReader> {
+    let mut names: Vec<&str> = rebinds.iter().copied().collect();
+    names.sort_unstable();
+    let mut readers = default_readers(new, &names);
+    readers.retain(|r| {
+        !definitions.iter().any(|d| {
+            d.qualname == r.qualname
+                && d.def_line == Some(r.def_line)
+                && (d.status == DefinitionStatus::Added
+                    || d.aspects.contains(&Aspect::Defaults)
+                    || d.aspects.contains(&Aspect::KwDefaults))
+        })
+    });
+    readers
 }
 
 fn definition_change(
@@ -373,7 +398,8 @@ fn execution(
 }
 
 /// The `from m import X` bindings a module's top-level statements make (the names it copies from
-/// other modules), with `m` resolved to an absolute module name.
+/// other modules), with `m` resolved to an absolute module name. A star import is a binding
+/// whose name and `bound_as` are `*`: it copies whatever the module exports.
 pub fn import_bindings(meta: &ModuleMeta, new: &ModuleTree) -> Vec<ImportBinding> {
     let mut out = Vec::new();
     for stmt in &new.statements {
@@ -387,9 +413,6 @@ pub fn import_bindings(meta: &ModuleMeta, new: &ModuleTree) -> Vec<ImportBinding
                 continue;
             };
             for name in &import.names {
-                if name.name == "*" {
-                    continue;
-                }
                 out.push(ImportBinding {
                     importer: meta.name.clone(),
                     bound_as: name.bound_as.clone(),

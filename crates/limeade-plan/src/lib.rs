@@ -5,6 +5,7 @@
 //! **This crate never imports or runs Python and does no I/O beyond the strings it is handed.**
 
 mod conflicts;
+mod defaults;
 mod diff;
 pub mod error;
 mod imports;
@@ -17,6 +18,7 @@ mod statements;
 mod syntax;
 pub mod tree;
 
+pub use defaults::{default_readers, star_exports};
 pub use diff::import_bindings;
 pub use error::{PlanError, Version};
 pub use imports::{module_name_from_path, resolve_relative};

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-pub use crate::tree::Span;
+pub use crate::tree::{DefaultExpr, Span};
 
 /// What a refresh of a batch of modules would do, and in which order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -65,8 +65,42 @@ pub struct ModulePlan {
     pub unbound_names: Vec<String>,
     /// Removed and added definitions whose code is identical but for the name.
     pub renames: Vec<RenameCandidate>,
-    /// `from m import X` bindings in the new source, so the live side can refresh copies.
+    /// `from m import X` bindings in the new source (`X` is `*` for a star import), so the
+    /// live side can refresh copies.
     pub bindings: Vec<ImportBinding>,
+    /// What `from module import *` gives in the new source.
+    pub star_exports: StarExports,
+    /// Functions whose defaults are unchanged but read a module-level name that changed or added
+    /// statements rebind: the live side evaluates those defaults again.
+    pub stale_defaults: Vec<DefaultReader>,
+}
+
+/// The names a star import of a module gives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum StarExports {
+    /// No `__all__`: every module-level name not starting with `_`.
+    Public,
+    /// `__all__` is a literal list or tuple of strings.
+    Listed {
+        /// The names, in order.
+        names: Vec<String>,
+    },
+    /// `__all__` is computed (or bound more than once): known only by running the module.
+    Computed,
+}
+
+/// A function whose default expressions read given names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DefaultReader {
+    /// Qualified name (`connect`, `Client.get`).
+    pub qualname: String,
+    /// First line, decorators included (CPython's `co_firstlineno`): finds the live function.
+    pub first_line: usize,
+    /// Line of the `def` keyword.
+    pub def_line: usize,
+    /// The default expressions that read the names, in source order.
+    pub defaults: Vec<DefaultExpr>,
 }
 
 impl ModulePlan {

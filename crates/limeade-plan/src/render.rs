@@ -128,6 +128,20 @@ pub fn render_module(plan: &ModulePlan) -> String {
             rename.old_qualname, rename.new_qualname
         );
     }
+    for reader in &plan.stale_defaults {
+        let params: Vec<String> = reader
+            .defaults
+            .iter()
+            .map(|d| format!("{} (reads {})", d.param, d.reads.join(", ")))
+            .collect();
+        let _ = writeln!(
+            out,
+            "^ {}  default re-evaluated: {} (line {})",
+            reader.qualname,
+            params.join(", "),
+            reader.def_line
+        );
+    }
     for binding in &plan.bindings {
         let alias = if binding.bound_as == binding.name {
             String::new()

@@ -88,6 +88,9 @@ pub struct Function {
     pub defaults_fp: Fingerprint,
     /// Keyword-only default expressions.
     pub kwdefaults_fp: Fingerprint,
+    /// Every default expression (positional and keyword-only) in source order, with the names it
+    /// reads: the live side evaluates them again when such a name is rebound.
+    pub defaults: Vec<DefaultExpr>,
     /// Parameter and return annotations.
     pub annotations_fp: Fingerprint,
     /// The docstring token, if the body starts with one.
@@ -96,6 +99,23 @@ pub struct Function {
     pub body_fp: Fingerprint,
     /// Definitions nested anywhere in the body (qualname `f.<locals>.g`).
     pub nested: Vec<Statement>,
+}
+
+/// One parameter default, as the live side needs it to evaluate the expression again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DefaultExpr {
+    /// The parameter's name.
+    pub param: String,
+    /// Position in `__defaults__` for a positional parameter; `None` for a keyword-only one
+    /// (found in `__kwdefaults__` by name).
+    pub index: Option<usize>,
+    /// The expression exactly as written (it may span lines; wrap it in parentheses to compile).
+    pub text: String,
+    /// 1-based line the expression starts on.
+    pub line: usize,
+    /// Names the expression loads (attribute names, keyword argument names and keywords
+    /// excluded; names bound inside it, such as lambda parameters, may be included).
+    pub reads: Vec<String>,
 }
 
 /// A class definition: its header and its body statements.
@@ -151,6 +171,8 @@ pub struct OtherStatement {
     /// For `__slots__ = ...` and enum-like assignments, nothing else needed: binds says it.
     /// `from __future__ import ...`: changes how every statement compiles.
     pub is_future_import: bool,
+    /// For `__all__ = [...]` (or a tuple) of string literals: the names, known without running.
+    pub all_literal: Option<Vec<String>>,
 }
 
 /// One import, as written.
@@ -225,6 +247,9 @@ impl Statement {
         match &mut self.kind {
             StatementKind::Function(f) => {
                 f.def_line = f.def_line.saturating_add_signed(lines);
+                for default in &mut f.defaults {
+                    default.line = default.line.saturating_add_signed(lines);
+                }
                 for nested in &mut f.nested {
                     nested.shift(bytes, lines);
                 }

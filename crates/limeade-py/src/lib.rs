@@ -197,9 +197,36 @@ impl PyRegistry {
     }
 
     /// `[(importer, bound_as, name)]`: where other tracked modules copied names of `source`
-    /// with `from source import name as bound_as`.
+    /// with `from source import name as bound_as` (`("*", "*")` for `from source import *`).
     fn importers_of(&mut self, source: &str) -> Vec<(String, String, String)> {
         self.registry.importers_of(source)
+    }
+
+    /// `[(qualname, first_line, [(param, index, text, line, reads)])]`: functions of `module`'s
+    /// running source whose default expressions read one of `names` (`index` is the position
+    /// in `__defaults__`, `None` for a keyword-only parameter).
+    #[allow(clippy::type_complexity)]
+    fn default_readers(
+        &mut self,
+        module: &str,
+        names: Vec<String>,
+    ) -> Vec<(
+        String,
+        usize,
+        Vec<(String, Option<usize>, String, usize, Vec<String>)>,
+    )> {
+        self.registry
+            .default_readers(module, &names)
+            .into_iter()
+            .map(|r| {
+                let defaults = r
+                    .defaults
+                    .into_iter()
+                    .map(|d| (d.param, d.index, d.text, d.line, d.reads))
+                    .collect();
+                (r.qualname, r.first_line, defaults)
+            })
+            .collect()
     }
 
     /// The pending versions of `names` are now what the program runs.

@@ -12,8 +12,8 @@ use rustpython_parser::{Mode, Tok};
 use crate::error::{PlanError, Version};
 use crate::source::LineIndex;
 use crate::tree::{
-    Class, Fingerprint, Function, Import, ImportedName, OtherStatement, Slots, Span, Statement,
-    StatementKind,
+    Class, DefaultExpr, Fingerprint, Function, Import, ImportedName, OtherStatement, Slots, Span,
+    Statement, StatementKind,
 };
 pub(crate) use tokens::{combine, fingerprint_str};
 use tokens::{
@@ -21,7 +21,7 @@ use tokens::{
 };
 use unsupported::{lexical_message, parse_error_message, unsupported_construct};
 use walk::{
-    collect_binds, collect_imports, for_each_child_body, slots_value, statement_label,
+    all_literal, collect_binds, collect_imports, for_each_child_body, slots_value, statement_label,
     string_elements,
 };
 
@@ -288,6 +288,8 @@ impl Converter<'_> {
         let mut defaults = Vec::new();
         let mut kwdefaults = Vec::new();
         let mut annotations = Vec::new();
+        let mut default_exprs = Vec::new();
+        let mut positional_defaults = 0;
         let mut param = |kind: &str, arg: &ast::Arg, default: Option<&ast::Expr>| {
             params.push(fingerprint_str(kind));
             params.push(fingerprint_str(arg.arg.as_str()));
@@ -303,6 +305,11 @@ impl Converter<'_> {
                 };
                 target.push(fingerprint_str(arg.arg.as_str()));
                 target.push(self.fp(range_of(default)));
+                let index = (kind != "kwonly").then(|| {
+                    positional_defaults += 1;
+                    positional_defaults - 1
+                });
+                default_exprs.push(self.default_expr(arg.arg.as_str(), index, default));
             }
         };
         for a in &args.posonlyargs {
@@ -347,10 +354,27 @@ impl Converter<'_> {
             params_fp: combine(&params),
             defaults_fp: combine(&defaults),
             kwdefaults_fp: combine(&kwdefaults),
+            defaults: default_exprs,
             annotations_fp: combine(&annotations),
             docstring_fp,
             body_fp,
             nested,
+        }
+    }
+
+    fn default_expr(&self, param: &str, index: Option<usize>, default: &ast::Expr) -> DefaultExpr {
+        let range = range_of(default);
+        DefaultExpr {
+            param: param.to_owned(),
+            index,
+            text: self
+                .ctx
+                .text
+                .get(range.clone())
+                .unwrap_or_default()
+                .to_owned(),
+            line: self.line(range.start),
+            reads: self.tokens.loads_in(self.ctx.text, range),
         }
     }
 
@@ -467,6 +491,7 @@ impl Converter<'_> {
             label: statement_label(stmt),
             binds: unique,
             is_future_import,
+            all_literal: all_literal(stmt),
         }
     }
 

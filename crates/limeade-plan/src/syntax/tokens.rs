@@ -165,6 +165,35 @@ impl TokenTable {
             .collect()
     }
 
+    /// Names a range loads: name tokens that are not attribute names (after `.`), keyword
+    /// argument names (before `=`) or keywords. Names bound inside the range (lambda parameters,
+    /// comprehension variables) are included: an over-approximation the live side tolerates.
+    pub(super) fn loads_in(&self, text: &str, range: Range<usize>) -> Vec<String> {
+        let tokens: Vec<&TokenInfo> = self.tokens[self.index_range(range)]
+            .iter()
+            .filter(|t| t.tag == 0)
+            .collect();
+        let token_text = |t: &TokenInfo| {
+            text.get(t.start as usize..t.end as usize)
+                .unwrap_or_default()
+        };
+        let mut names: Vec<String> = Vec::new();
+        for (i, t) in tokens.iter().enumerate() {
+            let word = token_text(t);
+            let after_dot = i > 0 && token_text(tokens[i - 1]) == ".";
+            let before_assign = tokens.get(i + 1).is_some_and(|n| token_text(n) == "=");
+            if is_identifier(word)
+                && !after_dot
+                && !before_assign
+                && !KEYWORDS.contains(&word)
+                && !names.iter().any(|n| n == word)
+            {
+                names.push(word.to_owned());
+            }
+        }
+        names
+    }
+
     pub(super) fn names_in(&self, text: &str, range: Range<usize>) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
         for t in &self.tokens[self.index_range(range)] {
@@ -183,6 +212,21 @@ impl TokenTable {
         }
         names
     }
+}
+
+/// Python's hard keywords: never a name that is read.
+const KEYWORDS: [&str; 35] = [
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield",
+];
+
+fn is_identifier(word: &str) -> bool {
+    word.chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_')
+        && word.chars().all(|c| c.is_alphanumeric() || c == '_')
 }
 
 /// Finds trailing commas that do not change the syntax tree: in list, set and dict displays, in

@@ -15,6 +15,24 @@ pub(super) fn string_elements(elts: &[ast::Expr]) -> Option<Vec<String>> {
         .collect()
 }
 
+/// The names of `__all__ = [...]` (or a tuple) when every element is a string literal.
+pub(super) fn all_literal(stmt: &ast::Stmt) -> Option<Vec<String>> {
+    let ast::Stmt::Assign(a) = stmt else {
+        return None;
+    };
+    let [ast::Expr::Name(target)] = a.targets.as_slice() else {
+        return None;
+    };
+    if target.id.as_str() != "__all__" {
+        return None;
+    }
+    match a.value.as_ref() {
+        ast::Expr::List(l) => string_elements(&l.elts),
+        ast::Expr::Tuple(t) => string_elements(&t.elts),
+        _ => None,
+    }
+}
+
 /// The value assigned to `__slots__` by a class-body statement.
 pub(super) fn slots_value(stmt: &ast::Stmt) -> Option<&ast::Expr> {
     match stmt {

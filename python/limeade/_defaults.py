@@ -1,0 +1,194 @@
+"""Defaults that read a rebound name. ``def connect(timeout=TIMEOUT)`` evaluated ``TIMEOUT`` once,
+when the ``def`` ran: after a refresh rebinds ``TIMEOUT`` (in the module itself or as an
+importer's copy), a fresh start would give ``connect`` the new value. Which functions' defaults
+read which names, and the expressions' text, are data from the registry's parsed trees; here the
+expressions are evaluated with the old and the new namespace, and a default still equal to what
+the old namespace gives is replaced by what the new one gives. Nothing live is mutated here:
+the result is more mutations for the same commit."""
+
+from __future__ import annotations
+
+import sys
+import types
+from typing import Any, Optional
+
+from . import _tracking
+from ._errors import ApplyError
+from ._importers import post_commit
+from ._lookup import find_class, find_function, future_flags
+from ._report import Change
+
+_MISSING = object()
+#: Mutations after which a function's defaults are not ours to re-evaluate.
+_OWN_ATTRS = ("__defaults__", "__kwdefaults__")
+
+#: ``(param, index in __defaults__ or None for keyword-only, text, line, names read)``.
+DefaultData = tuple[str, Optional[int], str, int, list[str]]
+
+
+def changed_names(module: types.ModuleType, mutations: list[Any]) -> list[str]:
+    """Module-level names whose value the mutations change."""
+    before = module.__dict__
+    after = post_commit(before, mutations)
+    if after is None:
+        return []
+    keys = {m[2] for m in mutations if m[0] in ("setitem", "delitem") and m[1] is before}
+    return sorted(
+        k
+        for k in keys
+        if isinstance(k, str) and before.get(k, _MISSING) is not after.get(k, _MISSING)
+    )
+
+
+def mutated_modules(mutations: list[Any]) -> list[types.ModuleType]:
+    """Tracked modules whose namespace the mutations change, in first-mutation order."""
+    out: dict[int, types.ModuleType] = {}
+    for m in mutations:
+        if m[0] not in ("setitem", "delitem") or type(m[1]) is not dict or id(m[1]) in out:
+            continue
+        module = sys.modules.get(m[1].get("__name__", ""))
+        if module is not None and module.__dict__ is m[1] and module.__name__ in _tracking.REGISTRY:
+            out[id(m[1])] = module
+    return list(out.values())
+
+
+def _holder(namespace: dict[str, Any], qualname: str) -> tuple[Any, Optional[type]]:
+    """The object a module-level function or a method is stored in, and its class if any."""
+    scope, _, name = qualname.rpartition(".")
+    if not scope:
+        return namespace.get(name, _MISSING), None
+    cls = find_class(namespace, scope)
+    if cls is None:
+        return _MISSING, None
+    return cls.__dict__.get(name, _MISSING), cls
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except Exception:
+        return False
+
+
+def _signature(code: types.CodeType) -> tuple[Any, ...]:
+    count = code.co_argcount + code.co_kwonlyargcount
+    return code.co_posonlyargcount, code.co_argcount, code.co_varnames[:count]
+
+
+def _signature_changes(fn: types.FunctionType, mutations: list[Any]) -> bool:
+    """Whether the commit gives ``fn`` its own defaults or a code object with other parameters
+    (positions in ``__defaults__`` would no longer match the source this data came from)."""
+    for m in mutations:
+        if m[0] == "setattr" and m[1] is fn:
+            if m[2] in _OWN_ATTRS:
+                return True
+            if m[2] == "__code__" and _signature(m[3]) != _signature(fn.__code__):
+                return True
+    return False
+
+
+def refresh_defaults(mutations: list[Any]) -> list[Change]:
+    """Add to ``mutations`` the re-evaluated defaults of unchanged functions whose default
+    expressions read a module-level name the mutations rebind or remove, where the function still
+    holds what the expression gave with the old value. Raises :class:`ApplyError` when an
+    expression fails with the new values (a fresh start would fail the same way)."""
+    changes: list[Change] = []
+    for module in mutated_modules(mutations):
+        names = changed_names(module, mutations)
+        if not names:
+            continue
+        name = module.__name__
+        path = _tracking.REGISTRY.path(name) or ""
+        after = post_commit(module.__dict__, mutations) or module.__dict__
+        for qualname, first_line, defaults in _tracking.REGISTRY.default_readers(name, names):
+            root, cls = _holder(module.__dict__, qualname)
+            fn = find_function(root, qualname, first_line, path) if root is not _MISSING else None
+            if fn is None or _signature_changes(fn, mutations):
+                continue
+            updated = _reevaluate(module, after, fn, cls, path, qualname, defaults)
+            if updated:
+                new_defaults, new_kwdefaults, params = updated
+                if new_defaults is not None:
+                    mutations.append(("setattr", fn, "__defaults__", new_defaults))
+                if new_kwdefaults is not None:
+                    mutations.append(("setattr", fn, "__kwdefaults__", new_kwdefaults))
+                changes.append(Change(name, qualname, f"default re-evaluated: {', '.join(params)}"))
+    return changes
+
+
+def _reevaluate(
+    module: types.ModuleType,
+    after: dict[str, Any],
+    fn: types.FunctionType,
+    cls: Optional[type],
+    path: str,
+    qualname: str,
+    defaults: list[DefaultData],
+) -> Optional[tuple[Optional[tuple[Any, ...]], Optional[dict[str, Any]], list[str]]]:
+    positional = list(fn.__defaults__ or ())
+    keyword = dict(fn.__kwdefaults__ or {})
+    params = []
+    flags = future_flags(module.__dict__)
+    # A method's default is evaluated in its class body: class attributes come first.
+    scope = dict(cls.__dict__) if cls is not None else None
+    for param, index, text, line, _reads in defaults:
+        if index is None:
+            current = keyword.get(param, _MISSING)
+        else:
+            current = positional[index] if index < len(positional) else _MISSING
+        if current is _MISSING:
+            continue
+        code = compile("\n" * (line - 1) + "(" + text + "\n)", path, "eval", flags, True)
+        try:
+            old = eval(code, dict(module.__dict__), scope)
+        except Exception:
+            # Not reproducible with the old values: nothing says the default came from here.
+            continue
+        if not _same(current, old):
+            continue
+        try:
+            new = eval(code, dict(after), scope)
+        except Exception as e:
+            raise ApplyError(
+                f"{path}:{line}: the default of {param!r} in {qualname} reads a rebound name and "
+                f"raised {e!r} with the new values",
+                module.__name__,
+                qualname,
+            ) from e
+        if new is current:
+            continue
+        if index is None:
+            keyword[param] = new
+        else:
+            positional[index] = new
+        params.append(param)
+    if not params:
+        return None
+    kwonly = {d[0] for d in defaults if d[1] is None and d[0] in params}
+    new_defaults = tuple(positional) if len(kwonly) < len(params) else None
+    new_kwdefaults = keyword if kwonly else None
+    return new_defaults, new_kwdefaults, params
+
+
+def predict_defaults(module_name: str, names: set[str], own_defaults: set[str]) -> list[Change]:
+    """The defaults :func:`refresh_defaults` would re-evaluate in ``module_name`` when ``names``
+    are rebound (it also checks that the function still holds the old result, which a plan does
+    not evaluate). ``own_defaults`` are qualnames whose defaults the refresh sets itself."""
+    module = sys.modules.get(module_name)
+    if module is None or not names:
+        return []
+    path = _tracking.REGISTRY.path(module_name) or ""
+    out = []
+    for qualname, first_line, defaults in _tracking.REGISTRY.default_readers(
+        module_name, sorted(names)
+    ):
+        if qualname in own_defaults:
+            continue
+        root, _ = _holder(module.__dict__, qualname)
+        fn = find_function(root, qualname, first_line, path) if root is not _MISSING else None
+        if fn is not None:
+            params = ", ".join(d[0] for d in defaults)
+            out.append(Change(module_name, qualname, f"default re-evaluated: {params}"))
+    return out
