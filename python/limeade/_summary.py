@@ -29,18 +29,18 @@ def summary_line(report: RefreshReport, seconds: float) -> str:
 
 
 def error_line(error: BaseException) -> str:
-    """Where and why a refresh failed, in one line: ``limeade: file:line: message``. The location
+    """Where and why a refresh failed, in one line: ``file:line: message``. The location
     is the plan error's position, or the line of the changed module's new code that raised (else
     the innermost frame outside limeade)."""
     message = str(error) or type(error).__name__
     location = _location(error)
     if location is None:
-        return f"limeade: {message}"
+        return message
     path, line, col = location
     # Messages often start with the path already ("/app/m.py: running ..." or "/app/m.py:3:9: ").
     message = re.sub(rf"^{re.escape(path)}(:\d+){{0,2}}:\s*", "", message) or message
     where = f"{_short(path)}:{line}" + (f":{col}" if col else "")
-    return f"limeade: {where}: {message}"
+    return f"{where}: {message}"
 
 
 def _location(error: BaseException) -> Optional[tuple[str, int, Optional[int]]]:

@@ -55,7 +55,7 @@ class LimeadeExtension:
         try:
             report = limeade.refresh()
         except Exception as e:
-            print(error_line(e), file=sys.stderr)
+            print(f"limeade: {error_line(e)}", file=sys.stderr)
             return None
         if report:
             print(summary_line(report, time.perf_counter() - started))
@@ -70,7 +70,7 @@ class LimeadeExtension:
             try:
                 print(limeade.plan(), end="")
             except limeade.RefreshError as e:
-                print(error_line(e), file=sys.stderr)
+                print(f"limeade: {error_line(e)}", file=sys.stderr)
         elif command in ("on", "off"):
             self.enabled = command == "on"
             print(f"limeade: refresh before each cell {command}")
