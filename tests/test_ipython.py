@@ -156,11 +156,12 @@ def test_limeade_magic_shows_the_plan_before_applying_it(
 
 
 def test_definitions_made_in_cells_are_left_alone(shell: Any, live: Live) -> None:
-    live.write("m", GREETER)
+    live.write("m", "RATE = 1\n" + GREETER)
     run(
         shell,
         f"""
 import {live.name("m")} as m
+from {live.name("m")} import RATE, Greeter as Imported
 
 def shout(text):
     return "cell " + text
@@ -178,11 +179,20 @@ p, own = Polite(), Greeter()
     )
     live.edit("m", '"old"', '"new"')
     live.edit("m", "text.upper()", "text.lower()")
+    live.edit("m", "RATE = 1", "RATE = 2")
     assert run(shell, "shout('A'), m.shout('A'), p.greet(), own.greet()") == (
         "cell A",
         "a",
         "cell new",
         "cell greeter",
+    )
+    # Copies made with `from m import ...` in a cell: a class is the same object (new code), a
+    # value is not rebound (the notebook's namespace is not a tracked module).
+    assert run(shell, "Imported is m.Greeter, Imported().greet(), RATE, m.RATE") == (
+        True,
+        "new",
+        1,
+        2,
     )
 
 

@@ -131,6 +131,37 @@ def test_sigusr1_refreshes_the_running_daemon(daemon: Any) -> None:
     assert proc.poll() is None
 
 
+def test_sigusr1_wakes_a_main_thread_sleeping(tmp_path: Path) -> None:
+    """A daemon whose main thread sleeps for minutes refreshes as soon as the signal arrives."""
+    (tmp_path / "worker.py").write_text(WORKER)
+    program = (
+        "import logging, signal, sys, time\n"
+        "logging.basicConfig(level=logging.INFO, stream=sys.stderr, format='%(message)s')\n"
+        "import limeade, worker\n"
+        "limeade.install_signal_handler()\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), *sys.path]))
+    with subprocess.Popen(
+        [sys.executable, "-c", program],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        try:
+            Lines(proc.stdout).wait_for(lambda line: line == "ready", "start")  # type: ignore[arg-type]
+            (tmp_path / "worker.py").write_text(WORKER.replace('"v1"', '"v2"'))
+            os.kill(proc.pid, signal.SIGUSR1)
+            err = Lines(proc.stderr)  # type: ignore[arg-type]
+            err.wait_for(lambda line: line.endswith("(on SIGUSR1)"), "the refresh while asleep")
+            assert proc.poll() is None
+        finally:
+            proc.kill()
+
+
 def test_install_returns_the_previous_handler_and_uninstall_restores_it() -> None:
     def mine(signum: int, frame: Any) -> None:
         pass
