@@ -21,12 +21,14 @@ import types
 from collections.abc import Iterable
 from typing import Any, Literal, Optional, Union
 
-from . import _containers, _native, _tracking
+from . import _containers, _hooks, _native, _tracking
 from ._defaults import predict_defaults, refresh_defaults
 from ._errors import ApplyError, ConflictError, PlanError, RefreshError
+from ._hooks import on_error, on_refresh, remove_hook
 from ._importers import predict_copies, rebind_copies
 from ._prepare import in_place, prepare_module, split_lines, strategy_name
 from ._report import Change, ModuleReport, Plan, RefreshReport, changes_of_module
+from ._signals import install_signal_handler, uninstall_signal_handler
 
 __all__ = [
     "ApplyError",
@@ -37,10 +39,17 @@ __all__ = [
     "PlanError",
     "RefreshError",
     "RefreshReport",
+    "install_signal_handler",
+    "load_ipython_extension",
+    "on_error",
+    "on_refresh",
     "plan",
     "refresh",
+    "remove_hook",
     "track",
     "tracked",
+    "uninstall_signal_handler",
+    "unload_ipython_extension",
     "untrack",
 ]
 
@@ -175,7 +184,11 @@ def refresh(
     All or nothing: a :class:`PlanError` (syntax or decoding error anywhere) is raised before any
     code runs; an :class:`ApplyError` (the new code raised, or an object could not be changed)
     after every change made so far has been undone. Deleted or unreadable files are skipped
-    without blocking the other modules."""
+    without blocking the other modules.
+
+    Afterwards the program's hooks run (:func:`on_refresh` callbacks and each changed module's
+    ``__limeade_refreshed__(report)`` when something changed, :func:`on_error` callbacks when the
+    refresh failed); a hook that raises is logged and does not undo the refresh."""
     if conflicts not in ("replace", "error"):
         raise ValueError(f"conflicts must be 'replace' or 'error', not {conflicts!r}")
     # A refresh allocates a little; a garbage collection it triggered would walk the whole heap
@@ -183,10 +196,17 @@ def refresh(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _refresh(modules, conflicts)
-    finally:
-        if collecting:
-            gc.enable()
+        try:
+            report = _refresh(modules, conflicts)
+        finally:
+            if collecting:
+                gc.enable()
+    except Exception as e:
+        _hooks.failed(e)
+        raise
+    # The program's hooks run after the transaction: one that raises is logged, never undoes it.
+    _hooks.refreshed(report)
+    return report
 
 
 def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshReport:
@@ -364,6 +384,21 @@ def untrack(*modules: ModuleRef) -> None:
 def tracked() -> list[str]:
     """Names of the tracked modules, sorted."""
     return _tracking.REGISTRY.names()
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext limeade``: refresh changed modules before each cell, and ``%limeade``.
+    IPython is imported only here, never by ``import limeade``."""
+    from .ipython import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext limeade``."""
+    from .ipython import unload_ipython_extension as unload
+
+    unload(ipython)
 
 
 _tracking.install_hook()

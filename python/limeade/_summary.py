@@ -1,0 +1,71 @@
+"""One-line accounts of a refresh for people watching a running program (the IPython extension,
+the signal handler's log): ``limeade: app.models  3 changes  2.1 ms`` after a refresh, and
+``file:line: message`` for a refresh that failed, instead of a traceback."""
+
+from __future__ import annotations
+
+import os
+import re
+import traceback
+from typing import Optional
+
+from . import _tracking
+from ._errors import ApplyError, PlanError
+from ._report import RefreshReport
+
+#: Module names shown before the rest are counted (``a, b, c +2 more``).
+MAX_NAMES = 3
+
+
+def summary_line(report: RefreshReport, seconds: float) -> str:
+    """``limeade: app.models, app.views  3 changes  2.1 ms`` (the modules that changed)."""
+    names = [m.module for m in report.modules if m.changes]
+    shown = ", ".join(names[:MAX_NAMES])
+    if len(names) > MAX_NAMES:
+        shown += f" +{len(names) - MAX_NAMES} more"
+    count = len(report.changes)
+    noun = "change" if count == 1 else "changes"
+    return f"limeade: {shown}  {count} {noun}  {seconds * 1000:.1f} ms"
+
+
+def error_line(error: BaseException) -> str:
+    """Where and why a refresh failed, in one line: ``file:line: message``. The location
+    is the plan error's position, or the line of the changed module's new code that raised (else
+    the innermost frame outside limeade)."""
+    message = str(error) or type(error).__name__
+    location = _location(error)
+    if location is None:
+        return message
+    path, line, col = location
+    # Messages often start with the path already ("/app/m.py: running ..." or "/app/m.py:3:9: ").
+    message = re.sub(rf"^{re.escape(path)}(:\d+){{0,2}}:\s*", "", message) or message
+    where = f"{_short(path)}:{line}" + (f":{col}" if col else "")
+    return f"{where}: {message}"
+
+
+def _location(error: BaseException) -> Optional[tuple[str, int, Optional[int]]]:
+    if isinstance(error, PlanError):
+        return (error.path, error.line, error.col) if error.path and error.line else None
+    cause = error.__cause__ if isinstance(error, ApplyError) else error
+    if cause is None or cause.__traceback__ is None:
+        return None
+    own = _tracking.REGISTRY.path(error.module) if isinstance(error, ApplyError) else None
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    fallback = None
+    for frame in reversed(traceback.extract_tb(cause.__traceback__)):
+        if frame.lineno is None or not frame.filename or frame.filename.startswith("<"):
+            continue
+        if own and frame.filename == own:
+            return frame.filename, frame.lineno, None
+        if fallback is None and not os.path.abspath(frame.filename).startswith(package):
+            fallback = (frame.filename, frame.lineno, None)
+    return fallback
+
+
+def _short(path: str) -> str:
+    """The path relative to the working directory when it is below it (shorter to read)."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return path
+    return path if relative.startswith(os.pardir) else relative
