@@ -2,6 +2,7 @@
 
 mod bench;
 mod demo;
+mod interpreters;
 mod plan_cmd;
 mod test_cmd;
 mod venv;
@@ -18,7 +19,7 @@ commands:
   demo                                    run examples/dashboard, edit it while it runs and
                                           show what limeade.refresh() picked up
   test                                    every check CI runs (fmt, clippy, cargo test, ruff,
-                                          pytest)
+                                          pytest on every CPython >= 3.9 found)
   bench [plan] [refresh]                  benchmarks (release builds); no name runs both
 ";
 

@@ -1,8 +1,10 @@
 //! `cargo xtask test`: every check CI runs, in the order that fails fastest: the Rust checks
-//! first, then the Python package built into `.venv/` and checked with ruff and pytest.
+//! first, then the Python package built into `.venv/` and checked with ruff and pytest, then the
+//! pytest suite again on every other CPython >= 3.9 found on the machine (the abi3 extension
+//! built once serves them all).
 
 use crate::venv::{self, Profile};
-use crate::{run_step, workspace_root};
+use crate::{interpreters, run_step, workspace_root};
 
 /// Directories of Python code that ruff checks (those that exist).
 const PYTHON_DIRS: [&str; 4] = ["python", "tests", "examples", "benches"];
@@ -46,7 +48,37 @@ pub(crate) fn run(_args: &[String]) -> Result<(), String> {
             .run()?;
     }
 
-    let pytest = venv.python_step().args(["-m", "pytest", "-q"]);
+    run_pytest(venv.python_step())?;
+
+    let default_version = interpreters::version_of(&venv.python());
+    let mut failures = Vec::new();
+    for interpreter in interpreters::find() {
+        if Some(&interpreter.version) == default_version.as_ref() {
+            continue;
+        }
+        eprintln!(
+            "# pytest on Python {} ({})",
+            interpreter.version,
+            interpreter.path.display()
+        );
+        let other = venv::ensure_at(&format!(".venv-{}", interpreter.version), &interpreter.path)?;
+        // The package is not installed there: its sources and the extension `maturin develop`
+        // put next to them are imported from the checkout.
+        let python_dir = root.join("python").display().to_string();
+        if let Err(e) = run_pytest(other.python_step().env("PYTHONPATH", python_dir)) {
+            failures.push(format!("Python {}: {e}", interpreter.version));
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("\n"))
+    }
+}
+
+/// Run the pytest suite with `python` (a step running a venv's interpreter).
+fn run_pytest(python: crate::Step) -> Result<(), String> {
+    let pytest = python.args(["-m", "pytest", "-q"]);
     let status = pytest.status()?;
     match status.code() {
         Some(0) => Ok(()),

@@ -1,7 +1,8 @@
-//! The project-local virtual environment `.venv/`: created with `python3 -m venv` when missing,
-//! the tools pinned in `requirements-dev.txt` installed when it is new or the pins changed (a stamp
-//! file inside `.venv/` holds the hash of the installed requirements), and the `limeade` package
-//! built into it with `maturin develop`.
+//! The project-local virtual environments: `.venv/` (the default `python3`, where `limeade` is
+//! built with `maturin develop`) and one `.venv-X.Y/` per other interpreter the tests run on.
+//! Each is created with `python -m venv` when missing, and the tools pinned in
+//! `requirements-dev.txt` are installed when it is new or the pins changed (a stamp file inside
+//! the venv holds the hash of the installed requirements).
 
 use std::path::{Path, PathBuf};
 
@@ -63,16 +64,22 @@ impl Venv {
 
 /// Make sure `.venv/` exists and has the pinned tools; returns it.
 pub(crate) fn ensure() -> Result<Venv, String> {
+    ensure_at(".venv", Path::new("python3"))
+}
+
+/// Make sure the venv `dir` (relative to the workspace root) made with `interpreter` exists and
+/// has the pinned tools; returns it.
+pub(crate) fn ensure_at(dir: &str, interpreter: &Path) -> Result<Venv, String> {
     let workspace = workspace_root();
     let venv = Venv {
-        root: workspace.join(".venv"),
+        root: workspace.join(dir),
     };
     let stamp_path = venv.root.join(STAMP);
     let created = !venv.python().exists();
     if created {
         // A half-made venv may hold a stale stamp: the tools are installed again below.
         let _ = std::fs::remove_file(&stamp_path);
-        Step::new("python3").args(["-m", "venv", ".venv"]).run()?;
+        Step::new(interpreter).args(["-m", "venv", dir]).run()?;
     }
     let requirements = workspace.join(REQUIREMENTS);
     let bytes = std::fs::read(&requirements)
