@@ -3,7 +3,9 @@ names that change what they are bound to, the order new code is evaluated in, la
 
 from __future__ import annotations
 
+import inspect
 import sys
+import traceback
 
 import limeade
 import pytest
@@ -364,3 +366,36 @@ def test_statements_call_the_new_version_of_functions_changed_above(live):
     assert m.HANDLERS["c"] is compute and m.HANDLERS["d"] is compute
     assert m.tagged.n == 3
     assert m.tagged() is compute
+
+
+def test_moved_functions_keep_right_lines_without_recompiling(live):
+    m = live.load(
+        "m",
+        """
+        def outer():
+            def inner():
+                raise ValueError("boom")
+            return inner
+
+
+        def fails():
+            x = 1
+            raise KeyError(x)
+        """,
+    )
+    fails, outer = m.fails, m.outer
+    inner = outer()
+    code = fails.__code__
+    live.prepend("m", 5)
+    report = live.refresh()
+    assert {c.qualname for c in report.changes} >= {"fails", "outer"}
+    assert fails.__code__ is not code
+    assert fails.__code__.co_code == code.co_code  # shifted, same bytecode
+    for call, line in ((fails, 14), (inner, 8)):
+        try:
+            call()
+        except (KeyError, ValueError) as e:
+            tb = traceback.extract_tb(e.__traceback__)[-1]
+            assert tb.lineno == line
+            assert "raise" in tb.line
+    assert inspect.getsource(fails).startswith("def fails():")

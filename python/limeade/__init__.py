@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from typing import Any, Literal, Optional, Union
 
 from . import _containers, _hooks, _native, _tracking
+from ._closures import ClosureSwap, update_closures
 from ._defaults import predict_defaults, refresh_defaults
 from ._errors import ApplyError, ConflictError, PlanError, RefreshError
 from ._hooks import on_error, on_refresh, remove_hook
@@ -235,6 +236,7 @@ def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshR
     after_commit: list[Any] = []
     migrations: list[type] = []
     line_lists: dict[str, list[str]] = {}
+    closure_swaps: dict[int, ClosureSwap] = {}
     try:
         _check_conflicts(plan_data, conflicts)
         for module_plan in plan_data._data["modules"]:
@@ -256,6 +258,7 @@ def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshR
                 c for c in prepared.changed_classes if hasattr(c, "__limeade_migrate__")
             )
             line_lists[name] = prepared.lines
+            closure_swaps.update(prepared.closure_swaps)
             for qualname, why in prepared.replaced:
                 logger.warning("limeade: %s.%s replaced: %s", name, qualname, why)
             for qualname, why in prepared.not_updated:
@@ -271,6 +274,7 @@ def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshR
                     not_updated=prepared.not_updated,
                 )
             )
+        _update_closures(closure_swaps, report, logs)
         _run_migrations(migrations)
     except BaseException:
         for log in reversed(logs):
@@ -291,6 +295,19 @@ def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshR
     del logs
     logger.info("limeade: %s", str(report).replace("\n", "; "))
     return report
+
+
+def _update_closures(swaps: dict[int, ClosureSwap], report: RefreshReport, logs: list[Any]) -> None:
+    """Closures made before the refresh by any refreshed module's functions get the new nested
+    code: one heap search for the whole refresh, one more commit (rolled back with the rest)."""
+    mutations, not_updated = update_closures(swaps)
+    if mutations:
+        logs.append(_commit("closures", mutations))
+    for module, qualname, why in not_updated:
+        logger.info("limeade: %s.%s not updated: %s", module, qualname, why)
+        for module_report in report.modules:
+            if module_report.module == module:
+                module_report.not_updated.append((qualname, why))
 
 
 def _tracked_modules() -> list[types.ModuleType]:

@@ -1,6 +1,7 @@
 """Functions made before the refresh by code that changed: closures (``make_adder(2)``, the
-wrapper a decorator returned, a lambda) and functions made by statements that only moved. A mixin
-of :class:`limeade._prepare.ModulePreparation`: it only adds mutations."""
+wrapper a decorator returned, a lambda) and functions made by statements that only moved. The
+mixin :class:`ClosureUpdates` of :class:`limeade._prepare.ModulePreparation` collects what
+changed per module; :func:`update_closures` searches the heap once per refresh."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import gc
 import inspect
 import types
 from collections.abc import Iterator
-from typing import Any, Callable, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
 from ._errors import ApplyError
 from ._lookup import code_qualname, describe, find_code, is_plain_function, namespace_of
@@ -42,12 +43,41 @@ def nested_codes(
                 queue.append((const, name))
 
 
-def _moved_only(old: types.CodeType, new: types.CodeType) -> bool:
-    """Whether two versions of a code object differ only by where they are in the file."""
-    try:
-        return old.replace(co_firstlineno=new.co_firstlineno) == new
-    except (TypeError, ValueError):
-        return False
+class ClosureSwap(NamedTuple):
+    """A nested code object of an updated function and its new version."""
+
+    old: types.CodeType
+    new: types.CodeType
+    #: Qualified name of the nested function (``make_adder.<locals>.add``).
+    qualname: str
+    #: Module it belongs to.
+    module: str
+
+
+def update_closures(
+    swaps: dict[int, ClosureSwap],
+) -> tuple[list[tuple[Any, ...]], list[tuple[str, str, str]]]:
+    """Closures created before the refresh (``make_adder(2)``, a decorator's wrapper, a
+    lambda) get the new inner code when their free variables are unchanged: the mutations, and
+    ``(module, qualname, why)`` for those that cannot. The heap is searched once per refresh, for
+    all modules together, and only when some nested code changed."""
+    mutations: list[tuple[Any, ...]] = []
+    not_updated: list[tuple[str, str, str]] = []
+    if not swaps:
+        return mutations, not_updated
+    for obj in gc.get_objects():
+        if type(obj) is not types.FunctionType:
+            continue
+        swap = swaps.get(id(obj.__code__))
+        if swap is None or swap.old is not obj.__code__:
+            continue
+        if swap.new.co_freevars == obj.__code__.co_freevars:
+            mutations.append(("setattr", obj, "__code__", swap.new))
+        else:
+            entry = (swap.module, swap.qualname, "closure not updated: free variables changed")
+            if entry not in not_updated:
+                not_updated.append(entry)
+    return mutations, not_updated
 
 
 class ClosureUpdates:
@@ -57,6 +87,8 @@ class ClosureUpdates:
     mutations: list[tuple[Any, ...]]
     not_updated: list[tuple[str, str]]
     code_swaps: list[tuple[types.CodeType, types.CodeType, str]]
+    closure_swaps: dict[int, ClosureSwap]
+    name: str
     plan: dict[str, Any]
     path: str
     globals: dict[str, Any]
@@ -65,36 +97,17 @@ class ClosureUpdates:
     compile: Callable[[str, str], types.CodeType]
     headers: Callable[[str], list[str]]
 
-    def update_closures(self) -> None:
-        """Closures created before the refresh (``make_adder(2)``, a decorator's wrapper, a
-        lambda) run the new inner code when their free variables are unchanged. Only when a
-        nested code object of an updated function really changed (not just moved) is the heap
-        searched, once, for functions holding the old nested code objects."""
-        swaps: dict[int, tuple[types.CodeType, str]] = {}
-        changed = False
+    def collect_closure_swaps(self) -> None:
+        """Pair the nested code objects (functions, lambdas, comprehensions) of every function
+        updated in place with their new versions, for :func:`update_closures`."""
         for old_outer, new_outer, qualname in self.code_swaps:
             new_nested = dict(nested_codes(new_outer, qualname))
             for key, old_code in nested_codes(old_outer, qualname):
                 new_code = new_nested.get(key)
-                if new_code is None or new_code == old_code:
-                    continue
-                swaps[id(old_code)] = (new_code, key[0])
-                changed = changed or not _moved_only(old_code, new_code)
-        if not changed:
-            return
-        for obj in gc.get_objects():
-            if type(obj) is not types.FunctionType:
-                continue
-            found = swaps.get(id(obj.__code__))
-            if found is None:
-                continue
-            new_code, nested_qualname = found
-            if new_code.co_freevars == obj.__code__.co_freevars:
-                self.mutations.append(("setattr", obj, "__code__", new_code))
-            else:
-                entry = (nested_qualname, "closure not updated: free variables changed")
-                if entry not in self.not_updated:
-                    self.not_updated.append(entry)
+                if new_code is not None and new_code != old_code:
+                    self.closure_swaps[id(old_code)] = ClosureSwap(
+                        old_code, new_code, key[0], self.name
+                    )
 
     def update_moved_statements(self) -> None:
         """Functions made by statements that did not change but moved (``h = lambda: ...``, a

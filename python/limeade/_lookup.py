@@ -61,6 +61,15 @@ def find_code(
     return None
 
 
+def shift_lines(code: types.CodeType, delta: int) -> types.CodeType:
+    """``code`` moved ``delta`` lines down (up when negative), nested code objects included. The
+    line table is relative to ``co_firstlineno`` (3.9-3.13), so that is all that changes."""
+    consts = tuple(
+        shift_lines(c, delta) if isinstance(c, types.CodeType) else c for c in code.co_consts
+    )
+    return code.replace(co_firstlineno=code.co_firstlineno + delta, co_consts=consts)
+
+
 def _children(obj: Any) -> list[Any]:
     """Objects a decorator or descriptor may hold the original function in."""
     out = []

@@ -18,7 +18,7 @@ import sys
 import types
 from typing import Any, Optional
 
-from ._closures import ClosureUpdates
+from ._closures import ClosureSwap, ClosureUpdates
 from ._errors import ApplyError
 from ._grafting import ClassChanges
 from ._layout import decorated_member_changes, graftable, in_place, replace_reason
@@ -32,6 +32,7 @@ from ._lookup import (
     is_plain_function,
     namespace_of,
     parent_scope,
+    shift_lines,
     split_lines,
 )
 from ._running import ScratchNamespace, SourceRunner
@@ -125,6 +126,8 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
         #: (old code, new code, qualname) of every function updated in place, to find nested
         #: code.
         self.code_swaps: list[tuple[types.CodeType, types.CodeType, str]] = []
+        #: id(old nested code) -> its new version, for the refresh's one heap search.
+        self.closure_swaps: dict[int, ClosureSwap] = {}
         self.definitions = plan["definitions"]
         self.class_def_lines = {
             d["qualname"]: d["def_line"]
@@ -367,6 +370,13 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
             self.not_updated.append((qualname, "no live object holds this definition"))
             return
         root = live_items.get(name)
+        shift = d.get("line_shift")
+        if shift is not None and aspects == {"moved"}:
+            # Same code, same layout: only the line numbers move, no compiling.
+            code = shift_lines(target.__code__, shift)
+            self.mutations.append(("setattr", target, "__code__", code))
+            self.code_swaps.append((target.__code__, code, qualname))
+            return
         if isinstance(root, functools._lru_cache_wrapper):  # type: ignore[attr-defined]
             # Results computed by the old code must not outlive it.
             self.after_commit.append(root.cache_clear)
@@ -550,7 +560,7 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
         for name in self.plan["unbound_names"]:
             if name in self.globals:
                 self.mutations.append(("delitem", self.globals, name))
-        self.update_closures()
+        self.collect_closure_swaps()
         self.update_abstract_methods()
         self.update_protocols()
         self.update_moved_statements()

@@ -196,15 +196,24 @@ pub(crate) fn diff_module(meta: &ModuleMeta, old: &ModuleTree, new: &ModuleTree)
         let is_class = matches!(entry.stmt.kind, StatementKind::Class(_));
         let lines_moved = previous.stmt.span.start_line != entry.stmt.span.start_line
             || (!is_class && previous.stmt.layout != entry.stmt.layout);
+        let mut line_shift = None;
         if aspects.is_empty() && lines_moved {
             aspects.push(Aspect::Moved);
+            if !is_class && previous.stmt.layout == entry.stmt.layout {
+                line_shift = Some(
+                    i64::try_from(entry.stmt.span.start_line).unwrap_or(i64::MAX)
+                        - i64::try_from(previous.stmt.span.start_line).unwrap_or(i64::MAX),
+                );
+            }
         }
         let status = if aspects.is_empty() {
             DefinitionStatus::Unchanged
         } else {
             DefinitionStatus::Changed
         };
-        definitions.push(definition_change(entry, Some(previous), status, aspects));
+        let mut change = definition_change(entry, Some(previous), status, aspects);
+        change.line_shift = line_shift;
+        definitions.push(change);
     }
 
     let mut removed: Vec<&DefEntry<'_>> = Vec::new();
@@ -306,6 +315,7 @@ fn definition_change(
         old_span: previous.map(|p| p.stmt.span),
         new_span: Some(entry.stmt.span),
         def_line: entry.stmt.def_line(),
+        line_shift: None,
         type_params: match &entry.stmt.kind {
             StatementKind::Class(c) => c.type_params.clone(),
             _ => None,

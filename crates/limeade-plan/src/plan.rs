@@ -227,6 +227,10 @@ pub struct DefinitionChange {
     /// Line of the `def` / `class` keyword in the new version (old for removed ones): where the
     /// definition starts without its decorators.
     pub def_line: Option<usize>,
+    /// For a function that only moved, every line of it by the same number of lines (same
+    /// code, same layout): the live side shifts its code's line numbers without compiling.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line_shift: Option<i64>,
     /// A generic class's PEP 695 type parameters (`[T]`), in the new version: its members
     /// are compiled inside that scope.
     #[serde(skip_serializing_if = "Option::is_none")]
