@@ -116,7 +116,7 @@ def test_sigusr1_refreshes_the_running_daemon(daemon: Any) -> None:
     assert proc.poll() is None
 
     # A syntax error: one logged line naming the file and line; the daemon keeps running.
-    worker.write_text(WORKER.replace('"v1"', '"v3"').replace("self.runs = 0", "self.runs = (0"))
+    worker.write_text(WORKER.replace('"v1"', '"v3"').replace("self.runs = 0", "self.runs = = 0"))
     os.kill(proc.pid, signal.SIGUSR1)
     line = err.wait_for(lambda line: line.startswith("ERROR"), "the error log")
     assert "refresh on SIGUSR1 failed: worker.py:4:" in line, line
