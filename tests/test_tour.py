@@ -16,10 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import tour_steps_classes
-import tour_steps_functions
-from conftest import Live
-from tour_app import Step, Tour
+
+# The checks live in helper modules: let pytest show their failing values too.
+pytest.register_assert_rewrite("tour_app", "tour_steps_classes", "tour_steps_functions")
+
+import tour_steps_classes  # noqa: E402
+import tour_steps_functions  # noqa: E402
+from conftest import Live  # noqa: E402
+from tour_app import Step, Tour  # noqa: E402
 
 STEPS: list[Step] = tour_steps_functions.STEPS + tour_steps_classes.STEPS
 

@@ -130,15 +130,6 @@ def _(t: Tour, report: Any) -> None:
     "pydantic_field_added",
     [("shop.models", "    email: str\n", '    email: str\n    phone: str = ""\n')],
     replaced=(("models", "Customer"), ("web", "Customer"), ("shop", "Customer")),
-    xfail="pydantic field added: _layout.generates_code_from_fields does not know pydantic "
-    "models, so _prepare runs `phone: str = ''` as a class attribute on the kept class "
-    "(model_fields, validation unchanged) instead of replacing the class",
-    after=lambda t: _undo_if(
-        t,
-        "phone" not in t.m("models").Customer.model_fields,
-        "shop.models",
-        '    phone: str = ""\n',
-    ),
 )
 def _(t: Tour, report: Any) -> None:
     Customer = t.m("models").Customer
@@ -411,9 +402,6 @@ def _(t: Tour, report: Any) -> None:
 @step(
     "constant_changed_star_importer",
     [("shop.config", 'LIMIT = int("10")', 'LIMIT = int("20")')],
-    xfail="names copied by a star import are not rebound: __init__._rebind_copies only "
-    "matches bindings by name and the `from .config import *` binding is named '*'",
-    after=lambda t: setattr(t.pkg, "LIMIT", t.m("config").LIMIT),
 )
 def _(t: Tour, report: Any) -> None:
     assert t.pkg.LIMIT == 20, report
@@ -436,9 +424,15 @@ def _(t: Tour, report: Any) -> None:
 @step(
     "dataclass_plugin_field_added",
     [("shop.plugins", "    pct: float = 0.0\n", "    pct: float = 0.0\n    cap: float = 1000.0\n")],
-    xfail="grafting a dataclass (_prepare.graft) runs its class statement again: "
-    "__init_subclass__ registers the throwaway class, registry['percent'] is not the live class",
-    after=lambda t: t.o.registry.__setitem__("percent", t.m("plugins").Percent),
+    xfail="refused with ApplyError: the throwaway class statement's wrapper "
+    "_throwaway._quiet_build_class.build_class(func, name, *bases, **kwargs) takes the class "
+    "keyword name='percent' as its own `name` (TypeError: multiple values for 'name')",
+    after=lambda t: _undo_if(
+        t,
+        "cap" not in t.m("plugins").Percent.__dataclass_fields__,
+        "shop.plugins",
+        "    cap: float = 1000.0\n",
+    ),
 )
 def _(t: Tour, report: Any) -> None:
     assert t.m("plugins").Percent is t.o.Percent
@@ -471,9 +465,6 @@ def _(t: Tour, report: Any) -> None:
             "    def total(self): ...\n\n    def refund(self): ...\n",
         )
     ],
-    xfail="a member added to a @runtime_checkable Protocol in place: isinstance keeps the "
-    "positive answer ABCMeta cached for Item (_abc_caches_clear only runs when bases change), "
-    "and on 3.12+ __protocol_attrs__ is computed once, at class creation",
 )
 def _(t: Tour, report: Any) -> None:
     assert t.m("models").Priced is t.o.Priced
@@ -490,10 +481,6 @@ def _(t: Tour, report: Any) -> None:
     "failed_refresh_after_registering_a_route",
     [("shop.web", '@route("/info")', BETA_ROUTE + "BROKEN = 1 / 0\n\n\n" + '@route("/info")')],
     raises=limeade.ApplyError,
-    xfail="a refresh rolled back after a new @route def ran keeps the ROUTES entry its "
-    "decorator made: _prepare runs new statements against live containers, outside the "
-    "native undo log",
-    after=lambda t: t.m("web").ROUTES.pop("/beta", None),
 )
 def _(t: Tour, report: Any) -> None:
     assert isinstance(t.error.__cause__, ZeroDivisionError)
