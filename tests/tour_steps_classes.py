@@ -424,15 +424,6 @@ def _(t: Tour, report: Any) -> None:
 @step(
     "dataclass_plugin_field_added",
     [("shop.plugins", "    pct: float = 0.0\n", "    pct: float = 0.0\n    cap: float = 1000.0\n")],
-    xfail="refused with ApplyError: the throwaway class statement's wrapper "
-    "_throwaway._quiet_build_class.build_class(func, name, *bases, **kwargs) takes the class "
-    "keyword name='percent' as its own `name` (TypeError: multiple values for 'name')",
-    after=lambda t: _undo_if(
-        t,
-        "cap" not in t.m("plugins").Percent.__dataclass_fields__,
-        "shop.plugins",
-        "    cap: float = 1000.0\n",
-    ),
 )
 def _(t: Tour, report: Any) -> None:
     assert t.m("plugins").Percent is t.o.Percent

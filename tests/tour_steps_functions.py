@@ -446,29 +446,12 @@ def _(t: Tour, report: Any) -> None:
         ("shop.web", "import zones\n", "import shipping_cost, zones\n"),
     ],
     replaced=(("web", "shipping_cost"),),
-    xfail="refused with ApplyError: _defaults.refresh_defaults re-evaluates the default of "
-    "pricing.shipping_cost, which this refresh removes, in pricing's new namespace where "
-    "TIMEOUT is no longer imported (NameError); it looks the function up in the old namespace",
-    after=lambda t: _move_in_two_refreshes(t),
 )
 def _(t: Tour, report: Any) -> None:
     pricing, shipping, web = t.m("pricing"), t.m("shipping"), t.m("web")
     assert not hasattr(pricing, "shipping_cost") and not hasattr(pricing, "TIMEOUT")
     assert web.shipping_cost is shipping.shipping_cost
     assert t.o.handle({"path": "/ship", "weight": 2}) == {"cost": 5.0, "timeout": 20}
-
-
-def _move_in_two_refreshes(t: Tour) -> None:
-    """When the move was refused: keep pricing's TIMEOUT import for one refresh (the moved
-    function's default then evaluates), drop it in a second one."""
-    if t.m("web").shipping_cost is getattr(t.m("shipping"), "shipping_cost", None):
-        return
-    t.live.edit("shop.pricing", "import TAX_RATE\n", "import TAX_RATE, TIMEOUT\n")
-    t.live.refresh()
-    t.live.edit("shop.pricing", "import TAX_RATE, TIMEOUT\n", "import TAX_RATE\n")
-    t.live.refresh()
-    t.kept = t._globals()
-    t.assert_like_fresh_start()
 
 
 # ---------------------------------------------------------------------- decorators

@@ -103,7 +103,9 @@ def refresh_defaults(mutations: list[Any]) -> list[Change]:
         path = _tracking.REGISTRY.path(name) or ""
         after = post_commit(module.__dict__, mutations) or module.__dict__
         for qualname, first_line, defaults in _tracking.REGISTRY.default_readers(name, names):
-            root, cls = _holder(module.__dict__, qualname)
+            # Looked up in the namespace the commit leaves: a function this refresh removes
+            # (moved to another module) has no default to refresh.
+            root, cls = _holder(after, qualname)
             fn = find_function(root, qualname, first_line, path) if root is not _MISSING else None
             if fn is None or _signature_changes(fn, mutations):
                 continue

@@ -39,7 +39,7 @@ def quiet_builtins(globals_: dict[str, Any], target: types.CodeType) -> dict[str
 def _quiet_build_class(
     real: Callable[..., Any], globals_: dict[str, Any], target: types.CodeType
 ) -> Callable[..., Any]:
-    def build_class(func: types.FunctionType, name: str, *bases: Any, **kwargs: Any) -> Any:
+    def build_class(func: types.FunctionType, name: str, /, *bases: Any, **kwargs: Any) -> Any:
         if func.__code__ is not target:
             return real(func, name, *bases, **kwargs)
         resolved = types.resolve_bases(bases)
