@@ -399,3 +399,128 @@ def test_moved_functions_keep_right_lines_without_recompiling(live):
             assert tb.lineno == line
             assert "raise" in tb.line
     assert inspect.getsource(fails).startswith("def fails():")
+
+
+def test_base_class_added_in_the_same_edit_keeps_the_class(live):
+    m = live.load(
+        "m",
+        """
+        class Base:
+            pass
+
+
+        class Item(Base):
+            def price(self):
+                return 10
+        """,
+    )
+    Item = m.Item
+    item = Item()
+    live.write(
+        "m",
+        "class Base:\n    pass\n\n\nclass Discounted:\n    def discount(self):\n"
+        "        return 0.5\n\n\nclass Item(Base, Discounted):\n    def price(self):\n"
+        "        return 10 * self.discount()\n",
+    )
+    report = live.refresh()
+    assert m.Item is Item
+    assert item.price() == 5.0
+    assert Item.__bases__ == (m.Base, m.Discounted)
+    assert not report.modules[0].replaced
+
+
+def test_base_class_added_in_the_same_edit_that_cannot_be_assigned_is_replaced(live):
+    m = live.load("m", "class Item:\n    pass\n")
+    Item = m.Item
+    live.write("m", "class Number(int):\n    pass\n\n\nclass Item(Number):\n    pass\n")
+    report = live.refresh()
+    assert m.Item is not Item
+    assert m.Item(3) == 3
+    assert [q for q, _ in report.modules[0].replaced] == ["Item"]
+    live.write(
+        "m",
+        "class Number(int):\n    pass\n\n\nclass Other(float):\n    pass\n\n\n"
+        "class Item(Other):\n    pass\n",
+    )
+    with pytest.raises(limeade.ConflictError):
+        limeade.refresh(conflicts="error")
+
+
+def test_removed_definitions_leave_the_registries_that_held_them(live):
+    m = live.load(
+        "m",
+        """
+        ROUTES = {}
+        HOOKS = []
+        SEEN = set()
+
+
+        def route(path):
+            def register(f):
+                ROUTES[path] = f
+                HOOKS.append(f)
+                SEEN.add(f)
+                return f
+            return register
+
+
+        class Plugin:
+            registry = {}
+
+            def __init_subclass__(cls, **kw):
+                Plugin.registry[cls.__name__] = cls
+
+
+        class Old(Plugin):
+            pass
+
+
+        @route("/old")
+        def old_view():
+            return "old"
+
+
+        @route("/kept")
+        def kept_view():
+            return "kept"
+        """,
+    )
+    routes, hooks, seen, registry = m.ROUTES, m.HOOKS, m.SEEN, m.Plugin.registry
+    kept = m.kept_view
+    text = live.read("m")
+    start = text.index("class Old(Plugin)")
+    end = text.index('@route("/kept")')
+    live.write("m", text[:start] + text[end:])
+    report = live.refresh()
+    assert routes == {"/kept": kept} and hooks == [kept] and seen == {kept}
+    assert registry == {}
+    assert m.ROUTES is routes and m.Plugin.registry is registry
+    text = str(report)
+    assert "removed from" in text and "Plugin.registry" in text
+
+
+def test_lru_cache_results_computed_from_a_changed_constant_are_dropped(live):
+    m = live.load(
+        "m",
+        """
+        import functools
+
+        RATE = 2
+
+
+        @functools.lru_cache(maxsize=None)
+        def scaled(x):
+            return x * RATE
+
+
+        @functools.lru_cache(maxsize=None)
+        def unrelated(x):
+            return x
+        """,
+    )
+    assert m.scaled(5) == 10
+    m.unrelated(1)
+    live.edit("m", "RATE = 2", "RATE = 3")
+    live.refresh()
+    assert m.scaled(5) == 15
+    assert m.unrelated.cache_info().currsize == 1

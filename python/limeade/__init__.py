@@ -28,6 +28,7 @@ from ._errors import ApplyError, ConflictError, PlanError, RefreshError
 from ._hooks import on_error, on_refresh, remove_hook
 from ._importers import predict_copies, rebind_copies
 from ._prepare import in_place, prepare_module, split_lines, strategy_name
+from ._registries import stale_caches, unregister_removed
 from ._report import Change, ModuleReport, Plan, RefreshReport, changes_of_module
 from ._signals import install_signal_handler, uninstall_signal_handler
 
@@ -249,8 +250,10 @@ def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshR
                     ModuleReport(name, module_plan["path"], strategy_name("nothing"))
                 )
                 continue
-            prepared = prepare_module(module, module_plan, new_text)
+            prepared = prepare_module(module, module_plan, new_text, conflicts == "error")
             rebinds = _rebind_copies(name, prepared.mutations)
+            rebinds += unregister_removed(name, prepared.mutations, after_commit)
+            stale_caches(prepared.mutations, after_commit)
             logs.append(_commit(name, prepared.mutations))
             applied.append(name)
             after_commit.extend(prepared.after_commit)
@@ -288,7 +291,8 @@ def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshR
         raise
     _tracking.REGISTRY.accept(applied)
     for clear in after_commit:
-        # Derived state only (lru_cache results, ABC caches): nothing to undo.
+        # Derived state (lru_cache results, ABC caches) and registry entries of removed
+        # definitions: nothing can fail after the commits, so nothing to undo.
         clear()
     for name in applied:
         _refresh_linecache(name, line_lists.get(name))
@@ -325,7 +329,9 @@ def _check_conflicts(plan_data: Plan, conflicts: str) -> None:
         kept = {
             q
             for q in {c["qualname"] for c in m["conflicts"]}
-            if module is not None and in_place(module, q, m["conflicts"]) is not None
+            if module is not None
+            and in_place(module, q, m["conflicts"], frozenset(m["scope_names"].get("", ())))
+            is not None
         }
         conflict_list += [
             (m["module"], c["qualname"], c["reason"])

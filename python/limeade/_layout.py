@@ -5,7 +5,9 @@ be grafted (dataclasses, enums), and classes that generate code from their field
 from __future__ import annotations
 
 import enum
+import re
 import types
+from collections.abc import Mapping
 from typing import Any, Callable, NamedTuple, Optional
 
 from . import _native
@@ -19,10 +21,16 @@ class InPlace(NamedTuple):
     new_bases: Optional[tuple[type, ...]]
     #: Slot names ``(added, removed)``, when literal ``__slots__`` changed.
     slots: Optional[tuple[list[str], list[str]]]
+    #: The new bases name something the new source binds that the live module does not have
+    #: yet (a base class added in the same edit): evaluated once the module's statements ran.
+    deferred_bases: Optional[list[str]] = None
 
 
 def in_place(
-    module: types.ModuleType, qualname: str, conflicts: list[dict[str, Any]]
+    module: types.ModuleType,
+    qualname: str,
+    conflicts: list[dict[str, Any]],
+    pending: frozenset[str] = frozenset(),
 ) -> Optional[InPlace]:
     """How every conflict of a class can be applied to the live class (new bases CPython accepts
     for its layout, a change of literal ``__slots__`` on a class that had them), or None when
@@ -32,27 +40,46 @@ def in_place(
     if not mine or live is None:
         return None
     new_bases: Optional[tuple[type, ...]] = None
+    deferred: Optional[list[str]] = None
     slots: Optional[tuple[list[str], list[str]]] = None
     for conflict in mine:
         kind = conflict["kind"]
         if kind["type"] == "bases_changed":
-            new_bases = _assignable_bases(module, live, kind["new"])
+            try:
+                new_bases = assignable_bases(module.__dict__, live, kind["new"])
+            except NameError as e:
+                if _missing_name(e) not in pending:
+                    return None
+                deferred = kind["new"]
+                continue
             if new_bases is None:
                 return None
         elif kind["type"] == "slots_changed" and "__slots__" in live.__dict__:
             slots = (kind["added"], kind["removed"])
         else:
             return None
-    return InPlace(new_bases, slots)
+    return InPlace(new_bases, slots, deferred)
 
 
-def _assignable_bases(
-    module: types.ModuleType, live: type, texts: list[str]
+def _missing_name(error: NameError) -> Optional[str]:
+    """The name a ``NameError`` is about (``.name`` is 3.10+)."""
+    name = getattr(error, "name", None)
+    if name is None and error.args:
+        match = re.search(r"name '([^']+)' is not defined", str(error.args[0]))
+        name = match.group(1) if match else None
+    return name
+
+
+def assignable_bases(
+    namespace: Mapping[str, Any], live: type, texts: list[str]
 ) -> Optional[tuple[type, ...]]:
-    """The new bases (source texts evaluated in the module), when CPython accepts assigning
-    them to the live class (same instance layout); else None."""
+    """The new bases (source texts evaluated in ``namespace``), when CPython accepts assigning
+    them to the live class (same instance layout); else None. A ``NameError`` propagates: the
+    name may be one the refresh is about to bind."""
     try:
-        new_bases = eval("(" + "".join(t + ", " for t in texts) + ")", dict(module.__dict__))
+        new_bases = eval("(" + "".join(t + ", " for t in texts) + ")", dict(namespace))
+    except NameError:
+        raise
     except Exception:
         return None
     if not new_bases or not all(isinstance(b, type) for b in new_bases):

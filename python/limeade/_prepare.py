@@ -19,9 +19,15 @@ import types
 from typing import Any, Optional
 
 from ._closures import ClosureSwap, ClosureUpdates
-from ._errors import ApplyError
+from ._errors import ApplyError, ConflictError
 from ._grafting import ClassChanges
-from ._layout import decorated_member_changes, graftable, in_place, replace_reason
+from ._layout import (
+    assignable_bases,
+    decorated_member_changes,
+    graftable,
+    in_place,
+    replace_reason,
+)
 from ._lookup import (
     MISSING,
     describe,
@@ -107,7 +113,13 @@ def _same_cells(old: Optional[tuple[Any, ...]], new: Optional[tuple[Any, ...]]) 
 class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
     """Builds the mutations for one module from its plan."""
 
-    def __init__(self, module: types.ModuleType, plan: dict[str, Any], new_text: str) -> None:
+    def __init__(
+        self,
+        module: types.ModuleType,
+        plan: dict[str, Any],
+        new_text: str,
+        refuse_conflicts: bool = False,
+    ) -> None:
         self.module = module
         self.name = plan["module"]
         self.globals = module.__dict__
@@ -142,6 +154,10 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
         #: Module-level names bound by this refresh so far, in source order: what later
         #: statements, defaults and class bodies read before the live module changes.
         self.module_scratch = ScratchNamespace(self.globals)
+        #: Classes whose new bases are evaluated after the module's statements ran.
+        self.deferred_bases: dict[str, list[str]] = {}
+        #: ``conflicts="error"``: a class that turns out not to be keepable refuses the refresh.
+        self.refuse_conflicts = refuse_conflicts
         #: id(preview) -> (preview, live function): functions with the new code that code run
         #: during the refresh calls in place of live functions still holding the old code.
         #: Every reference to a preview is turned into the live function before the commit.
@@ -481,18 +497,16 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
         if execution == "full_body":
             self.prepare_full_body()
             return
+        pending = frozenset(self.names_bound_in(""))
         for qualname in list(self.conflicted):
             live = self.live_class(qualname)
-            fix = in_place(self.module, qualname, self.plan["conflicts"])
+            fix = in_place(self.module, qualname, self.plan["conflicts"], pending)
             if live is None or fix is None:
                 continue
             if fix.new_bases is not None:
-                # CPython accepts the new bases for this layout: keep the class.
-                self.mutations.append(("setattr", live, "__bases__", fix.new_bases))
-                # ABCs cache isinstance() answers, negative ones too.
-                for klass in {*live.__mro__, *(c for b in fix.new_bases for c in b.__mro__)}:
-                    if isinstance(klass, abc.ABCMeta):
-                        self.after_commit.append(klass._abc_caches_clear)
+                self.assign_bases(live, fix.new_bases)
+            if fix.deferred_bases is not None:
+                self.deferred_bases[qualname] = fix.deferred_bases
             if fix.slots is not None:
                 self.change_slots(live, *fix.slots)
             del self.conflicted[qualname]
@@ -554,9 +568,14 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
             if d["kind"] == "class" and d["status"] in ("added", "removed")
         }
         for scope_name in sorted(scopes, key=lambda q: (q.count(".") if q else -1, q)):
+            if scope_name and self.deferred_bases:
+                # Base classes the module's statements just bound can be evaluated now.
+                whole |= self.resolve_deferred_bases(replaced_classes)
             if any(scope_name == r or scope_name.startswith(r + ".") for r in whole):
                 continue
             self.prepare_scope(scope_name, scopes[scope_name], replaced_classes)
+        if self.deferred_bases:
+            self.resolve_deferred_bases(replaced_classes)
         for name in self.plan["unbound_names"]:
             if name in self.globals:
                 self.mutations.append(("delitem", self.globals, name))
@@ -565,6 +584,58 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
         self.update_protocols()
         self.update_moved_statements()
         self.resolve_previews()
+
+    def assign_bases(self, live: type, bases: tuple[type, ...]) -> None:
+        """CPython accepts the new bases for this layout: keep the class."""
+        self.mutations.append(("setattr", live, "__bases__", bases))
+        # ABCs cache isinstance() answers, negative ones too.
+        for klass in {*live.__mro__, *(c for b in bases for c in b.__mro__)}:
+            if isinstance(klass, abc.ABCMeta):
+                self.after_commit.append(klass._abc_caches_clear)
+
+    def resolve_deferred_bases(self, replaced_classes: set[str]) -> set[str]:
+        """Classes whose new bases name something this refresh binds (a mixin added in the same
+        edit): evaluated against what the module's statements bound. The class is kept when
+        CPython accepts the bases, else its statement runs in full and replaces it. Returns the
+        classes replaced."""
+        replaced: set[str] = set()
+        deferred, self.deferred_bases = self.deferred_bases, {}
+        namespace = {**self.globals, **self.module_scratch}
+        for qualname, texts in deferred.items():
+            live = self.live_class(qualname)
+            if live is None:
+                continue
+            try:
+                bases = assignable_bases(namespace, live, texts)
+            except NameError:
+                bases = None
+            if bases is not None:
+                self.assign_bases(live, bases)
+                continue
+            reason = f"bases changed: ({', '.join(texts)}) cannot be assigned to the live class"
+            if self.refuse_conflicts:
+                raise ConflictError(
+                    f"refresh refused, classes cannot be mutated in place: "
+                    f"{self.name}.{qualname}: {reason}",
+                    [(self.name, qualname, reason)],
+                )
+            entry = next(
+                d for d in self.definitions if d["qualname"] == qualname and d["kind"] == "class"
+            )
+            parent = parent_scope(qualname)
+            scope = self.live_class(parent) if parent else self.globals
+            namespace_for = self.module_scratch if not parent else self.class_namespace(scope)
+            self.replaced.append((qualname, reason))
+            self.run_entry(parent, scope, entry, namespace_for)
+            self.merge(
+                scope,
+                f"{parent}." if parent else "",
+                namespace_for,
+                [entry["qualname"].rsplit(".", 1)[-1]],
+            )
+            replaced_classes.add(qualname)
+            replaced.add(qualname)
+        return replaced
 
     def prepare_scope(
         self, scope_name: str, entries: list[tuple[str, dict[str, Any]]], replaced_classes: set[str]
@@ -755,10 +826,15 @@ def _source_position(item: tuple[str, dict[str, Any]]) -> int:
 
 
 def prepare_module(
-    module: types.ModuleType, plan: dict[str, Any], new_text: str
+    module: types.ModuleType,
+    plan: dict[str, Any],
+    new_text: str,
+    refuse_conflicts: bool = False,
 ) -> ModulePreparation:
-    """Prepare one module: its mutations, replacements and definitions left alone."""
-    preparation = ModulePreparation(module, plan, new_text)
+    """Prepare one module: its mutations, replacements and definitions left alone.
+    ``refuse_conflicts`` (``conflicts="error"``) raises :class:`ConflictError` for a class that
+    cannot be kept instead of replacing it."""
+    preparation = ModulePreparation(module, plan, new_text, refuse_conflicts)
     preparation.prepare()
     return preparation
 

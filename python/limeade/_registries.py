@@ -1,0 +1,113 @@
+"""What a fresh start would not have, left behind by a refresh in places nobody rebinds: a removed
+class or function still held by a registry (``Plugin.registry`` filled by ``__init_subclass__``,
+``ROUTES`` filled by a decorator), and results an unchanged ``functools.lru_cache`` function
+computed from a module-level name the refresh changed."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import types
+from collections.abc import Iterator
+from typing import Any, Callable, Optional
+
+from . import _tracking
+from ._report import Change
+
+#: Registries larger than this are not searched (data, not a registry of definitions).
+_SEARCH_LIMIT = 10_000
+
+
+def _module_of_dict(namespace: Any) -> Optional[types.ModuleType]:
+    for name in _tracking.REGISTRY.names():
+        module = sys.modules.get(name)
+        if module is not None and module.__dict__ is namespace:
+            return module
+    return None
+
+
+def _containers() -> Iterator[tuple[str, Any]]:
+    """Dicts, lists and sets tracked modules hold directly, in their globals and in the
+    ``__dict__`` of the classes they define, with where they are (``plugins.Plugin.registry``)."""
+    for name in _tracking.REGISTRY.names():
+        module = sys.modules.get(name)
+        if module is None:
+            continue
+        for key, value in list(module.__dict__.items()):
+            if isinstance(value, (dict, list, set)):
+                yield f"{name}.{key}", value
+            elif isinstance(value, type) and value.__module__ == name:
+                for attr, inner in list(value.__dict__.items()):
+                    if isinstance(inner, (dict, list, set)) and not attr.startswith("__"):
+                        yield f"{name}.{key}.{attr}", inner
+
+
+def unregister_removed(
+    name: str, mutations: list[Any], after_commit: list[Callable[[], Any]]
+) -> list[Change]:
+    """Classes and functions of module ``name`` that the mutations unbind are taken out of the
+    registries that still hold them: dict entries by a mutation of this commit, list and set
+    items after the commit (nothing can fail after it)."""
+    module = sys.modules.get(name)
+    if module is None:
+        return []
+    removed = {
+        id(value): (key, value)
+        for m in mutations
+        if m[0] == "delitem" and m[1] is module.__dict__
+        for key, value in [(m[2], module.__dict__.get(m[2]))]
+        if isinstance(value, (type, types.FunctionType))
+        and getattr(value, "__module__", None) == name
+    }
+    if not removed:
+        return []
+    changes = []
+    for where, container in _containers():
+        if len(container) > _SEARCH_LIMIT:
+            continue
+        if isinstance(container, dict):
+            for key, value in list(dict.items(container)):
+                if id(value) in removed:
+                    mutations.append(("delitem", container, key))
+                    changes.append(Change(name, removed[id(value)][0], f"removed from {where}"))
+        else:
+            found = [v for v in container if id(v) in removed]
+            for value in found:
+                after_commit.append(functools.partial(_discard, container, value))
+                changes.append(Change(name, removed[id(value)][0], f"removed from {where}"))
+    return changes
+
+
+def _discard(container: Any, value: Any) -> None:
+    if isinstance(container, list):
+        list.__setitem__(container, slice(None), [v for v in container if v is not value])
+    else:
+        set.discard(container, value)
+
+
+def _names_read(code: types.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names_read(const)
+    return names
+
+
+def stale_caches(mutations: list[Any], after_commit: list[Callable[[], Any]]) -> None:
+    """``functools.lru_cache`` functions of a module whose names the mutations change, and whose
+    code reads one of those names (``def tax(x): return x * TAX_RATE`` after ``TAX_RATE`` was
+    rebound), have their cache cleared after the commit: a fresh start has no such results."""
+    changed: dict[int, tuple[Any, set[str]]] = {}
+    for m in mutations:
+        if m[0] in ("setitem", "delitem") and type(m[1]) is dict and "__name__" in m[1]:
+            changed.setdefault(id(m[1]), (m[1], set()))[1].add(m[2])
+    for namespace, names in changed.values():
+        if _module_of_dict(namespace) is None:
+            continue
+        for value in list(namespace.values()):
+            if not isinstance(value, functools._lru_cache_wrapper):  # type: ignore[attr-defined]
+                continue
+            wrapped = getattr(value, "__wrapped__", None)
+            code = getattr(wrapped, "__code__", None)
+            if isinstance(code, types.CodeType) and _names_read(code) & names:
+                after_commit.append(value.cache_clear)
