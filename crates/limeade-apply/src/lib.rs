@@ -18,4 +18,4 @@ pub mod watch;
 
 pub use error::ApplyError;
 pub use mutation::{commit, Mutation, MutationLog};
-pub use registry::{Registry, ScanOutcome, Stamp};
+pub use registry::{LoaderSource, Registry, ScanOutcome, Stamp};
