@@ -244,7 +244,8 @@ def test_memory_module_refreshes_in_place_and_shows_its_lines(live: Live, finder
 
     with pytest.raises(ValueError) as info:
         m.fail()
-    lines = "".join(traceback.format_exception(info.value))
+    error = info.value
+    lines = "".join(traceback.format_exception(type(error), error, error.__traceback__))
     assert f'File "memory://{name}"' in lines and 'raise ValueError("new failure")' in lines
 
 
@@ -403,3 +404,40 @@ def test_loader_whose_source_is_not_python_is_refused(live: Live, finders: Any) 
     assert m.X == 1 and name not in limeade.tracked()
     with pytest.raises(limeade.TrackError, match="not Python"):
         limeade.track(m)
+
+
+def test_reloaded_loader_module_runs_what_was_reloaded(live: Live, finders: Any) -> None:
+    name = live.name("mem")
+    sources = {name: "def f():\n    return 1\n"}
+    finders(DictFinder(sources, MemoryLoader(sources)))
+    m = importlib.import_module(name)
+    sources[name] = "def f():\n    return 2\n"
+    importlib.reload(m)
+    assert m.f() == 2
+    assert limeade.plan().modules == [], "the reloaded source is what runs"
+    f = m.f
+    sources[name] = "def f():\n    return 3\n"
+    limeade.refresh()
+    assert f() == 3
+
+
+def test_custom_finder_with_the_standard_file_loader(live: Live, finders: Any) -> None:
+    elsewhere = live.root / "elsewhere"
+    elsewhere.mkdir()
+    name = live.name("far")
+    path = elsewhere / "far_module.py"
+    path.write_text("def f():\n    return 1\n")
+
+    class FarFinder(importlib.abc.MetaPathFinder):
+        def find_spec(self, fullname: str, p: Any = None, target: Any = None) -> Any:
+            return (
+                importlib.util.spec_from_file_location(fullname, path) if fullname == name else None
+            )
+
+    finders(FarFinder())
+    m = importlib.import_module(name)
+    assert name in limeade.tracked()
+    f = m.f
+    path.write_text("def f():\n    return 2\n")
+    limeade.refresh()
+    assert f() == 2

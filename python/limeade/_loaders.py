@@ -58,7 +58,7 @@ def _is_source_loader(loader: Any) -> bool:
 class LoaderSource:
     """How one module's current source is read through its loader."""
 
-    __slots__ = ("file", "filename", "loader", "name", "stamp")
+    __slots__ = ("file", "filename", "last", "loader", "name", "stamp")
 
     def __init__(self, name: str, loader: Any, filename: Optional[str]) -> None:
         self.name = name
@@ -69,6 +69,8 @@ class LoaderSource:
         #: ``filename`` when it is a real file whose stamp says when to read again.
         self.file = filename if filename is not None and os.path.isfile(filename) else None
         self.stamp: Optional[tuple[int, int, int]] = None
+        #: The source last handed to the registry: the same text again is no news.
+        self.last: Optional[Source] = None
 
     def read(self) -> Source:
         """The source as the loader gives it now (``LookupError`` when it gives none)."""
@@ -83,12 +85,17 @@ class LoaderSource:
         return data
 
     def news(self) -> Optional[Source]:
-        """The source now, or ``None`` when its file's stamp says it cannot have changed."""
+        """The source now, or ``None`` when it is the one last handed over or its file's stamp
+        says it cannot have changed."""
         if self.file is not None:
             stamp = _stamp(self.file)
             if stamp == self.stamp and time.time_ns() - stamp[0] > _RACY_SECONDS * 1e9:
                 return None
-        return self.read()
+        source = self.read()
+        if source is self.last or source == self.last:
+            return None
+        self.last = source
+        return source
 
 
 def source_of(name: str, spec: Any, module: Optional[types.ModuleType] = None) -> Any:

@@ -121,9 +121,11 @@ _loaders.STANDARD_LOADERS.add(TrackingLoader)
 
 class TrackingFinder:
     """Placed first on ``sys.meta_path``: asks the finders after it, in order, exactly as the
-    import system would, and returns the first spec. For ``PathFinder``'s tracked source files
-    it swaps in :class:`TrackingLoader`; for a custom loader that gives source it reads that
-    source now, before the module is compiled (the module is tracked at the next scan)."""
+    import system would, and returns the first spec. For tracked source files found with the
+    standard loader it swaps in :class:`TrackingLoader`; for a custom loader that gives source
+    it reads that source now, before the module is compiled (the module is tracked at the next
+    scan). An import no finder resolves asks each finder twice (here, then by the import
+    system)."""
 
     @classmethod
     def find_spec(
@@ -136,35 +138,30 @@ class TrackingFinder:
             after = [importlib.machinery.PathFinder]
         for finder in after:
             if finder is importlib.machinery.PathFinder:
-                spec = cls._path_spec(fullname, path, target)
+                spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
             else:
                 find = getattr(finder, "find_spec", None)
                 spec = find(fullname, path, target) if find is not None else None
-                if spec is not None and fullname not in _IGNORED:
-                    _note_found(fullname, spec)
             if spec is not None:
+                if fullname not in _IGNORED:
+                    _take_over(fullname, spec)
                 return spec
         return None
-
-    @staticmethod
-    def _path_spec(
-        fullname: str, path: Any, target: Any
-    ) -> Optional[importlib.machinery.ModuleSpec]:
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
-        if spec is None or fullname in _IGNORED:
-            return spec
-        loader = spec.loader
-        if type(loader) is importlib.machinery.SourceFileLoader and (
-            fullname in _FORCED or is_default_tracked(spec.origin)
-        ):
-            spec.loader = TrackingLoader(loader.name, loader.path)
-        elif _loaders.is_custom(loader):  # a custom loader from a path hook
-            _note_found(fullname, spec)
-        return spec
 
     @classmethod
     def invalidate_caches(cls) -> None:
         importlib.machinery.PathFinder.invalidate_caches()
+
+
+def _take_over(fullname: str, spec: importlib.machinery.ModuleSpec) -> None:
+    """Swap in :class:`TrackingLoader` for a tracked source file found with the standard
+    loader (by ``PathFinder`` or any other finder); read a custom loader's source now."""
+    loader = spec.loader
+    if type(loader) is importlib.machinery.SourceFileLoader:
+        if fullname in _FORCED or is_default_tracked(spec.origin):
+            spec.loader = TrackingLoader(loader.name, loader.path)
+    elif _loaders.is_custom(loader):
+        _note_found(fullname, spec)
 
 
 def _note_found(name: str, spec: Any) -> None:
@@ -200,8 +197,9 @@ def discover() -> None:
     if len(sys.modules) == _CONSIDERED_LEN and not _FOUND:
         return
     current = sys.modules.copy()
+    noted = list(_FOUND)
     _CONSIDERED.intersection_update(current)
-    for name in (current.keys() - _CONSIDERED) | _FOUND.keys():
+    for name in (current.keys() - _CONSIDERED) | set(noted):
         module = current.get(name)
         if module is None:
             continue
@@ -215,7 +213,8 @@ def discover() -> None:
             track_through_loader(module, name, forced=name in _FORCED)
         except TrackError as e:
             logger.warning("limeade cannot track %s: %s", name, e.reason)
-    _FOUND.clear()
+    for name in noted:  # found but not imported (``importlib.util.find_spec``)
+        _FOUND.pop(name, None)
     _CONSIDERED_LEN = len(sys.modules)
 
 
@@ -253,6 +252,7 @@ def track_through_loader(module: types.ModuleType, name: str, *, forced: bool) -
             raise TrackError(name, reason)
         logger.debug("limeade: not tracking %s: %s", name, reason)
         return False
+    reader.last = source
     LOADER_MODULES[name] = reader
     logger.debug("tracking %s through its loader (%s)", name, path)
     return True
