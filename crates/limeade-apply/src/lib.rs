@@ -12,6 +12,7 @@
 pub mod actions;
 pub mod error;
 pub mod fault;
+pub mod loader_source;
 pub mod mutation;
 pub mod registry;
 pub mod watch;

@@ -13,6 +13,7 @@ use limeade_plan::{
 use rustc_hash::FxHashMap;
 
 use crate::error::ApplyError;
+pub use crate::loader_source::LoaderSource;
 use crate::watch::{DirWatcher, Touched};
 
 /// What identifies one version of a file on disk without reading it.
@@ -47,7 +48,7 @@ impl Stamp {
     }
 }
 
-fn content_hash(bytes: &[u8]) -> u64 {
+pub(crate) fn content_hash(bytes: &[u8]) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     bytes.hash(&mut h);
     h.finish()
@@ -80,31 +81,6 @@ struct Tracked {
     /// The module's loader gives its source (a custom loader): it is never read from `path`
     /// here; the current source is handed over with [`Registry::offer_source`].
     offered: bool,
-}
-
-/// A module's source as a loader gave it.
-#[derive(Debug, Clone, Copy)]
-pub enum LoaderSource<'a> {
-    /// Bytes to decode like a source file (`SourceLoader.get_data`, PEP 263 cookie honoured).
-    Encoded(&'a [u8]),
-    /// Text already decoded by the loader (`InspectLoader.get_source`).
-    Decoded(&'a str),
-}
-
-impl LoaderSource<'_> {
-    fn hash(self) -> u64 {
-        match self {
-            LoaderSource::Encoded(bytes) => content_hash(bytes),
-            LoaderSource::Decoded(text) => content_hash(text.as_bytes()),
-        }
-    }
-
-    fn decode(self, path: &str, version: Version) -> Result<String, PlanError> {
-        match self {
-            LoaderSource::Encoded(bytes) => decode_source(bytes, path, version),
-            LoaderSource::Decoded(text) => Ok(text.to_owned()),
-        }
-    }
 }
 
 /// What a scan found for one module.
