@@ -24,7 +24,7 @@ from typing import Any, Literal, Optional, Union
 from . import _containers, _hooks, _native, _tracking
 from ._closures import ClosureSwap, update_closures
 from ._defaults import predict_defaults, refresh_defaults
-from ._errors import ApplyError, ConflictError, PlanError, RefreshError
+from ._errors import ApplyError, ConflictError, PlanError, RefreshError, TrackError
 from ._hooks import on_error, on_refresh, remove_hook
 from ._importers import predict_copies, rebind_copies
 from ._prepare import in_place, prepare_module, split_lines, strategy_name
@@ -41,6 +41,7 @@ __all__ = [
     "PlanError",
     "RefreshError",
     "RefreshReport",
+    "TrackError",
     "install_signal_handler",
     "load_ipython_extension",
     "on_error",
@@ -72,8 +73,14 @@ def _scan(modules: Optional[Iterable[ModuleRef]]) -> tuple[list[str], list[tuple
     """Changed tracked modules that are still imported, and the ones skipped with why."""
     names = _names(modules)
     changed: list[str] = []
-    skipped: list[tuple[str, str]] = []
+    _tracking.discover()
+    skipped = _tracking.offer_loader_sources(names)
+    for name, why in skipped:
+        logger.warning("limeade: %s skipped: %s", name, why)
+    unreadable = {name for name, _ in skipped}
     for name, status, detail in _tracking.REGISTRY.scan(names):
+        if name in unreadable:
+            continue
         if status == "changed":
             if sys.modules.get(name) is None:
                 _tracking.REGISTRY.untrack(name)
@@ -379,6 +386,9 @@ def _refresh_linecache(name: str, lines: Optional[list[str]] = None) -> None:
     path = _tracking.REGISTRY.path(name)
     if not path:
         return
+    if name in _tracking.LOADER_MODULES:
+        _refresh_loader_linecache(name, path, lines)
+        return
     try:
         st = os.stat(path)
     except OSError:
@@ -393,9 +403,26 @@ def _refresh_linecache(name: str, lines: Optional[list[str]] = None) -> None:
     linecache.cache[path] = (st.st_size, st.st_mtime, lines, path)
 
 
+def _refresh_loader_linecache(name: str, path: str, lines: Optional[list[str]]) -> None:
+    """A custom loader's module: linecache holds the lines that run, with no mtime (so
+    ``checkcache`` keeps them, as it does lines a loader gave lazily). A ``<...>`` name such
+    as ``<string>`` may be shared by other code: left alone."""
+    if path.startswith("<") and path.endswith(">"):
+        return
+    if lines is None:
+        source = _tracking.REGISTRY.source(name)
+        if source is None:
+            return
+        lines = split_lines(source)
+    linecache.cache[path] = (sum(map(len, lines)), None, lines, path)
+
+
 def track(*modules: ModuleRef) -> list[str]:
     """Track modules (objects or names) that the default policy leaves out, such as modules in
-    ``site-packages``. Their current file is taken as the running source."""
+    ``site-packages``. Their current file, or for a custom loader the source it gives now, is
+    taken as the running source. Raises :class:`TrackError` (a ``ValueError``) for a module
+    with no Python source: built-in, frozen and extension modules, namespace packages, a
+    custom loader that gives none."""
     return _tracking.track(*modules)
 
 
@@ -406,6 +433,7 @@ def untrack(*modules: ModuleRef) -> None:
 
 def tracked() -> list[str]:
     """Names of the tracked modules, sorted."""
+    _tracking.discover()
     return _tracking.REGISTRY.names()
 
 

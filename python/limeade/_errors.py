@@ -40,3 +40,14 @@ class ApplyError(RefreshError):
         super().__init__(message)
         self.module = module
         self.statement = statement
+
+
+class TrackError(ValueError):
+    """A module cannot be tracked: limeade cannot read the Python source it runs (built-in,
+    frozen and extension modules, namespace packages, a custom loader without ``get_source``).
+    ``module`` names it and ``reason`` says why."""
+
+    def __init__(self, module: str, reason: str) -> None:
+        super().__init__(f"module {module!r} has no Python source to track: {reason}")
+        self.module = module
+        self.reason = reason

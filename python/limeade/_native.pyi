@@ -1,7 +1,7 @@
 """Type stubs for ``limeade._native``, the private extension module built from
 ``crates/limeade-py``. Use the public API in :mod:`limeade` instead."""
 
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 class PlanFailure(Exception):
     """Planning failed; ``args`` are ``(message, path, line, col)``."""
@@ -31,6 +31,14 @@ class Registry:
         stamp: Optional[tuple[int, int, int]] = None,
     ) -> None:
         """Record that ``name`` runs ``source``; ``stamp`` is ``(mtime_ns, size, inode)``."""
+    def track_offered(
+        self, name: str, path: str, is_package: bool, source: Union[bytes, str]
+    ) -> None:
+        """Record that ``name``, a custom loader's module, runs ``source`` (``bytes`` decoded
+        like a file, or ``str``); nothing is read from ``path``."""
+    def offer_source(self, name: str, source: Union[bytes, str]) -> bool:
+        """The current source of a ``track_offered`` module; whether it differs from what
+        runs."""
     def untrack(self, name: str) -> bool:
         """Stop tracking ``name``."""
     def __contains__(self, name: str) -> bool: ...

@@ -3,7 +3,9 @@
 Modules imported after ``import limeade`` are recorded by an import hook at the moment they are
 compiled, from the very bytes that are compiled (never from a cached ``.pyc``). Modules already
 imported are read once, when limeade is imported. By default only code outside the standard
-library and ``site-packages`` is tracked."""
+library and ``site-packages`` is tracked. Modules of custom loaders that give their source are
+tracked through the loader (``_loaders.py``): their source is asked for when the hook sees the
+finder return their spec, and they are tracked at the next scan once imported."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ import sysconfig
 import types
 from typing import Any, Optional
 
-from . import _native
+from . import _loaders, _native
+from ._errors import TrackError
 
 logger = logging.getLogger("limeade")
 
@@ -26,6 +29,14 @@ REGISTRY = _native.Registry()
 _IGNORED: set[str] = set()
 #: Names the user asked to track although the default policy would not.
 _FORCED: set[str] = set()
+#: Tracked modules of custom loaders: how to read each one's current source.
+LOADER_MODULES: dict[str, _loaders.LoaderSource] = {}
+#: Source read when a finder returned a custom loader's spec, until the module is imported:
+#: name -> (spec, reader, source).
+_FOUND: dict[str, tuple[Any, _loaders.LoaderSource, _loaders.Source]] = {}
+#: Names of ``sys.modules`` already looked at for custom loaders, and its length then.
+_CONSIDERED: set[str] = set()
+_CONSIDERED_LEN = -1
 
 
 def _stamp(path: str) -> Optional[tuple[int, int, int]]:
@@ -61,12 +72,31 @@ def is_default_tracked(path: Optional[str]) -> bool:
     outside the standard library, ``site-packages`` and limeade itself."""
     if not path or not path.endswith(".py"):
         return False
+    return not _is_excluded(path)
+
+
+def _is_excluded(path: str) -> bool:
     real = os.path.realpath(path)
-    return not any(real == root or real.startswith(root + os.sep) for root in _EXCLUDED)
+    return any(real == root or real.startswith(root + os.sep) for root in _EXCLUDED)
+
+
+def is_default_tracked_loader(spec: Any, reader: _loaders.LoaderSource) -> bool:
+    """Whether the default policy tracks a module of a custom loader: its file (or absolute
+    origin) is outside the excluded roots; without one, its loader is not defined there."""
+    where = reader.filename
+    if where is None or not os.path.isabs(where):
+        origin = getattr(spec, "origin", None)
+        where = origin if isinstance(origin, str) and os.path.isabs(origin) else None
+    if where is None:
+        where = _loaders.defining_file(reader.loader)
+        if where is None:
+            return True
+    return not _is_excluded(where)
 
 
 def record(name: str, path: str, is_package: bool, source: bytes, stamp: Any) -> None:
     """Record that module ``name`` runs ``source``."""
+    LOADER_MODULES.pop(name, None)
     try:
         REGISTRY.track(name, path, is_package, source, stamp)
         logger.debug("tracking %s (%s)", name, path)
@@ -86,38 +116,174 @@ class TrackingLoader(importlib.machinery.SourceFileLoader):
         return self.source_to_code(data, path)
 
 
+_loaders.STANDARD_LOADERS.add(TrackingLoader)
+
+
 class TrackingFinder:
-    """Placed just before ``PathFinder`` on ``sys.meta_path``: finds modules exactly as it does
-    and swaps in :class:`TrackingLoader` for tracked source files."""
+    """Placed first on ``sys.meta_path``: asks the finders after it, in order, exactly as the
+    import system would, and returns the first spec. For tracked source files found with the
+    standard loader it swaps in :class:`TrackingLoader`; for a custom loader that gives source
+    it reads that source now, before the module is compiled (the module is tracked at the next
+    scan). An import no finder resolves asks each finder twice (here, then by the import
+    system)."""
 
     @classmethod
     def find_spec(
         cls, fullname: str, path: Any = None, target: Any = None
     ) -> Optional[importlib.machinery.ModuleSpec]:
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
-        if spec is None or fullname in _IGNORED:
-            return spec
-        loader = spec.loader
-        if type(loader) is importlib.machinery.SourceFileLoader and (
-            fullname in _FORCED or is_default_tracked(spec.origin)
-        ):
-            spec.loader = TrackingLoader(loader.name, loader.path)
-        return spec
+        finders = sys.meta_path
+        try:
+            after = finders[finders.index(cls) + 1 :]  # type: ignore[arg-type]
+        except ValueError:
+            after = [importlib.machinery.PathFinder]
+        for finder in after:
+            if finder is importlib.machinery.PathFinder:
+                spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+            else:
+                find = getattr(finder, "find_spec", None)
+                spec = find(fullname, path, target) if find is not None else None
+            if spec is not None:
+                if fullname not in _IGNORED:
+                    _take_over(fullname, spec)
+                return spec
+        return None
 
     @classmethod
     def invalidate_caches(cls) -> None:
         importlib.machinery.PathFinder.invalidate_caches()
 
 
+def _take_over(fullname: str, spec: importlib.machinery.ModuleSpec) -> None:
+    """Swap in :class:`TrackingLoader` for a tracked source file found with the standard
+    loader (by ``PathFinder`` or any other finder); read a custom loader's source now."""
+    loader = spec.loader
+    if type(loader) is importlib.machinery.SourceFileLoader:
+        if fullname in _FORCED or is_default_tracked(spec.origin):
+            spec.loader = TrackingLoader(loader.name, loader.path)
+    elif _loaders.is_custom(loader):
+        _note_found(fullname, spec)
+
+
+def _note_found(name: str, spec: Any) -> None:
+    """Read the source of a custom loader's module now, just before it is compiled. Never
+    lets an import fail: a loader that raises here is asked again at the next scan."""
+    try:
+        reader = _loaders.source_of(name, spec)
+        if reader is None or not (name in _FORCED or is_default_tracked_loader(spec, reader)):
+            return
+        _FOUND[name] = (spec, reader, reader.read())
+    except Exception as e:  # the import goes on; the module is read at the next scan
+        logger.debug("limeade: reading %s through its loader failed: %r", name, e)
+
+
 def install_hook() -> None:
-    """Put :class:`TrackingFinder` on ``sys.meta_path`` (once)."""
+    """Put :class:`TrackingFinder` first on ``sys.meta_path`` (once)."""
     if any(f is TrackingFinder for f in sys.meta_path):
         return
-    for i, finder in enumerate(sys.meta_path):
-        if finder is importlib.machinery.PathFinder:
-            sys.meta_path.insert(i, TrackingFinder)  # type: ignore[arg-type]
-            return
-    sys.meta_path.append(TrackingFinder)  # type: ignore[arg-type]
+    sys.meta_path.insert(0, TrackingFinder)  # type: ignore[arg-type]
+
+
+def discover() -> None:
+    """Track the modules of custom loaders imported (or reloaded) since the last call. Costs a
+    length check of ``sys.modules`` when nothing was imported."""
+    global _CONSIDERED_LEN
+    if sys.meta_path[:1] != [TrackingFinder]:
+        # A finder put first after ``import limeade``: its later imports are seen again.
+        try:
+            sys.meta_path.remove(TrackingFinder)  # type: ignore[arg-type]
+        except ValueError:
+            pass
+        sys.meta_path.insert(0, TrackingFinder)  # type: ignore[arg-type]
+    if len(sys.modules) == _CONSIDERED_LEN and not _FOUND:
+        return
+    current = sys.modules.copy()
+    noted = list(_FOUND)
+    _CONSIDERED.intersection_update(current)
+    for name in (current.keys() - _CONSIDERED) | set(noted):
+        module = current.get(name)
+        if module is None:
+            continue
+        _CONSIDERED.add(name)
+        if name in _IGNORED or name.startswith("limeade"):
+            continue
+        found = _FOUND.get(name)
+        if name in REGISTRY and (found is None or found[0] is not getattr(module, "__spec__", 0)):
+            continue  # tracked already, and not reloaded since
+        try:
+            track_through_loader(module, name, forced=name in _FORCED)
+        except TrackError as e:
+            logger.warning("limeade cannot track %s: %s", name, e.reason)
+    for name in noted:  # found but not imported (``importlib.util.find_spec``)
+        _FOUND.pop(name, None)
+    _CONSIDERED_LEN = len(sys.modules)
+
+
+def track_through_loader(module: types.ModuleType, name: str, *, forced: bool) -> bool:
+    """Track a module of a custom loader that gives source; returns whether it did. Raises
+    :class:`TrackError` when ``forced`` and the loader gives no Python source. A loader
+    without source (pytest's assertion rewriter) leaves the module to :func:`track_loaded`."""
+    spec = getattr(module, "__spec__", None)
+    found = _FOUND.pop(name, None)
+    if found is not None and found[0] is spec:
+        _, reader, source = found
+    else:
+        reader = _loaders.source_of(name, spec, module)
+        if reader is None:
+            return False
+        if not forced and not is_default_tracked_loader(spec, reader):
+            return False
+        try:
+            source = reader.read()
+        except Exception as e:
+            if forced:
+                raise TrackError(name, f"its loader could not give the source: {e!r}") from e
+            logger.debug("limeade: reading %s through its loader failed: %r", name, e)
+            return False
+    path = _loaders.compiled_filename(module, name, reader)
+    reason = _loaders.not_python(source, path)
+    if reason is None:
+        is_package = getattr(spec, "submodule_search_locations", None) is not None
+        try:
+            REGISTRY.track_offered(name, path, is_package, source)
+        except _native.PlanFailure as e:
+            reason = e.args[0]
+    if reason is not None:
+        if forced:
+            raise TrackError(name, reason)
+        logger.debug("limeade: not tracking %s: %s", name, reason)
+        return False
+    reader.last = source
+    LOADER_MODULES[name] = reader
+    logger.debug("tracking %s through its loader (%s)", name, path)
+    return True
+
+
+def offer_loader_sources(names: Optional[list[str]]) -> list[tuple[str, str]]:
+    """Hand the current source of tracked custom-loader modules (all, or ``names``) to the
+    registry; returns the modules whose loader could not give it, with why."""
+    problems = []
+    wanted = None if names is None else set(names)
+    for name, reader in list(LOADER_MODULES.items()):
+        if wanted is not None and name not in wanted:
+            continue
+        if name not in REGISTRY:
+            del LOADER_MODULES[name]
+            continue
+        try:
+            source = reader.news()
+        except FileNotFoundError:
+            problems.append((name, "file deleted"))
+            continue
+        except Exception as e:
+            problems.append((name, f"its loader could not give the source: {e!r}"))
+            continue
+        if source is None:
+            continue
+        try:
+            REGISTRY.offer_source(name, source)
+        except (TypeError, KeyError) as e:
+            problems.append((name, f"its loader could not give the source: {e!r}"))
+    return problems
 
 
 def module_source_path(module: types.ModuleType) -> Optional[str]:
@@ -132,7 +298,10 @@ def module_source_path(module: types.ModuleType) -> Optional[str]:
 
 
 def track_loaded(module: types.ModuleType, name: str, *, forced: bool = False) -> bool:
-    """Track an already imported module by reading its file now; returns whether it is tracked."""
+    """Track an already imported module by reading its file (or asking its custom loader) now;
+    returns whether it is tracked."""
+    if track_through_loader(module, name, forced=forced):
+        return True
     path = module_source_path(module)
     if path is None or not os.path.exists(path):
         return False
@@ -159,6 +328,7 @@ def baseline() -> None:
         if name.startswith("limeade"):
             continue
         track_loaded(module, name)
+    discover()
 
 
 def track(*modules: Any) -> list[str]:
@@ -172,7 +342,7 @@ def track(*modules: Any) -> list[str]:
         if module is None:
             raise KeyError(f"module {name!r} is not imported")
         if not track_loaded(module, name, forced=True):
-            raise ValueError(f"module {name!r} has no Python source file to track")
+            raise TrackError(name, _loaders.no_source_reason(name, module))
         names.append(name)
     return names
 
@@ -183,4 +353,5 @@ def untrack(*modules: Any) -> None:
         name = m if isinstance(m, str) else m.__name__
         _FORCED.discard(name)
         _IGNORED.add(name)
+        LOADER_MODULES.pop(name, None)
         REGISTRY.untrack(name)

@@ -12,10 +12,11 @@
 pub mod actions;
 pub mod error;
 pub mod fault;
+pub mod loader_source;
 pub mod mutation;
 pub mod registry;
 pub mod watch;
 
 pub use error::ApplyError;
 pub use mutation::{commit, Mutation, MutationLog};
-pub use registry::{Registry, ScanOutcome, Stamp};
+pub use registry::{LoaderSource, Registry, ScanOutcome, Stamp};

@@ -14,6 +14,7 @@ use limeade_plan::{
 use rustc_hash::FxHashMap;
 
 use crate::error::ApplyError;
+pub use crate::loader_source::LoaderSource;
 use crate::watch::{DirWatcher, Touched};
 
 /// What identifies one version of a file on disk without reading it.
@@ -48,7 +49,7 @@ impl Stamp {
     }
 }
 
-fn content_hash(bytes: &[u8]) -> u64 {
+pub(crate) fn content_hash(bytes: &[u8]) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     bytes.hash(&mut h);
     h.finish()
@@ -78,6 +79,9 @@ struct Tracked {
     problem: bool,
     /// `from m import X` bindings of the running source, computed when first needed.
     bindings: Option<Vec<ImportBinding>>,
+    /// The module's loader gives its source (a custom loader): it is never read from `path`
+    /// here; the current source is handed over with [`Registry::offer_source`].
+    offered: bool,
 }
 
 /// What a scan found for one module.
@@ -181,8 +185,82 @@ impl Registry {
                 error_stamp: Stamp::default(),
                 problem: false,
                 bindings: None,
+                offered: false,
             },
         );
+    }
+
+    /// Track `meta`, loaded by a custom loader, as running `source`. Nothing is read from
+    /// `meta.path` (it may not be a file): the current source comes from
+    /// [`Registry::offer_source`], and scans report the module changed only after an offer
+    /// differed from what runs.
+    pub fn track_offered(
+        &mut self,
+        meta: ModuleMeta,
+        source: LoaderSource<'_>,
+    ) -> Result<(), ApplyError> {
+        let text = source.decode(&meta.path, Version::Old)?;
+        let name = meta.name.clone();
+        self.untrack(&name);
+        self.modules.insert(
+            name,
+            Tracked {
+                meta,
+                current: Version_ {
+                    text,
+                    hash: source.hash(),
+                    stamp: Stamp::default(),
+                    parsed: None,
+                },
+                pending: None,
+                pending_error: None,
+                error_stamp: Stamp::default(),
+                problem: false,
+                bindings: None,
+                offered: true,
+            },
+        );
+        Ok(())
+    }
+
+    /// The current source of a module tracked with [`Registry::track_offered`], as its loader
+    /// gives it now; returns whether it differs from what the program runs (then it is pending,
+    /// or its decoding error is, and planning reports it).
+    pub fn offer_source(
+        &mut self,
+        name: &str,
+        source: LoaderSource<'_>,
+    ) -> Result<bool, ApplyError> {
+        let tracked = self
+            .modules
+            .get_mut(name)
+            .filter(|t| t.offered)
+            .ok_or_else(|| ApplyError::NotTracked(name.to_owned()))?;
+        let hash = source.hash();
+        if hash == tracked.current.hash {
+            tracked.pending = None;
+            tracked.pending_error = None;
+            return Ok(false);
+        }
+        if tracked.pending.as_ref().is_some_and(|p| p.hash == hash) {
+            return Ok(true);
+        }
+        match source.decode(&tracked.meta.path, Version::New) {
+            Ok(text) => {
+                tracked.pending = Some(Version_ {
+                    text,
+                    hash,
+                    stamp: Stamp::default(),
+                    parsed: None,
+                });
+                tracked.pending_error = None;
+            }
+            Err(e) => {
+                tracked.pending = None;
+                tracked.pending_error = Some(e);
+            }
+        }
+        Ok(true)
     }
 
     /// Stop tracking `name`.
@@ -424,6 +502,10 @@ fn is_recent(stamp: Stamp) -> bool {
 
 fn scan_one(tracked: &mut Tracked) -> Option<ScanOutcome> {
     let name = tracked.meta.name.clone();
+    if tracked.offered {
+        let has_news = tracked.pending.is_some() || tracked.pending_error.is_some();
+        return has_news.then_some(ScanOutcome::Changed(name));
+    }
     let path = Path::new(&tracked.meta.path);
     let stamp = match Stamp::of(path) {
         Ok(stamp) => stamp,
@@ -572,5 +654,51 @@ mod tests {
             );
         }
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn offered_sources_are_never_read_from_disk_and_change_only_when_offered() {
+        let mut registry = Registry::with_watcher();
+        let meta = ModuleMeta {
+            name: "mem".to_owned(),
+            path: "memory/mem.py".to_owned(),
+            is_package: false,
+        };
+        registry
+            .track_offered(meta, LoaderSource::Decoded("X = 1\n"))
+            .expect("tracks");
+        assert!(registry.scan(None).is_empty(), "no file is looked at");
+        let offer = |r: &mut Registry, text: &str| {
+            r.offer_source("mem", LoaderSource::Decoded(text))
+                .expect("offered")
+        };
+        assert!(!offer(&mut registry, "X = 1\n"));
+        assert!(offer(&mut registry, "X = 2\n"));
+        assert_eq!(
+            registry.scan(None),
+            vec![ScanOutcome::Changed("mem".to_owned())]
+        );
+        assert!(!offer(&mut registry, "X = 1\n"), "a revert is no change");
+        assert!(registry.scan(None).is_empty());
+        assert!(offer(&mut registry, "X = 3\n"));
+        registry.plan(&["mem".to_owned()]).expect("plans");
+        registry.accept(&["mem".to_owned()]);
+        assert_eq!(registry.source("mem"), Some("X = 3\n"));
+        assert!(registry.scan(None).is_empty());
+        // Bytes are decoded like a file: the coding cookie is honoured.
+        assert!(registry
+            .offer_source(
+                "mem",
+                LoaderSource::Encoded(b"# coding: latin-1\nS = '\xe9'\n")
+            )
+            .expect("offered"));
+        assert_eq!(
+            registry.pending_source("mem"),
+            Some("# coding: latin-1\nS = '\u{e9}'\n")
+        );
+        assert!(matches!(
+            registry.offer_source("nope", LoaderSource::Decoded("")),
+            Err(ApplyError::NotTracked(_))
+        ));
     }
 }

@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use limeade_apply::{ApplyError, Mutation, MutationLog, Registry, ScanOutcome, Stamp};
+use limeade_apply::{
+    ApplyError, LoaderSource, Mutation, MutationLog, Registry, ScanOutcome, Stamp,
+};
 use limeade_plan::{ModuleMeta, ModuleSource, PlanError};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyKeyError, PyValueError};
@@ -32,6 +34,20 @@ fn apply_failure(error: ApplyError) -> PyErr {
         ApplyError::NotTracked(name) => PyKeyError::new_err(name),
         ApplyError::InvalidMutation(m) => PyValueError::new_err(m),
     }
+}
+
+/// Call `f` with a loader's source given as `bytes` or `str`.
+fn with_loader_source<T>(
+    source: &Bound<'_, PyAny>,
+    f: impl FnOnce(LoaderSource<'_>) -> Result<T, ApplyError>,
+) -> PyResult<T> {
+    if let Ok(bytes) = source.cast::<pyo3::types::PyBytes>() {
+        return f(LoaderSource::Encoded(bytes.as_bytes())).map_err(apply_failure);
+    }
+    let text: String = source.extract().map_err(|_| {
+        pyo3::exceptions::PyTypeError::new_err("a module's source must be bytes or str")
+    })?;
+    f(LoaderSource::Decoded(&text)).map_err(apply_failure)
 }
 
 /// A plan made by the Rust planner: what a refresh would change.
@@ -139,6 +155,30 @@ impl PyRegistry {
                 stamp,
             )
             .map_err(apply_failure)
+    }
+
+    /// Track a module of a custom loader as running `source` (`bytes` from `get_data`, decoded
+    /// like a file, or `str` from `get_source`). `path` is the file name its code was compiled
+    /// with; nothing is read from it: the current source comes from `offer_source`.
+    fn track_offered(
+        &mut self,
+        name: String,
+        path: String,
+        is_package: bool,
+        source: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let meta = ModuleMeta {
+            name,
+            path,
+            is_package,
+        };
+        with_loader_source(source, |source| self.registry.track_offered(meta, source))
+    }
+
+    /// The current source of a `track_offered` module (`bytes` or `str`); returns whether it
+    /// differs from what the program runs.
+    fn offer_source(&mut self, name: &str, source: &Bound<'_, PyAny>) -> PyResult<bool> {
+        with_loader_source(source, |source| self.registry.offer_source(name, source))
     }
 
     /// Stop tracking a module; returns whether it was tracked.

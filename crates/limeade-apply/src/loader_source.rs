@@ -1,0 +1,31 @@
+//! A module's source as a custom loader gives it (`get_data` bytes or `get_source` text), for the
+//! modules the registry never reads from disk itself.
+
+use limeade_plan::{decode_source, PlanError, Version};
+
+use crate::registry::content_hash;
+
+/// A module's source as a loader gave it.
+#[derive(Debug, Clone, Copy)]
+pub enum LoaderSource<'a> {
+    /// Bytes to decode like a source file (`SourceLoader.get_data`, PEP 263 cookie honoured).
+    Encoded(&'a [u8]),
+    /// Text already decoded by the loader (`InspectLoader.get_source`).
+    Decoded(&'a str),
+}
+
+impl LoaderSource<'_> {
+    pub(crate) fn hash(self) -> u64 {
+        match self {
+            LoaderSource::Encoded(bytes) => content_hash(bytes),
+            LoaderSource::Decoded(text) => content_hash(text.as_bytes()),
+        }
+    }
+
+    pub(crate) fn decode(self, path: &str, version: Version) -> Result<String, PlanError> {
+        match self {
+            LoaderSource::Encoded(bytes) => decode_source(bytes, path, version),
+            LoaderSource::Decoded(text) => Ok(text.to_owned()),
+        }
+    }
+}
