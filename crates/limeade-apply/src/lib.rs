@@ -15,6 +15,7 @@ pub mod fault;
 pub mod loader_source;
 pub mod mutation;
 pub mod registry;
+pub mod stamp;
 pub mod watch;
 
 pub use error::ApplyError;

@@ -3,7 +3,6 @@
 //! file stamps first, then a content hash, never `.pyc` files.
 
 use std::collections::HashSet;
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use limeade_plan::tree::ModuleTree;
@@ -15,45 +14,9 @@ use rustc_hash::FxHashMap;
 
 use crate::error::ApplyError;
 pub use crate::loader_source::LoaderSource;
+pub(crate) use crate::stamp::content_hash;
+pub use crate::stamp::Stamp;
 use crate::watch::{DirWatcher, Touched};
-
-/// What identifies one version of a file on disk without reading it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Stamp {
-    /// Modification time in nanoseconds since the epoch.
-    pub mtime_ns: i128,
-    /// Size in bytes.
-    pub size: u64,
-    /// Inode (editors that save by rename change it), 0 where unknown.
-    pub inode: u64,
-}
-
-impl Stamp {
-    /// Stamp of `path` now.
-    pub fn of(path: &Path) -> std::io::Result<Stamp> {
-        let meta = std::fs::metadata(path)?;
-        let mtime_ns = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos() as i128);
-        #[cfg(unix)]
-        let inode = std::os::unix::fs::MetadataExt::ino(&meta);
-        #[cfg(not(unix))]
-        let inode = 0;
-        Ok(Stamp {
-            mtime_ns,
-            size: meta.len(),
-            inode,
-        })
-    }
-}
-
-pub(crate) fn content_hash(bytes: &[u8]) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    bytes.hash(&mut h);
-    h.finish()
-}
 
 /// A version of a module's source.
 #[derive(Debug, Clone)]
