@@ -1,6 +1,7 @@
 """Class changes applied to the live class that plain attribute updates cannot express: slots that
 grow, dataclasses and enums rebuilt from a throwaway new version (*grafting*), and ABCs' abstract
-method sets. A mixin of :class:`limeade._prepare.ModulePreparation`: it only adds mutations."""
+method sets, new bases assigned to the live class (also bases the same edit adds). A mixin of
+:class:`limeade._prepare.ModulePreparation`: it only adds mutations."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import types
 import typing
 from typing import Any, Callable, Optional
 
-from ._errors import ApplyError
+from ._errors import ApplyError, ConflictError
+from ._layout import assignable_bases
 from ._lookup import describe, find_code, parent_scope, rehome
 from ._slots import SideSlot
 from ._throwaway import quiet_builtins
@@ -216,6 +218,58 @@ class ClassChanges:
                 value = compute()
                 if value != cls.__dict__[key]:
                     self.mutations.append(("setattr", cls, key, value))
+
+    def assign_bases(self, live: type, bases: tuple[type, ...]) -> None:
+        """CPython accepts the new bases for this layout: keep the class."""
+        self.mutations.append(("setattr", live, "__bases__", bases))
+        # ABCs cache isinstance() answers, negative ones too.
+        for klass in {*live.__mro__, *(c for b in bases for c in b.__mro__)}:
+            if isinstance(klass, abc.ABCMeta):
+                self.after_commit.append(klass._abc_caches_clear)
+
+    def resolve_deferred_bases(self, replaced_classes: set[str]) -> set[str]:
+        """Classes whose new bases name something this refresh binds (a mixin added in the same
+        edit): evaluated against what the module's statements bound. The class is kept when
+        CPython accepts the bases, else its statement runs in full and replaces it. Returns the
+        classes replaced."""
+        replaced: set[str] = set()
+        deferred, self.deferred_bases = self.deferred_bases, {}
+        namespace = {**self.globals, **self.module_scratch}
+        for qualname, texts in deferred.items():
+            live = self.live_class(qualname)
+            if live is None:
+                continue
+            try:
+                bases = assignable_bases(namespace, live, texts)
+            except NameError:
+                bases = None
+            if bases is not None:
+                self.assign_bases(live, bases)
+                continue
+            reason = f"bases changed: ({', '.join(texts)}) cannot be assigned to the live class"
+            if self.refuse_conflicts:
+                raise ConflictError(
+                    f"refresh refused, classes cannot be mutated in place: "
+                    f"{self.name}.{qualname}: {reason}",
+                    [(self.name, qualname, reason)],
+                )
+            entry = next(
+                d for d in self.definitions if d["qualname"] == qualname and d["kind"] == "class"
+            )
+            parent = parent_scope(qualname)
+            scope = self.live_class(parent) if parent else self.globals
+            namespace_for = self.module_scratch if not parent else self.class_namespace(scope)
+            self.replaced.append((qualname, reason))
+            self.run_entry(parent, scope, entry, namespace_for)
+            self.merge(
+                scope,
+                f"{parent}." if parent else "",
+                namespace_for,
+                [entry["qualname"].rsplit(".", 1)[-1]],
+            )
+            replaced_classes.add(qualname)
+            replaced.add(qualname)
+        return replaced
 
 
 def protocol_members(cls: type, views: list[dict[str, Any]]) -> set[str]:

@@ -9,20 +9,15 @@ this module mutates a live object.
 
 from __future__ import annotations
 
-import abc
 import ast
-import functools
-import gc
-import inspect
-import sys
 import types
 from typing import Any, Optional
 
 from ._closures import ClosureSwap, ClosureUpdates
-from ._errors import ApplyError, ConflictError
+from ._errors import ApplyError
+from ._functions import FunctionUpdates
 from ._grafting import ClassChanges
 from ._layout import (
-    assignable_bases,
     decorated_member_changes,
     graftable,
     in_place,
@@ -31,16 +26,13 @@ from ._layout import (
 from ._lookup import (
     MISSING,
     describe,
-    find_code,
-    find_function,
-    function_qualname,
     future_flags,
     is_plain_function,
     namespace_of,
     parent_scope,
-    shift_lines,
     split_lines,
 )
+from ._previews import Previews
 from ._running import ScratchNamespace, SourceRunner
 
 __all__ = [
@@ -72,24 +64,6 @@ _IMPLICIT_WRAPPERS: dict[str, type] = {
     "__new__": staticmethod,
 }
 
-#: Aspects whose new values come from evaluating the ``def`` (defaults, annotations).
-_EVALUATED_ASPECTS = frozenset({"defaults", "kw_defaults", "annotations", "signature"})
-
-
-#: Code flags that make a function a generator, coroutine or async generator.
-_KIND_FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
-
-
-def _kind_name(code: types.CodeType) -> str:
-    """What kind of function ``code`` makes, in words."""
-    if code.co_flags & inspect.CO_ASYNC_GENERATOR:
-        return "an async generator"
-    if code.co_flags & inspect.CO_COROUTINE:
-        return "a coroutine function"
-    if code.co_flags & inspect.CO_GENERATOR:
-        return "a generator function"
-    return "a plain function"
-
 
 def _is_definition_like(obj: Any) -> bool:
     """Whether a replaced value is worth a report line: a function, class, method wrapper or
@@ -97,20 +71,7 @@ def _is_definition_like(obj: Any) -> bool:
     return isinstance(obj, (type, classmethod, staticmethod, property)) or callable(obj)
 
 
-def _same_cells(old: Optional[tuple[Any, ...]], new: Optional[tuple[Any, ...]]) -> bool:
-    """Whether two closures hold the same objects (empty cells count as equal)."""
-    if not old or not new:
-        return not old and not new
-    for a, b in zip(old, new):
-        try:
-            if a.cell_contents is not b.cell_contents:
-                return False
-        except ValueError:
-            continue
-    return True
-
-
-class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
+class ModulePreparation(SourceRunner, FunctionUpdates, Previews, ClassChanges, ClosureUpdates):
     """Builds the mutations for one module from its plan."""
 
     def __init__(
@@ -191,45 +152,6 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
         else:
             self.mutations.append(("setitem", scope, name, value))
 
-    def transfer(self, old: types.FunctionType, new: types.FunctionType) -> bool:
-        """Make ``old`` behave as ``new`` (code, defaults, annotations, doc, attributes); False
-        when their closures differ in shape or their kinds differ (function, generator,
-        coroutine) and ``old`` cannot take the new code."""
-        if old.__code__.co_freevars != new.__code__.co_freevars:
-            return False
-        if (old.__code__.co_flags ^ new.__code__.co_flags) & _KIND_FLAGS:
-            return False
-        if not _same_cells(old.__closure__, new.__closure__):
-            # A closure made with other values (`make_adder(50)`, `@deco(10)`): the old object
-            # cannot take them, the new one must be bound instead.
-            return False
-        m = self.mutations
-        m.append(("setattr", old, "__code__", new.__code__))
-        m.append(("setattr", old, "__defaults__", new.__defaults__))
-        m.append(("setattr", old, "__kwdefaults__", new.__kwdefaults__))
-        m.append(("setattr", old, "__annotations__", dict(new.__annotations__)))
-        m.append(("setattr", old, "__doc__", new.__doc__))
-        for key, value in new.__dict__.items():
-            m.append(("setitem", old.__dict__, key, value))
-        for key in old.__dict__:
-            if key not in new.__dict__:
-                m.append(("delitem", old.__dict__, key))
-        self.code_swaps.append((old.__code__, new.__code__, function_qualname(old)))
-        return True
-
-    def same_definition(self, old: Any, new: Any) -> bool:
-        """Whether ``new`` is the new version of the live function ``old``: both compiled from
-        this module's file under the same qualified name. Only then is ``new`` merged into
-        ``old``; an alias now bound to another function (``h = k``), or a ``def`` replacing
-        a name imported from another module, simply rebinds the name."""
-        return (
-            is_plain_function(old)
-            and is_plain_function(new)
-            and old.__code__.co_filename == self.path
-            and new.__code__.co_filename == self.path
-            and function_qualname(old) == function_qualname(new)
-        )
-
     def merge(
         self, scope: Any, qualprefix: str, namespace: dict[str, Any], names: list[str]
     ) -> None:
@@ -277,216 +199,11 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
         self.set_name(scope, name, new)
         return new
 
-    def resolve(self, value: Any) -> Any:
-        """The live function a preview stands for (any other value as it is)."""
-        found = self.previews.get(id(value))
-        return found[1] if found is not None and found[0] is value else value
-
-    def resolve_previews(self) -> None:
-        """Before the commit, every value about to be bound that is a preview, or a new list,
-        dict, set or tuple holding one, refers to the live function instead; and so does every
-        container or cell a statement stored a preview in (``HANDLERS["f"] = f``)."""
-        if not self.previews:
-            return
-        self.recall_escaped_previews()
-        for i, m in enumerate(self.mutations):
-            if m[0] not in ("setattr", "setitem"):
-                continue
-            value = m[3]
-            resolved = self.resolve(value)
-            if resolved is value:
-                resolved = self.resolve_inside(value)
-            if resolved is not value:
-                self.mutations[i] = (*m[:3], resolved)
-
-    def recall_escaped_previews(self) -> None:
-        """Previews that code run by the refresh stored somewhere (a registry dict, a list, a
-        closure cell) are replaced there by the live function. Reference counts tell whether
-        any escaped; only then is the heap searched for what holds them."""
-        own = [self.module_scratch, *self.class_namespaces]
-        escaped = []
-        for preview, _ in self.previews.values():
-            held = sum(1 for namespace in own for v in namespace.values() if v is preview)
-            # The previews entry, the loop variable and getrefcount's own argument.
-            if sys.getrefcount(preview) > 3 + held:
-                escaped.append(preview)
-        if not escaped:
-            return
-        skip = {id(namespace) for namespace in own}
-        for holder in gc.get_referrers(*escaped):
-            if id(holder) in skip:
-                continue
-            if isinstance(holder, dict):
-                for key, value in list(dict.items(holder)):
-                    if id(value) in self.previews:
-                        dict.__setitem__(holder, key, self.resolve(value))
-            elif isinstance(holder, list):
-                for i, value in enumerate(holder):
-                    if id(value) in self.previews:
-                        list.__setitem__(holder, i, self.resolve(value))
-            elif isinstance(holder, set):
-                found = [v for v in holder if id(v) in self.previews]
-                for value in found:
-                    set.discard(holder, value)
-                    set.add(holder, self.resolve(value))
-            elif isinstance(holder, types.CellType):
-                try:
-                    value = holder.cell_contents
-                except ValueError:
-                    continue
-                if id(value) in self.previews:
-                    holder.cell_contents = self.resolve(value)
-
-    def resolve_inside(self, value: Any) -> Any:
-        """``value`` with previews it directly holds replaced (new containers made by this
-        refresh's statements: changing them does not touch a live object)."""
-        kind = type(value)
-        if kind is tuple:
-            items = tuple(self.resolve(v) for v in value)
-            changed = any(a is not b for a, b in zip(items, value))
-            return items if changed else value
-        if kind is list:
-            for i, v in enumerate(value):
-                value[i] = self.resolve(v)
-        elif kind is dict:
-            for k, v in value.items():
-                value[k] = self.resolve(v)
-        elif kind is set and any(id(v) in self.previews for v in value):
-            items = [self.resolve(v) for v in value]
-            value.clear()
-            value.update(items)
-        return value
-
     def merge_annotations(self, scope: Any, live_names: Any, namespace: dict[str, Any]) -> None:
         """Annotated assignments that ran update a copy of ``__annotations__``: bind it."""
         new = namespace.get("__annotations__")
         if isinstance(new, dict) and new != live_names.get("__annotations__"):
             self.set_name(scope, "__annotations__", new)
-
-    def update_function(
-        self, d: dict[str, Any], scope: Any, class_qualname: str, namespace: dict[str, Any]
-    ) -> None:
-        """A matched function whose decorators did not change: new code (and defaults,
-        annotations, docstring where they changed) into the live function object. Defaults are
-        evaluated in ``namespace``, the scope's scratch namespace at this point of the source."""
-        qualname, name = d["qualname"], d["qualname"].rsplit(".", 1)[-1]
-        old_span, new_span = d["old_span"], d["new_span"]
-        live_items = namespace_of(scope)
-        target = find_function(live_items.get(name), qualname, old_span["start_line"], self.path)
-        if target is None:
-            # Registered under another name (`@show.register def _`), or held by another object
-            # of the module or class.
-            target = find_function(
-                list(live_items.values()), qualname, old_span["start_line"], self.path
-            )
-        aspects = set(d["aspects"])
-        headers = self.headers(class_qualname)
-        what = describe(d)
-        if target is None:
-            self.not_updated.append((qualname, "no live object holds this definition"))
-            return
-        root = live_items.get(name)
-        shift = d.get("line_shift")
-        if shift is not None and aspects == {"moved"}:
-            # Same code, same layout: only the line numbers move, no compiling.
-            code = shift_lines(target.__code__, shift)
-            self.mutations.append(("setattr", target, "__code__", code))
-            self.code_swaps.append((target.__code__, code, qualname))
-            return
-        if isinstance(root, functools._lru_cache_wrapper):  # type: ignore[attr-defined]
-            # Results computed by the old code must not outlive it.
-            self.after_commit.append(root.cache_clear)
-        code = find_code(
-            self.compile(
-                self.snippet([(new_span["start_line"], new_span["end_line"])], headers), what
-            ),
-            qualname,
-            new_span["start_line"],
-        )
-        if code is None:
-            raise ApplyError(f"{what}: compiled code not found", self.name, what)
-        if code.co_freevars != target.__code__.co_freevars:
-            self.replace_definition(
-                d, scope, class_qualname, "its closure variables changed", namespace
-            )
-            return
-        if (code.co_flags ^ target.__code__.co_flags) & _KIND_FLAGS:
-            # CPython 3.13 deprecates giving a function code of another kind (and a later
-            # version refuses it): callers would get a generator where they expected a value.
-            self.replace_definition(
-                d, scope, class_qualname, f"it became {_kind_name(code)}", namespace
-            )
-            return
-        self.mutations.append(("setattr", target, "__code__", code))
-        self.code_swaps.append((target.__code__, code, qualname))
-        preview = None
-        if dict.get(namespace, name, root) is target:
-            # Code run later in this refresh (`VALUE = compute()`, `@factory(2)`) calls the new
-            # version, as a fresh import would.
-            preview = types.FunctionType(
-                code, target.__globals__, target.__name__, target.__defaults__, target.__closure__
-            )
-            preview.__kwdefaults__ = target.__kwdefaults__
-            preview.__qualname__ = target.__qualname__
-            preview.__dict__.update(target.__dict__)
-            self.previews[id(preview)] = (preview, target)
-            dict.__setitem__(namespace, name, preview)
-        if "docstring" in aspects:
-            doc = (
-                code.co_consts[0] if code.co_consts and isinstance(code.co_consts[0], str) else None
-            )
-            self.mutations.append(("setattr", target, "__doc__", doc))
-        if aspects & _EVALUATED_ASPECTS:
-            fresh = self.evaluate_undecorated(d, scope, class_qualname, namespace)
-            if preview is not None:
-                preview.__defaults__ = fresh.__defaults__
-                preview.__kwdefaults__ = fresh.__kwdefaults__
-            self.mutations.append(("setattr", target, "__defaults__", fresh.__defaults__))
-            self.mutations.append(("setattr", target, "__kwdefaults__", fresh.__kwdefaults__))
-            self.mutations.append(
-                ("setattr", target, "__annotations__", dict(fresh.__annotations__))
-            )
-
-    def evaluate_undecorated(
-        self, d: dict[str, Any], scope: Any, class_qualname: str, namespace: dict[str, Any]
-    ) -> types.FunctionType:
-        """Run the ``def`` without its decorators, in ``namespace`` where it stands in the
-        source, to evaluate defaults and annotations; the namespace is left as it was."""
-        name = d["qualname"].rsplit(".", 1)[-1]
-        what = describe(d)
-        before = dict.get(namespace, name, MISSING)
-        self.run_span(
-            class_qualname, scope, (d["def_line"], d["new_span"]["end_line"]), what, namespace
-        )
-        fresh = dict.get(namespace, name)
-        if before is MISSING:
-            dict.pop(namespace, name, None)
-        else:
-            dict.__setitem__(namespace, name, before)
-        if not isinstance(fresh, types.FunctionType):
-            raise ApplyError(f"{what}: did not produce a function", self.name, what)
-        return fresh
-
-    def replace_definition(
-        self,
-        d: dict[str, Any],
-        scope: Any,
-        class_qualname: str,
-        why: str,
-        namespace: dict[str, Any],
-    ) -> None:
-        """Run a definition in full (decorators included) in ``namespace`` and bind the
-        result."""
-        name = d["qualname"].rsplit(".", 1)[-1]
-        span = (d["new_span"]["start_line"], d["new_span"]["end_line"])
-        self.run_span(class_qualname, scope, span, describe(d), namespace)
-        old = namespace_of(scope).get(name, MISSING)
-        new = namespace[name]
-        if self.same_definition(old, new) and self.transfer(old, new):
-            dict.__setitem__(namespace, name, old)
-            return
-        self.replaced.append((d["qualname"], why))
-        self.set_name(scope, name, new)
 
     # --------------------------------------------------------------------------- scopes
 
@@ -584,58 +301,6 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
         self.update_protocols()
         self.update_moved_statements()
         self.resolve_previews()
-
-    def assign_bases(self, live: type, bases: tuple[type, ...]) -> None:
-        """CPython accepts the new bases for this layout: keep the class."""
-        self.mutations.append(("setattr", live, "__bases__", bases))
-        # ABCs cache isinstance() answers, negative ones too.
-        for klass in {*live.__mro__, *(c for b in bases for c in b.__mro__)}:
-            if isinstance(klass, abc.ABCMeta):
-                self.after_commit.append(klass._abc_caches_clear)
-
-    def resolve_deferred_bases(self, replaced_classes: set[str]) -> set[str]:
-        """Classes whose new bases name something this refresh binds (a mixin added in the same
-        edit): evaluated against what the module's statements bound. The class is kept when
-        CPython accepts the bases, else its statement runs in full and replaces it. Returns the
-        classes replaced."""
-        replaced: set[str] = set()
-        deferred, self.deferred_bases = self.deferred_bases, {}
-        namespace = {**self.globals, **self.module_scratch}
-        for qualname, texts in deferred.items():
-            live = self.live_class(qualname)
-            if live is None:
-                continue
-            try:
-                bases = assignable_bases(namespace, live, texts)
-            except NameError:
-                bases = None
-            if bases is not None:
-                self.assign_bases(live, bases)
-                continue
-            reason = f"bases changed: ({', '.join(texts)}) cannot be assigned to the live class"
-            if self.refuse_conflicts:
-                raise ConflictError(
-                    f"refresh refused, classes cannot be mutated in place: "
-                    f"{self.name}.{qualname}: {reason}",
-                    [(self.name, qualname, reason)],
-                )
-            entry = next(
-                d for d in self.definitions if d["qualname"] == qualname and d["kind"] == "class"
-            )
-            parent = parent_scope(qualname)
-            scope = self.live_class(parent) if parent else self.globals
-            namespace_for = self.module_scratch if not parent else self.class_namespace(scope)
-            self.replaced.append((qualname, reason))
-            self.run_entry(parent, scope, entry, namespace_for)
-            self.merge(
-                scope,
-                f"{parent}." if parent else "",
-                namespace_for,
-                [entry["qualname"].rsplit(".", 1)[-1]],
-            )
-            replaced_classes.add(qualname)
-            replaced.add(qualname)
-        return replaced
 
     def prepare_scope(
         self, scope_name: str, entries: list[tuple[str, dict[str, Any]]], replaced_classes: set[str]
@@ -752,36 +417,6 @@ class ModulePreparation(SourceRunner, ClassChanges, ClosureUpdates):
             names += [k for k in namespace if k not in before and k != "__annotations__"]
             return names
         return list(binds)
-
-    def rename(
-        self, entry: dict[str, Any], old: dict[str, Any], scope: Any, scope_name: str
-    ) -> bool:
-        """Bind the old function object under its new name (with code compiled under that name),
-        so references to it keep working; False when that is not possible here."""
-        live_items = namespace_of(scope)
-        old_name = old["qualname"].rsplit(".", 1)[-1]
-        new_name = entry["qualname"].rsplit(".", 1)[-1]
-        bound = live_items.get(old_name)
-        target = find_function(bound, old["qualname"], old["old_span"]["start_line"], self.path)
-        if target is None or new_name in live_items:
-            return False
-        span = entry["new_span"]
-        what = describe(entry)
-        code = find_code(
-            self.compile(
-                self.snippet([(span["start_line"], span["end_line"])], self.headers(scope_name)),
-                what,
-            ),
-            entry["qualname"],
-            span["start_line"],
-        )
-        if code is None or code.co_freevars != target.__code__.co_freevars:
-            return False
-        self.mutations.append(("setattr", target, "__code__", code))
-        self.mutations.append(("setattr", target, "__name__", new_name))
-        self.mutations.append(("setattr", target, "__qualname__", entry["qualname"]))
-        self.set_name(scope, new_name, bound)
-        return True
 
     def is_main_guard(self, entry: dict[str, Any]) -> bool:
         span = entry.get("new_span")

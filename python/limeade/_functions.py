@@ -1,0 +1,262 @@
+"""Functions updated in place: new code (and defaults, annotations, docstring) moved into the
+live function object, definitions run again in full when they cannot be, renames that keep the
+object. A mixin of :class:`limeade._prepare.ModulePreparation`: it only adds mutations."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import types
+from typing import Any, Callable, Optional
+
+from ._errors import ApplyError
+from ._lookup import (
+    MISSING,
+    describe,
+    find_code,
+    find_function,
+    function_qualname,
+    is_plain_function,
+    namespace_of,
+    shift_lines,
+)
+
+#: Aspects whose new values come from evaluating the ``def`` (defaults, annotations).
+_EVALUATED_ASPECTS = frozenset({"defaults", "kw_defaults", "annotations", "signature"})
+
+
+#: Code flags that make a function a generator, coroutine or async generator.
+_KIND_FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+
+
+def _kind_name(code: types.CodeType) -> str:
+    """What kind of function ``code`` makes, in words."""
+    if code.co_flags & inspect.CO_ASYNC_GENERATOR:
+        return "an async generator"
+    if code.co_flags & inspect.CO_COROUTINE:
+        return "a coroutine function"
+    if code.co_flags & inspect.CO_GENERATOR:
+        return "a generator function"
+    return "a plain function"
+
+
+def _same_cells(old: Optional[tuple[Any, ...]], new: Optional[tuple[Any, ...]]) -> bool:
+    """Whether two closures hold the same objects (empty cells count as equal)."""
+    if not old or not new:
+        return not old and not new
+    for a, b in zip(old, new):
+        try:
+            if a.cell_contents is not b.cell_contents:
+                return False
+        except ValueError:
+            continue
+    return True
+
+
+class FunctionUpdates:
+    """Builds the mutations that give live functions their new versions."""
+
+    # Provided by ModulePreparation.
+    mutations: list[tuple[Any, ...]]
+    replaced: list[tuple[str, str]]
+    not_updated: list[tuple[str, str]]
+    after_commit: list[Any]
+    code_swaps: list[tuple[types.CodeType, types.CodeType, str]]
+    previews: dict[int, tuple[types.FunctionType, types.FunctionType]]
+    path: str
+    name: str
+    globals: dict[str, Any]
+    compile: Callable[[Any, str], types.CodeType]
+    snippet: Callable[..., Any]
+    headers: Callable[[str], list[str]]
+    run_span: Callable[..., dict[str, Any]]
+    set_name: Callable[[Any, str, Any], None]
+    make_preview: Callable[[types.FunctionType, types.CodeType], types.FunctionType]
+
+    def transfer(self, old: types.FunctionType, new: types.FunctionType) -> bool:
+        """Make ``old`` behave as ``new`` (code, defaults, annotations, doc, attributes); False
+        when their closures differ in shape or their kinds differ (function, generator,
+        coroutine) and ``old`` cannot take the new code."""
+        if old.__code__.co_freevars != new.__code__.co_freevars:
+            return False
+        if (old.__code__.co_flags ^ new.__code__.co_flags) & _KIND_FLAGS:
+            return False
+        if not _same_cells(old.__closure__, new.__closure__):
+            # A closure made with other values (`make_adder(50)`, `@deco(10)`): the old object
+            # cannot take them, the new one must be bound instead.
+            return False
+        m = self.mutations
+        m.append(("setattr", old, "__code__", new.__code__))
+        m.append(("setattr", old, "__defaults__", new.__defaults__))
+        m.append(("setattr", old, "__kwdefaults__", new.__kwdefaults__))
+        m.append(("setattr", old, "__annotations__", dict(new.__annotations__)))
+        m.append(("setattr", old, "__doc__", new.__doc__))
+        for key, value in new.__dict__.items():
+            m.append(("setitem", old.__dict__, key, value))
+        for key in old.__dict__:
+            if key not in new.__dict__:
+                m.append(("delitem", old.__dict__, key))
+        self.code_swaps.append((old.__code__, new.__code__, function_qualname(old)))
+        return True
+
+    def same_definition(self, old: Any, new: Any) -> bool:
+        """Whether ``new`` is the new version of the live function ``old``: both compiled from
+        this module's file under the same qualified name. Only then is ``new`` merged into
+        ``old``; an alias now bound to another function (``h = k``), or a ``def`` replacing
+        a name imported from another module, simply rebinds the name."""
+        return (
+            is_plain_function(old)
+            and is_plain_function(new)
+            and old.__code__.co_filename == self.path
+            and new.__code__.co_filename == self.path
+            and function_qualname(old) == function_qualname(new)
+        )
+
+    def update_function(
+        self, d: dict[str, Any], scope: Any, class_qualname: str, namespace: dict[str, Any]
+    ) -> None:
+        """A matched function whose decorators did not change: new code (and defaults,
+        annotations, docstring where they changed) into the live function object. Defaults are
+        evaluated in ``namespace``, the scope's scratch namespace at this point of the source."""
+        qualname, name = d["qualname"], d["qualname"].rsplit(".", 1)[-1]
+        old_span, new_span = d["old_span"], d["new_span"]
+        live_items = namespace_of(scope)
+        target = find_function(live_items.get(name), qualname, old_span["start_line"], self.path)
+        if target is None:
+            # Registered under another name (`@show.register def _`), or held by another object
+            # of the module or class.
+            target = find_function(
+                list(live_items.values()), qualname, old_span["start_line"], self.path
+            )
+        aspects = set(d["aspects"])
+        headers = self.headers(class_qualname)
+        what = describe(d)
+        if target is None:
+            self.not_updated.append((qualname, "no live object holds this definition"))
+            return
+        root = live_items.get(name)
+        shift = d.get("line_shift")
+        if shift is not None and aspects == {"moved"}:
+            # Same code, same layout: only the line numbers move, no compiling.
+            code = shift_lines(target.__code__, shift)
+            self.mutations.append(("setattr", target, "__code__", code))
+            self.code_swaps.append((target.__code__, code, qualname))
+            return
+        if isinstance(root, functools._lru_cache_wrapper):  # type: ignore[attr-defined]
+            # Results computed by the old code must not outlive it.
+            self.after_commit.append(root.cache_clear)
+        code = find_code(
+            self.compile(
+                self.snippet([(new_span["start_line"], new_span["end_line"])], headers), what
+            ),
+            qualname,
+            new_span["start_line"],
+        )
+        if code is None:
+            raise ApplyError(f"{what}: compiled code not found", self.name, what)
+        if code.co_freevars != target.__code__.co_freevars:
+            self.replace_definition(
+                d, scope, class_qualname, "its closure variables changed", namespace
+            )
+            return
+        if (code.co_flags ^ target.__code__.co_flags) & _KIND_FLAGS:
+            # CPython 3.13 deprecates giving a function code of another kind (and a later
+            # version refuses it): callers would get a generator where they expected a value.
+            self.replace_definition(
+                d, scope, class_qualname, f"it became {_kind_name(code)}", namespace
+            )
+            return
+        self.mutations.append(("setattr", target, "__code__", code))
+        self.code_swaps.append((target.__code__, code, qualname))
+        preview = None
+        if dict.get(namespace, name, root) is target:
+            # Code run later in this refresh (`VALUE = compute()`, `@factory(2)`) calls the new
+            # version, as a fresh import would.
+            preview = self.make_preview(target, code)
+            dict.__setitem__(namespace, name, preview)
+        if "docstring" in aspects:
+            doc = (
+                code.co_consts[0] if code.co_consts and isinstance(code.co_consts[0], str) else None
+            )
+            self.mutations.append(("setattr", target, "__doc__", doc))
+        if aspects & _EVALUATED_ASPECTS:
+            fresh = self.evaluate_undecorated(d, scope, class_qualname, namespace)
+            if preview is not None:
+                preview.__defaults__ = fresh.__defaults__
+                preview.__kwdefaults__ = fresh.__kwdefaults__
+            self.mutations.append(("setattr", target, "__defaults__", fresh.__defaults__))
+            self.mutations.append(("setattr", target, "__kwdefaults__", fresh.__kwdefaults__))
+            self.mutations.append(
+                ("setattr", target, "__annotations__", dict(fresh.__annotations__))
+            )
+
+    def evaluate_undecorated(
+        self, d: dict[str, Any], scope: Any, class_qualname: str, namespace: dict[str, Any]
+    ) -> types.FunctionType:
+        """Run the ``def`` without its decorators, in ``namespace`` where it stands in the
+        source, to evaluate defaults and annotations; the namespace is left as it was."""
+        name = d["qualname"].rsplit(".", 1)[-1]
+        what = describe(d)
+        before = dict.get(namespace, name, MISSING)
+        self.run_span(
+            class_qualname, scope, (d["def_line"], d["new_span"]["end_line"]), what, namespace
+        )
+        fresh = dict.get(namespace, name)
+        if before is MISSING:
+            dict.pop(namespace, name, None)
+        else:
+            dict.__setitem__(namespace, name, before)
+        if not isinstance(fresh, types.FunctionType):
+            raise ApplyError(f"{what}: did not produce a function", self.name, what)
+        return fresh
+
+    def replace_definition(
+        self,
+        d: dict[str, Any],
+        scope: Any,
+        class_qualname: str,
+        why: str,
+        namespace: dict[str, Any],
+    ) -> None:
+        """Run a definition in full (decorators included) in ``namespace`` and bind the
+        result."""
+        name = d["qualname"].rsplit(".", 1)[-1]
+        span = (d["new_span"]["start_line"], d["new_span"]["end_line"])
+        self.run_span(class_qualname, scope, span, describe(d), namespace)
+        old = namespace_of(scope).get(name, MISSING)
+        new = namespace[name]
+        if self.same_definition(old, new) and self.transfer(old, new):
+            dict.__setitem__(namespace, name, old)
+            return
+        self.replaced.append((d["qualname"], why))
+        self.set_name(scope, name, new)
+
+    def rename(
+        self, entry: dict[str, Any], old: dict[str, Any], scope: Any, scope_name: str
+    ) -> bool:
+        """Bind the old function object under its new name (with code compiled under that name),
+        so references to it keep working; False when that is not possible here."""
+        live_items = namespace_of(scope)
+        old_name = old["qualname"].rsplit(".", 1)[-1]
+        new_name = entry["qualname"].rsplit(".", 1)[-1]
+        bound = live_items.get(old_name)
+        target = find_function(bound, old["qualname"], old["old_span"]["start_line"], self.path)
+        if target is None or new_name in live_items:
+            return False
+        span = entry["new_span"]
+        what = describe(entry)
+        code = find_code(
+            self.compile(
+                self.snippet([(span["start_line"], span["end_line"])], self.headers(scope_name)),
+                what,
+            ),
+            entry["qualname"],
+            span["start_line"],
+        )
+        if code is None or code.co_freevars != target.__code__.co_freevars:
+            return False
+        self.mutations.append(("setattr", target, "__code__", code))
+        self.mutations.append(("setattr", target, "__name__", new_name))
+        self.mutations.append(("setattr", target, "__qualname__", entry["qualname"]))
+        self.set_name(scope, new_name, bound)
+        return True
