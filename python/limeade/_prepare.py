@@ -331,6 +331,16 @@ class ModulePreparation(SourceRunner, FunctionUpdates, Previews, ClassChanges, C
         bound: list[str] = []
         removed: list[str] = []
         ran = False
+        #: Consecutive statements and definitions that run in full: one compile, one exec.
+        batch: list[tuple[dict[str, Any], list[str]]] = []
+
+        def flush() -> None:
+            if batch:
+                for name in self.run_entries(scope_name, scope, batch, namespace):
+                    if name not in grafted_names:
+                        self.merge(scope, prefix, namespace, [name])
+                batch.clear()
+
         for kind, entry in sorted(entries, key=_source_position):
             if kind == "stmt":
                 if self.is_main_guard(entry):
@@ -342,11 +352,9 @@ class ModulePreparation(SourceRunner, FunctionUpdates, Previews, ClassChanges, C
                 elif entry["status"] == "removed":
                     removed.extend(entry["binds"])
                 else:
-                    names = self.run_entry(scope_name, scope, entry, namespace)
+                    batch.append((entry, entry["binds"]))
                     ran = True
-                    bound.extend(names)
-                    kept = [n for n in names if n not in grafted_names]
-                    self.merge(scope, prefix, namespace, kept)
+                    bound.extend(b for b in entry["binds"] if b != "*")
                 continue
             name = entry["qualname"].rsplit(".", 1)[-1]
             if entry["qualname"] in self.grafted:
@@ -354,18 +362,13 @@ class ModulePreparation(SourceRunner, FunctionUpdates, Previews, ClassChanges, C
             if entry["status"] == "removed":
                 removed.append(name)
                 continue
-            renamed_from = self.renames.get(entry["qualname"])
-            if renamed_from is not None and self.rename(entry, renamed_from, scope, scope_name):
-                bound.append(name)
-                dict.__setitem__(namespace, name, namespace_of(scope).get(name))
-                continue
             runs_in_full = (
                 entry["status"] == "added"
                 or entry["qualname"] in replaced_classes
                 or (entry["kind"] != "class" and "decorators" in entry["aspects"])
             )
-            if runs_in_full:
-                self.run_entry(scope_name, scope, entry, namespace)
+            if runs_in_full and entry["qualname"] not in self.renames:
+                batch.append((entry, [name]))
                 ran = True
                 bound.append(name)
                 if entry["qualname"] in replaced_classes:
@@ -374,8 +377,17 @@ class ModulePreparation(SourceRunner, FunctionUpdates, Previews, ClassChanges, C
                         self.replace_reasons.get(entry["qualname"], "class decorators changed"),
                     )
                     self.replaced.append((entry["qualname"], reason))
-                if name not in grafted_names:
-                    self.merge(scope, prefix, namespace, [name])
+                continue
+            # Everything else reads what the statements above it bound: run them first.
+            flush()
+            renamed_from = self.renames.get(entry["qualname"])
+            if renamed_from is not None and self.rename(entry, renamed_from, scope, scope_name):
+                bound.append(name)
+                dict.__setitem__(namespace, name, namespace_of(scope).get(name))
+            elif renamed_from is not None:
+                batch.append((entry, [name]))
+                ran = True
+                bound.append(name)
             elif entry["kind"] == "class":
                 if "docstring" in entry["aspects"]:
                     self.mutations.append(
@@ -388,6 +400,7 @@ class ModulePreparation(SourceRunner, FunctionUpdates, Previews, ClassChanges, C
                     )
             else:
                 self.update_function(entry, scope, scope_name, namespace)
+        flush()
         if ran and isinstance(namespace, ScratchNamespace):
             for name in namespace.deleted:
                 # `del NAME` at module level: the name goes at the commit.
@@ -406,17 +419,40 @@ class ModulePreparation(SourceRunner, FunctionUpdates, Previews, ClassChanges, C
         self, scope_name: str, scope: Any, entry: dict[str, Any], namespace: dict[str, Any]
     ) -> list[str]:
         """Run one statement or definition in full in the scope's scratch namespace; returns
-        the names it bound (for ``from m import *``, whatever ``m`` exported)."""
-        span = (entry["new_span"]["start_line"], entry["new_span"]["end_line"])
+        the names it bound."""
         binds = entry.get("binds", [entry.get("qualname", "").rsplit(".", 1)[-1]])
-        before = set(namespace) if "*" in binds else set()
-        self.run_span(scope_name, scope, span, describe(entry), namespace)
-        if "*" in binds:
+        return self.run_entries(scope_name, scope, [(entry, binds)], namespace)
+
+    def run_entries(
+        self,
+        scope_name: str,
+        scope: Any,
+        entries: list[tuple[dict[str, Any], list[str]]],
+        namespace: dict[str, Any],
+    ) -> list[str]:
+        """Run consecutive statements and definitions in full, as one piece of code, in the
+        scope's scratch namespace (a fresh import runs them in this order too); returns the
+        names they bound, in order (for ``from m import *``, whatever ``m`` exported)."""
+        star = any("*" in binds for _, binds in entries)
+        before = set(namespace) if star else set()
+        spans = [(e["new_span"]["start_line"], e["new_span"]["end_line"]) for e, _ in entries]
+
+        def what(line: Optional[int]) -> str:
+            for entry, _ in entries:
+                span = entry["new_span"]
+                if line is None or span["start_line"] <= line <= span["end_line"]:
+                    return describe(entry)
+            return describe(entries[0][0])
+
+        if scope_name:
+            self.run_in_class(scope_name, spans, scope, what, namespace)
+        else:
+            self.run_in_module(spans, namespace, what)
+        names = [b for _, binds in entries for b in binds if b != "*"]
+        if star:
             # `from m import *` binds whatever m exports.
-            names = [b for b in binds if b != "*"]
             names += [k for k in namespace if k not in before and k != "__annotations__"]
-            return names
-        return list(binds)
+        return list(dict.fromkeys(names))
 
     def is_main_guard(self, entry: dict[str, Any]) -> bool:
         span = entry.get("new_span")

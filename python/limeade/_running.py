@@ -7,10 +7,10 @@ does not change. A mixin of :class:`limeade._prepare.ModulePreparation`."""
 from __future__ import annotations
 
 import types
-from typing import Any, Optional
+from typing import Any, Callable, Optional, Union
 
 from ._errors import ApplyError
-from ._lookup import MISSING, find_class, find_code
+from ._lookup import MISSING, find_class, find_code, shift_lines
 
 
 class ScratchNamespace(dict):  # type: ignore[type-arg]
@@ -54,6 +54,41 @@ class ClassNamespace(dict):  # type: ignore[type-arg]
         return dict.__getitem__(self.module_scratch, key)
 
 
+#: How an error names what was running: a description, or one computed from the line that failed
+#: (a batch of statements run as one piece of code).
+Describe = Union[str, Callable[[Optional[int]], str]]
+
+
+def describe_failure(what: Describe, error: BaseException, code: types.CodeType) -> str:
+    """``what``, or for a batch the description of the statement whose line raised."""
+    if isinstance(what, str):
+        return what
+    line = None
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code is code:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return what(line)
+
+
+def _static(what: Describe) -> str:
+    return what if isinstance(what, str) else what(None)
+
+
+class Snippet(str):
+    """Source of some lines of a module, starting ``offset`` lines above where they really are:
+    compiled there and then moved down (:func:`limeade._lookup.shift_lines`), so each snippet
+    costs what its own lines cost, not a padding as long as the file before it."""
+
+    offset: int
+
+    def __new__(cls, text: str, offset: int) -> Snippet:
+        snippet = super().__new__(cls, text)
+        snippet.offset = offset
+        return snippet
+
+
 class SourceRunner:
     """Compiles and runs parts of the new source of one module."""
 
@@ -68,9 +103,9 @@ class SourceRunner:
     mutations: list[tuple[Any, ...]]
     module_scratch: ScratchNamespace
 
-    def snippet(self, spans: list[tuple[int, int]], headers: list[str]) -> str:
-        """Source holding the given line spans at their real line numbers, preceded right above
-        the first by ``headers`` (enclosing ``class`` lines)."""
+    def snippet(self, spans: list[tuple[int, int]], headers: list[str]) -> Snippet:
+        """Source holding the given line spans, preceded right above the first by ``headers``
+        (enclosing ``class`` lines); compiled, it is at the spans' real line numbers."""
         spans = sorted(spans)
         first = spans[0][0]
         header_line = first - len(headers)
@@ -80,8 +115,7 @@ class SourceRunner:
                 self.name,
                 f"line {first}",
             )
-        out = ["\n" * (header_line - 1)]
-        out.extend(h + "\n" for h in headers)
+        out = [h + "\n" for h in headers]
         current = first
         for start, end in spans:
             if start < current:
@@ -89,17 +123,22 @@ class SourceRunner:
             out.append("\n" * (start - current))
             out.append("".join(self.lines[start - 1 : end]))
             current = end + 1
-        return "".join(out)
+        return Snippet("".join(out), header_line - 1)
 
-    def compile(self, source: str, what: str) -> types.CodeType:
+    def compile(self, source: str, what: Describe) -> types.CodeType:
+        """Compile a snippet (or a whole module's text) as this module's code."""
+        offset = source.offset if isinstance(source, Snippet) else 0
         try:
-            return compile(source, self.path, "exec", flags=self.flags, dont_inherit=True)
+            code = compile(source, self.path, "exec", flags=self.flags, dont_inherit=True)
         except SyntaxError as e:
+            line = e.lineno + offset if e.lineno is not None else None
+            described = what(line) if callable(what) else what
             raise ApplyError(
-                f"{self.path}:{e.lineno}: the interpreter rejects {what}: {e.msg}",
+                f"{self.path}:{line}: the interpreter rejects {described}: {e.msg}",
                 self.name,
-                what,
+                described,
             ) from e
+        return shift_lines(code, offset) if offset else code
 
     def headers(self, class_qualname: str) -> list[str]:
         """``class`` lines for the chain of classes enclosing a member, with their real
@@ -137,7 +176,7 @@ class SourceRunner:
         class_qualname: str,
         spans: list[tuple[int, int]],
         live: type,
-        what: str,
+        what: Describe,
         namespace: Optional[dict[str, Any]] = None,
     ) -> dict[str, Any]:
         """Run statements of a class body (at their lines) in ``namespace`` (by default a fresh
@@ -145,7 +184,9 @@ class SourceRunner:
         code = self.compile(self.snippet(spans, self.headers(class_qualname)), what)
         body = find_code(code, class_qualname)
         if body is None:
-            raise ApplyError(f"class body of {class_qualname} not compiled", self.name, what)
+            raise ApplyError(
+                f"class body of {class_qualname} not compiled", self.name, _static(what)
+            )
         if namespace is None:
             namespace = self.class_namespace(live)
         closure = self.type_param_cells(body, live)
@@ -155,10 +196,11 @@ class SourceRunner:
             else:
                 exec(body, self.globals, namespace)
         except Exception as e:
+            described = describe_failure(what, e, body)
             raise ApplyError(
-                f"{self.path}: running {what} in class {class_qualname} raised {e!r}",
+                f"{self.path}: running {described} in class {class_qualname} raised {e!r}",
                 self.name,
-                what,
+                described,
             ) from e
         cell = namespace.pop("__classcell__", None)
         if cell is not None:
@@ -188,7 +230,7 @@ class SourceRunner:
         return tuple(cells)
 
     def run_in_module(
-        self, spans: list[tuple[int, int]], namespace: dict[str, Any], what: str
+        self, spans: list[tuple[int, int]], namespace: dict[str, Any], what: Describe
     ) -> None:
         """Run module-level statements with the module's globals and ``namespace`` as locals.
         Writes that reach the real globals anyway (``global`` in a function the statement calls,
@@ -199,7 +241,10 @@ class SourceRunner:
             exec(code, self.globals, namespace)
         except Exception as e:
             self.take_back_global_writes(before, replay=False)
-            raise ApplyError(f"{self.path}: running {what} raised {e!r}", self.name, what) from e
+            described = describe_failure(what, e, code)
+            raise ApplyError(
+                f"{self.path}: running {described} raised {e!r}", self.name, described
+            ) from e
         self.take_back_global_writes(before, replay=True)
 
     def take_back_global_writes(self, before: dict[str, Any], *, replay: bool) -> None:
