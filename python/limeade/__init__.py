@@ -17,6 +17,7 @@ import linecache
 import logging
 import os
 import sys
+import threading
 import types
 from collections.abc import Iterable
 from typing import Any, Literal, Optional, Union
@@ -59,6 +60,9 @@ __all__ = [
 logger = logging.getLogger("limeade")
 
 ModuleRef = Union[str, types.ModuleType]
+
+#: One refresh at a time, whichever thread asks (a watcher's, a signal handler's, the program's).
+_REFRESHING = threading.RLock()
 
 
 def _names(modules: Optional[Iterable[ModuleRef]]) -> Optional[list[str]]:
@@ -200,20 +204,24 @@ def refresh(
     refresh failed); a hook that raises is logged and does not undo the refresh."""
     if conflicts not in ("replace", "error"):
         raise ValueError(f"conflicts must be 'replace' or 'error', not {conflicts!r}")
-    # A refresh allocates a little; a garbage collection it triggered would walk the whole heap
-    # (seconds for millions of objects) for nothing: collect later instead.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with _REFRESHING:
+        # A refresh allocates a little; a garbage collection it triggered would walk the whole
+        # heap (seconds for millions of objects) for nothing: collect later instead.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             report = _refresh(modules, conflicts)
+        except Exception as e:
+            failure: Optional[Exception] = e
+        else:
+            failure = None
         finally:
             if collecting:
                 gc.enable()
-    except Exception as e:
-        _hooks.failed(e)
-        raise
     # The program's hooks run after the transaction: one that raises is logged, never undoes it.
+    if failure is not None:
+        _hooks.failed(failure)
+        raise failure
     _hooks.refreshed(report)
     return report
 
