@@ -370,7 +370,7 @@ def _run_migrations(classes: list[type]) -> None:
     for obj in gc.get_objects():
         if isinstance(obj, wanted) and not isinstance(obj, type):
             try:
-                obj.__limeade_migrate__()
+                obj.__limeade_migrate__()  # type: ignore[attr-defined]
             except Exception as e:
                 cls = type(obj)
                 raise ApplyError(

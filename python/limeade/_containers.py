@@ -227,7 +227,7 @@ class ContainerSnapshot:
                 continue
             self.seen.add(id(value))
             base = _base_of(value)
-            size = base.__len__(value)
+            size = len(value)
             if size > MAX_ITEMS:
                 self.skipped.append((*where, key))
                 logger.debug(

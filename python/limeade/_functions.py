@@ -7,7 +7,10 @@ from __future__ import annotations
 import functools
 import inspect
 import types
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, cast
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeGuard
 
 from ._errors import ApplyError
 from ._lookup import (
@@ -99,7 +102,7 @@ class FunctionUpdates:
         self.code_swaps.append((old.__code__, new.__code__, function_qualname(old)))
         return True
 
-    def same_definition(self, old: Any, new: Any) -> bool:
+    def same_definition(self, old: Any, new: Any) -> TypeGuard[types.FunctionType]:
         """Whether ``new`` is the new version of the live function ``old``: both compiled from
         this module's file under the same qualified name. Only then is ``new`` merged into
         ``old``; an alias now bound to another function (``h = k``), or a ``def`` replacing
@@ -138,9 +141,9 @@ class FunctionUpdates:
         shift = d.get("line_shift")
         if shift is not None and aspects == {"moved"}:
             # Same code, same layout: only the line numbers move, no compiling.
-            code = shift_lines(target.__code__, shift)
-            self.mutations.append(("setattr", target, "__code__", code))
-            self.code_swaps.append((target.__code__, code, qualname))
+            shifted = shift_lines(target.__code__, shift)
+            self.mutations.append(("setattr", target, "__code__", shifted))
+            self.code_swaps.append((target.__code__, shifted, qualname))
             return
         if isinstance(root, functools._lru_cache_wrapper):  # type: ignore[attr-defined]
             # Results computed by the old code must not outlive it.
@@ -168,11 +171,11 @@ class FunctionUpdates:
             return
         self.mutations.append(("setattr", target, "__code__", code))
         self.code_swaps.append((target.__code__, code, qualname))
-        preview = None
+        preview: Optional[types.FunctionType] = None
         if dict.get(namespace, name, root) is target:
             # Code run later in this refresh (`VALUE = compute()`, `@factory(2)`) calls the new
             # version, as a fresh import would.
-            preview = self.make_preview(target, code)
+            preview = self.make_preview(cast(types.FunctionType, target), code)
             dict.__setitem__(namespace, name, preview)
         if "docstring" in aspects:
             doc = (

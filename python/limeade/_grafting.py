@@ -9,11 +9,13 @@ import abc
 import enum
 import types
 import typing
+from collections.abc import Sequence
 from typing import Any, Callable, Optional
 
 from ._errors import ApplyError, ConflictError
 from ._layout import assignable_bases
 from ._lookup import describe, find_code, parent_scope, rehome
+from ._running import ScratchNamespace
 from ._slots import SideSlot
 from ._throwaway import quiet_builtins
 
@@ -32,6 +34,17 @@ class ClassChanges:
     run_span: Callable[..., dict[str, Any]]
     transfer: Callable[[types.FunctionType, types.FunctionType], bool]
     plan: dict[str, Any]
+    compile: Callable[..., types.CodeType]
+    snippet: Callable[..., Any]
+    headers: Callable[[str], list[str]]
+    after_commit: list[Any]
+    deferred_bases: dict[str, list[str]]
+    module_scratch: ScratchNamespace
+    refuse_conflicts: bool
+    replaced: list[tuple[str, str]]
+    class_namespace: Callable[[type], dict[str, Any]]
+    run_entry: Callable[..., list[str]]
+    merge: Callable[..., None]
 
     def change_slots(self, live: type, added: list[str], removed: list[str]) -> None:
         """Slots cannot grow in place: an added name gets a :class:`SideSlot` descriptor (or the
@@ -198,7 +211,7 @@ class ClassChanges:
 
         def callable_member(name: str) -> bool:
             view = next((v for v in views if name in v), {})
-            value = view.get(name)
+            value: Any = view.get(name)
             try:
                 if hasattr(type(value), "__get__"):
                     value = value.__get__(None, cls)  # as `getattr(cls, name)` finds it
@@ -225,7 +238,7 @@ class ClassChanges:
         # ABCs cache isinstance() answers, negative ones too.
         for klass in {*live.__mro__, *(c for b in bases for c in b.__mro__)}:
             if isinstance(klass, abc.ABCMeta):
-                self.after_commit.append(klass._abc_caches_clear)
+                self.after_commit.append(klass._abc_caches_clear)  # type: ignore[attr-defined]
 
     def resolve_deferred_bases(self, replaced_classes: set[str]) -> set[str]:
         """Classes whose new bases name something this refresh binds (a mixin added in the same
@@ -257,8 +270,13 @@ class ClassChanges:
                 d for d in self.definitions if d["qualname"] == qualname and d["kind"] == "class"
             )
             parent = parent_scope(qualname)
-            scope = self.live_class(parent) if parent else self.globals
-            namespace_for = self.module_scratch if not parent else self.class_namespace(scope)
+            parent_class = self.live_class(parent) if parent else None
+            scope: Any = parent_class if parent_class is not None else self.globals
+            namespace_for = (
+                self.class_namespace(parent_class)
+                if parent_class is not None
+                else self.module_scratch
+            )
             self.replaced.append((qualname, reason))
             self.run_entry(parent, scope, entry, namespace_for)
             self.merge(
@@ -275,7 +293,7 @@ class ClassChanges:
 def protocol_members(cls: type, views: list[dict[str, Any]]) -> set[str]:
     """A protocol's members as ``typing`` counts them (names its classes bind or annotate,
     except typing's own and special names), from ``views`` of the dicts of ``cls.__mro__``."""
-    excluded = getattr(typing, "EXCLUDED_ATTRIBUTES", frozenset())
+    excluded: frozenset[str] = getattr(typing, "EXCLUDED_ATTRIBUTES", frozenset())
     members: set[str] = set()
     for klass, view in zip(cls.__mro__, views):
         if klass.__name__ in ("Protocol", "Generic"):
@@ -289,7 +307,7 @@ def protocol_members(cls: type, views: list[dict[str, Any]]) -> set[str]:
     return members
 
 
-def _with_subclasses(classes: list[type]) -> list[type]:
+def _with_subclasses(classes: Sequence[type]) -> list[type]:
     """``classes`` and every class deriving from them, each once."""
     out: dict[int, type] = {}
     stack = list(reversed(classes))
@@ -307,11 +325,11 @@ def rehome_member(value: Any, new: type, live: type) -> Any:
     if isinstance(value, types.FunctionType):
         return rehome(value, new, live)
     if isinstance(value, property):
-        parts = [
+        parts: list[Any] = [
             rehome(f, new, live) if isinstance(f, types.FunctionType) else f
             for f in (value.fget, value.fset, value.fdel)
         ]
-        return type(value)(*parts, value.__doc__)
+        return type(value)(parts[0], parts[1], parts[2], value.__doc__)
     if isinstance(value, (classmethod, staticmethod)) and isinstance(
         value.__func__, types.FunctionType
     ):

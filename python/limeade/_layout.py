@@ -84,7 +84,8 @@ def assignable_bases(
         return None
     if not new_bases or not all(isinstance(b, type) for b in new_bases):
         return None
-    if any("mro" in klass.__dict__ for klass in type(live).__mro__ if klass is not type):
+    metaclasses: tuple[type, ...] = type.__dict__["__mro__"].__get__(type(live))
+    if any("mro" in klass.__dict__ for klass in metaclasses if klass is not type):
         return None  # assigning __bases__ would run the metaclass's own mro() (Python code)
     if not _native.bases_assignable(live, new_bases):
         return None

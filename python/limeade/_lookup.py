@@ -8,7 +8,10 @@ import functools
 import re
 import types
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeGuard
 
 MISSING = object()
 #: Dicts larger than this (caches, data) are not searched for registered functions.
@@ -167,7 +170,7 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
-def is_plain_function(obj: Any) -> bool:
+def is_plain_function(obj: Any) -> TypeGuard[types.FunctionType]:
     return type(obj) is types.FunctionType
 
 

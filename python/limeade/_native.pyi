@@ -1,11 +1,24 @@
 """Type stubs for ``limeade._native``, the private extension module built from
 ``crates/limeade-py``. Use the public API in :mod:`limeade` instead."""
 
-from typing import Any, Optional, Union
+from typing import Any, Optional, Union, final
+
+__all__ = [
+    "MutationLog",
+    "Plan",
+    "PlanFailure",
+    "Registry",
+    "bases_assignable",
+    "commit",
+    "mutation_count",
+    "plan_sources",
+    "set_fail_at",
+]
 
 class PlanFailure(Exception):
     """Planning failed; ``args`` are ``(message, path, line, col)``."""
 
+@final
 class Plan:
     """A plan made by the Rust planner."""
 
@@ -13,11 +26,14 @@ class Plan:
         """The compact text (``~ C.method  body``)."""
     def to_json(self) -> str:
         """The whole plan as JSON."""
+    def actions_json(self) -> str:
+        """The part of the plan the live side acts on, as JSON."""
     def module_names(self) -> list[str]:
         """Module names in apply order."""
     def has_changes(self) -> bool:
         """Whether anything changed."""
 
+@final
 class Registry:
     """Tracked modules: their running source, parsed tree and change detection."""
 
@@ -41,7 +57,7 @@ class Registry:
         runs."""
     def untrack(self, name: str) -> bool:
         """Stop tracking ``name``."""
-    def __contains__(self, name: str) -> bool: ...
+    def __contains__(self, name: str, /) -> bool: ...
     def __len__(self) -> int: ...
     def names(self) -> list[str]:
         """Tracked module names, sorted."""
@@ -68,6 +84,7 @@ class Registry:
     def accept(self, names: list[str]) -> None:
         """The pending versions are now what the program runs."""
 
+@final
 class MutationLog:
     """Undo log of one commit."""
 

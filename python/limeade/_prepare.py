@@ -47,7 +47,8 @@ __all__ = [
 def _metaclass_intercepts(cls: type, name: str) -> bool:
     """Whether ``type.__setattr__(cls, name, ...)`` would call a Python data descriptor found on
     the metaclass instead of setting the class attribute."""
-    for klass in type(cls).__mro__:
+    metaclasses: tuple[type, ...] = type.__dict__["__mro__"].__get__(type(cls))
+    for klass in metaclasses:
         if klass is type:
             return False
         descriptor = klass.__dict__.get(name)
@@ -180,9 +181,9 @@ class ModulePreparation(SourceRunner, FunctionUpdates, Previews, ClassChanges, C
         implicit = _IMPLICIT_WRAPPERS.get(name) if isinstance(scope, type) else None
         if implicit is not None and is_plain_function(new):
             # `type.__new__` would have made a classmethod (staticmethod) of it.
-            if isinstance(old, implicit) and self.same_definition(old.__func__, new):
-                if self.transfer(old.__func__, new):
-                    return old
+            inner = getattr(old, "__func__", None) if isinstance(old, implicit) else None
+            if self.same_definition(inner, new) and self.transfer(inner, new):
+                return old
             new = implicit(new)
         elif self.same_definition(old, new) and self.transfer(old, new):
             return old
@@ -258,9 +259,9 @@ class ModulePreparation(SourceRunner, FunctionUpdates, Previews, ClassChanges, C
                 continue
             if graftable(live):
                 grafted.add(scope)
-            elif replace_reason(live) is not None:
+            elif (reason := replace_reason(live)) is not None:
                 replaced_classes.add(scope)
-                self.replace_reasons[scope] = replace_reason(live)
+                self.replace_reasons[scope] = reason
         for qualname in sorted(grafted, key=lambda q: q.count(".")):
             if not any(
                 qualname.startswith(r + ".") for r in replaced_classes | grafted - {qualname}

@@ -110,7 +110,7 @@ class Previews:
             for k, v in value.items():
                 value[k] = self.resolve(v)
         elif kind is set and any(id(v) in self.previews for v in value):
-            items = [self.resolve(v) for v in value]
+            members = [self.resolve(v) for v in value]
             value.clear()
-            value.update(items)
+            value.update(members)
         return value

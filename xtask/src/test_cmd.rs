@@ -47,6 +47,13 @@ pub(crate) fn run(_args: &[String]) -> Result<(), String> {
             .args(dirs.iter().copied())
             .run()?;
     }
+    // The package's types, and the native stub against the built extension.
+    venv.python_step()
+        .args(["-m", "mypy", "python/limeade"])
+        .run()?;
+    venv.python_step()
+        .args(["-m", "mypy.stubtest", "limeade._native"])
+        .run()?;
 
     run_pytest(venv.python_step())?;
 
