@@ -7,6 +7,8 @@ use std::process::Command;
 
 /// Oldest and newest minor versions of Python 3 looked for.
 const MINORS: std::ops::RangeInclusive<u32> = 9..=14;
+/// Minor versions limeade supports: one missing on the machine is reported as not tested.
+pub(crate) const SUPPORTED_MINORS: std::ops::RangeInclusive<u32> = 9..=14;
 
 /// An interpreter found on the machine.
 pub(crate) struct Interpreter {

@@ -59,7 +59,15 @@ pub(crate) fn run(_args: &[String]) -> Result<(), String> {
 
     let default_version = interpreters::version_of(&venv.python());
     let mut failures = Vec::new();
-    for interpreter in interpreters::find() {
+    let found = interpreters::find();
+    for minor in interpreters::SUPPORTED_MINORS {
+        let version = format!("3.{minor}");
+        if Some(&version) != default_version.as_ref() && !found.iter().any(|i| i.version == version)
+        {
+            eprintln!("# Python {version}: not found on this machine, not tested");
+        }
+    }
+    for interpreter in found {
         if Some(&interpreter.version) == default_version.as_ref() {
             continue;
         }
