@@ -7,7 +7,7 @@ use std::ops::Range;
 use rustpython_parser::ast::{self, Ranged};
 use rustpython_parser::lexer::lex_starts_at;
 use rustpython_parser::text_size::TextSize;
-use rustpython_parser::{Mode, Tok};
+use rustpython_parser::{Mode, StringKind, Tok};
 
 use crate::error::{PlanError, Version};
 use crate::source::LineIndex;
@@ -15,9 +15,11 @@ use crate::tree::{
     Class, DefaultExpr, Fingerprint, Function, Import, ImportedName, OtherStatement, Slots, Span,
     Statement, StatementKind,
 };
+use literals::{lex_literal, string_start, PartKind};
 pub(crate) use tokens::{combine, fingerprint_str};
 use tokens::{
     DepthEstimator, TokenInfo, TokenTable, TrailingCommas, TAG_DEDENT, TAG_INDENT, TAG_NEWLINE,
+    TAG_SKIP, TAG_TEXT, TAG_VERBATIM,
 };
 use unsupported::{lexical_message, parse_error_message, unsupported_construct};
 use walk::{
@@ -25,6 +27,8 @@ use walk::{
     string_elements,
 };
 
+mod literals;
+mod prepass;
 mod tokens;
 mod unsupported;
 mod walk;
@@ -51,8 +55,10 @@ impl SourceContext<'_> {
         make(line, col)
     }
 
-    fn syntax_error(&self, offset: usize, message: String) -> PlanError {
-        if let Some((construct, at)) = unsupported_construct(self.text, self.lines, offset) {
+    /// A syntax error at `offset`, or the newer construct `text` (the real text, or the text the
+    /// parser was handed after the pre-pass) uses there.
+    fn syntax_error(&self, text: &str, offset: usize, message: String) -> PlanError {
+        if let Some((construct, at)) = unsupported_construct(text, self.lines, offset) {
             return self.error_at(at, |line, col| PlanError::Unsupported {
                 path: self.path.to_owned(),
                 line,
@@ -72,7 +78,8 @@ impl SourceContext<'_> {
 }
 
 /// Parse `ctx.text[region]` (which must start at the beginning of a line, outside any bracket or
-/// string) into top-level statements with absolute positions.
+/// string) into top-level statements with absolute positions. A region the parser cannot read
+/// as it is goes through the pre-pass (`prepass.rs`) once.
 pub(crate) fn parse_region(
     ctx: SourceContext<'_>,
     region: Range<usize>,
@@ -88,15 +95,53 @@ pub(crate) fn parse_region(
         path: ctx.path.to_owned(),
         message: "source larger than 4 GiB".to_owned(),
     })?;
-    let (tokens, table) = lex_region(ctx, region_text, offset)?;
+    let (at, message) = match parse_text(ctx, region_text, offset, &[]) {
+        Ok(statements) => return Ok(statements),
+        Err(Failure::Plan(error)) => return Err(error),
+        Err(Failure::Syntax(at, message)) => (at, message),
+    };
+    let Some(prepared) = prepass::prepare(ctx, region.clone())? else {
+        return Err(ctx.syntax_error(ctx.text, at, message));
+    };
+    parse_text(ctx, &prepared.text, offset, &prepared.hidden).map_err(|failure| match failure {
+        Failure::Plan(error) => error,
+        Failure::Syntax(at, message) => {
+            // Name only what the pre-pass left: look at the text the parser was handed.
+            let handed = [
+                &ctx.text[..region.start],
+                prepared.text.as_str(),
+                &ctx.text[region.end..],
+            ]
+            .concat();
+            ctx.syntax_error(&handed, at, message)
+        }
+    })
+}
+
+/// Why a text did not parse: a syntax error (offset, message) the pre-pass may cure, or a final
+/// error.
+enum Failure {
+    Syntax(usize, String),
+    Plan(PlanError),
+}
+
+/// Lex and parse `parser_text` (the region as the parser is handed it, same length as the real
+/// region at `offset`) into statements; fingerprints and positions come from the real text.
+fn parse_text(
+    ctx: SourceContext<'_>,
+    parser_text: &str,
+    offset: u32,
+    hidden: &[Range<usize>],
+) -> Result<Vec<Statement>, Failure> {
+    let (tokens, table) = lex_region(ctx, parser_text, offset, hidden)?;
     let parsed =
         rustpython_parser::parse_tokens(tokens.into_iter().map(Ok), Mode::Module, ctx.path)
-            .map_err(|e| ctx.syntax_error(e.offset.to_usize(), parse_error_message(&e.error)))?;
+            .map_err(|e| Failure::Syntax(e.offset.to_usize(), parse_error_message(&e.error)))?;
     let ast::Mod::Module(module) = parsed else {
-        return Err(PlanError::Internal {
+        return Err(Failure::Plan(PlanError::Internal {
             path: ctx.path.to_owned(),
             message: "parser returned a non-module".to_owned(),
-        });
+        }));
     };
     let converter = Converter {
         ctx,
@@ -109,21 +154,24 @@ pub(crate) fn parse_region(
         .collect())
 }
 
+type LexedRegion = (
+    Vec<(Tok, rustpython_parser::text_size::TextRange)>,
+    TokenTable,
+);
+
 /// Lex the region, checking nesting depth on the fly so a hostile input is refused before a tree
-/// exists. Returns the tokens for the parser and the position-free table for fingerprints.
+/// exists. Returns the tokens for the parser and the position-free table for fingerprints, where
+/// each f-/t-string literal is replaced by its real tokens (`literals.rs`) and the `hidden`
+/// ranges the pre-pass removed are added back.
 fn lex_region(
     ctx: SourceContext<'_>,
     region_text: &str,
     offset: u32,
-) -> Result<
-    (
-        Vec<(Tok, rustpython_parser::text_size::TextRange)>,
-        TokenTable,
-    ),
-    PlanError,
-> {
+    hidden: &[Range<usize>],
+) -> Result<LexedRegion, Failure> {
     let mut tokens = Vec::with_capacity(region_text.len() / 4);
     let mut table = Vec::with_capacity(region_text.len() / 4);
+    let mut hidden_table = Vec::new();
     let mut depth = DepthEstimator::default();
     let mut commas = TrailingCommas::default();
     let bytes = ctx.text.as_bytes();
@@ -133,7 +181,10 @@ fn lex_region(
         let (tok, range) = match result {
             Ok(spanned) => spanned,
             Err(e) => {
-                return Err(ctx.syntax_error(e.location.to_usize(), lexical_message(&e.error)));
+                return Err(Failure::Syntax(
+                    e.location.to_usize(),
+                    lexical_message(&e.error),
+                ));
             }
         };
         let start = range.start().to_u32();
@@ -146,7 +197,7 @@ fn lex_region(
                 .count() as u32;
             line_cursor = target;
         }
-        let tag = match tok {
+        let mut tag = match tok {
             Tok::Newline => TAG_NEWLINE,
             Tok::Indent => TAG_INDENT,
             Tok::Dedent => TAG_DEDENT,
@@ -158,16 +209,29 @@ fn lex_region(
             } else {
                 MAX_DEPTH
             };
-            return Err(
-                ctx.error_at(start as usize, |line, col| PlanError::TooDeep {
+            return Err(Failure::Plan(ctx.error_at(start as usize, |line, col| {
+                PlanError::TooDeep {
                     path: ctx.path.to_owned(),
                     line,
                     col,
                     version: ctx.version,
                     depth: reached.depth,
                     limit,
-                }),
-            );
+                }
+            })));
+        }
+        if let Tok::String {
+            kind: StringKind::FString | StringKind::RawFString,
+            ..
+        } = tok
+        {
+            if push_literal_parts(
+                ctx,
+                range.start().to_usize()..range.end().to_usize(),
+                &mut hidden_table,
+            ) {
+                tag = TAG_SKIP;
+            }
         }
         commas.observe(&tok, table.len(), &mut table);
         table.push(TokenInfo {
@@ -178,7 +242,56 @@ fn lex_region(
         });
         tokens.push((tok, range));
     }
-    Ok((tokens, TokenTable { tokens: table }))
+    for range in hidden {
+        if !push_literal_parts(ctx, range.clone(), &mut hidden_table) {
+            hidden_table.push(token_info(ctx, range.clone(), 0));
+        }
+    }
+    hidden_table.sort_by_key(|t| t.start);
+    Ok((
+        tokens,
+        TokenTable {
+            tokens: table,
+            hidden: hidden_table,
+        },
+    ))
+}
+
+fn token_info(ctx: SourceContext<'_>, range: Range<usize>, tag: u8) -> TokenInfo {
+    TokenInfo {
+        start: range.start as u32,
+        end: range.end as u32,
+        line: ctx.lines.line(range.start) as u32,
+        tag,
+    }
+}
+
+/// The real tokens of the f-/t-string literal at `range` (of the real text), if our lexer reads
+/// it as exactly that literal; otherwise the parser's token stands as it is.
+fn push_literal_parts(
+    ctx: SourceContext<'_>,
+    range: Range<usize>,
+    out: &mut Vec<TokenInfo>,
+) -> bool {
+    let bytes = ctx.text.as_bytes();
+    if !string_start(bytes, range.start).is_some_and(|(_, formatted, _)| formatted) {
+        return false;
+    }
+    let Ok(literal) = lex_literal(bytes, range.start) else {
+        return false;
+    };
+    if literal.end != range.end {
+        return false;
+    }
+    out.extend(literal.parts.iter().map(|part| {
+        let tag = match part.kind {
+            PartKind::Code => 0,
+            PartKind::Text => TAG_TEXT,
+            PartKind::Verbatim => TAG_VERBATIM,
+        };
+        token_info(ctx, part.start..part.end, tag)
+    }));
+    true
 }
 
 /// Walks one parsed region, producing [`Statement`]s.
@@ -441,7 +554,9 @@ impl Converter<'_> {
             type_params: match (c.type_params.first(), c.type_params.last()) {
                 (Some(first), Some(last)) => Some(format!(
                     "[{}]",
-                    self.text(range_of(first).start..range_of(last).end)
+                    self.text(
+                        range_of(first).start..self.tokens.extend_over_hidden(range_of(last).end)
+                    )
                 )),
                 _ => None,
             },
