@@ -333,8 +333,11 @@ impl Lexer<'_> {
             while name_end < b.len() && is_ident_continue(b[name_end]) {
                 name_end += 1;
             }
-            if name_end == name_start {
-                return Err(malformed(i, "f-string: missed conversion character"));
+            if !matches!(&b[name_start..name_end], b"r" | b"s" | b"a") {
+                return Err(malformed(
+                    i,
+                    "f-string: invalid conversion character: expected 's', 'r', or 'a'",
+                ));
             }
             self.push(i, i + 1, PartKind::Text);
             self.push(name_start, name_end, PartKind::Text);
@@ -447,6 +450,7 @@ mod tests {
             r#"f"{x # c}""#,
             "f\"a\nb\"",
             r#"f"{x!}""#,
+            r#"f"{x!z}""#,
             r#"f"{x)}""#,
             r#"f"{"}""#,
         ] {

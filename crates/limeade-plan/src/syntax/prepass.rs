@@ -226,12 +226,11 @@ fn rewrite_headers(region: &Range<usize>, out: &mut [u8], hidden: &mut Vec<Range
         match tok {
             Tok::Except => except_commas(&tokens[k + 1..], &mut edits, hidden),
             // `type` is a soft keyword: the lexer may give it as a name.
-            Tok::Def | Tok::Class | Tok::Type => {
+            Tok::Def | Tok::Class | Tok::Type
                 if matches!(tokens.get(k + 1), Some((Tok::Name { .. }, _)))
-                    && matches!(tokens.get(k + 2), Some((Tok::Lsqb, _)))
-                {
-                    type_param_defaults(&tokens[k + 2..], &mut edits, hidden);
-                }
+                    && matches!(tokens.get(k + 2), Some((Tok::Lsqb, _))) =>
+            {
+                type_param_defaults(&tokens[k + 2..], &mut edits, hidden);
             }
             Tok::Name { name }
                 if line_start
@@ -266,8 +265,10 @@ fn except_commas(after: &[Spanned], edits: &mut Vec<(usize, u8)>, hidden: &mut V
         match tok {
             Tok::Lpar | Tok::Lsqb | Tok::Lbrace => depth += 1,
             Tok::Rpar | Tok::Rsqb | Tok::Rbrace => depth = depth.saturating_sub(1),
-            Tok::As if depth == 0 => return,
-            Tok::Newline | Tok::Lambda => return,
+            // `as` makes the commas invalid; a lambda's own `:` would end the scan early: the
+            // clause is left to the parser, whose error is then named.
+            Tok::As | Tok::Lambda if depth == 0 => return,
+            Tok::Newline => return,
             Tok::Comma if depth == 0 => {
                 let trailing = matches!(after.get(k + 1), Some((Tok::Colon, _)));
                 commas.push((range.start, trailing));
