@@ -1,7 +1,7 @@
-//! Hostile and unusual input: deep nesting never overflows the stack, newer syntax the parser
-//! cannot read is named, and every CPython 3.11 construct plans.
+//! Hostile and unusual input: deep nesting never overflows the stack, newer syntax (3.12-3.14)
+//! plans through the pre-pass and what it leaves is named, and every CPython 3.11 construct plans.
 
-use limeade_plan::{plan_module, ModuleMeta, ParsedModule, PlanError, Version};
+use limeade_plan::{plan_module, ModuleMeta, ParsedModule, PlanError, ReparseKind, Version};
 
 fn meta() -> ModuleMeta {
     ModuleMeta {
@@ -104,22 +104,77 @@ fn reasonable_nesting_plans() {
 }
 
 #[test]
-fn newer_syntax_is_named_not_called_invalid() {
-    let check = |source: &str, construct: &str| {
-        let err = plan_new(source).expect_err("parser cannot read this");
-        match &err {
-            PlanError::Unsupported { construct: c, .. } => {
-                assert!(c.contains(construct), "{source:?}: named {c:?}")
-            }
-            other => panic!("{source:?}: expected Unsupported, got {other}"),
-        }
-    };
-    check("name = 'x'\ns = f\"{\"a\" + name}\"\n", "PEP 701");
-    check(
+fn newer_syntax_plans() {
+    for source in [
+        // PEP 701 (3.12): reused quotes, nested f-strings, comments, newlines and backslashes
+        // inside fields, nested format spec fields, debug fields.
+        "name = 'x'\ns = f\"{\"a\" + name}\"\n",
+        "def f(row):\n    return f\"{row[\"name\"]!r:>{row[\"w\"]}} {f\"{row[\"x\"]}\"}\"\n",
+        "x = f\"{\n    a  # comment\n    + b\n}\"\ny = f\"{'\\n'.join(z)} { a = }\"\n",
+        "@register(f\"{name[\"x\"]}\")\nclass C:\n    f\"{doc[\"not a docstring\"]}\"\n",
+        // PEP 750 (3.14).
+        "x = t\"<p>{text!r:>{width}}</p>\" T'{a[\"b\"]}'\ny = rt\"\\{x}\"\n",
+        // PEP 758 (3.14).
         "try:\n    pass\nexcept ValueError, TypeError:\n    pass\n",
-        "PEP 758",
-    );
-    check("def f[T = int](x: T) -> T:\n    return x\n", "PEP 696");
+        "try:\n    pass\nexcept* ValueError, TypeError,:\n    pass\n",
+        // PEP 696 (3.13).
+        "def f[T = int](x: T) -> T:\n    return x\n",
+        "class C[T: int = bool, *Ts = *tuple[int], **P = [int, str]]:\n    pass\n",
+        "type A[T = int] = list[T]\n",
+    ] {
+        if let Err(err) = plan_new(source) {
+            panic!("{source:?}: {err}");
+        }
+    }
+}
+
+#[test]
+fn what_the_pre_pass_leaves_is_named_or_refused() {
+    // A lambda's own `:` hides where the clause ends: left to the parser, then named.
+    let err = plan_new("try:\n    pass\nexcept lambda: E, B:\n    pass\n").expect_err("left");
+    match &err {
+        PlanError::Unsupported {
+            construct, line, ..
+        } => {
+            assert!(construct.contains("PEP 758"), "{construct}");
+            assert_eq!(*line, 3);
+        }
+        other => panic!("expected Unsupported, got {other}"),
+    }
+    // Invalid f-strings are syntax errors at their place, with CPython's wording.
+    for (source, line, message) in [
+        ("ok = 1\nx = f\"{\"}\"\n", 2, "expecting '}'"),
+        (
+            "x = f\"{a[\"k\"]}\"\ny = f\"{}\"\n",
+            2,
+            "valid expression required",
+        ),
+        (
+            "x = f\"{a[\"k\"]}\"\ny = f\"{x!z}\"\n",
+            2,
+            "conversion character",
+        ),
+        (
+            "x = f\"{a[\"k\"]}\"\ny = f\"{a b}\"\n",
+            2,
+            "replacement field",
+        ),
+    ] {
+        let err = plan_new(source).expect_err("invalid");
+        match &err {
+            PlanError::Syntax {
+                line: l,
+                message: m,
+                ..
+            } => {
+                assert_eq!(*l, line, "{source:?}: {err}");
+                assert!(m.contains(message), "{source:?}: {err}");
+            }
+            other => panic!("{source:?}: expected Syntax, got {other}"),
+        }
+    }
+    let deep = format!("x = {}1{}\n", "f'{".repeat(300), "}'".repeat(300));
+    assert!(matches!(plan_new(&deep), Err(PlanError::TooDeep { .. })));
 }
 
 #[test]
@@ -248,4 +303,42 @@ fn one_function_edit_reparses_only_a_window() {
     }
     let full = ParsedModule::parse("m.py", edited, Version::New).expect("parses");
     assert_eq!(new.tree(), full.tree());
+}
+
+#[test]
+fn incremental_reparse_of_modern_syntax_equals_full_parse() {
+    // The file needs the pre-pass; windows that hold only older syntax parse without it: both
+    // must give the same trees (literal fingerprints are computed the same way either way).
+    let old = concat!(
+        "x = f\"{a[\"k\"]}\"\n\n\n",
+        "def g(row, d=f'{LIMIT}'):\n    return f\"{row['k']} {{}} { row = } {row!r:>{w}}\"\n\n\n",
+        "def h():\n    return 1\n\n\n",
+        "try:\n    pass\nexcept A, B:\n    pass\n",
+    );
+    let parsed = ParsedModule::parse("m.py", old.to_owned(), Version::Old).expect("parses");
+    for (before, after) in [
+        ("return 1", "return 2"),
+        ("row['k']", "row['j']"),
+        ("{ row = }", "{row = }"),
+        ("a[\"k\"]", "a[\"j\"]"),
+        ("except A, B:", "except A, B, C:"),
+        ("f'{LIMIT}'", "f'{LIMIT + 1}'"),
+    ] {
+        let new = old.replacen(before, after, 1);
+        let full = ParsedModule::parse("m.py", new.clone(), Version::New).expect("parses");
+        let (incremental, kind) = parsed.reparse(new).expect("reparses");
+        assert_eq!(full.tree(), incremental.tree(), "{before} -> {after}");
+        assert!(
+            matches!(kind, ReparseKind::Incremental { .. }),
+            "{before}: {kind:?}"
+        );
+        let fingerprints = |m: &ParsedModule| -> Vec<u64> {
+            m.tree().statements.iter().map(|s| s.fingerprint).collect()
+        };
+        assert_ne!(
+            fingerprints(&full),
+            fingerprints(&parsed),
+            "{before} -> {after} must be seen"
+        );
+    }
 }

@@ -1,13 +1,12 @@
-//! The one module (with its submodules) that knows `rustpython-parser`: lexes and parses a region of source, bounds its
+//! The one module (with its submodules) that knows `rustpython-parser`: lexes and parses a region
+//! of source (through the pre-pass for syntax the parser cannot read as it is), bounds its
 //! nesting before anything recursive touches it, and turns the AST into limeade's own
 //! [`crate::tree`]. Nothing else in the planner names a parser type.
 
 use std::ops::Range;
 
 use rustpython_parser::ast::{self, Ranged};
-use rustpython_parser::lexer::lex_starts_at;
-use rustpython_parser::text_size::TextSize;
-use rustpython_parser::{Mode, Tok};
+use rustpython_parser::Mode;
 
 use crate::error::{PlanError, Version};
 use crate::source::LineIndex;
@@ -15,16 +14,18 @@ use crate::tree::{
     Class, DefaultExpr, Fingerprint, Function, Import, ImportedName, OtherStatement, Slots, Span,
     Statement, StatementKind,
 };
+use lex::lex_region;
+use tokens::TokenTable;
 pub(crate) use tokens::{combine, fingerprint_str};
-use tokens::{
-    DepthEstimator, TokenInfo, TokenTable, TrailingCommas, TAG_DEDENT, TAG_INDENT, TAG_NEWLINE,
-};
-use unsupported::{lexical_message, parse_error_message, unsupported_construct};
+use unsupported::{parse_error_message, unsupported_construct};
 use walk::{
     all_literal, collect_binds, collect_imports, for_each_child_body, slots_value, statement_label,
     string_elements,
 };
 
+mod lex;
+mod literals;
+mod prepass;
 mod tokens;
 mod unsupported;
 mod walk;
@@ -51,8 +52,10 @@ impl SourceContext<'_> {
         make(line, col)
     }
 
-    fn syntax_error(&self, offset: usize, message: String) -> PlanError {
-        if let Some((construct, at)) = unsupported_construct(self.text, self.lines, offset) {
+    /// A syntax error at `offset`, or the newer construct `text` (the real text, or the text the
+    /// parser was handed after the pre-pass) uses there.
+    fn syntax_error(&self, text: &str, offset: usize, message: String) -> PlanError {
+        if let Some((construct, at)) = unsupported_construct(text, self.lines, offset) {
             return self.error_at(at, |line, col| PlanError::Unsupported {
                 path: self.path.to_owned(),
                 line,
@@ -72,7 +75,8 @@ impl SourceContext<'_> {
 }
 
 /// Parse `ctx.text[region]` (which must start at the beginning of a line, outside any bracket or
-/// string) into top-level statements with absolute positions.
+/// string) into top-level statements with absolute positions. A region the parser cannot read
+/// as it is goes through the pre-pass (`prepass.rs`) once.
 pub(crate) fn parse_region(
     ctx: SourceContext<'_>,
     region: Range<usize>,
@@ -88,15 +92,53 @@ pub(crate) fn parse_region(
         path: ctx.path.to_owned(),
         message: "source larger than 4 GiB".to_owned(),
     })?;
-    let (tokens, table) = lex_region(ctx, region_text, offset)?;
+    let (at, message) = match parse_text(ctx, region_text, offset, &[]) {
+        Ok(statements) => return Ok(statements),
+        Err(Failure::Plan(error)) => return Err(error),
+        Err(Failure::Syntax(at, message)) => (at, message),
+    };
+    let Some(prepared) = prepass::prepare(ctx, region.clone())? else {
+        return Err(ctx.syntax_error(ctx.text, at, message));
+    };
+    parse_text(ctx, &prepared.text, offset, &prepared.hidden).map_err(|failure| match failure {
+        Failure::Plan(error) => error,
+        Failure::Syntax(at, message) => {
+            // Name only what the pre-pass left: look at the text the parser was handed.
+            let handed = [
+                &ctx.text[..region.start],
+                prepared.text.as_str(),
+                &ctx.text[region.end..],
+            ]
+            .concat();
+            ctx.syntax_error(&handed, at, message)
+        }
+    })
+}
+
+/// Why a text did not parse: a syntax error (offset, message) the pre-pass may cure, or a final
+/// error.
+enum Failure {
+    Syntax(usize, String),
+    Plan(PlanError),
+}
+
+/// Lex and parse `parser_text` (the region as the parser is handed it, same length as the real
+/// region at `offset`) into statements; fingerprints and positions come from the real text.
+fn parse_text(
+    ctx: SourceContext<'_>,
+    parser_text: &str,
+    offset: u32,
+    hidden: &[Range<usize>],
+) -> Result<Vec<Statement>, Failure> {
+    let (tokens, table) = lex_region(ctx, parser_text, offset, hidden)?;
     let parsed =
         rustpython_parser::parse_tokens(tokens.into_iter().map(Ok), Mode::Module, ctx.path)
-            .map_err(|e| ctx.syntax_error(e.offset.to_usize(), parse_error_message(&e.error)))?;
+            .map_err(|e| Failure::Syntax(e.offset.to_usize(), parse_error_message(&e.error)))?;
     let ast::Mod::Module(module) = parsed else {
-        return Err(PlanError::Internal {
+        return Err(Failure::Plan(PlanError::Internal {
             path: ctx.path.to_owned(),
             message: "parser returned a non-module".to_owned(),
-        });
+        }));
     };
     let converter = Converter {
         ctx,
@@ -107,78 +149,6 @@ pub(crate) fn parse_region(
         .iter()
         .map(|stmt| converter.statement(stmt, false))
         .collect())
-}
-
-/// Lex the region, checking nesting depth on the fly so a hostile input is refused before a tree
-/// exists. Returns the tokens for the parser and the position-free table for fingerprints.
-fn lex_region(
-    ctx: SourceContext<'_>,
-    region_text: &str,
-    offset: u32,
-) -> Result<
-    (
-        Vec<(Tok, rustpython_parser::text_size::TextRange)>,
-        TokenTable,
-    ),
-    PlanError,
-> {
-    let mut tokens = Vec::with_capacity(region_text.len() / 4);
-    let mut table = Vec::with_capacity(region_text.len() / 4);
-    let mut depth = DepthEstimator::default();
-    let mut commas = TrailingCommas::default();
-    let bytes = ctx.text.as_bytes();
-    let mut line = ctx.lines.line(offset as usize) as u32;
-    let mut line_cursor = offset as usize;
-    for result in lex_starts_at(region_text, Mode::Module, TextSize::from(offset)) {
-        let (tok, range) = match result {
-            Ok(spanned) => spanned,
-            Err(e) => {
-                return Err(ctx.syntax_error(e.location.to_usize(), lexical_message(&e.error)));
-            }
-        };
-        let start = range.start().to_u32();
-        // Advance the line counter incrementally: tokens come in order.
-        let target = start as usize;
-        if target > line_cursor {
-            line += bytes[line_cursor..target]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count() as u32;
-            line_cursor = target;
-        }
-        let tag = match tok {
-            Tok::Newline => TAG_NEWLINE,
-            Tok::Indent => TAG_INDENT,
-            Tok::Dedent => TAG_DEDENT,
-            _ => 0,
-        };
-        if let Some(reached) = depth.push(&tok, ctx.text, start as usize, range.end().to_usize()) {
-            let limit = if reached.indent {
-                MAX_INDENT
-            } else {
-                MAX_DEPTH
-            };
-            return Err(
-                ctx.error_at(start as usize, |line, col| PlanError::TooDeep {
-                    path: ctx.path.to_owned(),
-                    line,
-                    col,
-                    version: ctx.version,
-                    depth: reached.depth,
-                    limit,
-                }),
-            );
-        }
-        commas.observe(&tok, table.len(), &mut table);
-        table.push(TokenInfo {
-            start,
-            end: range.end().to_u32(),
-            line,
-            tag,
-        });
-        tokens.push((tok, range));
-    }
-    Ok((tokens, TokenTable { tokens: table }))
 }
 
 /// Walks one parsed region, producing [`Statement`]s.
@@ -441,7 +411,9 @@ impl Converter<'_> {
             type_params: match (c.type_params.first(), c.type_params.last()) {
                 (Some(first), Some(last)) => Some(format!(
                     "[{}]",
-                    self.text(range_of(first).start..range_of(last).end)
+                    self.text(
+                        range_of(first).start..self.tokens.extend_over_hidden(range_of(last).end)
+                    )
                 )),
                 _ => None,
             },

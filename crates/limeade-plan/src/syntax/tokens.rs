@@ -25,10 +25,41 @@ pub(super) const TAG_DEDENT: u8 = 3;
 /// A token that does not change the syntax tree (a redundant trailing comma): left out of
 /// fingerprints so reformatting tools do not cause "changes".
 pub(super) const TAG_SKIP: u8 = 4;
+/// Literal text of an f-/t-string (prefix, quotes, text between fields, format spec): hashed and
+/// shown, never taken for a name.
+pub(super) const TAG_TEXT: u8 = 5;
+/// The source text of a `{expr=}` field, which the f-string repeats: only hashed.
+pub(super) const TAG_VERBATIM: u8 = 6;
 
 /// The tokens of a parsed region, kept to fingerprint any node's range after parsing.
 pub(super) struct TokenTable {
     pub(super) tokens: Vec<TokenInfo>,
+    /// Real tokens the parser did not see, sorted by start: the insides of f-/t-string literals
+    /// (whose parser token is [`TAG_SKIP`]) and what the pre-pass blanked. Every query merges
+    /// them with `tokens` by position.
+    pub(super) hidden: Vec<TokenInfo>,
+}
+
+/// Whether a token's bytes go into fingerprints.
+fn hashes_text(tag: u8) -> bool {
+    matches!(tag, 0 | TAG_TEXT | TAG_VERBATIM)
+}
+
+/// The tokens of a range in source order, hidden ones merged in.
+struct Merged<'a> {
+    main: std::slice::Iter<'a, TokenInfo>,
+    hidden: std::slice::Iter<'a, TokenInfo>,
+}
+
+impl<'a> Iterator for Merged<'a> {
+    type Item = &'a TokenInfo;
+    fn next(&mut self) -> Option<&'a TokenInfo> {
+        match (self.main.as_slice().first(), self.hidden.as_slice().first()) {
+            (Some(m), Some(h)) if h.start < m.start => self.hidden.next(),
+            (Some(_), _) => self.main.next(),
+            (None, _) => self.hidden.next(),
+        }
+    }
 }
 
 /// A small fast hasher with fixed keys, so fingerprints are stable across runs and machines.
@@ -95,13 +126,49 @@ impl TokenTable {
         first..last.max(first)
     }
 
+    fn merged(&self, range: Range<usize>) -> Merged<'_> {
+        let main = &self.tokens[self.index_range(range.clone())];
+        let hidden = if self.hidden.is_empty() {
+            &self.hidden[..]
+        } else {
+            let first = self
+                .hidden
+                .partition_point(|t| (t.start as usize) < range.start);
+            let last = self
+                .hidden
+                .partition_point(|t| (t.start as usize) < range.end);
+            &self.hidden[first..last.max(first)]
+        };
+        Merged {
+            main: main.iter(),
+            hidden: hidden.iter(),
+        }
+    }
+
+    /// `end` moved past hidden tokens that follow it before the next token the parser saw (a
+    /// blanked type parameter default after the last parameter's node).
+    pub(super) fn extend_over_hidden(&self, end: usize) -> usize {
+        let next_main = self
+            .tokens
+            .get(self.tokens.partition_point(|t| (t.start as usize) < end))
+            .map_or(usize::MAX, |t| t.start as usize);
+        let first = self.hidden.partition_point(|t| (t.start as usize) < end);
+        self.hidden[first..]
+            .iter()
+            .take_while(|t| (t.start as usize) < next_main)
+            .map(|t| t.end as usize)
+            .max()
+            .unwrap_or(end)
+            .max(end)
+    }
+
     pub(super) fn fingerprint(&self, text: &str, range: Range<usize>) -> Fingerprint {
         let mut h = FingerprintHasher::new();
-        for t in &self.tokens[self.index_range(range)] {
+        for t in self.merged(range) {
             if t.tag == TAG_SKIP {
                 continue;
             }
-            if t.tag == 0 {
+            if hashes_text(t.tag) {
                 h.bytes(
                     text.as_bytes()
                         .get(t.start as usize..t.end as usize)
@@ -116,10 +183,7 @@ impl TokenTable {
 
     pub(super) fn layout(&self, range: Range<usize>, base_line: usize) -> Fingerprint {
         let mut h = FingerprintHasher::new();
-        for t in self.tokens[self.index_range(range)]
-            .iter()
-            .filter(|t| t.tag != TAG_SKIP)
-        {
+        for t in self.merged(range).filter(|t| t.tag != TAG_SKIP) {
             h.word((t.line as u64).wrapping_sub(base_line as u64));
         }
         h.finish()
@@ -130,8 +194,8 @@ impl TokenTable {
     pub(super) fn normalized_text(&self, text: &str, range: Range<usize>) -> String {
         let mut out = String::new();
         let mut previous_end: Option<usize> = None;
-        for t in &self.tokens[self.index_range(range)] {
-            if t.tag != 0 {
+        for t in self.merged(range) {
+            if t.tag != 0 && t.tag != TAG_TEXT {
                 continue;
             }
             let (start, end) = (t.start as usize, t.end as usize);
@@ -148,15 +212,15 @@ impl TokenTable {
 
     /// Names directly before a `:=` token in a range.
     pub(super) fn walrus_targets(&self, text: &str, range: Range<usize>) -> Vec<String> {
-        let tokens = &self.tokens[self.index_range(range)];
+        let tokens: Vec<&TokenInfo> = self.merged(range).collect();
         let token_text = |t: &TokenInfo| {
             text.get(t.start as usize..t.end as usize)
                 .unwrap_or_default()
         };
         tokens
             .windows(2)
-            .filter(|w| token_text(&w[1]) == ":=" && w[0].tag == 0)
-            .map(|w| token_text(&w[0]).to_owned())
+            .filter(|w| token_text(w[1]) == ":=" && w[0].tag == 0)
+            .map(|w| token_text(w[0]).to_owned())
             .filter(|n| {
                 n.chars()
                     .next()
@@ -169,10 +233,7 @@ impl TokenTable {
     /// argument names (before `=`) or keywords. Names bound inside the range (lambda parameters,
     /// comprehension variables) are included: an over-approximation the live side tolerates.
     pub(super) fn loads_in(&self, text: &str, range: Range<usize>) -> Vec<String> {
-        let tokens: Vec<&TokenInfo> = self.tokens[self.index_range(range)]
-            .iter()
-            .filter(|t| t.tag == 0)
-            .collect();
+        let tokens: Vec<&TokenInfo> = self.merged(range).filter(|t| t.tag == 0).collect();
         let token_text = |t: &TokenInfo| {
             text.get(t.start as usize..t.end as usize)
                 .unwrap_or_default()
@@ -196,7 +257,7 @@ impl TokenTable {
 
     pub(super) fn names_in(&self, text: &str, range: Range<usize>) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
-        for t in &self.tokens[self.index_range(range)] {
+        for t in self.merged(range) {
             let word = text
                 .get(t.start as usize..t.end as usize)
                 .unwrap_or_default();
@@ -375,7 +436,7 @@ impl DepthEstimator {
     }
 }
 
-fn max_bracket_depth(text: &str) -> usize {
+pub(super) fn max_bracket_depth(text: &str) -> usize {
     let (mut depth, mut max) = (0usize, 0usize);
     for b in text.bytes() {
         match b {

@@ -1,5 +1,7 @@
-//! Errors in the user's terms: parser messages, and valid newer Python (3.12+) that
-//! rustpython-parser 0.4 rejects, named by its PEP instead of being called a syntax error.
+//! Errors in the user's terms: parser messages, and valid newer Python that rustpython-parser 0.4
+//! rejects and the pre-pass (`prepass.rs`) did not rewrite, named by its PEP instead of being
+//! called a syntax error. f-strings and t-strings are not named here: the pre-pass reads every
+//! one, and one it cannot read is a syntax error (CPython's message for it).
 
 use rustpython_parser::lexer::LexicalErrorType;
 use rustpython_parser::ParseErrorType;
@@ -18,8 +20,9 @@ pub(super) fn lexical_message(error: &LexicalErrorType) -> String {
     error.to_string()
 }
 
-/// Valid newer Python that rustpython-parser 0.4 rejects: name it instead of calling it a syntax
-/// error. Looks only at the line of the error.
+/// Valid newer Python that rustpython-parser 0.4 rejects and the pre-pass left as it was (a
+/// layout its token patterns do not recognise): name it instead of calling it a syntax error.
+/// Looks only at the line of the error, in the text the parser was handed.
 pub(super) fn unsupported_construct(
     text: &str,
     lines: &LineIndex,
@@ -33,42 +36,6 @@ pub(super) fn unsupported_construct(
         .map_or(text.len(), |i| line_start + i);
     let line_text = text.get(line_start..line_end)?;
     let trimmed = line_text.trim_start();
-    // PEP 701: an f-string whose replacement field reuses the enclosing quote.
-    for (i, _) in line_text.match_indices(['f', 'F']) {
-        let rest = &line_text[i + 1..];
-        let rest = rest.strip_prefix(['r', 'R']).unwrap_or(rest);
-        let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else {
-            continue;
-        };
-        let before_ok = line_text[..i]
-            .chars()
-            .last()
-            .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
-        if !before_ok {
-            continue;
-        }
-        let body = &rest[1..];
-        if let Some(open) = body.find('{') {
-            let close_quote = body.find(quote).unwrap_or(usize::MAX);
-            if open < close_quote {
-                let field = &body[open..];
-                let field_end = field.find('}').unwrap_or(field.len());
-                if field[..field_end].contains(quote) {
-                    return Some((
-                        "an f-string that reuses its quote inside a replacement field (PEP 701, Python 3.12)",
-                        line_start + i,
-                    ));
-                }
-            }
-        }
-    }
-    // PEP 750 template strings.
-    if let Some(i) = line_text.find("t\"").or_else(|| line_text.find("t'")) {
-        let before = line_text[..i].chars().last();
-        if before.is_none_or(|c| !(c.is_alphanumeric() || c == '_')) {
-            return Some(("a template string (PEP 750, Python 3.14)", line_start + i));
-        }
-    }
     // PEP 696 type parameter defaults.
     if (trimmed.starts_with("def ")
         || trimmed.starts_with("class ")
