@@ -17,16 +17,20 @@ import linecache
 import logging
 import os
 import sys
+import threading
+import time
 import types
 from collections.abc import Iterable
-from typing import Any, Literal, Optional, Union
+from typing import Any, Callable, Literal, Optional, Union
 
-from . import _containers, _native, _tracking
+from . import _containers, _native, _tracking, _watch
 from ._errors import ApplyError, ConflictError, PlanError, RefreshError
 from ._prepare import in_place, prepare_module, split_lines, strategy_name
 from ._report import Change, ModuleReport, Plan, RefreshReport, changes_of_module
+from ._watch import DEFAULT_EXCLUDES, Watcher, safe_point
 
 __all__ = [
+    "DEFAULT_EXCLUDES",
     "ApplyError",
     "Change",
     "ConflictError",
@@ -35,11 +39,14 @@ __all__ = [
     "PlanError",
     "RefreshError",
     "RefreshReport",
+    "Watcher",
     "plan",
     "refresh",
+    "safe_point",
     "track",
     "tracked",
     "untrack",
+    "watch",
 ]
 
 logger = logging.getLogger("limeade")
@@ -191,15 +198,29 @@ def refresh(
     without blocking the other modules."""
     if conflicts not in ("replace", "error"):
         raise ValueError(f"conflicts must be 'replace' or 'error', not {conflicts!r}")
-    # A refresh allocates a little; a garbage collection it triggered would walk the whole heap
-    # (seconds for millions of objects) for nothing: collect later instead.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _refresh(modules, conflicts)
-    finally:
-        if collecting:
-            gc.enable()
+    started = time.perf_counter()
+    # One refresh at a time; the thread is recorded so the watcher's signal handler never
+    # starts a refresh inside one (it retries once this one is over).
+    with _REFRESH_LOCK:
+        me = threading.get_ident()
+        _REFRESHING.add(me)
+        # A refresh allocates a little; a garbage collection it triggered would walk the whole
+        # heap (seconds for millions of objects) for nothing: collect later instead.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            report = _refresh(modules, conflicts)
+        finally:
+            _REFRESHING.discard(me)
+            if collecting:
+                gc.enable()
+    report.elapsed_ms = (time.perf_counter() - started) * 1000
+    return report
+
+
+_REFRESH_LOCK = threading.RLock()
+#: Threads inside :func:`refresh` right now.
+_REFRESHING: set[int] = set()
 
 
 def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshReport:
@@ -377,6 +398,46 @@ def untrack(*modules: ModuleRef) -> None:
 def tracked() -> list[str]:
     """Names of the tracked modules, sorted."""
     return _tracking.REGISTRY.names()
+
+
+def watch(
+    paths: Optional[Iterable[str]] = None,
+    *,
+    debounce_ms: int = 50,
+    poll: Optional[bool] = None,
+    include: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+    on_refresh: Optional[Callable[[RefreshReport], None]] = None,
+    on_error: Optional[Callable[[BaseException], None]] = None,
+    commit: Literal["main", "safe_point"] = "main",
+) -> Watcher:
+    """Refresh the program whenever one of its files is saved, and return the running
+    :class:`Watcher` (``stop()`` it, or use it as a context manager).
+
+    Watches the folders of the tracked modules (modules imported later too), or every folder
+    under ``paths``; a burst of events (an editor's save) makes one refresh once no event came
+    for ``debounce_ms``. ``poll=True`` (or ``LIMEADE_POLL=1``) polls instead of using the
+    system's notifications (Docker bind mounts, WSL, network file systems). ``include`` adds
+    glob patterns of other files whose change triggers a refresh; ``exclude`` adds patterns to
+    :data:`DEFAULT_EXCLUDES`.
+
+    ``commit="main"`` (default; call from the main thread) refreshes on the main thread at the
+    next safe moment: the main thread is woken with a signal (even from ``time.sleep`` or
+    ``select``) and refreshes at once, or between two callbacks when an asyncio loop runs there.
+    ``commit="safe_point"`` refreshes only when the program calls :func:`safe_point`.
+
+    ``on_refresh(report)`` runs after each refresh that found edits, ``on_error(error)`` when
+    one fails (the program keeps its code); both are logged by default, and never raise."""
+    return _watch.Watcher(
+        paths,
+        debounce_ms=debounce_ms,
+        poll=poll,
+        include=include,
+        exclude=exclude,
+        on_refresh=on_refresh,
+        on_error=on_error,
+        commit=commit,
+    ).start()
 
 
 _tracking.install_hook()

@@ -20,12 +20,15 @@ from . import _native
 
 logger = logging.getLogger("limeade")
 
-#: Every tracked module's recorded source and tree (native).
-REGISTRY = _native.Registry()
+#: Every tracked module's recorded source and tree (native); ``LIMEADE_POLL=1`` makes its file
+#: watcher poll.
+REGISTRY = _native.Registry(poll=os.environ.get("LIMEADE_POLL", "") not in ("", "0"))
 #: Names the user untracked: the import hook leaves them alone.
 _IGNORED: set[str] = set()
 #: Names the user asked to track although the default policy would not.
 _FORCED: set[str] = set()
+#: Modules run as ``__main__`` (``python -m limeade run -m NAME``): recorded under that name.
+MAIN_ALIASES: set[str] = set()
 
 
 def _stamp(path: str) -> Optional[tuple[int, int, int]]:
@@ -70,6 +73,9 @@ def record(name: str, path: str, is_package: bool, source: bytes, stamp: Any) ->
     try:
         REGISTRY.track(name, path, is_package, source, stamp)
         logger.debug("tracking %s (%s)", name, path)
+        warning = REGISTRY.take_watch_warning()
+        if warning:
+            logger.warning("limeade: %s", warning)
     except _native.PlanFailure as e:
         logger.warning("limeade cannot track %s: %s", name, e.args[0])
 
@@ -81,7 +87,9 @@ class TrackingLoader(importlib.machinery.SourceFileLoader):
         path = self.get_filename(fullname)
         stamp = _stamp(path)
         data = self.get_data(path)
-        if fullname not in _IGNORED:
+        if fullname in MAIN_ALIASES:
+            record("__main__", path, False, data, stamp)
+        elif fullname not in _IGNORED:
             record(fullname, path, self.is_package(fullname), data, stamp)
         return self.source_to_code(data, path)
 
