@@ -303,6 +303,8 @@ def error_location(error: BaseException) -> str:
         return f"{path}:{line}: {message}" if line else f"{path}: {message}"
     module = getattr(error, "module", None)
     module_path = _tracking.REGISTRY.path(module) if isinstance(module, str) else None
+    if module_path and message.startswith(f"{module_path}: "):
+        message = message[len(module_path) + 2 :]
     cause = error.__cause__
     if module_path and cause is not None and cause.__traceback__ is not None:
         frames = [f for f in traceback.extract_tb(cause.__traceback__) if f.filename == module_path]
