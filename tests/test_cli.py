@@ -4,13 +4,17 @@ reported with its location and the fix then applies; ``plan`` prints the planner
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import dedent
+from limeade._cli import ReportPrinter
 from livechild import Child, child_env, save
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -88,8 +92,11 @@ def test_each_save_changes_the_output_once_however_it_is_written(app: Path) -> N
     assert refreshes[-1].startswith("limeade: __main__  1 change"), child.transcript()
 
 
-def test_a_syntax_error_keeps_the_program_running_and_the_fix_applies(app: Path) -> None:
-    child = Child(["-m", "limeade", "run", "app.py"], app)
+@pytest.mark.parametrize("backend", [[], ["--poll"]], ids=["native", "polling"])
+def test_a_syntax_error_keeps_the_program_running_and_the_fix_applies(
+    app: Path, backend: list[str]
+) -> None:
+    child = Child(["-m", "limeade", "run", *backend, "app.py"], app)
     try:
         child.out("value=a 1")
         save(app / "models.py", "def value(:\n    return 'b'\n")
@@ -241,3 +248,30 @@ def test_plan_prints_the_planners_text_for_files_and_trees() -> None:
     expected = (snapshots / "batch_relative_imports.snap").read_text().split("---\n", 2)[2]
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == expected.strip()
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_report_lines_colour_only_on_a_terminal_without_no_color(
+    live: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live.load("rp", "def f():\n    return 1\n\n\ndef g():\n    return 1\n")
+    live.edit("rp", "return 1\n\n\ndef g():\n    return 1", "return 2\n\n\ndef g():\n    return 2")
+    report = live.refresh()
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    plain, tty, verbose = io.StringIO(), Terminal(), io.StringIO()
+    ReportPrinter(plain).report(report)
+    ReportPrinter(tty).report(report)
+    ReportPrinter(verbose, verbose=True).report(report)
+    assert re.fullmatch(rf"limeade: {live.name('rp')}  2 changes  \d+\.\d ms\n", plain.getvalue())
+    assert tty.getvalue() == plain.getvalue().replace("limeade:", "\033[32mlimeade:\033[0m")
+    assert verbose.getvalue().startswith(plain.getvalue()) and "  f  body" in verbose.getvalue()
+    monkeypatch.setenv("NO_COLOR", "1")
+    no_colour = Terminal()
+    ReportPrinter(no_colour).report(report)
+    quiet = io.StringIO()
+    ReportPrinter(quiet, quiet=True).report(report)
+    assert no_colour.getvalue() == plain.getvalue() and quiet.getvalue() == ""
