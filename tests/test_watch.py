@@ -185,6 +185,19 @@ def test_polling_backend_sees_saves(live: Any, stopped_at_end: list[Any]) -> Non
     assert mod.value() == 22
 
 
+def test_a_watcher_follows_a_backend_switch_by_another(
+    live: Any, stopped_at_end: list[Any]
+) -> None:
+    mod = live.load("sw", "def value():\n    return 1\n")
+    first = limeade.watch(commit="safe_point")
+    stopped_at_end.append(first)
+    stopped_at_end.append(limeade.watch(poll=True, commit="safe_point"))
+    save(live.path("sw"), "def value():\n    return 2\n")
+    wait_until(lambda: first.pending, "the first watcher still sees saves")
+    limeade.safe_point()
+    assert mod.value() == 2
+
+
 def test_watch_limit_falls_back_to_polling_with_one_warning(
     live: Any, stopped_at_end: list[Any], caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -37,7 +37,7 @@ class FileWatcher:
         """A watcher of its own, not the registry's (for tests and tools)."""
     @property
     def backend(self) -> str:
-        """``"native"``, ``"polling"`` or ``"native+polling"``."""
+        """``"native"``, ``"polling"``, ``"native+polling"`` or ``"closed"``."""
     def watch_dir(self, path: str) -> tuple[str, bool]:
         """Watch the files directly in ``path``: ``(coverage, newly_watched)`` with coverage
         ``"immediate"``, ``"native"`` or ``"polled"``. Counted: one :meth:`unwatch_dir` each."""

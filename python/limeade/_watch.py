@@ -214,8 +214,18 @@ class Watcher:
             status, paths, created_dirs, everything, errors = subscription.wait(
                 self.debounce_ms, timeout
             )
-            if status == "closed" or self._stopping:
+            if self._stopping:
                 return
+            if status == "closed":
+                # Another watch() switched the backend (polling or back): follow it.
+                native = _tracking.REGISTRY.watcher()
+                if native is None:
+                    return
+                self._native = native
+                subscription = self._subscription = native.subscribe()
+                self._dirs = []
+                self._watch_paths()
+                continue
             if status == "timeout":
                 if self._pending and self._deferred:
                     self._wake()

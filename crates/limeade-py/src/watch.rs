@@ -49,7 +49,7 @@ impl PyFileWatcher {
         })
     }
 
-    /// `"native"`, `"polling"` or `"native+polling"`.
+    /// `"native"`, `"polling"`, `"native+polling"` or `"closed"`.
     #[getter]
     fn backend(&self) -> &'static str {
         self.lock().backend()

@@ -21,7 +21,7 @@ mod events;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use notify::{Config, Event, PollWatcher, RecommendedWatcher, RecursiveMode, Watcher};
 use thiserror::Error;
@@ -30,6 +30,7 @@ use events::Shared;
 pub use events::{Batch, Subscription, Waited};
 
 /// How long a scan waits for its probe event before checking every file instead.
+#[cfg(target_os = "linux")]
 const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Why watching failed.
@@ -182,6 +183,7 @@ impl FileWatcher {
         let handler = move |event: notify::Result<Event>| {
             shared.record(event, probe_for_handler.get().map(PathBuf::as_path));
         };
+        #[cfg_attr(not(target_os = "linux"), allow(unused_mut))]
         let mut native = RecommendedWatcher::new(handler, Config::default()).map_err(|source| {
             WatchError::Start {
                 backend: "native",
@@ -220,12 +222,18 @@ impl FileWatcher {
         Ok(())
     }
 
-    /// `"native"`, `"polling"` or `"native+polling"` (native until the watch limit, then polling).
+    /// `"native"`, `"polling"`, `"native+polling"` (native until the watch limit, then
+    /// polling) or `"closed"`.
     pub fn backend(&self) -> &'static str {
-        match (self.native.is_some(), self.fell_back) {
-            (true, true) => "native+polling",
-            (true, false) => "native",
-            (false, _) => "polling",
+        match (
+            self.native.is_some(),
+            self.polling.is_some(),
+            self.fell_back,
+        ) {
+            (true, _, true) => "native+polling",
+            (true, _, false) => "native",
+            (false, true, _) => "polling",
+            (false, false, _) => "closed",
         }
     }
 
@@ -366,10 +374,10 @@ impl FileWatcher {
                 return false;
             }
             let target = probe.written;
-            let deadline = Instant::now() + PROBE_TIMEOUT;
+            let deadline = std::time::Instant::now() + PROBE_TIMEOUT;
             let mut state = self.shared.lock();
             while state.probe_seen < target {
-                let left = deadline.saturating_duration_since(Instant::now());
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
                 if left.is_zero() {
                     // Whatever arrives late must not end a later wait early.
                     probe.written = state.probe_seen.max(probe.written);
