@@ -1,10 +1,11 @@
 """A small dashboard that keeps running while you edit its code.
 
-Run it from this directory (``python main.py``) with limeade installed, then edit ``widgets.py``:
-the dashboard calls ``limeade.refresh()`` after every line it prints, prints what the refresh
-changed, and from then on draws with the new code, with the same ``Gauge`` objects it created at
-start. It stops by itself after ``DASHBOARD_SECONDS`` (default 15) seconds, or as soon as a file
-named ``STOP`` appears next to this file. ``cargo xtask demo`` runs it and edits it for you.
+Run it from this directory with ``python -m limeade run main.py``, then edit ``widgets.py`` and
+save: limeade prints what changed (one line on stderr) and the dashboard draws with the new code
+from its next line on, with the same ``Gauge`` objects it created at start. The program itself
+knows nothing about limeade. It stops by itself after ``DASHBOARD_SECONDS`` (default 15)
+seconds, or as soon as a file named ``STOP`` appears next to this file. ``cargo xtask demo``
+runs it and edits it for you.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ import os
 import time
 from pathlib import Path
 
-# limeade comes first: every module imported after it is tracked from the exact source it runs.
-import limeade
 import sensors
 import widgets
 from widgets import status_line
@@ -38,14 +37,6 @@ def main() -> None:
         cpu = f"{status_line('cpu', reading.cpu)} {cpu_gauge.render(reading.cpu)}"
         mem = f"{status_line('mem', reading.mem)} {mem_gauge.render(reading.mem)}"
         print(f"tick {tick:3d} | {cpu} | {mem}", flush=True)
-        try:
-            report = limeade.refresh()
-        except limeade.RefreshError as e:
-            # A half-saved or broken file: the program keeps running the code it has.
-            print(f"refresh failed, still running the previous code: {e}", flush=True)
-        else:
-            if report:
-                print(str(report), flush=True)
         tick += 1
         time.sleep(TICK_SECONDS)
     print(f"dashboard stopped after {tick} ticks", flush=True)

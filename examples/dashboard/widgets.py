@@ -1,6 +1,6 @@
-"""How the dashboard draws a reading. Edit this file while the dashboard runs: the next
-``limeade.refresh()`` makes the running program use the new code, including the ``Gauge``
-instances it already holds."""
+"""How the dashboard draws a reading. Edit this file while the dashboard runs under
+``python -m limeade run main.py`` and save it: the running program uses the new code at once,
+including the ``Gauge`` instances it already holds."""
 
 
 def status_line(name: str, value: float) -> str:

@@ -18,11 +18,12 @@ import logging
 import os
 import sys
 import threading
+import time
 import types
 from collections.abc import Iterable
-from typing import Any, Literal, Optional, Union
+from typing import Any, Callable, Literal, Optional, Union
 
-from . import _containers, _hooks, _native, _tracking
+from . import _containers, _hooks, _native, _tracking, _watch
 from ._closures import ClosureSwap, update_closures
 from ._defaults import predict_defaults, refresh_defaults
 from ._errors import ApplyError, ConflictError, PlanError, RefreshError, TrackError
@@ -32,8 +33,10 @@ from ._prepare import in_place, prepare_module, split_lines, strategy_name
 from ._registries import stale_caches, unregister_removed
 from ._report import Change, ModuleReport, Plan, RefreshReport, changes_of_module
 from ._signals import install_signal_handler, uninstall_signal_handler
+from ._watch import DEFAULT_EXCLUDES, Watcher, safe_point
 
 __all__ = [
+    "DEFAULT_EXCLUDES",
     "ApplyError",
     "Change",
     "ConflictError",
@@ -43,6 +46,7 @@ __all__ = [
     "RefreshError",
     "RefreshReport",
     "TrackError",
+    "Watcher",
     "install_signal_handler",
     "load_ipython_extension",
     "on_error",
@@ -50,19 +54,18 @@ __all__ = [
     "plan",
     "refresh",
     "remove_hook",
+    "safe_point",
     "track",
     "tracked",
     "uninstall_signal_handler",
     "unload_ipython_extension",
     "untrack",
+    "watch",
 ]
 
 logger = logging.getLogger("limeade")
 
 ModuleRef = Union[str, types.ModuleType]
-
-#: One refresh at a time, whichever thread asks (a watcher's, a signal handler's, the program's).
-_REFRESHING = threading.RLock()
 
 
 def _names(modules: Optional[Iterable[ModuleRef]]) -> Optional[list[str]]:
@@ -204,7 +207,12 @@ def refresh(
     refresh failed); a hook that raises is logged and does not undo the refresh."""
     if conflicts not in ("replace", "error"):
         raise ValueError(f"conflicts must be 'replace' or 'error', not {conflicts!r}")
-    with _REFRESHING:
+    started = time.perf_counter()
+    # One refresh at a time; the thread is recorded so the watcher's signal handler never
+    # starts a refresh inside one (it retries once this one is over).
+    with _REFRESH_LOCK:
+        me = threading.get_ident()
+        _REFRESHING.add(me)
         # A refresh allocates a little; a garbage collection it triggered would walk the whole
         # heap (seconds for millions of objects) for nothing: collect later instead.
         collecting = gc.isenabled()
@@ -216,14 +224,21 @@ def refresh(
         else:
             failure = None
         finally:
+            _REFRESHING.discard(me)
             if collecting:
                 gc.enable()
     # The program's hooks run after the transaction: one that raises is logged, never undoes it.
     if failure is not None:
         _hooks.failed(failure)
         raise failure
+    report.elapsed_ms = (time.perf_counter() - started) * 1000
     _hooks.refreshed(report)
     return report
+
+
+_REFRESH_LOCK = threading.RLock()
+#: Threads inside :func:`refresh` right now.
+_REFRESHING: set[int] = set()
 
 
 def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshReport:
@@ -458,6 +473,46 @@ def unload_ipython_extension(ipython: Any) -> None:
     from .ipython import unload_ipython_extension as unload
 
     unload(ipython)
+
+
+def watch(
+    paths: Optional[Iterable[str]] = None,
+    *,
+    debounce_ms: int = 50,
+    poll: Optional[bool] = None,
+    include: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+    on_refresh: Optional[Callable[[RefreshReport], None]] = None,
+    on_error: Optional[Callable[[BaseException], None]] = None,
+    commit: Literal["main", "safe_point"] = "main",
+) -> Watcher:
+    """Refresh the program whenever one of its files is saved, and return the running
+    :class:`Watcher` (``stop()`` it, or use it as a context manager).
+
+    Watches the folders of the tracked modules (modules imported later too), or every folder
+    under ``paths``; a burst of events (an editor's save) makes one refresh once no event came
+    for ``debounce_ms``. ``poll=True`` (or ``LIMEADE_POLL=1``) polls instead of using the
+    system's notifications (Docker bind mounts, WSL, network file systems). ``include`` adds
+    glob patterns of other files whose change triggers a refresh; ``exclude`` adds patterns to
+    :data:`DEFAULT_EXCLUDES`.
+
+    ``commit="main"`` (default; call from the main thread) refreshes on the main thread at the
+    next safe moment: the main thread is woken with a signal (even from ``time.sleep`` or
+    ``select``) and refreshes at once, or between two callbacks when an asyncio loop runs there.
+    ``commit="safe_point"`` refreshes only when the program calls :func:`safe_point`.
+
+    ``on_refresh(report)`` runs after each refresh that found edits, ``on_error(error)`` when
+    one fails (the program keeps its code); both are logged by default, and never raise."""
+    return _watch.Watcher(
+        paths,
+        debounce_ms=debounce_ms,
+        poll=poll,
+        include=include,
+        exclude=exclude,
+        on_refresh=on_refresh,
+        on_error=on_error,
+        commit=commit,
+    ).start()
 
 
 _tracking.install_hook()

@@ -4,13 +4,17 @@
 from typing import Any, Optional, Union, final
 
 __all__ = [
+    "FileWatcher",
     "MutationLog",
     "Plan",
     "PlanFailure",
     "Registry",
+    "Subscription",
     "bases_assignable",
     "commit",
+    "module_name_from_path",
     "mutation_count",
+    "plan_batch",
     "plan_sources",
     "set_fail_at",
 ]
@@ -34,10 +38,57 @@ class Plan:
         """Whether anything changed."""
 
 @final
+class Subscription:
+    """One consumer of the file watcher's events."""
+
+    def wait(
+        self, debounce_ms: int, timeout_ms: int
+    ) -> tuple[str, list[str], list[str], bool, list[str]]:
+        """Block (without the GIL) until something changed and no event came for
+        ``debounce_ms``: ``("batch", paths, created_dirs, everything, errors)``; or
+        ``("timeout", ...)`` / ``("closed", ...)`` with empty fields."""
+    def close(self) -> None:
+        """Stop receiving batches; a thread blocked in :meth:`wait` returns ``"closed"``."""
+
+@final
+class FileWatcher:
+    """The file watcher (``notify``): native backend, or polling."""
+
+    def __new__(cls, poll: bool = False, poll_interval_ms: int = 250) -> FileWatcher:
+        """A watcher of its own, not the registry's (for tests and tools)."""
+    @property
+    def backend(self) -> str:
+        """``"native"``, ``"polling"``, ``"native+polling"`` or ``"closed"``."""
+    def watch_dir(self, path: str) -> tuple[str, bool]:
+        """Watch the files directly in ``path``: ``(coverage, newly_watched)`` with coverage
+        ``"immediate"``, ``"native"`` or ``"polled"``. Counted: one :meth:`unwatch_dir` each."""
+    def unwatch_dir(self, path: str) -> None:
+        """Undo one :meth:`watch_dir`."""
+    def take_fallback_warning(self) -> Optional[str]:
+        """The warning to give once when the native backend ran out of watches."""
+    def set_native_limit(self, limit: Optional[int] = None) -> None:
+        """Test hook: pretend the native backend takes only ``limit`` directories."""
+    def subscribe(self) -> Subscription:
+        """A new consumer of event batches."""
+    def close(self) -> None:
+        """Stop both backends; waiting subscriptions return ``"closed"``."""
+
+@final
 class Registry:
     """Tracked modules: their running source, parsed tree and change detection."""
 
-    def __init__(self) -> None: ...
+    def __new__(cls, poll: bool = False) -> Registry:
+        """``poll``: the file watcher polls instead of using the native backend."""
+    def watcher(self) -> Optional[FileWatcher]:
+        """The file watcher change detection reads (shared with auto-refresh)."""
+    def replace_watcher(self, poll: bool) -> FileWatcher:
+        """Watch the same directories with a new backend (polling when ``poll``)."""
+    def reset_after_fork(self, poll: bool) -> Optional[FileWatcher]:
+        """In a forked child: forget the parent's watcher, start a new one."""
+    def close_watcher(self) -> None:
+        """Stop watching (interpreter exit); later scans check every file."""
+    def take_watch_warning(self) -> Optional[str]:
+        """The warning to give once when directories had to be polled."""
     def track(
         self,
         name: str,
@@ -94,6 +145,12 @@ class MutationLog:
 
 def plan_sources(old: str, new: str, name: str, path: str, is_package: bool = False) -> Plan:
     """Plan two versions of one module's source."""
+
+def plan_batch(modules: list[tuple[str, str, bool, bytes, bytes]]) -> Plan:
+    """Plan ``[(name, path, is_package, old_bytes, new_bytes)]`` (decoded per PEP 263)."""
+
+def module_name_from_path(relative: str) -> tuple[str, bool]:
+    """``(module name, is_package)`` of a ``/``-separated path relative to a source root."""
 
 def commit(mutations: list[tuple[Any, ...]]) -> MutationLog:
     """Apply mutation tuples atomically (no Python code runs in between); undone on failure."""

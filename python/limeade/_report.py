@@ -133,6 +133,8 @@ class RefreshReport:
     """What :func:`limeade.refresh` did. ``bool(report)`` says whether anything changed."""
 
     modules: list[ModuleReport] = field(default_factory=list)
+    #: How long the refresh took, in milliseconds.
+    elapsed_ms: float = 0.0
 
     @property
     def changes(self) -> list[Change]:

@@ -23,8 +23,9 @@ from ._errors import TrackError
 
 logger = logging.getLogger("limeade")
 
-#: Every tracked module's recorded source and tree (native).
-REGISTRY = _native.Registry()
+#: Every tracked module's recorded source and tree (native); ``LIMEADE_POLL=1`` makes its file
+#: watcher poll.
+REGISTRY = _native.Registry(poll=os.environ.get("LIMEADE_POLL", "") not in ("", "0"))
 #: Names the user untracked: the import hook leaves them alone.
 _IGNORED: set[str] = set()
 #: Names the user asked to track although the default policy would not.
@@ -37,6 +38,8 @@ _FOUND: dict[str, tuple[Any, _loaders.LoaderSource, _loaders.Source]] = {}
 #: Names of ``sys.modules`` already looked at for custom loaders, and its length then.
 _CONSIDERED: set[str] = set()
 _CONSIDERED_LEN = -1
+#: Modules run as ``__main__`` (``python -m limeade run -m NAME``): recorded under that name.
+MAIN_ALIASES: set[str] = set()
 
 
 def _stamp(path: str) -> Optional[tuple[int, int, int]]:
@@ -100,6 +103,9 @@ def record(name: str, path: str, is_package: bool, source: bytes, stamp: Any) ->
     try:
         REGISTRY.track(name, path, is_package, source, stamp)
         logger.debug("tracking %s (%s)", name, path)
+        warning = REGISTRY.take_watch_warning()
+        if warning:
+            logger.warning("limeade: %s", warning)
     except _native.PlanFailure as e:
         logger.warning("limeade cannot track %s: %s", name, e.args[0])
 
@@ -111,7 +117,9 @@ class TrackingLoader(importlib.machinery.SourceFileLoader):
         path = self.get_filename(fullname)
         stamp = _stamp(path)
         data = self.get_data(path)
-        if fullname not in _IGNORED:
+        if fullname in MAIN_ALIASES:
+            record("__main__", path, False, data, stamp)
+        elif fullname not in _IGNORED:
             record(fullname, path, self.is_package(fullname), data, stamp)
         return self.source_to_code(data, path)
 

@@ -1,7 +1,9 @@
-//! `cargo xtask demo`: the main job end to end. Copies `examples/dashboard` to a temporary
-//! directory, runs it with the project's `.venv`, edits `widgets.py` while it runs (the way a
-//! person would: new text, a new method body, a line added at the top), and prints what the
-//! program printed before the edit, the refresh report, and the lines drawn with the new code.
+//! `cargo xtask demo`: save and see, end to end. Copies `examples/dashboard` to a temporary
+//! directory, runs it under `python -m limeade run main.py` with the project's `.venv` (the
+//! program itself never calls limeade), saves an edit of `widgets.py` while it runs the way an
+//! editor does (new text written to a temporary file renamed over the original: a new method
+//! body, a line added at the top), and prints what the program printed before the save, the line
+//! limeade printed when it refreshed, and the lines drawn with the new code.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -89,16 +91,22 @@ struct Dashboard {
 }
 
 impl Dashboard {
-    /// The next line, `Ok(None)` once the program closed its output, `Err` on timeout.
-    fn next(&mut self, deadline: Instant) -> Result<Option<String>, ()> {
+    /// The next line of stdout, or of stderr written by limeade (`limeade: ...`); `Ok(None)`
+    /// once the program closed its output, `Err` on timeout.
+    fn next(&mut self, deadline: Instant) -> Result<Option<Output>, ()> {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.lines.recv_timeout(left) {
                 Ok(Output::Stdout(line)) => {
                     self.transcript.push(line.clone());
-                    return Ok(Some(line));
+                    return Ok(Some(Output::Stdout(line)));
                 }
-                Ok(Output::Stderr(line)) => self.transcript.push(format!("! {line}")),
+                Ok(Output::Stderr(line)) => {
+                    self.transcript.push(format!("! {line}"));
+                    if line.starts_with("limeade:") {
+                        return Ok(Some(Output::Stderr(line)));
+                    }
+                }
                 Err(RecvTimeoutError::Timeout) => return Err(()),
                 Err(RecvTimeoutError::Disconnected) => return Ok(None),
             }
@@ -145,7 +153,10 @@ fn forward(stream: impl Read + Send + 'static, tx: Sender<Output>, wrap: fn(Stri
 }
 
 fn run_in(venv: &venv::Venv, work: &Path) -> Result<(), String> {
-    let step = venv.python_step().args(["-u", "main.py"]).dir(work);
+    let step = venv
+        .python_step()
+        .args(["-u", "-m", "limeade", "run", "main.py"])
+        .dir(work);
     eprintln!("$ {}", step.command_line());
     let mut child = step
         .command()
@@ -171,7 +182,7 @@ fn run_in(venv: &venv::Venv, work: &Path) -> Result<(), String> {
     let deadline = Instant::now() + START_TIMEOUT;
     while before.len() < LINES_BEFORE {
         match dash.next(deadline) {
-            Ok(Some(line)) if is_tick(&line) => before.push(line),
+            Ok(Some(Output::Stdout(line))) if is_tick(&line) => before.push(line),
             Ok(Some(_)) => {}
             Ok(None) => return Err(dash.failure("the dashboard stopped before the edit")),
             Err(()) => {
@@ -189,7 +200,7 @@ fn run_in(venv: &venv::Venv, work: &Path) -> Result<(), String> {
     };
     let saved_at = Instant::now();
 
-    // 3. Wait for the report and for lines drawn with the new code.
+    // 3. Wait for limeade's line and for lines drawn with the new code.
     let mut report = Vec::new();
     let mut after = Vec::new();
     let mut stale_after_report = Vec::new();
@@ -197,7 +208,7 @@ fn run_in(venv: &venv::Venv, work: &Path) -> Result<(), String> {
     let deadline = saved_at + EDIT_TIMEOUT;
     while after.len() < LINES_AFTER {
         match dash.next(deadline) {
-            Ok(Some(line)) if is_tick(&line) => {
+            Ok(Some(Output::Stdout(line))) if is_tick(&line) => {
                 if report.is_empty() {
                     before.push(line);
                 } else if shows_new_behaviour(&line) {
@@ -206,16 +217,15 @@ fn run_in(venv: &venv::Venv, work: &Path) -> Result<(), String> {
                     stale_after_report.push(line);
                 }
             }
-            Ok(Some(line)) => {
+            Ok(Some(Output::Stderr(line))) => {
                 picked_up.get_or_insert_with(|| saved_at.elapsed());
                 report.push(line);
             }
+            Ok(Some(Output::Stdout(_))) => {}
             Ok(None) => return Err(dash.failure("the dashboard stopped before the edit showed")),
             Err(()) => {
                 let what = if report.is_empty() {
-                    format!(
-                        "the program printed no refresh report within {EDIT_TIMEOUT:?} of the edit"
-                    )
+                    format!("limeade printed no refresh line within {EDIT_TIMEOUT:?} of the save")
                 } else {
                     format!(
                         "the program reported a refresh, but printed no {LINES_AFTER} lines with \
@@ -234,7 +244,8 @@ fn run_in(venv: &venv::Venv, work: &Path) -> Result<(), String> {
     let mut last = None;
     loop {
         match dash.next(deadline) {
-            Ok(Some(line)) => last = Some(line),
+            Ok(Some(Output::Stdout(line))) => last = Some(line),
+            Ok(Some(Output::Stderr(_))) => {}
             Ok(None) => break,
             Err(()) => return Err(dash.failure("the dashboard ignored its stop file")),
         }
@@ -246,7 +257,7 @@ fn run_in(venv: &venv::Venv, work: &Path) -> Result<(), String> {
     let errors: Vec<&String> = dash
         .transcript
         .iter()
-        .filter(|l| l.starts_with("! "))
+        .filter(|l| l.starts_with("! ") && !l.starts_with("! limeade:"))
         .collect();
 
     // 5. The summary.
@@ -261,14 +272,14 @@ fn run_in(venv: &venv::Venv, work: &Path) -> Result<(), String> {
         println!("  {line}");
     }
     println!();
-    println!("edit of widgets.py, saved while the program ran:");
+    println!("edit of widgets.py, saved while the program ran (temporary file renamed over it):");
     for note in &edit_notes {
         println!("  - {note}");
     }
     println!();
     let picked_up = picked_up.unwrap_or_default();
     println!(
-        "refresh report printed by the program ({} ms after the save):",
+        "limeade refreshed the running program ({} ms after the save; it never calls refresh()):",
         picked_up.as_millis()
     );
     for line in &report {

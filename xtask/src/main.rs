@@ -16,8 +16,9 @@ usage: cargo xtask <command>
 commands:
   plan OLD NEW [--module NAME] [--json]   preview what a refresh would change (dry run);
                                           OLD and NEW are two .py files or two directories
-  demo                                    run examples/dashboard, edit it while it runs and
-                                          show what limeade.refresh() picked up
+  demo                                    run examples/dashboard under `python -m limeade run`,
+                                          save an edit like an editor does and show the
+                                          running program change
   test                                    every check CI runs (fmt, clippy, cargo test, ruff,
                                           pytest on every CPython >= 3.9 found)
   bench [plan] [refresh]                  benchmarks (release builds); no name runs both

@@ -3,6 +3,8 @@
 //! - [`registry`] keeps, per tracked module, the source the program is running and its parsed tree,
 //!   notices edits on disk cheaply (file stamps, then content hashes) and plans them with
 //!   `limeade-plan`.
+//! - [`watch`] is the one file watcher (`notify`) of the process: the registry's change
+//!   detection and auto-refresh both read it.
 //! - [`mutation`] commits a refresh's mutations to live objects **in native code, in one hold of the
 //!   GIL, without running Python code in between**, recording an undo log so a failure anywhere puts
 //!   every object back exactly as it was.
@@ -20,4 +22,5 @@ pub mod watch;
 
 pub use error::ApplyError;
 pub use mutation::{commit, Mutation, MutationLog};
-pub use registry::{LoaderSource, Registry, ScanOutcome, Stamp};
+pub use registry::{LoaderSource, Registry, ScanOutcome, SharedWatcher, Stamp};
+pub use watch::{Batch, Coverage, FileWatcher, Subscription, Waited, WatchError};

@@ -4,6 +4,8 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use limeade_plan::tree::ModuleTree;
 use limeade_plan::{
@@ -16,7 +18,13 @@ use crate::error::ApplyError;
 pub use crate::loader_source::LoaderSource;
 pub(crate) use crate::stamp::content_hash;
 pub use crate::stamp::Stamp;
-use crate::watch::{DirWatcher, Touched};
+use crate::watch::{Coverage, FileWatcher, Touched, WatchError};
+
+/// The process's file watcher, shared by the registry and auto-refresh.
+pub type SharedWatcher = Arc<Mutex<FileWatcher>>;
+
+/// How often polled directories are looked at.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
 
 /// A version of a module's source.
 #[derive(Debug, Clone)]
@@ -70,7 +78,9 @@ pub struct Registry {
     /// Module names by source path (a file can back two modules, e.g. `__main__` and `app`).
     by_path: FxHashMap<PathBuf, Vec<String>>,
     /// Reports which files were touched, so an idle scan need not `stat` every module.
-    watcher: Option<DirWatcher>,
+    watcher: Option<SharedWatcher>,
+    /// Directories of tracked files, watched for the registry (again after a backend change).
+    dirs: HashSet<PathBuf>,
     /// Files touched since the last full scan.
     dirty: HashSet<PathBuf>,
     /// The next scan must check every file (new modules, unwatchable files, lost events).
@@ -80,18 +90,103 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// A registry that watches tracked files' directories where the platform allows it.
-    pub fn with_watcher() -> Registry {
+    /// A registry that watches tracked files' directories (natively, or by polling when
+    /// `poll` is set); without a watcher every scan checks every file.
+    pub fn with_watcher(poll: bool) -> Registry {
         Registry {
-            watcher: DirWatcher::new(),
+            watcher: FileWatcher::new(poll, POLL_INTERVAL)
+                .ok()
+                .map(|w| Arc::new(Mutex::new(w))),
             full_scan_due: true,
             ..Registry::default()
         }
     }
 
+    /// The file watcher, for auto-refresh to share.
+    pub fn watcher(&self) -> Option<SharedWatcher> {
+        self.watcher.clone()
+    }
+
+    /// Switch to a new watcher (native, or polling when `poll` is set) watching the same
+    /// directories; the old one is closed.
+    pub fn replace_watcher(&mut self, poll: bool) -> Result<SharedWatcher, WatchError> {
+        let fresh = Arc::new(Mutex::new(FileWatcher::new(poll, POLL_INTERVAL)?));
+        if let Some(old) = self.watcher.replace(Arc::clone(&fresh)) {
+            lock(&old).close();
+        }
+        self.rewatch_all();
+        Ok(fresh)
+    }
+
+    /// In the child of a `fork()`: the watcher's thread did not survive, and its descriptor is
+    /// shared with the parent (reading it would steal the parent's events). Forget it without
+    /// touching it (its locks may have been held at the fork) and start a new one.
+    pub fn reset_after_fork(&mut self, poll: bool) -> Option<SharedWatcher> {
+        if let Some(old) = self.watcher.take() {
+            std::mem::forget(old);
+        }
+        self.watcher = FileWatcher::new(poll, POLL_INTERVAL)
+            .ok()
+            .map(|w| Arc::new(Mutex::new(w)));
+        self.rewatch_all();
+        self.watcher.clone()
+    }
+
+    /// Stop watching (at interpreter exit): later scans check every file.
+    pub fn close_watcher(&mut self) {
+        if let Some(old) = self.watcher.take() {
+            lock(&old).close();
+        }
+        self.full_scan_due = true;
+    }
+
+    fn rewatch_all(&mut self) {
+        self.full_scan_due = true;
+        let dirs: Vec<PathBuf> = self.dirs.drain().collect();
+        for dir in dirs {
+            self.watch_dir(&dir);
+        }
+        let names: Vec<String> = self.modules.keys().cloned().collect();
+        for name in names {
+            let path = PathBuf::from(&self.modules[&name].meta.path);
+            self.mark_coverage(&name, &path);
+        }
+    }
+
+    /// Watch `dir` for the registry (once); how it is covered.
+    fn watch_dir(&mut self, dir: &Path) -> Option<Coverage> {
+        let watcher = self.watcher.as_ref()?;
+        let mut watcher = lock(watcher);
+        if self.dirs.contains(dir) {
+            return watcher.coverage(dir);
+        }
+        let coverage = watcher.watch_dir(dir).ok()?.0;
+        self.dirs.insert(dir.to_path_buf());
+        Some(coverage)
+    }
+
+    /// Modules whose events are not confirmed before a scan (polled directories, platforms
+    /// without the probe, symbolic links) are checked at every scan.
+    fn mark_coverage(&mut self, name: &str, path: &Path) {
+        let coverage = path.parent().and_then(|dir| self.watch_dir(dir));
+        // Through a symbolic link, events arrive for the link target's directory.
+        let direct = std::fs::canonicalize(path).is_ok_and(|real| real == path);
+        self.always_scan.retain(|n| n != name);
+        if !direct || coverage != Some(Coverage::Immediate) {
+            self.always_scan.push(name.to_owned());
+        }
+    }
+
+    /// The warning to give once when directories had to be polled for lack of native watches.
+    pub fn take_watch_warning(&self) -> Option<String> {
+        self.watcher
+            .as_ref()
+            .and_then(|w| lock(w).take_fallback_warning())
+    }
+
     /// Move what the watcher saw into `dirty` (or schedule a full scan).
     fn collect_touched(&mut self) {
-        match self.watcher.as_mut().map(DirWatcher::drain) {
+        match self.watcher.as_ref().map(|w| lock(w).touched()) {
             Some(Touched::Paths(paths)) => self.dirty.extend(paths),
             Some(Touched::Everything) | None => self.full_scan_due = true,
         }
@@ -113,17 +208,7 @@ impl Registry {
     pub fn track_text(&mut self, meta: ModuleMeta, text: String, hash: u64, stamp: Stamp) {
         let name = meta.name.clone();
         let path = PathBuf::from(&meta.path);
-        let watched = self.watcher.as_mut().is_some_and(|w| w.watch_file(&path));
-        if !watched {
-            self.watcher = None;
-        }
-        // Through a symbolic link, events arrive for the link target's directory: such a file
-        // is checked at every scan.
-        let direct = std::fs::canonicalize(&path).is_ok_and(|real| real == path);
-        self.always_scan.retain(|n| n != &name);
-        if !direct {
-            self.always_scan.push(name.clone());
-        }
+        self.mark_coverage(&name, &path);
         // Changes between reading the file and watching it would be missed otherwise.
         self.full_scan_due = true;
         if let Some(previous) = self.modules.get(&name) {
@@ -456,6 +541,13 @@ impl Registry {
     }
 }
 
+/// The watcher, even if a thread panicked while holding it.
+fn lock(watcher: &SharedWatcher) -> MutexGuard<'_, FileWatcher> {
+    watcher
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn is_recent(stamp: Stamp) -> bool {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -542,126 +634,4 @@ fn scan_one(tracked: &mut Tracked) -> Option<ScanOutcome> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn meta(path: &Path) -> ModuleMeta {
-        ModuleMeta {
-            name: "m".to_owned(),
-            path: path.display().to_string(),
-            is_package: false,
-        }
-    }
-
-    #[test]
-    fn same_size_edits_are_both_seen_and_reverts_are_not_changes() {
-        let dir = std::env::temp_dir().join(format!("limeade-registry-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let path = dir.join("m.py");
-        std::fs::write(&path, "X = 1\n").expect("write");
-        let mut registry = Registry::default();
-        let stamp = Stamp::of(&path).expect("stamp");
-        registry
-            .track(meta(&path), b"X = 1\n", stamp)
-            .expect("tracks");
-        assert!(registry.scan(None).is_empty());
-
-        std::fs::write(&path, "X = 2\n").expect("write");
-        assert_eq!(
-            registry.scan(None),
-            vec![ScanOutcome::Changed("m".to_owned())]
-        );
-        registry.plan(&["m".to_owned()]).expect("plans");
-        registry.accept(&["m".to_owned()]);
-        assert_eq!(registry.source("m"), Some("X = 2\n"));
-
-        std::fs::write(&path, "X = 3\n").expect("write");
-        assert_eq!(
-            registry.scan(None),
-            vec![ScanOutcome::Changed("m".to_owned())]
-        );
-        std::fs::write(&path, "X = 2\n").expect("write");
-        assert!(registry.scan(None).is_empty(), "a revert is no change");
-
-        std::fs::remove_file(&path).expect("remove");
-        assert_eq!(
-            registry.scan(None),
-            vec![ScanOutcome::Deleted("m".to_owned())]
-        );
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    #[test]
-    fn watched_edits_are_seen_at_once_and_idle_scans_check_nothing() {
-        let dir = std::env::temp_dir().join(format!("limeade-watch-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let path = dir.join("w.py");
-        std::fs::write(&path, "X = 1\n").expect("write");
-        let mut registry = Registry::with_watcher();
-        let stamp = Stamp::of(&path).expect("stamp");
-        let mut meta = meta(&path);
-        meta.name = "w".to_owned();
-        registry.track(meta, b"X = 1\n", stamp).expect("tracks");
-        assert!(registry.scan(None).is_empty());
-        for value in 2..6 {
-            std::fs::write(&path, format!("X = {value}\n")).expect("write");
-            assert_eq!(
-                registry.scan(None),
-                vec![ScanOutcome::Changed("w".to_owned())]
-            );
-            registry.plan(&["w".to_owned()]).expect("plans");
-            registry.accept(&["w".to_owned()]);
-            assert!(
-                registry.scan(None).is_empty(),
-                "nothing new after accepting {value}"
-            );
-        }
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    #[test]
-    fn offered_sources_are_never_read_from_disk_and_change_only_when_offered() {
-        let mut registry = Registry::with_watcher();
-        let meta = ModuleMeta {
-            name: "mem".to_owned(),
-            path: "memory/mem.py".to_owned(),
-            is_package: false,
-        };
-        registry
-            .track_offered(meta, LoaderSource::Decoded("X = 1\n"))
-            .expect("tracks");
-        assert!(registry.scan(None).is_empty(), "no file is looked at");
-        let offer = |r: &mut Registry, text: &str| {
-            r.offer_source("mem", LoaderSource::Decoded(text))
-                .expect("offered")
-        };
-        assert!(!offer(&mut registry, "X = 1\n"));
-        assert!(offer(&mut registry, "X = 2\n"));
-        assert_eq!(
-            registry.scan(None),
-            vec![ScanOutcome::Changed("mem".to_owned())]
-        );
-        assert!(!offer(&mut registry, "X = 1\n"), "a revert is no change");
-        assert!(registry.scan(None).is_empty());
-        assert!(offer(&mut registry, "X = 3\n"));
-        registry.plan(&["mem".to_owned()]).expect("plans");
-        registry.accept(&["mem".to_owned()]);
-        assert_eq!(registry.source("mem"), Some("X = 3\n"));
-        assert!(registry.scan(None).is_empty());
-        // Bytes are decoded like a file: the coding cookie is honoured.
-        assert!(registry
-            .offer_source(
-                "mem",
-                LoaderSource::Encoded(b"# coding: latin-1\nS = '\xe9'\n")
-            )
-            .expect("offered"));
-        assert_eq!(
-            registry.pending_source("mem"),
-            Some("# coding: latin-1\nS = '\u{e9}'\n")
-        );
-        assert!(matches!(
-            registry.offer_source("nope", LoaderSource::Decoded("")),
-            Err(ApplyError::NotTracked(_))
-        ));
-    }
-}
+mod tests;

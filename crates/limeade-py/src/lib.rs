@@ -1,12 +1,14 @@
 //! `limeade._native`: the private extension module. Thin wrappers that turn Python calls into
 //! `limeade-plan` / `limeade-apply` calls and Rust errors into Python exceptions, in one place.
 
+mod watch;
+
 use std::path::PathBuf;
 
 use limeade_apply::{
     ApplyError, LoaderSource, Mutation, MutationLog, Registry, ScanOutcome, Stamp,
 };
-use limeade_plan::{ModuleMeta, ModuleSource, PlanError};
+use limeade_plan::{decode_source, ModuleMeta, ModuleSource, PlanError, Version};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyKeyError, PyValueError};
 use pyo3::prelude::*;
@@ -110,6 +112,38 @@ fn plan_sources(
         .map_err(|e| plan_failure(&e))
 }
 
+/// One module of `plan_batch`: `(name, path, is_package, old bytes, new bytes)`.
+type BatchModule = (String, String, bool, Vec<u8>, Vec<u8>);
+
+/// Plan a batch of modules from their raw bytes, decoded as the interpreter would (PEP 263):
+/// `[(name, path, is_package, old, new)]`. What `python -m limeade plan` prints.
+#[pyfunction]
+fn plan_batch(modules: Vec<BatchModule>) -> PyResult<Plan> {
+    let mut batch = Vec::with_capacity(modules.len());
+    for (name, path, is_package, old, new) in modules {
+        let old = decode_source(&old, &path, Version::Old).map_err(|e| plan_failure(&e))?;
+        let new = decode_source(&new, &path, Version::New).map_err(|e| plan_failure(&e))?;
+        batch.push(ModuleSource {
+            meta: ModuleMeta {
+                name,
+                path,
+                is_package,
+            },
+            old,
+            new,
+        });
+    }
+    limeade_plan::plan(&batch)
+        .map(|plan| Plan { plan })
+        .map_err(|e| plan_failure(&e))
+}
+
+/// `(module name, is_package)` of a `/`-separated path relative to a source root.
+#[pyfunction]
+fn module_name_from_path(relative: &str) -> (String, bool) {
+    limeade_plan::module_name_from_path(relative)
+}
+
 /// The tracked modules: the source each runs, its tree, and change detection.
 #[pyclass(module = "limeade._native", name = "Registry")]
 struct PyRegistry {
@@ -118,11 +152,45 @@ struct PyRegistry {
 
 #[pymethods]
 impl PyRegistry {
+    /// `poll`: watch by polling instead of the native backend.
     #[new]
-    fn new() -> Self {
+    #[pyo3(signature = (poll=false))]
+    fn new(poll: bool) -> Self {
         PyRegistry {
-            registry: Registry::with_watcher(),
+            registry: Registry::with_watcher(poll),
         }
+    }
+
+    /// The file watcher change detection reads (shared with auto-refresh), if one runs.
+    fn watcher(&self) -> Option<watch::PyFileWatcher> {
+        self.registry
+            .watcher()
+            .map(|inner| watch::PyFileWatcher { inner })
+    }
+
+    /// Watch with a new backend (polling when `poll`), the same directories.
+    fn replace_watcher(&mut self, poll: bool) -> PyResult<watch::PyFileWatcher> {
+        self.registry
+            .replace_watcher(poll)
+            .map(|inner| watch::PyFileWatcher { inner })
+            .map_err(watch::watch_failure)
+    }
+
+    /// In a forked child: forget the parent's watcher and start a new one.
+    fn reset_after_fork(&mut self, poll: bool) -> Option<watch::PyFileWatcher> {
+        self.registry
+            .reset_after_fork(poll)
+            .map(|inner| watch::PyFileWatcher { inner })
+    }
+
+    /// Stop watching (interpreter exit); later scans check every file.
+    fn close_watcher(&mut self) {
+        self.registry.close_watcher();
+    }
+
+    /// The warning to give once when directories had to be polled for lack of native watches.
+    fn take_watch_warning(&self) -> Option<String> {
+        self.registry.take_watch_warning()
     }
 
     /// Track a module as running `source` (the exact bytes it was compiled from). The file's
@@ -325,6 +393,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Plan>()?;
     m.add_class::<PyRegistry>()?;
     m.add_class::<MutationLog>()?;
+    m.add_class::<watch::PyFileWatcher>()?;
+    m.add_class::<watch::PySubscription>()?;
+    m.add_function(wrap_pyfunction!(plan_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(module_name_from_path, m)?)?;
     m.add_function(wrap_pyfunction!(plan_sources, m)?)?;
     m.add_function(wrap_pyfunction!(commit, m)?)?;
     m.add_function(wrap_pyfunction!(set_fail_at, m)?)?;

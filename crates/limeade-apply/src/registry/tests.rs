@@ -1,0 +1,122 @@
+//! Tests of the registry: change detection, watching, offered sources.
+use super::*;
+
+fn meta(path: &Path) -> ModuleMeta {
+    ModuleMeta {
+        name: "m".to_owned(),
+        path: path.display().to_string(),
+        is_package: false,
+    }
+}
+
+#[test]
+fn same_size_edits_are_both_seen_and_reverts_are_not_changes() {
+    let dir = std::env::temp_dir().join(format!("limeade-registry-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("m.py");
+    std::fs::write(&path, "X = 1\n").expect("write");
+    let mut registry = Registry::default();
+    let stamp = Stamp::of(&path).expect("stamp");
+    registry
+        .track(meta(&path), b"X = 1\n", stamp)
+        .expect("tracks");
+    assert!(registry.scan(None).is_empty());
+
+    std::fs::write(&path, "X = 2\n").expect("write");
+    assert_eq!(
+        registry.scan(None),
+        vec![ScanOutcome::Changed("m".to_owned())]
+    );
+    registry.plan(&["m".to_owned()]).expect("plans");
+    registry.accept(&["m".to_owned()]);
+    assert_eq!(registry.source("m"), Some("X = 2\n"));
+
+    std::fs::write(&path, "X = 3\n").expect("write");
+    assert_eq!(
+        registry.scan(None),
+        vec![ScanOutcome::Changed("m".to_owned())]
+    );
+    std::fs::write(&path, "X = 2\n").expect("write");
+    assert!(registry.scan(None).is_empty(), "a revert is no change");
+
+    std::fs::remove_file(&path).expect("remove");
+    assert_eq!(
+        registry.scan(None),
+        vec![ScanOutcome::Deleted("m".to_owned())]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn watched_edits_are_seen_at_once_and_idle_scans_check_nothing() {
+    let dir = std::env::temp_dir().join(format!("limeade-watch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("w.py");
+    std::fs::write(&path, "X = 1\n").expect("write");
+    let mut registry = Registry::with_watcher(false);
+    let stamp = Stamp::of(&path).expect("stamp");
+    let mut meta = meta(&path);
+    meta.name = "w".to_owned();
+    registry.track(meta, b"X = 1\n", stamp).expect("tracks");
+    assert!(registry.scan(None).is_empty());
+    for value in 2..6 {
+        std::fs::write(&path, format!("X = {value}\n")).expect("write");
+        assert_eq!(
+            registry.scan(None),
+            vec![ScanOutcome::Changed("w".to_owned())]
+        );
+        registry.plan(&["w".to_owned()]).expect("plans");
+        registry.accept(&["w".to_owned()]);
+        assert!(
+            registry.scan(None).is_empty(),
+            "nothing new after accepting {value}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn offered_sources_are_never_read_from_disk_and_change_only_when_offered() {
+    let mut registry = Registry::with_watcher(false);
+    let meta = ModuleMeta {
+        name: "mem".to_owned(),
+        path: "memory/mem.py".to_owned(),
+        is_package: false,
+    };
+    registry
+        .track_offered(meta, LoaderSource::Decoded("X = 1\n"))
+        .expect("tracks");
+    assert!(registry.scan(None).is_empty(), "no file is looked at");
+    let offer = |r: &mut Registry, text: &str| {
+        r.offer_source("mem", LoaderSource::Decoded(text))
+            .expect("offered")
+    };
+    assert!(!offer(&mut registry, "X = 1\n"));
+    assert!(offer(&mut registry, "X = 2\n"));
+    assert_eq!(
+        registry.scan(None),
+        vec![ScanOutcome::Changed("mem".to_owned())]
+    );
+    assert!(!offer(&mut registry, "X = 1\n"), "a revert is no change");
+    assert!(registry.scan(None).is_empty());
+    assert!(offer(&mut registry, "X = 3\n"));
+    registry.plan(&["mem".to_owned()]).expect("plans");
+    registry.accept(&["mem".to_owned()]);
+    assert_eq!(registry.source("mem"), Some("X = 3\n"));
+    assert!(registry.scan(None).is_empty());
+    // Bytes are decoded like a file: the coding cookie is honoured.
+    assert!(registry
+        .offer_source(
+            "mem",
+            LoaderSource::Encoded(b"# coding: latin-1\nS = '\xe9'\n")
+        )
+        .expect("offered"));
+    assert_eq!(
+        registry.pending_source("mem"),
+        Some("# coding: latin-1\nS = '\u{e9}'\n")
+    );
+    assert!(matches!(
+        registry.offer_source("nope", LoaderSource::Decoded("")),
+        Err(ApplyError::NotTracked(_))
+    ));
+}

@@ -1,0 +1,277 @@
+"""``python -m limeade run`` drives a real program in a subprocess: each save, however the editor
+writes it, changes the program's output exactly once, without restarting it; a broken save is
+reported with its location and the fix then applies; ``plan`` prints the planner's text."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import dedent
+from limeade._cli import ReportPrinter
+from livechild import Child, child_env, save
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+APP = dedent(
+    """
+    import os
+    import sys
+    import time
+
+    import models
+
+    STARTS = []
+
+
+    def label(value):
+        return f"value={value}"
+
+
+    if __name__ == "__main__":
+        STARTS.append(1)
+        print("started", os.getpid(), sys.argv[1:], flush=True)
+        last = None
+        while not os.path.exists("STOP"):
+            line = label(models.value())
+            if line != last:
+                print(line, len(STARTS), flush=True)
+                last = line
+            time.sleep(0.01)
+        print("stopped", flush=True)
+        sys.exit(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
+    """
+)
+
+
+def model(value: str) -> str:
+    return f"def value():\n    return {value!r}\n"
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    (tmp_path / "app.py").write_text(APP)
+    (tmp_path / "models.py").write_text(model("a"))
+    return tmp_path
+
+
+def test_each_save_changes_the_output_once_however_it_is_written(app: Path) -> None:
+    child = Child(["-m", "limeade", "run", "app.py", "7"], app)
+    try:
+        started = child.expect("out", lambda line: line.startswith("started"), "start line")
+        child.out("value=a 1")
+        saves = [("write", "b"), ("rename", "c"), ("recreate", "d")]
+        for how, value in saves:
+            save(app / "models.py", model(value), how)
+            child.out(f"value={value} 1")
+            child.err("limeade: models  1 change")
+        # A burst: three saves in a row make one refresh, to the last text.
+        for value in ("e", "f", "g"):
+            save(app / "models.py", model(value), "rename")
+        child.out("value=g 1")
+        # The script itself: its definitions are refreshed, its main guard never runs again.
+        save(app / "app.py", APP.replace('f"value={value}"', 'f"v={value}!"'))
+        child.out("v=g! 1")
+        (app / "STOP").write_text("")
+        child.out("stopped")
+        assert child.finish() == 7, child.transcript()
+    finally:
+        child.kill()
+    assert started.endswith("['7']"), "sys.argv is the program's own"
+    values = [line for line in child.stdout if line.startswith(("value=", "v="))]
+    shown = ["value=a", "value=b", "value=c", "value=d", "value=g", "v=g!"]
+    assert values == [f"{v} 1" for v in shown], "each save changed the output once"
+    refreshes = child.refresh_lines()
+    assert len(refreshes) == 5, child.transcript()
+    assert refreshes[-1].startswith("limeade: __main__  1 change"), child.transcript()
+
+
+@pytest.mark.parametrize("backend", [[], ["--poll"]], ids=["native", "polling"])
+def test_a_syntax_error_keeps_the_program_running_and_the_fix_applies(
+    app: Path, backend: list[str]
+) -> None:
+    child = Child(["-m", "limeade", "run", *backend, "app.py"], app)
+    try:
+        child.out("value=a 1")
+        save(app / "models.py", "def value(:\n    return 'b'\n")
+        line = child.err("models.py:1")
+        save(app / "models.py", model("fixed"))
+        child.out("value=fixed 1")
+        (app / "STOP").write_text("")
+        assert child.finish() == 0, child.transcript()
+    finally:
+        child.kill()
+    assert "syntax error" in line, child.transcript()
+
+
+def test_run_module_has_python_dash_m_semantics(tmp_path: Path) -> None:
+    pkg = tmp_path / "tool"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "__main__.py").write_text(
+        dedent(
+            """
+            import sys
+            print(__name__, sys.argv[0].endswith("__main__.py"), sys.argv[1:], sys.path[0] == "")
+            raise SystemExit(3)
+            """
+        )
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "limeade", "run", "-q", "-m", "tool", "--flag", "x"],
+        cwd=tmp_path,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    plain = subprocess.run(
+        [sys.executable, "-m", "tool", "--flag", "x"],
+        cwd=tmp_path,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (
+        (done.returncode, done.stdout)
+        == (plain.returncode, plain.stdout)
+        == (
+            3,
+            "__main__ True ['--flag', 'x'] False\n",
+        )
+    ), done.stderr
+
+
+def test_an_uncaught_exception_exits_1_with_the_programs_traceback(tmp_path: Path) -> None:
+    (tmp_path / "boom.py").write_text("def f():\n    raise ValueError('boom')\n\nf()\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "limeade", "run", "boom.py"],
+        cwd=tmp_path,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "ValueError: boom" in done.stderr and "limeade" not in done.stderr, done.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_refreshes_with_its_own_watcher(tmp_path: Path) -> None:
+    (tmp_path / "models.py").write_text(model("a"))
+    (tmp_path / "forks.py").write_text(
+        dedent(
+            """
+            import os
+            import time
+            import models
+
+            who = "child" if os.fork() == 0 else "parent"
+            last = None
+            while not os.path.exists("STOP"):
+                if models.value() != last:
+                    last = models.value()
+                    os.write(1, f"{who} {last}\\n".encode())
+                time.sleep(0.01)
+            """
+        )
+    )
+    child = Child(["-W", "ignore", "-m", "limeade", "run", "-q", "forks.py"], tmp_path)
+    try:
+        for who in ("parent", "child"):
+            child.out(f"{who} a")
+        save(tmp_path / "models.py", model("b"), "rename")
+        seen = {
+            child.expect("out", lambda line: line.endswith(" b"), "a refreshed line")
+            for _ in range(2)
+        }
+        assert seen == {"parent b", "child b"}, child.transcript()
+        (tmp_path / "STOP").write_text("")
+        assert child.finish() == 0, child.transcript()
+    finally:
+        child.kill()
+
+
+def test_usage_errors_exit_2_and_help_exits_0(tmp_path: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "limeade", *args],
+            cwd=tmp_path,
+            env=child_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    for args in ([], ["run"], ["bogus"], ["plan", "only-one"], ["run", "--nope", "x.py"]):
+        done = run(*args)
+        assert done.returncode == 2, (args, done.stderr)
+        assert "usage" in done.stderr, (args, done.stderr)
+    for args in (["--help"], ["run", "--help"], ["plan", "--help"]):
+        done = run(*args)
+        assert done.returncode == 0 and "usage" in done.stdout, args
+
+
+def test_plan_prints_the_planners_text_for_files_and_trees() -> None:
+    snapshots = FIXTURES.parent / "crates" / "limeade-plan" / "tests" / "snapshots"
+    for name in ("function_body_changed", "class_method_added"):
+        done = subprocess.run(
+            [
+                sys.executable, "-m", "limeade", "plan", "--module", name,
+                f"{name}/before.py", f"{name}/after.py",
+            ],
+            cwd=FIXTURES,
+            env=child_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )  # fmt: skip
+        expected = (snapshots / f"{name}.snap").read_text().split("---\n", 2)[2]
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == expected.strip()
+    tree = FIXTURES / "batch_relative_imports"
+    done = subprocess.run(
+        [sys.executable, "-m", "limeade", "plan", "before", "after"],
+        cwd=tree,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    expected = (snapshots / "batch_relative_imports.snap").read_text().split("---\n", 2)[2]
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == expected.strip()
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_report_lines_colour_only_on_a_terminal_without_no_color(
+    live: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live.load("rp", "def f():\n    return 1\n\n\ndef g():\n    return 1\n")
+    live.edit("rp", "return 1\n\n\ndef g():\n    return 1", "return 2\n\n\ndef g():\n    return 2")
+    report = live.refresh()
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    plain, tty, verbose = io.StringIO(), Terminal(), io.StringIO()
+    ReportPrinter(plain).report(report)
+    ReportPrinter(tty).report(report)
+    ReportPrinter(verbose, verbose=True).report(report)
+    assert re.fullmatch(rf"limeade: {live.name('rp')}  2 changes  \d+\.\d ms\n", plain.getvalue())
+    assert tty.getvalue() == plain.getvalue().replace("limeade:", "\033[32mlimeade:\033[0m")
+    assert verbose.getvalue().startswith(plain.getvalue()) and "  f  body" in verbose.getvalue()
+    monkeypatch.setenv("NO_COLOR", "1")
+    no_colour = Terminal()
+    ReportPrinter(no_colour).report(report)
+    quiet = io.StringIO()
+    ReportPrinter(quiet, quiet=True).report(report)
+    assert no_colour.getvalue() == plain.getvalue() and quiet.getvalue() == ""
