@@ -417,13 +417,16 @@ def _refresh_linecache(name: str, lines: Optional[list[str]] = None) -> None:
     except OSError:
         linecache.cache.pop(path, None)
         return
-    if lines is None:
-        source = _tracking.REGISTRY.source(name)
-        if source is None:
-            return
-        lines = split_lines(source)
-    # The same (size, mtime) linecache.checkcache() compares with the file on disk.
-    linecache.cache[path] = (st.st_size, st.st_mtime, lines, path)
+    lines = lines if lines is not None else _running_lines(name)
+    if lines is not None:
+        # The same (size, mtime) linecache.checkcache() compares with the file on disk.
+        linecache.cache[path] = (st.st_size, st.st_mtime, lines, path)
+
+
+def _running_lines(name: str) -> Optional[list[str]]:
+    """The lines of the source module ``name`` runs, as the compiler counts them."""
+    source = _tracking.REGISTRY.source(name)
+    return split_lines(source) if source is not None else None
 
 
 def _refresh_loader_linecache(name: str, path: str, lines: Optional[list[str]]) -> None:
@@ -432,12 +435,9 @@ def _refresh_loader_linecache(name: str, path: str, lines: Optional[list[str]]) 
     as ``<string>`` may be shared by other code: left alone."""
     if path.startswith("<") and path.endswith(">"):
         return
-    if lines is None:
-        source = _tracking.REGISTRY.source(name)
-        if source is None:
-            return
-        lines = split_lines(source)
-    linecache.cache[path] = (sum(map(len, lines)), None, lines, path)
+    lines = lines if lines is not None else _running_lines(name)
+    if lines is not None:
+        linecache.cache[path] = (sum(map(len, lines)), None, lines, path)
 
 
 def track(*modules: ModuleRef) -> list[str]:

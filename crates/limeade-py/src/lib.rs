@@ -98,7 +98,17 @@ fn plan_sources(
     path: String,
     is_package: bool,
 ) -> PyResult<Plan> {
-    let batch = [ModuleSource {
+    plan_modules(&[module_source(name, path, is_package, old, new)])
+}
+
+fn module_source(
+    name: String,
+    path: String,
+    is_package: bool,
+    old: String,
+    new: String,
+) -> ModuleSource {
+    ModuleSource {
         meta: ModuleMeta {
             name,
             path,
@@ -106,8 +116,11 @@ fn plan_sources(
         },
         old,
         new,
-    }];
-    limeade_plan::plan(&batch)
+    }
+}
+
+fn plan_modules(batch: &[ModuleSource]) -> PyResult<Plan> {
+    limeade_plan::plan(batch)
         .map(|plan| Plan { plan })
         .map_err(|e| plan_failure(&e))
 }
@@ -123,19 +136,9 @@ fn plan_batch(modules: Vec<BatchModule>) -> PyResult<Plan> {
     for (name, path, is_package, old, new) in modules {
         let old = decode_source(&old, &path, Version::Old).map_err(|e| plan_failure(&e))?;
         let new = decode_source(&new, &path, Version::New).map_err(|e| plan_failure(&e))?;
-        batch.push(ModuleSource {
-            meta: ModuleMeta {
-                name,
-                path,
-                is_package,
-            },
-            old,
-            new,
-        });
+        batch.push(module_source(name, path, is_package, old, new));
     }
-    limeade_plan::plan(&batch)
-        .map(|plan| Plan { plan })
-        .map_err(|e| plan_failure(&e))
+    plan_modules(&batch)
 }
 
 /// `(module name, is_package)` of a `/`-separated path relative to a source root.
