@@ -179,12 +179,12 @@ def test_deleted_file_is_skipped_without_blocking_other_module(live):
     assert skipped.strategy == "skipped"
     assert skipped.skipped_reason
     assert "skipped" in str(report)
-    assert report.module(b.__name__).strategy == "definitions only"
+    assert report.module(b.__name__).strategy == "update definitions only"
     # The file comes back, edited: it is refreshed again.
     live.write("a", "def f():\n    return 'a-new'\n")
     report = live.refresh()
     assert f() == "a-new"
-    assert report.module(a.__name__).strategy == "definitions only"
+    assert report.module(a.__name__).strategy == "update definitions only"
 
 
 def test_undecodable_file_raises_plan_error(live):

@@ -304,7 +304,7 @@ def test_traceback_points_at_new_lines_after_move_only_edit(live):
     assert frame.filename == str(live.path("m"))
     assert old_f.__code__.co_firstlineno == 1 + 7
     # A pure move changes no behaviour.
-    assert report.module(live.name("m")).strategy in ("definitions only", "nothing changed")
+    assert report.module(live.name("m")).strategy in ("update definitions only", "nothing changed")
 
 
 def test_traceback_points_at_new_lines_after_move_and_raise_edit(live):

@@ -173,7 +173,7 @@ def test_changed_module_level_assignment(live):
     report = live.refresh()
     assert m.TIMEOUT == 10
     assert old_timeout() == 10
-    assert report.module(live.name("m")).strategy == "changed statements"
+    assert report.module(live.name("m")).strategy == "run changed statements"
 
 
 def test_changed_if_block_at_module_level(live):

@@ -244,7 +244,7 @@ def test_bool_report_true_and_str_mentions_qualname(live):
     assert "Widget.render_body" in text
     assert m.__name__ in text
     mod = report.module(m.__name__)
-    assert mod.strategy == "definitions only"
+    assert mod.strategy == "update definitions only"
     assert mod.path == str(live.path("m"))
     assert mod.changes == [limeade.Change(m.__name__, "Widget.render_body", "body")]
     with pytest.raises(KeyError):
@@ -257,8 +257,8 @@ def test_report_strategy_words(live):
     live.edit("defs", "return 1", "return 2")
     live.edit("stmts", "X = 1", "X = 2")
     report = live.refresh()
-    assert report.module(defs.__name__).strategy == "definitions only"
-    assert report.module(stmts.__name__).strategy == "changed statements"
+    assert report.module(defs.__name__).strategy == "update definitions only"
+    assert report.module(stmts.__name__).strategy == "run changed statements"
 
 
 def test_future_import_change_runs_full_body(live):
@@ -281,7 +281,7 @@ def test_future_import_change_runs_full_body(live):
     )
     plan = limeade.plan()
     report = live.refresh()
-    assert report.module(m.__name__).strategy == "full body"
+    assert report.module(m.__name__).strategy == "re-execute module body"
     assert report.changes == plan.changes
     assert f(1) == 3
     assert m.f is f
@@ -296,3 +296,16 @@ def test_report_for_moved_only_module_is_not_a_behaviour_change(live):
     assert report.changes == plan.changes
     assert f.__code__.co_firstlineno == 3
     assert f() == 1
+
+
+def test_plan_text_changes_and_report_use_the_same_words(live):
+    m = live.load("m", "def f(*, a=1):\n    return a\n\n\nX = 1\n")
+    live.edit("m", "a=1", "a=2")
+    plan = limeade.plan()
+    [change] = plan.changes
+    assert change.kind == "kw-only defaults"
+    assert f"~ f  {change.kind}" in str(plan)
+    report = live.refresh()
+    assert [c.kind for c in report.changes] == ["kw-only defaults"]
+    assert report.module(m.__name__).strategy in str(plan)
+    assert m.f() == 2

@@ -12,6 +12,7 @@ __all__ = [
     "Subscription",
     "bases_assignable",
     "commit",
+    "labels",
     "module_name_from_path",
     "mutation_count",
     "plan_batch",
@@ -142,6 +143,10 @@ class MutationLog:
     def rollback(self) -> None:
         """Undo every mutation of the commit, newest first."""
     def __len__(self) -> int: ...
+
+def labels() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The plan's words for people: ``(aspects, executions)`` as ``(name in the JSON, word)``
+    pairs (``("kw_defaults", "kw-only defaults")``)."""
 
 def plan_sources(old: str, new: str, name: str, path: str, is_package: bool = False) -> Plan:
     """Plan two versions of one module's source."""

@@ -33,6 +33,7 @@ from ._lookup import (
     split_lines,
 )
 from ._previews import Previews
+from ._report import EXECUTION_LABELS
 from ._running import ScratchNamespace, SourceRunner
 
 __all__ = [
@@ -512,10 +513,5 @@ def prepare_module(
 
 
 def strategy_name(execution: str) -> str:
-    """The report's word for a plan's execution mode."""
-    return {
-        "nothing": "nothing changed",
-        "definitions_only": "definitions only",
-        "statements": "changed statements",
-        "full_body": "full body",
-    }.get(execution, execution)
+    """The report's word for a plan's execution mode: the plan text's own."""
+    return EXECUTION_LABELS.get(execution, execution)

@@ -6,6 +6,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from . import _native
+
+#: The plan's words for people, from the planner itself (one vocabulary for plan text, reports
+#: and logs): aspect and execution names as the plan's data spells them -> words.
+_ASPECTS, _EXECUTIONS = _native.labels()
+ASPECT_LABELS: dict[str, str] = dict(_ASPECTS)
+EXECUTION_LABELS: dict[str, str] = dict(_EXECUTIONS)
+
 
 class Change(NamedTuple):
     """One change to one definition or statement: ``("app", "C.method", "body")``."""
@@ -36,7 +44,11 @@ def changes_of_module(module_plan: dict[str, Any]) -> list[Change]:
         qualname = (
             d["qualname"] if d["occurrence"] == 0 else f"{d['qualname']}#{d['occurrence'] + 1}"
         )
-        kind = status if status in ("added", "removed") else ", ".join(d["aspects"])
+        kind = (
+            status
+            if status in ("added", "removed")
+            else ", ".join(ASPECT_LABELS.get(a, a) for a in d["aspects"])
+        )
         out.append(Change(name, qualname, kind))
     for s in module_plan["statements"]:
         if s["status"] == "unchanged":
@@ -115,7 +127,8 @@ class ModuleReport:
 
     module: str
     path: str
-    #: ``"definitions only"``, ``"changed statements"``, ``"full body"`` or ``"skipped"``.
+    #: The plan text's words (``"update definitions only"``, ``"run changed statements"``, ...)
+    #: or ``"skipped"``.
     strategy: str
     changes: list[Change] = field(default_factory=list)
     #: Conflicts met, as ``(qualname, reason)``.

@@ -125,6 +125,16 @@ pub enum Execution {
     FullBody,
 }
 
+impl Execution {
+    /// Every execution mode, for vocabularies handed to other layers.
+    pub const ALL: [Execution; 4] = [
+        Execution::Nothing,
+        Execution::DefinitionsOnly,
+        Execution::Statements,
+        Execution::FullBody,
+    ];
+}
+
 impl std::fmt::Display for Execution {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
@@ -189,6 +199,20 @@ pub enum Aspect {
 }
 
 impl Aspect {
+    /// Every aspect, for vocabularies handed to other layers.
+    pub const ALL: [Aspect; 10] = [
+        Aspect::Body,
+        Aspect::Signature,
+        Aspect::Defaults,
+        Aspect::KwDefaults,
+        Aspect::Decorators,
+        Aspect::Docstring,
+        Aspect::Annotations,
+        Aspect::Async,
+        Aspect::Header,
+        Aspect::Moved,
+    ];
+
     /// The word shown in plan text.
     pub fn label(self) -> &'static str {
         match self {

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use limeade_apply::{
     ApplyError, LoaderSource, Mutation, MutationLog, Registry, ScanOutcome, Stamp,
 };
-use limeade_plan::{decode_source, ModuleMeta, ModuleSource, PlanError, Version};
+use limeade_plan::{
+    decode_source, Aspect, Execution, ModuleMeta, ModuleSource, PlanError, Version,
+};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyKeyError, PyValueError};
 use pyo3::prelude::*;
@@ -123,6 +125,37 @@ fn plan_modules(batch: &[ModuleSource]) -> PyResult<Plan> {
     limeade_plan::plan(batch)
         .map(|plan| Plan { plan })
         .map_err(|e| plan_failure(&e))
+}
+
+/// `(name in the plan's JSON, word for people)` pairs.
+type Vocabulary = Vec<(String, String)>;
+
+/// The plan's words for people, keyed by the names its JSON uses: `(aspects, executions)`
+/// (`"kw_defaults"` -> `"kw-only defaults"`, `"definitions_only"` -> `"update definitions
+/// only"`), so plan text, reports and logs say the same thing.
+#[pyfunction]
+fn labels() -> PyResult<(Vocabulary, Vocabulary)> {
+    let key = |value: serde_json::Value| value.as_str().map(str::to_owned).unwrap_or_default();
+    let to_key = |value: Result<serde_json::Value, serde_json::Error>| {
+        value
+            .map(key)
+            .map_err(|e| PyValueError::new_err(e.to_string()))
+    };
+    let mut aspects = Vec::new();
+    for aspect in Aspect::ALL {
+        aspects.push((
+            to_key(serde_json::to_value(aspect))?,
+            aspect.label().to_owned(),
+        ));
+    }
+    let mut executions = Vec::new();
+    for execution in Execution::ALL {
+        executions.push((
+            to_key(serde_json::to_value(execution))?,
+            execution.to_string(),
+        ));
+    }
+    Ok((aspects, executions))
 }
 
 /// One module of `plan_batch`: `(name, path, is_package, old bytes, new bytes)`.
@@ -401,6 +434,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(plan_batch, m)?)?;
     m.add_function(wrap_pyfunction!(module_name_from_path, m)?)?;
     m.add_function(wrap_pyfunction!(plan_sources, m)?)?;
+    m.add_function(wrap_pyfunction!(labels, m)?)?;
     m.add_function(wrap_pyfunction!(commit, m)?)?;
     m.add_function(wrap_pyfunction!(set_fail_at, m)?)?;
     m.add_function(wrap_pyfunction!(bases_assignable, m)?)?;
