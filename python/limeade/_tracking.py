@@ -18,7 +18,7 @@ import sysconfig
 import types
 from typing import Any, Optional
 
-from . import _loaders, _native
+from . import _bytecode, _loaders, _native
 from ._errors import TrackError
 
 logger = logging.getLogger("limeade")
@@ -111,7 +111,8 @@ def record(name: str, path: str, is_package: bool, source: bytes, stamp: Any) ->
 
 
 class TrackingLoader(importlib.machinery.SourceFileLoader):
-    """A source loader that compiles from the bytes it records, skipping bytecode caches."""
+    """A source loader that runs code compiled from the very bytes it records: from a bytecode
+    cache only when the cache provably belongs to those bytes (:mod:`limeade._bytecode`)."""
 
     def get_code(self, fullname: str) -> types.CodeType:  # type: ignore[override]
         path = self.get_filename(fullname)
@@ -121,7 +122,11 @@ class TrackingLoader(importlib.machinery.SourceFileLoader):
             record("__main__", path, False, data, stamp)
         elif fullname not in _IGNORED:
             record(fullname, path, self.is_package(fullname), data, stamp)
-        return self.source_to_code(data, path)
+        code = _bytecode.cached_code(path, data, stamp)
+        if code is None:
+            code = self.source_to_code(data, path)
+            _bytecode.write_cache(self, path, data, stamp, code)
+        return code
 
 
 _loaders.STANDARD_LOADERS.add(TrackingLoader)

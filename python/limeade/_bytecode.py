@@ -1,0 +1,83 @@
+"""Bytecode caches (``__pycache__/*.pyc``) for the exact bytes the import hook records.
+
+The hook reads a module's source once, records those bytes as what the module runs, and must
+run code compiled from them. Compiling every tracked module at start-up is slow, so a cache is
+used when it provably belongs to those bytes: a hash-based ``.pyc`` whose hash is the recorded
+bytes' hash, or a timestamp ``.pyc`` whose size and mtime match the file *and* that was written
+after the file was last modified (two same-size saves within one second would otherwise share
+a cache, as they can for CPython's own loader). Anything else is compiled from source. With
+bytecode writing on, a compiled module gets a timestamp ``.pyc``, as CPython's loader writes.
+Only public ``importlib`` API and the documented ``.pyc`` layout (PEP 552) are used.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import marshal
+import os
+import sys
+import types
+from typing import Any, Optional
+
+#: ``(mtime_ns, size, inode)`` of a source file, as the hook took it before reading.
+Stamp = Optional[tuple[int, int, int]]
+
+_HEADER = 16
+_HASH_BASED = 0b1
+
+
+def _field(pyc: bytes, start: int) -> int:
+    return int.from_bytes(pyc[start : start + 4], "little")
+
+
+def cached_code(path: str, source: bytes, stamp: Stamp) -> Optional[types.CodeType]:
+    """The code in ``path``'s bytecode cache, when the cache was compiled from ``source``."""
+    try:
+        cache = importlib.util.cache_from_source(path)
+        with open(cache, "rb") as f:
+            pyc = f.read()
+        cache_mtime_ns = os.stat(cache).st_mtime_ns
+    except (NotImplementedError, ValueError, OSError):
+        return None
+    if len(pyc) < _HEADER or pyc[:4] != importlib.util.MAGIC_NUMBER:
+        return None
+    flags = _field(pyc, 4)
+    if flags & _HASH_BASED:
+        if pyc[8:16] != importlib.util.source_hash(source):
+            return None
+    elif (
+        stamp is None
+        or stamp[1] != len(source)
+        or _field(pyc, 8) != (stamp[0] // 1_000_000_000) & 0xFFFFFFFF
+        or _field(pyc, 12) != len(source) & 0xFFFFFFFF
+        or cache_mtime_ns < stamp[0]
+    ):
+        return None
+    try:
+        code = marshal.loads(pyc[_HEADER:])
+    except (EOFError, ValueError, TypeError):
+        return None
+    return code if isinstance(code, types.CodeType) else None
+
+
+def write_cache(loader: Any, path: str, source: bytes, stamp: Stamp, code: types.CodeType) -> None:
+    """Write a timestamp ``.pyc`` for ``code`` as CPython's loader would, when bytecode writing
+    is on and ``source`` is what the file held when it was stamped."""
+    if sys.dont_write_bytecode or stamp is None or stamp[1] != len(source):
+        return
+    try:
+        cache = importlib.util.cache_from_source(path)
+    except (NotImplementedError, ValueError):
+        return
+    header = (
+        importlib.util.MAGIC_NUMBER
+        + (0).to_bytes(4, "little")
+        + ((stamp[0] // 1_000_000_000) & 0xFFFFFFFF).to_bytes(4, "little")
+        + (len(source) & 0xFFFFFFFF).to_bytes(4, "little")
+    )
+    try:
+        # SourceFileLoader.set_data makes the folder and writes atomically, like the import
+        # system does; a read-only folder is not an error.
+        loader.set_data(cache, header + marshal.dumps(code))
+    except (OSError, NotImplementedError):
+        pass

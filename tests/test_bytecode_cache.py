@@ -1,0 +1,101 @@
+"""Start-up with bytecode caches: the import hook runs code from a ``.pyc`` only when the cache
+belongs to the exact bytes it records, and writes caches as CPython's loader does when bytecode
+writing is on. Each case runs in a fresh interpreter, as a program's start-up would."""
+
+from __future__ import annotations
+
+import importlib.util
+import marshal
+import os
+import py_compile
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+
+def _run(root: Path, code: str, *, write_bytecode: bool = True) -> str:
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if not write_bytecode:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTHONPATH"] = os.pathsep.join([str(root), *sys.path])
+    script = "import limeade\n" + textwrap.dedent(code)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def _forged_cache(source_path: Path, source: bytes, other_code: str) -> Path:
+    """A timestamp ``.pyc`` whose header matches ``source`` on disk but holds other code."""
+    stat = source_path.stat()
+    header = (
+        importlib.util.MAGIC_NUMBER
+        + (0).to_bytes(4, "little")
+        + (int(stat.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little")
+        + (len(source) & 0xFFFFFFFF).to_bytes(4, "little")
+    )
+    cache = Path(importlib.util.cache_from_source(str(source_path)))
+    cache.parent.mkdir(exist_ok=True)
+    cache.write_bytes(header + marshal.dumps(compile(other_code, str(source_path), "exec")))
+    return cache
+
+
+def test_tracked_module_writes_a_cache_and_still_refreshes(tmp_path):
+    (tmp_path / "mod_a.py").write_text("def f():\n    return 1\n")
+    out = _run(tmp_path, "import mod_a\nprint(mod_a.f())\n")
+    assert out == "1"
+    cache = Path(importlib.util.cache_from_source(str(tmp_path / "mod_a.py")))
+    assert cache.exists()
+    out = _run(
+        tmp_path,
+        """
+        import pathlib, mod_a
+        f = mod_a.f
+        pathlib.Path("mod_a.py").write_text("def f():\\n    return 2\\n")
+        limeade.refresh()
+        print(f(), "mod_a" in limeade.tracked())
+        """,
+    )
+    assert out == "2 True"
+
+
+def test_cache_matching_the_recorded_bytes_is_used(tmp_path):
+    path = tmp_path / "mod_b.py"
+    source = b"VALUE = 'from source'\n"
+    path.write_bytes(source)
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns - 10**10))
+    # The cache was written after the file: it is trusted for these bytes, so its (different)
+    # code runs; this shows that no compile happened.
+    _forged_cache(path, source, "VALUE = 'from cache'\n")
+    assert _run(tmp_path, "import mod_b\nprint(mod_b.VALUE)\n") == "from cache"
+
+
+def test_cache_older_than_the_file_is_not_trusted(tmp_path):
+    path = tmp_path / "mod_c.py"
+    source = b"VALUE = 'new bytes'\n"
+    path.write_bytes(source)
+    cache = _forged_cache(path, source, "VALUE = 'old bytes'\n")
+    # Same size, same mtime second, but the file was written after the cache: a same-second,
+    # same-size save that CPython's own check cannot tell apart.
+    mtime = path.stat().st_mtime_ns
+    os.utime(cache, ns=(mtime - 1_000, mtime - 1_000))
+    assert _run(tmp_path, "import mod_c\nprint(mod_c.VALUE)\n") == "new bytes"
+
+
+@pytest.mark.parametrize("same_bytes", [True, False])
+def test_hash_based_cache_is_checked_against_the_recorded_bytes(tmp_path, same_bytes):
+    path = tmp_path / "mod_d.py"
+    path.write_text("VALUE = 'first'\n")
+    py_compile.compile(str(path), invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    if not same_bytes:
+        stat = path.stat()
+        path.write_text("VALUE = 'other'\n")  # same size
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    expected = "first" if same_bytes else "other"
+    out = _run(tmp_path, "import mod_d\nprint(mod_d.VALUE)\n", write_bytecode=False)
+    assert out == expected
