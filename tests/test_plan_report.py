@@ -55,8 +55,9 @@ def test_plan_text_and_json(live):
     live.write("m", "def f(x=2):\n    return x + 1\n\ndef g():\n    pass\n")
     plan = limeade.plan()
     text = str(plan)
-    assert m.__name__ in text
-    assert "f" in text and "g" in text
+    assert text.startswith(f"module {m.__name__} ")
+    assert "\n~ f  body, defaults\n" in text
+    assert "\n+ g  function (line 4)\n" in text
     data = json.loads(plan.to_json())
     assert [mod["module"] for mod in data["modules"]] == [m.__name__]
     assert plan.module_plan(m.__name__)["module"] == m.__name__
