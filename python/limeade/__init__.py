@@ -23,7 +23,7 @@ import types
 from collections.abc import Iterable
 from typing import Any, Callable, Literal, Optional, Union
 
-from . import _containers, _hooks, _native, _tracking, _watch
+from . import _containers, _hooks, _integrations, _native, _tracking, _watch
 from ._closures import ClosureSwap, update_closures
 from ._defaults import predict_defaults, refresh_defaults
 from ._errors import ApplyError, ConflictError, PlanError, RefreshError, TrackError
@@ -270,6 +270,8 @@ def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshR
     closure_swaps: dict[int, ClosureSwap] = {}
     try:
         _check_conflicts(plan_data, conflicts)
+        # Framework handlers wired from a signature the refresh changes (FastAPI routes).
+        rewirings = _integrations.before_commit(plan_data._data["modules"])
         for module_plan in plan_data._data["modules"]:
             name = module_plan["module"]
             module = sys.modules[name]
@@ -309,6 +311,7 @@ def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshR
             )
         _update_closures(closure_swaps, report, logs)
         _run_migrations(migrations)
+        _rewire(rewirings, report, logs)
     except BaseException:
         for log in reversed(logs):
             log.rollback()
@@ -342,6 +345,24 @@ def _update_closures(swaps: dict[int, ClosureSwap], report: RefreshReport, logs:
         for module_report in report.modules:
             if module_report.module == module:
                 module_report.not_updated.append((qualname, why))
+
+
+def _rewire(
+    rewirings: list[_integrations.Rewiring], report: RefreshReport, logs: list[Any]
+) -> None:
+    """Re-wire framework handlers from their new signatures (one more commit, rolled back with
+    the rest if a framework refuses one); each re-wired handler is a change of its module."""
+    for rewiring in rewirings:
+        mutations, changes = rewiring.apply()
+        if mutations:
+            logs.append(_commit("framework wiring", mutations))
+        applied = [m for m in report.modules if m.strategy != "skipped"]
+        for change in changes:
+            owner = next((m for m in applied if m.module == change.module), None)
+            if owner is None and applied:
+                owner = applied[-1]  # the route depends on a changed definition of another module
+            if owner is not None:
+                owner.changes.append(change)
 
 
 def _tracked_modules() -> list[types.ModuleType]:

@@ -120,22 +120,20 @@ def _run(parser: argparse.ArgumentParser, options: Any, args: list[str]) -> int:
         )
         return 2
 
-    import limeade
+    from . import _launch, _workers
 
-    from . import _launch
-
-    printer = ReportPrinter(sys.stderr, quiet=options.quiet, verbose=options.verbose)
-    watcher = limeade.watch(
-        [*options.watch] or None,
-        poll=True if options.poll else None,
-        include=options.include,
-        exclude=options.exclude,
-        on_refresh=printer.report,
-        on_error=printer.error,
-    )
-    # The watcher stays on after the script's last line while the program's other threads
-    # run; it stops at interpreter exit (atexit), as the interpreter then waits for them.
-    del watcher
+    settings = {
+        "watch": [os.path.abspath(p) for p in options.watch],
+        "poll": True if options.poll else None,
+        "include": list(options.include),
+        "exclude": list(options.exclude),
+        "quiet": options.quiet,
+        "verbose": options.verbose,
+        "origin_pid": os.getpid(),
+    }
+    start_watcher(settings)
+    # Worker processes (multiprocessing's spawn and forkserver) get a watcher of their own.
+    _workers.propagate(settings)
     try:
         if options.module is not None:
             _launch.run_module(options.module, args)
@@ -150,12 +148,43 @@ def _run(parser: argparse.ArgumentParser, options: Any, args: list[str]) -> int:
     return 0
 
 
+def start_watcher(settings: dict[str, Any]) -> None:
+    """The watcher of ``run`` (in the program, and in each of its worker processes), printing
+    to stderr. It stays on after the script's last line while the program's other threads run;
+    it stops at interpreter exit (atexit), as the interpreter then waits for them."""
+    import limeade
+
+    printer = ReportPrinter(
+        sys.stderr,
+        quiet=settings["quiet"],
+        verbose=settings["verbose"],
+        origin_pid=settings["origin_pid"],
+    )
+    limeade.watch(
+        settings["watch"] or None,
+        poll=settings["poll"],
+        include=settings["include"],
+        exclude=settings["exclude"],
+        on_refresh=printer.report,
+        on_error=printer.error,
+    )
+
+
 class ReportPrinter:
     """One compact line per refresh on the terminal (``limeade: app.models  3 changes
-    2.1 ms``), the full report with ``--verbose``, ``file:line: message`` on an error."""
+    2.1 ms``), the full report with ``--verbose``, ``file:line: message`` on an error. In a
+    worker process (another process than ``origin_pid``) each line ends with ``[pid N]``."""
 
-    def __init__(self, stream: TextIO, *, quiet: bool = False, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        stream: TextIO,
+        *,
+        quiet: bool = False,
+        verbose: bool = False,
+        origin_pid: Optional[int] = None,
+    ) -> None:
         self.stream = stream
+        self.origin_pid = os.getpid() if origin_pid is None else origin_pid
         self.quiet = quiet
         self.verbose = verbose
         isatty = getattr(stream, "isatty", None)
@@ -193,6 +222,8 @@ class ReportPrinter:
         self._write(lines)
 
     def _write(self, lines: list[str]) -> None:
+        if os.getpid() != self.origin_pid and lines:
+            lines = [f"{line}  [pid {os.getpid()}]" for line in lines]
         try:
             self.stream.write("".join(f"{line}\n" for line in lines))
             self.stream.flush()
