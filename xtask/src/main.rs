@@ -19,6 +19,9 @@ commands:
   demo                                    run examples/dashboard under `python -m limeade run`,
                                           save an edit like an editor does and show the
                                           running program change
+  demo --server                           the same with a FastAPI app (examples/webapp) under
+                                          uvicorn, asked over HTTP before and after the save:
+                                          new answers, same process, model and counter
   test                                    every check CI runs (fmt, clippy, cargo test, ruff,
                                           pytest on every CPython >= 3.9 found)
   bench [plan] [refresh]                  benchmarks (release builds); no name runs both
