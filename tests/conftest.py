@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import os
 import sys
 import textwrap
 import types
@@ -20,6 +21,37 @@ import pytest
 from limeade import _native
 
 _PREFIXES = itertools.count()
+
+
+# --------------------------------------------------------------------- the long suite
+
+
+def pytest_addoption(parser: Any) -> None:
+    parser.addoption(
+        "--long",
+        action="store_true",
+        help="also run the tests marked long (minutes); LIMEADE_LONG=1 does the same",
+    )
+
+
+def pytest_configure(config: Any) -> None:
+    # Tests read LIMEADE_LONG to size their default/long variants.
+    if config.getoption("--long"):
+        os.environ["LIMEADE_LONG"] = "1"
+
+
+def long_run() -> bool:
+    """Whether the long suite runs (``--long`` or ``LIMEADE_LONG=1``)."""
+    return os.environ.get("LIMEADE_LONG") == "1"
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    if long_run():
+        return
+    skip = pytest.mark.skip(reason="long test: run with --long (cargo xtask test --long)")
+    for item in items:
+        if "long" in item.keywords:
+            item.add_marker(skip)
 
 
 def dedent(text: str) -> str:

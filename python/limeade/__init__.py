@@ -268,6 +268,7 @@ def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshR
     migrations: list[type] = []
     line_lists: dict[str, list[str]] = {}
     closure_swaps: dict[int, ClosureSwap] = {}
+    name = ""
     try:
         _check_conflicts(plan_data, conflicts)
         # Framework handlers wired from a signature the refresh changes (FastAPI routes).
@@ -312,7 +313,7 @@ def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshR
         _update_closures(closure_swaps, report, logs)
         _run_migrations(migrations)
         _rewire(rewirings, report, logs)
-    except BaseException:
+    except BaseException as e:
         for log in reversed(logs):
             log.rollback()
         restored = containers.restore()
@@ -321,7 +322,9 @@ def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshR
                 "limeade: rollback restored what the refresh's code changed in: %s",
                 ", ".join(restored),
             )
-        raise
+        if isinstance(e, (Exception, KeyboardInterrupt)):
+            raise
+        raise _escaped(e, name) from e
     _tracking.REGISTRY.accept(applied)
     for clear in after_commit:
         # Derived state (lru_cache results, ABC caches) and registry entries of removed
@@ -332,6 +335,14 @@ def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshR
     del logs
     logger.info("limeade: %s", str(report).replace("\n", "; "))
     return report
+
+
+def _escaped(error: BaseException, name: str) -> ApplyError:
+    """``SystemExit``, ``GeneratorExit`` or another ``BaseException`` raised by the new code
+    where it is not already wrapped: the refresh failed, the program goes on (a
+    ``KeyboardInterrupt`` still propagates, after the rollback, so Ctrl-C still stops it)."""
+    where = f"refreshing {name}" if name else "a refresh"
+    return ApplyError(f"{where} failed: the new code raised {error!r}", name, "new code")
 
 
 def _update_closures(swaps: dict[int, ClosureSwap], report: RefreshReport, logs: list[Any]) -> None:

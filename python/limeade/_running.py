@@ -195,7 +195,9 @@ class SourceRunner:
                 exec(body, self.globals, namespace, closure=closure)
             else:
                 exec(body, self.globals, namespace)
-        except Exception as e:
+        except KeyboardInterrupt:
+            raise
+        except BaseException as e:  # SystemExit from new code must not end the program
             described = describe_failure(what, e, body)
             raise ApplyError(
                 f"{self.path}: running {described} in class {class_qualname} raised {e!r}",
@@ -239,8 +241,10 @@ class SourceRunner:
         before = dict(self.globals)
         try:
             exec(code, self.globals, namespace)
-        except Exception as e:
+        except BaseException as e:  # SystemExit from new code must not end the program
             self.take_back_global_writes(before, replay=False)
+            if isinstance(e, KeyboardInterrupt):
+                raise
             described = describe_failure(what, e, code)
             raise ApplyError(
                 f"{self.path}: running {described} raised {e!r}", self.name, described

@@ -60,8 +60,16 @@ impl LineIndex {
 
 /// Decode raw source bytes like CPython: a UTF-8 BOM or no cookie means UTF-8; a PEP 263 cookie on
 /// line 1 or 2 may name Latin-1 or ASCII. Other encodings are refused with a clear error rather than
-/// guessed (the Python side decodes those with the interpreter's codecs before planning).
+/// guessed (the Python side decodes those with the interpreter's codecs before planning). What
+/// CPython refuses to compile is refused too (NUL bytes, a BOM with another cookie), and a lone
+/// `\r` ends a line as CPython's source loader reads it (universal newlines).
 pub fn decode_source(bytes: &[u8], path: &str, version: Version) -> Result<String, PlanError> {
+    let text = decode_bytes(bytes, path, version)?;
+    Ok(lone_cr_to_lf(text))
+}
+
+fn decode_bytes(bytes: &[u8], path: &str, version: Version) -> Result<String, PlanError> {
+    let with_bom = bytes.starts_with(b"\xef\xbb\xbf");
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     let encoding = coding_cookie(bytes).unwrap_or_else(|| "utf-8".to_owned());
     let decode_error = |offset: usize, message: String| {
@@ -77,6 +85,19 @@ pub fn decode_source(bytes: &[u8], path: &str, version: Version) -> Result<Strin
             message,
         }
     };
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return Err(decode_error(
+            at,
+            format!("NUL byte at offset {at} (source code cannot contain null bytes)"),
+        ));
+    }
+    let utf8 = matches!(encoding.as_str(), "utf-8" | "utf8" | "utf_8" | "utf-8-sig");
+    if with_bom && !utf8 {
+        return Err(decode_error(
+            0,
+            format!("a UTF-8 byte order mark with a {encoding:?} coding cookie"),
+        ));
+    }
     match encoding.as_str() {
         "utf-8" | "utf8" | "utf_8" | "utf-8-sig" => match std::str::from_utf8(bytes) {
             Ok(text) => Ok(text.to_owned()),
@@ -104,6 +125,24 @@ pub fn decode_source(bytes: &[u8], path: &str, version: Version) -> Result<Strin
             format!("encoding {other:?} must be decoded by the interpreter before planning"),
         )),
     }
+}
+
+/// `text` with every `\r` not followed by `\n` turned into `\n` (CRLF is kept: it numbers lines
+/// the same and keeps the file's columns).
+fn lone_cr_to_lf(text: String) -> String {
+    let bytes = text.as_bytes();
+    let lone = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+    if !(0..bytes.len()).any(lone) {
+        return text;
+    }
+    let mut out = text.into_bytes();
+    for i in 0..out.len() {
+        if out[i] == b'\r' && out.get(i + 1) != Some(&b'\n') {
+            out[i] = b'\n';
+        }
+    }
+    // Only ASCII bytes were replaced by ASCII bytes: still UTF-8.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// The PEP 263 encoding named on one of the first two lines, lower-cased with `_` as `-`.
@@ -165,6 +204,25 @@ mod tests {
             Version::Old,
         );
         assert_eq!(text.as_deref().ok().map(|t| t.contains('é')), Some(true));
+    }
+
+    #[test]
+    fn nul_bytes_and_bom_with_other_cookie_are_refused_like_cpython() {
+        let err = decode_source(b"x = 1\n# \x00\n", "m.py", Version::New).expect_err("refused");
+        assert_eq!(err.location(), Some((2, 3)));
+        let err = decode_source(
+            b"\xef\xbb\xbf# coding: latin-1\nx = 1\n",
+            "m.py",
+            Version::New,
+        )
+        .expect_err("refused");
+        assert!(err.to_string().contains("byte order mark"), "{err}");
+    }
+
+    #[test]
+    fn lone_carriage_returns_end_lines_and_crlf_is_kept() {
+        let text = decode_source(b"a = 1\rb = 2\r\nc = 3\r", "m.py", Version::New);
+        assert_eq!(text.as_deref().ok(), Some("a = 1\nb = 2\r\nc = 3\n"));
     }
 
     #[test]
