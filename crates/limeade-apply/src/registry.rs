@@ -55,6 +55,27 @@ struct Tracked {
     offered: bool,
 }
 
+impl Tracked {
+    /// A module just tracked as running `text`: nothing pending, no problem seen yet.
+    fn new(meta: ModuleMeta, text: String, hash: u64, stamp: Stamp, offered: bool) -> Tracked {
+        Tracked {
+            meta,
+            current: Version_ {
+                text,
+                hash,
+                stamp,
+                parsed: None,
+            },
+            pending: None,
+            pending_error: None,
+            error_stamp: Stamp::default(),
+            problem: false,
+            bindings: None,
+            offered,
+        }
+    }
+}
+
 /// What a scan found for one module.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScanOutcome {
@@ -218,24 +239,8 @@ impl Registry {
             }
         }
         self.by_path.entry(path).or_default().push(name.clone());
-        self.modules.insert(
-            name,
-            Tracked {
-                meta,
-                current: Version_ {
-                    text,
-                    hash,
-                    stamp,
-                    parsed: None,
-                },
-                pending: None,
-                pending_error: None,
-                error_stamp: Stamp::default(),
-                problem: false,
-                bindings: None,
-                offered: false,
-            },
-        );
+        self.modules
+            .insert(name, Tracked::new(meta, text, hash, stamp, false));
     }
 
     /// Track `meta`, loaded by a custom loader, as running `source`. Nothing is read from
@@ -252,21 +257,7 @@ impl Registry {
         self.untrack(&name);
         self.modules.insert(
             name,
-            Tracked {
-                meta,
-                current: Version_ {
-                    text,
-                    hash: source.hash(),
-                    stamp: Stamp::default(),
-                    parsed: None,
-                },
-                pending: None,
-                pending_error: None,
-                error_stamp: Stamp::default(),
-                problem: false,
-                bindings: None,
-                offered: true,
-            },
+            Tracked::new(meta, text, source.hash(), Stamp::default(), true),
         );
         Ok(())
     }
