@@ -345,16 +345,19 @@ def _deep_case(live: Live, text: str, valid: bool) -> None:
     before = _state(live)
     live.write("m", NEW + text + "\n")
     live.edit("good", '"old"', '"new"')
-    if valid:
+    try:
         live.refresh()
-        assert (f(), g()) == ("new", "new")
-    else:
-        with pytest.raises((limeade.PlanError, limeade.ApplyError)) as info:
-            live.refresh()
-        assert str(live.path("m")) in str(info.value) or live.name("m") in str(info.value)
+    except (limeade.PlanError, limeade.ApplyError) as error:
+        # Refused: CPython refuses it too, or (3.9 compiles some) limeade's documented nesting
+        # limit, which is named in the error.
+        assert not valid or "nests too deeply" in str(error), error
+        assert str(live.path("m")) in str(error) or live.name("m") in str(error)
         assert _state(live) == before
         limeade.refresh([good])
         assert (f(), g()) == ("old", "new")
+    else:
+        assert valid
+        assert (f(), g()) == ("new", "new")
     live.write("m", FIXED)
     live.refresh()
     assert (f(), m.ADDED) == ("fixed", 2)
