@@ -9,11 +9,13 @@ from __future__ import annotations
 
 # The edited line of ``function_505`` in the big module, in its two versions.
 BIG_TARGET = "function_505"
+# The third version is the warm-up edit's (a plain body edit before the timed ones).
 BIG_VERSIONS = (
     "        result.append(item * factor + 505)\n",
     "        result.append(item * factor - 5050)\n",
+    "        result.append(item * factor + 50501)\n",
 )
-BIG_OFFSETS = (505, -5050)
+BIG_OFFSETS = (505, -5050, 50501)
 
 
 def big_expected(version: int) -> list[int]:

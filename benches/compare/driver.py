@@ -55,7 +55,9 @@ def main() -> None:
 
     workload = workloads.WORKLOADS.get(args.workload)
     if workload is None:
-        raise SystemExit(f"unknown workload {args.workload!r} (known: {', '.join(workloads.WORKLOADS)})")
+        raise SystemExit(
+            f"unknown workload {args.workload!r} (known: {', '.join(workloads.WORKLOADS)})"
+        )
     root = Path(tempfile.mkdtemp(prefix=f"limeade-compare-{args.system}-"))
     sys.path.insert(0, str(root))
     started = time.perf_counter()

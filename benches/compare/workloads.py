@@ -43,6 +43,7 @@ def _big_edit(adapter, root: Path, runs: int) -> dict:
         [module],
         check_old,
         check_attribute,
+        warmup_version=2,
     )
     result["extra"] = {"lines": base.count("\n")}
     return result
@@ -159,7 +160,10 @@ def moved(adapter, root: Path, runs: int, **_) -> dict:
     unchanged = module.function_905
 
     def text(version: int) -> str:
-        return codegen.MOVE_PREFIX + codegen.big_version(base, 1) if version else base
+        # 1: moved down, 0: back where they were, 2 (warm-up): not moved, body edited.
+        if version == 1:
+            return codegen.MOVE_PREFIX + codegen.big_version(base, 1)
+        return codegen.big_version(base, version)
 
     def check_old(version: int):
         return expect(call(lambda: held([3], 1)), codegen.big_expected(version), "old function_505")
@@ -168,14 +172,25 @@ def moved(adapter, root: Path, runs: int, **_) -> dict:
         got = call(lambda: module.function_505([3], 1))
         return expect(got, codegen.big_expected(version), "module.function_505")
 
-    result = edit_loop(adapter, runs, lambda v: save(path, text(v)), [module], check_old, check_attribute)
+    result = edit_loop(
+        adapter,
+        runs,
+        lambda v: save(path, text(v)),
+        [module],
+        check_old,
+        check_attribute,
+        warmup_version=2,
+    )
     if "samples" in result:
+        result.setdefault("extra", {})
         current = path.read_text(encoding="utf-8").splitlines()
         line = current.index("def function_905(items, factor=2):") + 1
         follows = unchanged.__code__.co_firstlineno == line
-        result["extra"] = {"lines_follow": follows}
-        result["note"] = "line numbers of unchanged functions follow" if follows else (
-            "line numbers of unchanged functions stay old"
+        result["extra"]["lines_follow"] = follows
+        result["note"] = (
+            "line numbers of unchanged functions follow"
+            if follows
+            else ("line numbers of unchanged functions stay old")
         )
     return result
 

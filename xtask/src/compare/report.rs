@@ -171,7 +171,7 @@ impl Report<'_> {
         let _ = writeln!(out, "# limeade side by side with the alternatives\n");
         let _ = writeln!(
             out,
-            "`{}` ({:.0} min), {}: {} cores, {}, {} Python {} on {}, load average {} at the start.\n",
+            "`{}` ({:.0} min), {}: {} cores, {}, {} {} on {}, load average {} at the start.\n",
             self.command,
             self.elapsed.as_secs_f64() / 60.0,
             m("date"),
