@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: benchmarks, built in release and measured side by side in one run. Goals
 //! live here, not in timed tests. `plan` times the Rust planning core (xtask re-runs itself in
-//! release); `refresh` runs `benches/refresh_bench.py` against a release build of the package.
+//! release); `refresh` runs `benches/refresh_bench.py` against a release build of the package;
+//! `compare` measures limeade against the alternatives (`crate::compare`).
 
 use std::time::{Duration, Instant};
 
@@ -11,8 +12,11 @@ use limeade_plan::{
 /// The benchmarks `cargo xtask bench` knows; no name runs them all.
 const BENCHMARKS: [&str; 2] = ["plan", "refresh"];
 
-/// Entry point of `cargo xtask bench [plan] [refresh]`.
+/// Entry point of `cargo xtask bench [plan] [refresh]` and `cargo xtask bench compare [...]`.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    if args.first().map(String::as_str) == Some("compare") {
+        return crate::compare::run(&args[1..]);
+    }
     let mut names: Vec<&str> = args.iter().map(String::as_str).collect();
     if names.is_empty() {
         names = BENCHMARKS.to_vec();

@@ -1,6 +1,7 @@
 //! Project chores behind `cargo xtask`: preview a plan, run every check, run the demo, benchmark.
 
 mod bench;
+mod compare;
 mod demo;
 mod interpreters;
 mod plan_cmd;
@@ -25,6 +26,11 @@ commands:
   test                                    every check CI runs (fmt, clippy, cargo test, ruff,
                                           pytest on every CPython >= 3.9 found)
   bench [plan] [refresh]                  benchmarks (release builds); no name runs both
+  bench compare [--rounds N] [--runs N] [--added N] [--cap SECS] [--budget SECS]
+                [--systems a,b] [--workloads a,b] [--no-write]
+                                          limeade against IPython autoreload, jurigged,
+                                          limeade 0.1.1 and importlib.reload, each in its own
+                                          venv (target/bench-venvs/); writes bench/results.md
 ";
 
 fn main() -> ExitCode {

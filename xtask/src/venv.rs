@@ -28,6 +28,16 @@ pub(crate) enum Profile {
 }
 
 impl Venv {
+    /// The venv at `root` (which may not exist yet).
+    pub(crate) fn at(root: PathBuf) -> Venv {
+        Venv { root }
+    }
+
+    /// Its folder.
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// Path of an executable installed in the venv (`python`, `maturin`, `ruff`, ...).
     pub(crate) fn bin(&self, name: &str) -> PathBuf {
         if cfg!(windows) {
@@ -108,14 +118,14 @@ pub(crate) fn ensure_at(dir: &str, interpreter: &Path) -> Result<Venv, String> {
     Ok(venv)
 }
 
-fn write_stamp(path: &Path, hash: &str) -> Result<(), String> {
+pub(crate) fn write_stamp(path: &Path, hash: &str) -> Result<(), String> {
     std::fs::write(path, format!("{hash}\n"))
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// FNV-1a, 64 bits: a content hash that stays the same across Rust releases (unlike
 /// `DefaultHasher`), which a stamp kept on disk needs.
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
         (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
