@@ -18,8 +18,9 @@ commands:
                                           OLD and NEW are two .py files or two directories
   demo                                    run examples/dashboard, edit it while it runs and
                                           show what limeade.refresh() picked up
-  test                                    every check CI runs (fmt, clippy, cargo test, ruff,
-                                          pytest on every CPython >= 3.9 found)
+  test [--long]                           every check CI runs (fmt, clippy, cargo test, ruff,
+                                          pytest on every CPython >= 3.9 found); --long also
+                                          runs the long tests (minutes: long runs, big inputs)
   bench [plan] [refresh]                  benchmarks (release builds); no name runs both
 ";
 
