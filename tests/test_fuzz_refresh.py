@@ -18,7 +18,6 @@ from typing import Any
 
 import limeade
 import pytest
-
 from conftest import Live, snapshot
 
 #: Pure standard-library modules: their bodies only define things, so running mutated versions

@@ -17,8 +17,7 @@ from typing import Any, Callable
 
 import limeade
 import pytest
-
-from conftest import Live, long_run
+from conftest import Live
 
 #: Version ``{v}`` of the module. Every call returns a pair that a torn refresh would make
 #: unequal: a default and a constant of the same code (both fixed when the call starts). The
