@@ -307,6 +307,13 @@ DEEP: list[tuple[str, Callable[[], str]]] = [
     ("not", lambda: "Y = " + "not " * DEPTH + "1"),
     ("calls", lambda: "Y = " + "int(" * DEPTH + "1" + ")" * DEPTH),
     ("attributes", lambda: "Y = X" + ".real" * DEPTH),
+    ("subscripts", lambda: "Y = X" + "[0]" * DEPTH),
+    ("call-chain", lambda: "Y = f" + "()" * DEPTH),
+    ("subscripts-3000", lambda: "Y = X" + "[0]" * 3000),
+    # Valid code that CPython's own compiler cannot compile on a 256 KiB stack (it crashes):
+    # limeade compiles on its own large-stack thread.
+    ("parentheses-190", lambda: "Y = " + "(" * 190 + "1" + ")" * 190),
+    ("unary-minus-1900", lambda: "Y = " + "-" * 1900 + "1"),
     ("power", lambda: "Y = " + "1 ** " * DEPTH + "1"),
     ("conditional", lambda: "Y = " + "1 if X else " * DEPTH + "1"),
     ("lambdas", lambda: "Y = " + "lambda: " * DEPTH + "1"),
