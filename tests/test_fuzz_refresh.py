@@ -8,6 +8,7 @@ seed (the failing seed and mutation are in the assertion message)."""
 
 from __future__ import annotations
 
+import dis
 import os
 import random
 import shutil
@@ -74,7 +75,7 @@ def _shape(code: types.CodeType) -> tuple[Any, ...]:
     bytes of ``co_code`` are not: e.g. a method call can compile to ``LOAD_ATTR`` or
     ``LOAD_METHOD``): names, constants (nested code by shape), lines."""
     consts = tuple(_shape(c) if isinstance(c, types.CodeType) else repr(c) for c in code.co_consts)
-    lines = sorted({line for _, _, line in code.co_lines() if line is not None})
+    lines = sorted({line for _, line in dis.findlinestarts(code) if line is not None})
     return (code.co_name, code.co_names, code.co_varnames, consts, lines)
 
 
