@@ -12,6 +12,7 @@ are recorded from the exact source they are compiled from.
 
 from __future__ import annotations
 
+import functools
 import gc
 import linecache
 import logging
@@ -33,6 +34,7 @@ from ._prepare import in_place, prepare_module, split_lines, strategy_name
 from ._registries import stale_caches, unregister_removed
 from ._report import Change, ModuleReport, Plan, RefreshReport, changes_of_module
 from ._signals import install_signal_handler, uninstall_signal_handler
+from ._stack import on_large_stack
 from ._watch import DEFAULT_EXCLUDES, Watcher, safe_point
 
 __all__ = [
@@ -125,12 +127,12 @@ def _interpreter_location(
         if source is None:
             break
         try:
-            compile(source, path, "exec", dont_inherit=True)
+            on_large_stack(functools.partial(compile, source, path, "exec", dont_inherit=True))
         except SyntaxError as e:
             if e.lineno is not None:
                 col = e.offset if e.offset is not None else col
                 return e.lineno, col, f"{path}:{e.lineno}:{col}: syntax error: {e.msg}"
-        except (ValueError, OverflowError):
+        except (ValueError, OverflowError, RecursionError, MemoryError):
             break
         break
     return line, col, message

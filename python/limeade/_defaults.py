@@ -8,6 +8,7 @@ the result is more mutations for the same commit."""
 
 from __future__ import annotations
 
+import functools
 import sys
 import types
 from typing import Any, Optional
@@ -17,6 +18,7 @@ from ._errors import ApplyError
 from ._importers import post_commit
 from ._lookup import find_class, find_function, future_flags
 from ._report import Change
+from ._stack import on_large_stack
 
 _MISSING = object()
 #: Mutations after which a function's defaults are not ours to re-evaluate.
@@ -142,7 +144,8 @@ def _reevaluate(
             current = positional[index] if index < len(positional) else _MISSING
         if current is _MISSING:
             continue
-        code = compile("\n" * (line - 1) + "(" + text + "\n)", path, "eval", flags, True)
+        source = "\n" * (line - 1) + "(" + text + "\n)"
+        code = on_large_stack(functools.partial(compile, source, path, "eval", flags, True))
         try:
             old = eval(code, dict(module.__dict__), scope)
         except Exception:

@@ -11,6 +11,7 @@ from typing import Any, Callable, Optional, Union
 
 from ._errors import ApplyError
 from ._lookup import MISSING, find_class, find_code, shift_lines
+from ._stack import on_large_stack
 
 
 class ScratchNamespace(dict):  # type: ignore[type-arg]
@@ -129,12 +130,31 @@ class SourceRunner:
         """Compile a snippet (or a whole module's text) as this module's code."""
         offset = source.offset if isinstance(source, Snippet) else 0
         try:
-            code = compile(source, self.path, "exec", flags=self.flags, dont_inherit=True)
+            code = on_large_stack(
+                lambda: compile(source, self.path, "exec", flags=self.flags, dont_inherit=True)
+            )
         except SyntaxError as e:
             line = e.lineno + offset if e.lineno is not None else None
+            if offset:
+                # The chained error shows the real line, not the snippet's.
+                e.lineno = line
+                end = getattr(e, "end_lineno", None)
+                if end is not None:
+                    e.end_lineno = end + offset
+                if line is not None and 0 < line <= len(self.lines):
+                    e.text = self.lines[line - 1]
             described = what(line) if callable(what) else what
             raise ApplyError(
                 f"{self.path}:{line}: the interpreter rejects {described}: {e.msg}",
+                self.name,
+                described,
+            ) from e
+        except (RecursionError, MemoryError, ValueError, OverflowError) as e:
+            # Too deep or too big for the interpreter's compiler (chains of calls or subscripts
+            # thousands long): it would refuse the file at import too.
+            described = what(None) if callable(what) else what
+            raise ApplyError(
+                f"{self.path}: the interpreter cannot compile {described}: {e!r}",
                 self.name,
                 described,
             ) from e

@@ -23,8 +23,9 @@ commands:
   demo --server                           the same with a FastAPI app (examples/webapp) under
                                           uvicorn, asked over HTTP before and after the save:
                                           new answers, same process, model and counter
-  test                                    every check CI runs (fmt, clippy, cargo test, ruff,
-                                          pytest on every CPython >= 3.9 found)
+  test [--long]                           every check CI runs (fmt, clippy, cargo test, ruff,
+                                          pytest on every CPython >= 3.9 found); --long also
+                                          runs the long tests (minutes: long runs, big inputs)
   bench [plan] [refresh]                  benchmarks (release builds); no name runs both
   bench compare [--rounds N] [--runs N] [--added N] [--cap SECS] [--budget SECS]
                 [--systems a,b] [--workloads a,b] [--no-write]

@@ -12,8 +12,17 @@ const PYTHON_DIRS: [&str; 4] = ["python", "tests", "examples", "benches"];
 /// pytest's exit code when it collected no tests.
 const PYTEST_NO_TESTS: i32 = 5;
 
-/// Entry point of `cargo xtask test`.
-pub(crate) fn run(_args: &[String]) -> Result<(), String> {
+/// Entry point of `cargo xtask test [--long]`.
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    let long = match args {
+        [] => false,
+        [flag] if flag == "--long" => true,
+        _ => {
+            return Err(format!(
+                "unknown arguments {args:?}: expected nothing or --long"
+            ))
+        }
+    };
     run_step("cargo", &["fmt", "--all", "--check"])?;
     run_step(
         "cargo",
@@ -55,7 +64,7 @@ pub(crate) fn run(_args: &[String]) -> Result<(), String> {
         .args(["-m", "mypy.stubtest", "limeade._native"])
         .run()?;
 
-    run_pytest(venv.python_step())?;
+    run_pytest(venv.python_step(), long)?;
 
     let default_version = interpreters::version_of(&venv.python());
     let mut failures = Vec::new();
@@ -80,7 +89,7 @@ pub(crate) fn run(_args: &[String]) -> Result<(), String> {
         // The package is not installed there: its sources and the extension `maturin develop`
         // put next to them are imported from the checkout.
         let python_dir = root.join("python").display().to_string();
-        if let Err(e) = run_pytest(other.python_step().env("PYTHONPATH", python_dir)) {
+        if let Err(e) = run_pytest(other.python_step().env("PYTHONPATH", python_dir), long) {
             failures.push(format!("Python {}: {e}", interpreter.version));
         }
     }
@@ -91,9 +100,15 @@ pub(crate) fn run(_args: &[String]) -> Result<(), String> {
     }
 }
 
-/// Run the pytest suite with `python` (a step running a venv's interpreter).
-fn run_pytest(python: crate::Step) -> Result<(), String> {
+/// Run the pytest suite with `python` (a step running a venv's interpreter); `long` adds the
+/// tests marked `long` (see `tests/conftest.py`).
+fn run_pytest(python: crate::Step, long: bool) -> Result<(), String> {
     let pytest = python.args(["-m", "pytest", "-q"]);
+    let pytest = if long {
+        pytest.args(["--long"])
+    } else {
+        pytest
+    };
     let status = pytest.status()?;
     match status.code() {
         Some(0) => Ok(()),

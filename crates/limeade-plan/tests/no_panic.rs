@@ -1,10 +1,11 @@
 //! Property test: real Python files from `fixtures/`, mutated at random (lines deleted, duplicated,
-//! swapped, bytes inserted, text cut), never make the planner panic, and whenever the mutated text
-//! parses, the incremental re-parse equals a full parse.
+//! swapped, bytes inserted, text cut), never make the planner panic, whenever the mutated text
+//! parses the incremental re-parse equals a full parse, and planning from scratch equals planning
+//! incrementally (what the `fuzz/` target checks under libFuzzer, on arbitrary bytes).
 
 mod common;
 
-use limeade_plan::{plan, ModuleMeta, ModuleSource, ParsedModule, Version};
+use limeade_plan::{plan, plan_incremental, ModuleMeta, ModuleSource, ParsedModule, Version};
 use proptest::prelude::*;
 
 fn corpus() -> &'static [String] {
@@ -76,6 +77,15 @@ fn mutation() -> impl Strategy<Value = Mutation> {
                 ", B",
                 " = int",
                 "[T = int]",
+                "\r",
+                "\x0c",
+                "\u{2028}",
+                "return ",
+                "yield ",
+                "async ",
+                "await ",
+                "global x\n",
+                "*",
             ])
             .prop_map(str::to_owned)
         )
@@ -139,7 +149,7 @@ proptest! {
             old: original.clone(),
             new: mutated.clone(),
         }];
-        let _ = plan(&batch);
+        prop_assert_eq!(plan(&batch), plan_incremental(&batch));
         let old = ParsedModule::parse("m.py", original, Version::Old).expect("fixture parses");
         let full = ParsedModule::parse("m.py", mutated.clone(), Version::New);
         let incremental = old.reparse(mutated);
