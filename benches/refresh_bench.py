@@ -36,6 +36,9 @@ from typing import Callable  # noqa: E402
 
 import limeade  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent / "compare"))
+import codegen  # noqa: E402
+
 IDLE_MODULES = 1_000
 IDLE_RUNS = 300
 EDIT_FUNCTIONS = 1_000
@@ -63,39 +66,9 @@ def small_module(i: int) -> str:
 
 
 def big_module(functions: int) -> str:
-    """About ``functions`` functions and methods (one tenth of the slots open a class with three
-    methods), ~10.6 lines each: the same shape as ``cargo xtask bench plan``'s module."""
-    out = ['"""Generated benchmark module."""\nimport os\nimport sys\n\nLIMIT = 10\n\n']
-    i = 0
-    while i < functions:
-        if i % 10 == 0:
-            out.append(
-                f'\nclass Handler{i}(object):\n    """Handles case {i}."""\n    registry = []\n\n'
-            )
-            for m in range(3):
-                out.append(
-                    f"    def method_{m}(self, value, *, scale={m}):\n"
-                    f"        total = value * scale + {i}\n"
-                    "        if total > LIMIT:\n"
-                    "            total -= LIMIT\n"
-                    "        return total\n\n"
-                )
-            i += 3
-        else:
-            out.append(
-                f"\ndef function_{i}(items, factor=2):\n"
-                f'    """Transform items ({i})."""\n'
-                "    result = []\n"
-                "    seen = set()\n"
-                "    for item in items:\n"
-                "        if item in seen:\n"
-                "            continue\n"
-                "        seen.add(item)\n"
-                f"        result.append(item * factor + {i})\n"
-                "    return [r for r in result if r % 3]\n"
-            )
-            i += 1
-    return "".join(out)
+    """About ``functions`` functions and methods, ~10 lines each: the comparison's generator
+    (``benches/compare/codegen.py``), the same shape as ``cargo xtask bench plan``'s module."""
+    return codegen.big_module(functions)
 
 
 def median_ms(samples: list[float]) -> float:
