@@ -9,21 +9,14 @@ import functools
 import sys
 import types
 from collections.abc import Iterator
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 from . import _tracking
+from ._defaults import changed_names, mutated_modules
 from ._report import Change
 
 #: Registries larger than this are not searched (data, not a registry of definitions).
 _SEARCH_LIMIT = 10_000
-
-
-def _module_of_dict(namespace: Any) -> Optional[types.ModuleType]:
-    for name in _tracking.REGISTRY.names():
-        module = sys.modules.get(name)
-        if module is not None and module.__dict__ is namespace:
-            return module
-    return None
 
 
 def _containers() -> Iterator[tuple[str, Any]]:
@@ -97,14 +90,11 @@ def stale_caches(mutations: list[Any], after_commit: list[Callable[[], Any]]) ->
     """``functools.lru_cache`` functions of a module whose names the mutations change, and whose
     code reads one of those names (``def tax(x): return x * TAX_RATE`` after ``TAX_RATE`` was
     rebound), have their cache cleared after the commit: a fresh start has no such results."""
-    changed: dict[int, tuple[Any, set[str]]] = {}
-    for m in mutations:
-        if m[0] in ("setitem", "delitem") and type(m[1]) is dict and "__name__" in m[1]:
-            changed.setdefault(id(m[1]), (m[1], set()))[1].add(m[2])
-    for namespace, names in changed.values():
-        if _module_of_dict(namespace) is None:
+    for module in mutated_modules(mutations):
+        names = set(changed_names(module, mutations))
+        if not names:
             continue
-        for value in list(namespace.values()):
+        for value in list(module.__dict__.values()):
             if not isinstance(value, functools._lru_cache_wrapper):  # type: ignore[attr-defined]
                 continue
             wrapped = getattr(value, "__wrapped__", None)
