@@ -19,6 +19,7 @@ from typing import Any, Callable, Optional
 import limeade
 import pytest
 from limeade import _native
+from limeade._outcomes import DECIDED_WHEN_RUN
 
 _PREFIXES = itertools.count()
 
@@ -58,6 +59,33 @@ def dedent(text: str) -> str:
     """``textwrap.dedent`` without the leading newline of a triple-quoted literal."""
     text = textwrap.dedent(text)
     return text[1:] if text.startswith("\n") else text
+
+
+def _outcomes_of(changes: list[limeade.Change]) -> list[tuple[str, str, str, str]]:
+    return sorted(
+        (c.module, c.qualname, c.kind, c.outcome)
+        for c in changes
+        # Framework routes are re-wired from what the new handlers' signatures turn out to be.
+        if not c.kind.startswith("route re-wired")
+    )
+
+
+def assert_plan_told_the_truth(predicted: limeade.Plan, report: limeade.RefreshReport) -> None:
+    """The plan made just before a refresh lists the changes the refresh reports, with the
+    same outcomes."""
+    told, done = _outcomes_of(predicted.changes), _outcomes_of(report.changes)
+    # What only running the new code decides matches whatever the refresh did (or did not do).
+    for module, qualname, kind, outcome in [c for c in told if c[3] == DECIDED_WHEN_RUN]:
+        told.remove((module, qualname, kind, outcome))
+        done = [c for c in done if c[:3] != (module, qualname, kind)]
+    log = os.environ.get("LIMEADE_TEST_DIVERGENCES")
+    if log and told != done:
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(f"{os.environ.get('PYTEST_CURRENT_TEST')}\n")
+            f.write(f"  plan:   {sorted(set(told) - set(done))}\n")
+            f.write(f"  report: {sorted(set(done) - set(told))}\n")
+        return
+    assert told == done, f"plan said:\n{predicted}\nrefresh did:\n{report}"
 
 
 class Live:
@@ -137,7 +165,16 @@ class Live:
         return sys.modules[self.name(short)]
 
     def refresh(self, **kwargs: Any) -> limeade.RefreshReport:
-        return limeade.refresh(**kwargs)
+        """Refresh, after checking that :func:`limeade.plan` predicts what the refresh then
+        reports it did: every change, its kind and its outcome on live objects."""
+        try:
+            predicted = limeade.plan(kwargs.get("modules"))
+        except limeade.PlanError:
+            predicted = None
+        report = limeade.refresh(**kwargs)
+        if predicted is not None:
+            assert_plan_told_the_truth(predicted, report)
+        return report
 
     # ----------------------------------------------------------------- teardown
 

@@ -10,7 +10,7 @@ from typing import Any, Callable, NamedTuple
 
 import limeade
 import pytest
-from conftest import Live, count_mutations, snapshot
+from conftest import Live, assert_plan_told_the_truth, count_mutations, snapshot
 from limeade import _native
 
 
@@ -617,7 +617,7 @@ def test_scenario_applies_without_faults(live_factory, scenario):
     plan = limeade.plan()
     report = limeade.refresh()
     built.check_new()
-    assert report.changes == plan.changes
+    assert_plan_told_the_truth(plan, report)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.__name__.lstrip("_"))

@@ -29,7 +29,7 @@ def test_body_change_seen_through_old_function_object(live):
     assert old_f(1) == 101
     assert m.f is old_f
     assert old_f.__code__ is not old_code
-    assert report.changes == [limeade.Change(live.name("m"), "f", "body")]
+    assert report.changes == [limeade.Change(live.name("m"), "f", "body", "updated in place")]
 
 
 def test_body_change_seen_through_from_import_in_other_module(live):
@@ -104,7 +104,7 @@ def test_defaults_change(live):
     assert old_f() == (10, 20)
     assert old_f.__defaults__ == (10, 20)
     assert old_f(5) == (5, 20)
-    assert report.changes == [limeade.Change(live.name("m"), "f", "defaults")]
+    assert report.changes == [limeade.Change(live.name("m"), "f", "defaults", "updated in place")]
 
 
 def test_kwonly_defaults_change(live):
@@ -485,7 +485,7 @@ def test_changed_function_calls_added_function(live):
     report = live.refresh()
     assert old_f() == 42
     assert m.helper() == 41
-    assert limeade.Change(live.name("m"), "helper", "added") in report.changes
+    assert limeade.Change(live.name("m"), "helper", "added", "added") in report.changes
 
 
 def test_function_with_global_statement_change(live):

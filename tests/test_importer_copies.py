@@ -24,7 +24,9 @@ def test_copied_constant_is_rebound_in_importers(live):
     assert app.TIMEOUT == 10
     assert app.timeout() == 10
     assert app.TRIES == 3
-    rebound = limeade.Change(app.__name__, "TIMEOUT", f"rebound from {config.__name__}.TIMEOUT")
+    rebound = limeade.Change(
+        app.__name__, "TIMEOUT", f"rebound from {config.__name__}.TIMEOUT", "rebound in importer"
+    )
     assert rebound in report.changes
     assert report.changes == plan.changes
 

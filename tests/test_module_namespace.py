@@ -61,7 +61,7 @@ def test_removed_function_and_constant_disappear(live):
     assert not hasattr(m, "gone")
     assert m.kept is kept
     assert kept() == 2
-    assert limeade.Change(live.name("m"), "gone", "removed") in report.changes
+    assert limeade.Change(live.name("m"), "gone", "removed", "removed") in report.changes
 
 
 def test_module_state_survives_function_edit(live):

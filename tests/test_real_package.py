@@ -90,7 +90,9 @@ for i, name in enumerate(names):
 plan = limeade.plan()
 assert sorted(plan.modules) == sorted(names), plan.modules
 report = limeade.refresh()
-assert report.changes == plan.changes
+told = sorted(c[:4] for c in plan.changes)
+done = sorted(c[:4] for c in report.changes)
+assert told == done, (sorted(set(told) - set(done)), sorted(set(done) - set(told)))
 assert sorted(r.module for r in report.modules) == sorted(names)
 print(report)
 

@@ -20,7 +20,7 @@ def test_renamed_function_keeps_its_object(live):
     report = live.refresh()
     assert report.changes == plan.changes
     assert report.changes == [
-        limeade.Change(m.__name__, "reading_time -> estimate_reading_time", "renamed")
+        limeade.Change(m.__name__, "reading_time -> estimate_reading_time", "renamed", "renamed")
     ]
     assert m.estimate_reading_time is old
     assert not hasattr(m, "reading_time")

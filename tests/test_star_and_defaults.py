@@ -26,9 +26,9 @@ def test_star_importer_gets_a_name_the_module_gains(live):
     report = live.refresh()
     assert app.whisper is lib.whisper
     assert app.run() == "hi"
-    assert limeade.Change(app.__name__, "whisper", f"rebound from {lib.__name__}.whisper") in (
-        report.changes
-    )
+    assert limeade.Change(
+        app.__name__, "whisper", f"rebound from {lib.__name__}.whisper", "rebound in importer"
+    ) in (report.changes)
     assert report.changes == plan.changes
 
 
@@ -42,9 +42,9 @@ def test_star_importer_follows_all_and_loses_names_no_longer_exported(live):
     assert app._c == 3
     assert not hasattr(app, "b")
     assert lib.b == 2
-    assert limeade.Change(app.__name__, "b", f"unbound, no longer exported by {lib.__name__}") in (
-        report.changes
-    )
+    assert limeade.Change(
+        app.__name__, "b", f"unbound, no longer exported by {lib.__name__}", "removed"
+    ) in (report.changes)
     assert report.changes == plan.changes
 
 
@@ -70,9 +70,9 @@ def test_relative_star_import_through_a_reexporting_package(live):
     report = live.refresh()
     assert kit.WIDTH == 60 and app.WIDTH == 60
     assert kit.whisper is lib.whisper and app.whisper is lib.whisper
-    assert limeade.Change(app.__name__, "whisper", f"rebound from {kit.__name__}.whisper") in (
-        report.changes
-    )
+    assert limeade.Change(
+        app.__name__, "whisper", f"rebound from {kit.__name__}.whisper", "rebound in importer"
+    ) in (report.changes)
     assert report.changes == plan.changes
 
 
@@ -84,9 +84,9 @@ def test_named_copy_through_a_reexporting_package_is_rebound_too(live):
     plan = limeade.plan()
     report = live.refresh()
     assert (kit.WIDTH, app.WIDTH) == (60, 60)
-    assert limeade.Change(app.__name__, "WIDTH", f"rebound from {kit.__name__}.WIDTH") in (
-        report.changes
-    )
+    assert limeade.Change(
+        app.__name__, "WIDTH", f"rebound from {kit.__name__}.WIDTH", "rebound in importer"
+    ) in (report.changes)
     assert report.changes == plan.changes
 
 
@@ -122,12 +122,12 @@ def test_default_reading_a_name_changed_in_the_same_module(live):
     report = live.refresh()
     assert connect() == (10, 1.0, 3)
     assert client.get() == 10
-    assert limeade.Change(m.__name__, "connect", "default re-evaluated: timeout, backoff") in (
-        report.changes
-    )
-    assert limeade.Change(m.__name__, "Client.get", "default re-evaluated: timeout") in (
-        report.changes
-    )
+    assert limeade.Change(
+        m.__name__, "connect", "default re-evaluated: timeout, backoff", "updated in place"
+    ) in (report.changes)
+    assert limeade.Change(
+        m.__name__, "Client.get", "default re-evaluated: timeout", "updated in place"
+    ) in (report.changes)
     assert report.changes == plan.changes
 
 
@@ -148,9 +148,9 @@ def test_default_reading_a_name_rebound_from_another_module(live):
     report = live.refresh()
     assert app.TIMEOUT == 10
     assert connect() == 10
-    assert limeade.Change(app.__name__, "connect", "default re-evaluated: timeout") in (
-        report.changes
-    )
+    assert limeade.Change(
+        app.__name__, "connect", "default re-evaluated: timeout", "updated in place"
+    ) in (report.changes)
     assert report.changes == plan.changes
 
 

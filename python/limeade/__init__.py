@@ -30,8 +30,9 @@ from ._defaults import predict_defaults, refresh_defaults
 from ._errors import ApplyError, ConflictError, PlanError, RefreshError, TrackError
 from ._hooks import on_error, on_refresh, remove_hook
 from ._importers import predict_copies, rebind_copies
-from ._prepare import in_place, prepare_module, split_lines, strategy_name
-from ._registries import stale_caches, unregister_removed
+from ._outcomes import NOT_UPDATED, Outcome, OutcomeLog
+from ._prepare import in_place, predict_module, prepare_module, split_lines, strategy_name
+from ._registries import registry_entries, stale_caches, unregister_removed
 from ._report import Change, ModuleReport, Plan, RefreshReport, changes_of_module
 from ._signals import install_signal_handler, uninstall_signal_handler
 from ._stack import on_large_stack
@@ -148,17 +149,21 @@ _OWN_DEFAULTS_ASPECTS = {
 }
 
 
-def _predicted_rebinds(module_plan: dict[str, Any]) -> list[Change]:
+def _predicted_rebinds(
+    module_plan: dict[str, Any], outcomes: Optional[OutcomeLog] = None
+) -> list[Change]:
     """What a refresh of this module would change in other modules' namespaces (copies rebound,
     star-imported names added or removed) and the defaults it would re-evaluate."""
-    prediction = predict_copies(module_plan)
-    # Definitions whose defaults the module's own refresh sets (see _prepare).
+    prediction = predict_copies(module_plan, outcomes)
+    # Definitions whose defaults the module's own refresh sets (see _prepare), and removed
+    # ones (no default left to refresh).
     own_defaults = {
         d["qualname"]
         for d in module_plan["definitions"]
-        if d["status"] == "added" or _OWN_DEFAULTS_ASPECTS & set(d["aspects"])
+        if d["status"] in ("added", "removed") or _OWN_DEFAULTS_ASPECTS & set(d["aspects"])
     }
     changes = list(prediction.changes)
+    changes += [e[3] for e in registry_entries(module_plan["module"], module_plan["unbound_names"])]
     for name in dict.fromkeys([module_plan["module"], *prediction.rebound]):
         names = prediction.rebound.get(name, set()) | prediction.unbound.get(name, set())
         exclude = own_defaults if name == module_plan["module"] else set()
@@ -182,7 +187,12 @@ def plan(modules: Optional[Iterable[ModuleRef]] = None) -> Plan:
         return Plan(None, skipped)
     result = Plan(_native_plan(changed), skipped)
     for module_plan in result._data["modules"]:
-        result.rebinds[module_plan["module"]] = _predicted_rebinds(module_plan)
+        name = module_plan["module"]
+        module = sys.modules.get(name)
+        new_text = _tracking.REGISTRY.pending_source(name)
+        if module is not None and new_text is not None:
+            result.outcomes[name] = predict_module(module, module_plan, new_text)
+        result.rebinds[name] = _predicted_rebinds(module_plan, result.outcomes.get(name))
     return result
 
 
@@ -270,6 +280,7 @@ def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshR
     migrations: list[type] = []
     line_lists: dict[str, list[str]] = {}
     closure_swaps: dict[int, ClosureSwap] = {}
+    done: list[tuple[dict[str, Any], Any, list[Change]]] = []
     name = ""
     try:
         _check_conflicts(plan_data, conflicts)
@@ -301,18 +312,27 @@ def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshR
                 logger.warning("limeade: %s.%s replaced: %s", name, qualname, why)
             for qualname, why in prepared.not_updated:
                 logger.info("limeade: %s.%s not updated: %s", name, qualname, why)
+            done.append((module_plan, prepared, rebinds))
+        closure_outcomes = _update_closures(closure_swaps, logs)
+        for module_plan, prepared, rebinds in done:
+            # The report says what the preparation decided and the commits did, per change.
+            outcomes = prepared.outcomes
+            for (module_name, qualname), outcome in closure_outcomes.items():
+                if module_name == module_plan["module"]:
+                    outcomes.record(qualname, *outcome)
+                    if outcome.outcome == NOT_UPDATED:
+                        prepared.not_updated.append((qualname, outcome.why))
             report.modules.append(
                 ModuleReport(
-                    name,
+                    module_plan["module"],
                     module_plan["path"],
                     strategy_name(module_plan["execution"]),
-                    changes_of_module(module_plan) + rebinds,
+                    changes_of_module(module_plan, outcomes) + rebinds,
                     [(c["qualname"], c["reason"]) for c in module_plan["conflicts"]],
                     prepared.replaced,
                     not_updated=prepared.not_updated,
                 )
             )
-        _update_closures(closure_swaps, report, logs)
         _run_migrations(migrations)
         _rewire(rewirings, report, logs)
     except BaseException as e:
@@ -347,17 +367,19 @@ def _escaped(error: BaseException, name: str) -> ApplyError:
     return ApplyError(f"{where} failed: the new code raised {error!r}", name, "new code")
 
 
-def _update_closures(swaps: dict[int, ClosureSwap], report: RefreshReport, logs: list[Any]) -> None:
+def _update_closures(
+    swaps: dict[int, ClosureSwap], logs: list[Any]
+) -> dict[tuple[str, str], Outcome]:
     """Closures made before the refresh by any refreshed module's functions get the new nested
-    code: one heap search for the whole refresh, one more commit (rolled back with the rest)."""
-    mutations, not_updated = update_closures(swaps)
+    code: one heap search for the whole refresh, one more commit (rolled back with the rest).
+    Returns the outcome per ``(module, nested qualname)``."""
+    mutations, outcomes = update_closures(swaps)
     if mutations:
         logs.append(_commit("closures", mutations))
-    for module, qualname, why in not_updated:
-        logger.info("limeade: %s.%s not updated: %s", module, qualname, why)
-        for module_report in report.modules:
-            if module_report.module == module:
-                module_report.not_updated.append((qualname, why))
+    for (module, qualname), outcome in outcomes.items():
+        if outcome.outcome == NOT_UPDATED:
+            logger.info("limeade: %s.%s not updated: %s", module, qualname, outcome.why)
+    return outcomes
 
 
 def _rewire(

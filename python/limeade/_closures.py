@@ -13,6 +13,7 @@ from typing import Any, Callable, NamedTuple, Optional
 
 from ._errors import ApplyError
 from ._lookup import code_qualname, describe, find_code, is_plain_function, namespace_of
+from ._outcomes import CLOSURE_UPDATED, NOT_UPDATED, Outcome
 
 
 def nested_codes(
@@ -54,30 +55,46 @@ class ClosureSwap(NamedTuple):
     module: str
 
 
+#: Why live closures keep their old code.
+CLOSURE_REFUSED = "closure not updated: free variables changed"
+
+
 def update_closures(
     swaps: dict[int, ClosureSwap],
-) -> tuple[list[tuple[Any, ...]], list[tuple[str, str, str]]]:
+) -> tuple[list[tuple[Any, ...]], dict[tuple[str, str], Outcome]]:
     """Closures created before the refresh (``make_adder(2)``, a decorator's wrapper, a
     lambda) get the new inner code when their free variables are unchanged: the mutations, and
-    ``(module, qualname, why)`` for those that cannot. The heap is searched once per refresh, for
-    all modules together, and only when some nested code changed."""
+    the outcome per ``(module, nested qualname)`` (how many live closures were updated, or why
+    they could not be). The heap is searched once per refresh, for all modules together, and
+    only when some nested code changed."""
     mutations: list[tuple[Any, ...]] = []
-    not_updated: list[tuple[str, str, str]] = []
+    updated: dict[tuple[str, str], int] = {}
+    refused: set[tuple[str, str]] = set()
     if not swaps:
-        return mutations, not_updated
+        return mutations, {}
+    for each in swaps.values():
+        updated.setdefault((each.module, each.qualname), 0)
+        if each.new.co_freevars != each.old.co_freevars:
+            # Closures made from the old code hold cells for the old free variables only.
+            refused.add((each.module, each.qualname))
     for obj in gc.get_objects():
         if type(obj) is not types.FunctionType:
             continue
         swap = swaps.get(id(obj.__code__))
         if swap is None or swap.old is not obj.__code__:
             continue
-        if swap.new.co_freevars == obj.__code__.co_freevars:
+        key = (swap.module, swap.qualname)
+        if key not in refused:
             mutations.append(("setattr", obj, "__code__", swap.new))
+            updated[key] += 1
+    outcomes: dict[tuple[str, str], Outcome] = {}
+    for key, count in updated.items():
+        if key in refused:
+            outcomes[key] = Outcome(NOT_UPDATED, CLOSURE_REFUSED)
         else:
-            entry = (swap.module, swap.qualname, "closure not updated: free variables changed")
-            if entry not in not_updated:
-                not_updated.append(entry)
-    return mutations, not_updated
+            plural = "" if count == 1 else "s"
+            outcomes[key] = Outcome(CLOSURE_UPDATED, f"{count} live closure{plural}")
+    return mutations, outcomes
 
 
 class ClosureUpdates:

@@ -17,6 +17,7 @@ from . import _tracking
 from ._errors import ApplyError
 from ._importers import post_commit
 from ._lookup import find_class, find_function, future_flags
+from ._outcomes import UPDATED
 from ._report import Change
 from ._stack import on_large_stack
 
@@ -118,7 +119,9 @@ def refresh_defaults(mutations: list[Any]) -> list[Change]:
                     mutations.append(("setattr", fn, "__defaults__", new_defaults))
                 if new_kwdefaults is not None:
                     mutations.append(("setattr", fn, "__kwdefaults__", new_kwdefaults))
-                changes.append(Change(name, qualname, f"default re-evaluated: {', '.join(params)}"))
+                changes.append(
+                    Change(name, qualname, f"default re-evaluated: {', '.join(params)}", UPDATED)
+                )
     return changes
 
 
@@ -134,25 +137,14 @@ def _reevaluate(
     positional = list(fn.__defaults__ or ())
     keyword = dict(fn.__kwdefaults__ or {})
     params = []
-    flags = future_flags(module.__dict__)
     # A method's default is evaluated in its class body: class attributes come first.
     scope = dict(cls.__dict__) if cls is not None else None
-    for param, index, text, line, _reads in defaults:
-        if index is None:
-            current = keyword.get(param, _MISSING)
-        else:
-            current = positional[index] if index < len(positional) else _MISSING
-        if current is _MISSING:
+    for default in defaults:
+        param, index, _text, line, _reads = default
+        held = _held_default(module, fn, scope, path, default)
+        if held is None:
             continue
-        source = "\n" * (line - 1) + "(" + text + "\n)"
-        code = on_large_stack(functools.partial(compile, source, path, "eval", flags, True))
-        try:
-            old = eval(code, dict(module.__dict__), scope)
-        except Exception:
-            # Not reproducible with the old values: nothing says the default came from here.
-            continue
-        if not _same(current, old):
-            continue
+        current, code = held
         try:
             new = eval(code, dict(after), scope)
         except Exception as e:
@@ -177,10 +169,40 @@ def _reevaluate(
     return new_defaults, new_kwdefaults, params
 
 
+def _held_default(
+    module: types.ModuleType,
+    fn: types.FunctionType,
+    scope: Optional[dict[str, Any]],
+    path: str,
+    default: DefaultData,
+) -> Optional[tuple[Any, types.CodeType]]:
+    """The default the function holds for one parameter and its compiled expression, when it
+    still holds what the expression gives with the old values (None: set by hand, or not
+    reproducible: nothing says the default came from the expression)."""
+    param, index, text, line, _reads = default
+    if index is None:
+        current = (fn.__kwdefaults__ or {}).get(param, _MISSING)
+    else:
+        positional = fn.__defaults__ or ()
+        current = positional[index] if index < len(positional) else _MISSING
+    if current is _MISSING:
+        return None
+    source = "\n" * (line - 1) + "(" + text + "\n)"
+    flags = future_flags(module.__dict__)
+    code = on_large_stack(functools.partial(compile, source, path, "eval", flags, True))
+    try:
+        old = eval(code, dict(module.__dict__), scope)
+    except Exception:
+        return None
+    return (current, code) if _same(current, old) else None
+
+
 def predict_defaults(module_name: str, names: set[str], own_defaults: set[str]) -> list[Change]:
     """The defaults :func:`refresh_defaults` would re-evaluate in ``module_name`` when ``names``
     are rebound (it also checks that the function still holds the old result, which a plan does
-    not evaluate). ``own_defaults`` are qualnames whose defaults the refresh sets itself."""
+    not evaluate). ``own_defaults`` are qualnames whose defaults the refresh sets itself.
+    Only defaults the function still holds as their expressions gave them with the old values
+    are predicted, as the refresh checks (the new values are only known once it ran)."""
     module = sys.modules.get(module_name)
     if module is None or not names:
         return []
@@ -191,9 +213,19 @@ def predict_defaults(module_name: str, names: set[str], own_defaults: set[str]) 
     ):
         if qualname in own_defaults:
             continue
-        root, _ = _holder(module.__dict__, qualname)
+        root, cls = _holder(module.__dict__, qualname)
         fn = find_function(root, qualname, first_line, path) if root is not _MISSING else None
-        if fn is not None:
-            params = ", ".join(d[0] for d in defaults)
-            out.append(Change(module_name, qualname, f"default re-evaluated: {params}"))
+        if fn is None:
+            continue
+        scope = dict(cls.__dict__) if cls is not None else None
+        held = [
+            d[0]
+            for d in defaults
+            # A name the class body binds is what a method's default reads, not the module's.
+            if not (scope is not None and all(r in scope for r in d[4] if r in names))
+            and _held_default(module, fn, scope, path, d) is not None
+        ]
+        if held:
+            params = ", ".join(held)
+            out.append(Change(module_name, qualname, f"default re-evaluated: {params}", UPDATED))
     return out

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import inspect
 import types
-from typing import TYPE_CHECKING, Any, Callable, Optional, cast
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, cast
 
 if TYPE_CHECKING:
     from typing_extensions import TypeGuard
@@ -23,6 +23,8 @@ from ._lookup import (
     namespace_of,
     shift_lines,
 )
+from ._outcomes import NOT_UPDATED, REPLACED, UPDATED, OutcomeLog
+from ._report import definition_name
 
 #: Aspects whose new values come from evaluating the ``def`` (defaults, annotations).
 _EVALUATED_ASPECTS = frozenset({"defaults", "kw_defaults", "annotations", "signature"})
@@ -56,6 +58,17 @@ def _same_cells(old: Optional[tuple[Any, ...]], new: Optional[tuple[Any, ...]]) 
     return True
 
 
+class FunctionDecision(NamedTuple):
+    """What :meth:`FunctionUpdates.decide_function` decided for one function."""
+
+    outcome: str
+    why: str = ""
+    #: The live function that gets the new code.
+    target: Optional[types.FunctionType] = None
+    #: Its new code (compiled, or the old code with its lines moved).
+    code: Optional[types.CodeType] = None
+
+
 class FunctionUpdates:
     """Builds the mutations that give live functions their new versions."""
 
@@ -63,6 +76,7 @@ class FunctionUpdates:
     mutations: list[tuple[Any, ...]]
     replaced: list[tuple[str, str]]
     not_updated: list[tuple[str, str]]
+    outcomes: OutcomeLog
     after_commit: list[Any]
     code_swaps: list[tuple[types.CodeType, types.CodeType, str]]
     previews: dict[int, tuple[types.FunctionType, types.FunctionType]]
@@ -115,12 +129,12 @@ class FunctionUpdates:
             and function_qualname(old) == function_qualname(new)
         )
 
-    def update_function(
-        self, d: dict[str, Any], scope: Any, class_qualname: str, namespace: dict[str, Any]
-    ) -> None:
-        """A matched function whose decorators did not change: new code (and defaults,
-        annotations, docstring where they changed) into the live function object. Defaults are
-        evaluated in ``namespace``, the scope's scratch namespace at this point of the source."""
+    def decide_function(
+        self, d: dict[str, Any], scope: Any, class_qualname: str
+    ) -> FunctionDecision:
+        """What a matched function whose decorators did not change gets: its new code in
+        place, replaced (a new object; why), or nothing (no live object holds it). Compiles
+        the new ``def`` but runs nothing."""
         qualname, name = d["qualname"], d["qualname"].rsplit(".", 1)[-1]
         old_span, new_span = d["old_span"], d["new_span"]
         live_items = namespace_of(scope)
@@ -131,26 +145,21 @@ class FunctionUpdates:
             target = find_function(
                 list(live_items.values()), qualname, old_span["start_line"], self.path
             )
-        aspects = set(d["aspects"])
-        headers = self.headers(class_qualname)
-        what = describe(d)
         if target is None:
-            self.not_updated.append((qualname, "no live object holds this definition"))
-            return
-        root = live_items.get(name)
+            return FunctionDecision(NOT_UPDATED, "no live object holds this definition")
         shift = d.get("line_shift")
-        if shift is not None and aspects == {"moved"}:
+        if shift is not None and set(d["aspects"]) == {"moved"}:
             # Same code, same layout: only the line numbers move, no compiling.
-            shifted = shift_lines(target.__code__, shift)
-            self.mutations.append(("setattr", target, "__code__", shifted))
-            self.code_swaps.append((target.__code__, shifted, qualname))
-            return
-        if isinstance(root, functools._lru_cache_wrapper):  # type: ignore[attr-defined]
-            # Results computed by the old code must not outlive it.
-            self.after_commit.append(root.cache_clear)
+            return FunctionDecision(
+                UPDATED, target=target, code=shift_lines(target.__code__, shift)
+            )
+        what = describe(d)
         code = find_code(
             self.compile(
-                self.snippet([(new_span["start_line"], new_span["end_line"])], headers), what
+                self.snippet(
+                    [(new_span["start_line"], new_span["end_line"])], self.headers(class_qualname)
+                ),
+                what,
             ),
             qualname,
             new_span["start_line"],
@@ -158,17 +167,39 @@ class FunctionUpdates:
         if code is None:
             raise ApplyError(f"{what}: compiled code not found", self.name, what)
         if code.co_freevars != target.__code__.co_freevars:
-            self.replace_definition(
-                d, scope, class_qualname, "its closure variables changed", namespace
-            )
-            return
+            return FunctionDecision(REPLACED, "its closure variables changed", target, code)
         if (code.co_flags ^ target.__code__.co_flags) & _KIND_FLAGS:
             # CPython 3.13 deprecates giving a function code of another kind (and a later
             # version refuses it): callers would get a generator where they expected a value.
-            self.replace_definition(
-                d, scope, class_qualname, f"it became {_kind_name(code)}", namespace
-            )
+            return FunctionDecision(REPLACED, f"it became {_kind_name(code)}", target, code)
+        return FunctionDecision(UPDATED, target=target, code=code)
+
+    def update_function(
+        self, d: dict[str, Any], scope: Any, class_qualname: str, namespace: dict[str, Any]
+    ) -> None:
+        """A matched function whose decorators did not change: new code (and defaults,
+        annotations, docstring where they changed) into the live function object. Defaults are
+        evaluated in ``namespace``, the scope's scratch namespace at this point of the source."""
+        qualname, name = d["qualname"], d["qualname"].rsplit(".", 1)[-1]
+        decision = self.decide_function(d, scope, class_qualname)
+        target, code = decision.target, decision.code
+        if target is None or code is None:
+            self.not_updated.append((qualname, decision.why))
+            self.outcomes.record(definition_name(d), NOT_UPDATED, decision.why)
             return
+        if decision.outcome == REPLACED:
+            self.replace_definition(d, scope, class_qualname, decision.why, namespace)
+            return
+        self.outcomes.record(definition_name(d), UPDATED)
+        aspects = set(d["aspects"])
+        if aspects == {"moved"} and d.get("line_shift") is not None:
+            self.mutations.append(("setattr", target, "__code__", code))
+            self.code_swaps.append((target.__code__, code, qualname))
+            return
+        root = namespace_of(scope).get(name)
+        if isinstance(root, functools._lru_cache_wrapper):  # type: ignore[attr-defined]
+            # Results computed by the old code must not outlive it.
+            self.after_commit.append(root.cache_clear)
         self.mutations.append(("setattr", target, "__code__", code))
         self.code_swaps.append((target.__code__, code, qualname))
         preview: Optional[types.FunctionType] = None
@@ -230,8 +261,10 @@ class FunctionUpdates:
         new = namespace[name]
         if self.same_definition(old, new) and self.transfer(old, new):
             dict.__setitem__(namespace, name, old)
+            self.outcomes.record(definition_name(d), UPDATED)
             return
         self.replaced.append((d["qualname"], why))
+        self.outcomes.record(definition_name(d), REPLACED, why)
         self.set_name(scope, name, new)
 
     def rename(

@@ -15,6 +15,7 @@ from typing import Any, Callable, Optional
 from ._errors import ApplyError, ConflictError
 from ._layout import assignable_bases
 from ._lookup import describe, find_code, parent_scope, rehome
+from ._outcomes import KEPT_WITH_NEW_BASES, REPLACED, OutcomeLog
 from ._running import ScratchNamespace
 from ._slots import SideSlot
 from ._throwaway import quiet_builtins
@@ -42,6 +43,7 @@ class ClassChanges:
     module_scratch: ScratchNamespace
     refuse_conflicts: bool
     replaced: list[tuple[str, str]]
+    outcomes: OutcomeLog
     class_namespace: Callable[[type], dict[str, Any]]
     run_entry: Callable[..., list[str]]
     merge: Callable[..., None]
@@ -258,6 +260,7 @@ class ClassChanges:
                 bases = None
             if bases is not None:
                 self.assign_bases(live, bases)
+                self.outcomes.record(qualname, KEPT_WITH_NEW_BASES)
                 continue
             reason = f"bases changed: ({', '.join(texts)}) cannot be assigned to the live class"
             if self.refuse_conflicts:
@@ -278,6 +281,7 @@ class ClassChanges:
                 else self.module_scratch
             )
             self.replaced.append((qualname, reason))
+            self.outcomes.record(qualname, REPLACED, reason)
             self.run_entry(parent, scope, entry, namespace_for)
             self.merge(
                 scope,

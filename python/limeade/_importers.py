@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 from . import _tracking
+from ._outcomes import DECIDED_WHEN_RUN, REBOUND, REMOVED, REPLACED, OutcomeLog
 from ._report import Change
 
 _MISSING = object()
@@ -100,7 +101,7 @@ def _named_copy(
     if _touched(target.__dict__, bound_as, mutations):
         return []
     mutations.append(("setitem", target.__dict__, bound_as, new))
-    return [Change(importer, bound_as, f"rebound from {source}.{name}")]
+    return [Change(importer, bound_as, f"rebound from {source}.{name}", REBOUND)]
 
 
 def _star_copies(
@@ -122,11 +123,13 @@ def _star_copies(
         # A name the star import gave before and the importer deleted or rebound is its own.
         if target.get(name, _MISSING) is old:
             mutations.append(("setitem", target, name, new))
-            changes.append(Change(importer, name, f"rebound from {source}.{name}"))
+            changes.append(Change(importer, name, f"rebound from {source}.{name}", REBOUND))
     for name in sorted(old_exports.difference(new_exports)):
         if target.get(name, _MISSING) is before[name] and not _touched(target, name, mutations):
             mutations.append(("delitem", target, name))
-            changes.append(Change(importer, name, f"unbound, no longer exported by {source}"))
+            changes.append(
+                Change(importer, name, f"unbound, no longer exported by {source}", REMOVED)
+            )
     return changes
 
 
@@ -140,12 +143,17 @@ class Prediction:
         self.rebound: dict[str, set[str]] = {}
         #: Module name -> names that would be removed.
         self.unbound: dict[str, set[str]] = {}
+        #: Names of the refreshed module whose rebinding only running the new code decides.
+        self.undecided: set[str] = set()
 
 
-def predict_copies(module_plan: dict[str, Any]) -> Prediction:
+def predict_copies(
+    module_plan: dict[str, Any], outcomes: Optional[OutcomeLog] = None
+) -> Prediction:
     """The copies a refresh of this module would rebind, add or remove in other modules (the
     prediction of :func:`rebind_copies`): names bound by changed or added module-level
-    statements that importers still hold, names the module's star exports gain or lose."""
+    statements, or by definitions predicted to be replaced (``outcomes``), that importers still
+    hold, names the module's star exports gain or lose."""
     name = module_plan["module"]
     prediction = Prediction()
     module = sys.modules.get(name)
@@ -164,6 +172,16 @@ def predict_copies(module_plan: dict[str, Any]) -> Prediction:
         if d["status"] == "added" and "." not in d["qualname"]
     }
     unbound = set(module_plan["unbound_names"])
+    undecided: set[str] = set()
+    for top, outcome in outcomes.by_name.items() if outcomes is not None else ():
+        if "." in top or "#" in top or " " in top:
+            continue  # members, repeated definitions, statements
+        if outcome.outcome == REPLACED:
+            rebound.add(top)
+        elif outcome.outcome == DECIDED_WHEN_RUN:
+            rebound.add(top)
+            undecided.add(top)
+    prediction.undecided = undecided
     prediction.rebound[name] = rebound
     prediction.unbound[name] = unbound
     old_exports = set(star_exports(module.__dict__))
@@ -216,10 +234,13 @@ def _predict_from(
                     got.add(bound_as)
             for n in sorted(got):
                 original = n if name == "*" else name
-                prediction.changes.append(Change(importer, n, f"rebound from {source}.{original}"))
+                outcome = DECIDED_WHEN_RUN if original in prediction.undecided else REBOUND
+                prediction.changes.append(
+                    Change(importer, n, f"rebound from {source}.{original}", outcome)
+                )
             for n in sorted(lost):
                 prediction.changes.append(
-                    Change(importer, n, f"unbound, no longer exported by {source}")
+                    Change(importer, n, f"unbound, no longer exported by {source}", REMOVED)
                 )
             if (got or lost) and importer not in seen:
                 seen.add(importer)

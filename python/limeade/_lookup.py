@@ -207,9 +207,7 @@ def describe(entry: dict[str, Any]) -> str:
     line = span.get("start_line", "?")
     if "qualname" in entry:
         return f"{entry['qualname']} (line {line})"
-    prefix = f"{entry['scope']}." if entry["scope"] else ""
-    names = ", ".join(prefix + b for b in entry["binds"]) or f"{prefix}<{entry['label']}>"
-    return f"{entry['label']} {names} (line {line})"
+    return f"{entry['label']} {entry['name']} (line {line})"
 
 
 def parent_scope(qualname: str) -> str:

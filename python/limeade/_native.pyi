@@ -27,6 +27,9 @@ class PlanFailure(Exception):
 class Plan:
     """A plan made by the Rust planner."""
 
+    def render_with_outcomes(self, outcomes: dict[str, dict[str, str]]) -> str:
+        """The compact text with each change's predicted outcome after it (module -> change
+        key -> words)."""
     def render(self) -> str:
         """The compact text (``~ C.method  body``)."""
     def to_json(self) -> str:
@@ -144,9 +147,9 @@ class MutationLog:
         """Undo every mutation of the commit, newest first."""
     def __len__(self) -> int: ...
 
-def labels() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """The plan's words for people: ``(aspects, executions)`` as ``(name in the JSON, word)``
-    pairs (``("kw_defaults", "kw-only defaults")``)."""
+def labels() -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[str, str]]]:
+    """The plan's words for people: ``(aspects, executions, outcomes)`` as ``(name in the
+    JSON, word)`` pairs (``("kw_defaults", "kw-only defaults")``)."""
 
 def plan_sources(old: str, new: str, name: str, path: str, is_package: bool = False) -> Plan:
     """Plan two versions of one module's source."""

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import ast
 import types
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 from ._closures import ClosureSwap, ClosureUpdates
 from ._errors import ApplyError
 from ._functions import FunctionUpdates
 from ._grafting import ClassChanges
 from ._layout import (
+    InPlace,
     decorated_member_changes,
     graftable,
     in_place,
@@ -32,13 +33,28 @@ from ._lookup import (
     parent_scope,
     split_lines,
 )
+from ._outcomes import (
+    ADDED,
+    GRAFTED,
+    KEPT_WITH_NEW_BASES,
+    NOT_UPDATED,
+    RAN,
+    REMOVED,
+    RENAMED,
+    REPLACED,
+    UPDATED,
+    Outcome,
+    OutcomeLog,
+)
+from ._predict import Predictions
 from ._previews import Previews
-from ._report import EXECUTION_LABELS
+from ._report import EXECUTION_LABELS, definition_name, statement_key
 from ._running import ScratchNamespace, SourceRunner
 
 __all__ = [
     "ModulePreparation",
     "in_place",
+    "predict_module",
     "prepare_module",
     "split_lines",
     "strategy_name",
@@ -73,7 +89,9 @@ def _is_definition_like(obj: Any) -> bool:
     return isinstance(obj, (type, classmethod, staticmethod, property)) or callable(obj)
 
 
-class ModulePreparation(SourceRunner, FunctionUpdates, Previews, ClassChanges, ClosureUpdates):
+class ModulePreparation(
+    SourceRunner, FunctionUpdates, Previews, ClassChanges, ClosureUpdates, Predictions
+):
     """Builds the mutations for one module from its plan."""
 
     def __init__(
@@ -94,6 +112,10 @@ class ModulePreparation(SourceRunner, FunctionUpdates, Previews, ClassChanges, C
         self.mutations: list[tuple[Any, ...]] = []
         self.replaced: list[tuple[str, str]] = []
         self.not_updated: list[tuple[str, str]] = []
+        #: What was decided for each change of the plan (the report is built from it).
+        self.outcomes = OutcomeLog()
+        #: What :meth:`bind` did per name, for the definitions that ran in full.
+        self.bound: dict[str, Outcome] = {}
         #: Derived state to reset after the commit (``lru_cache`` results, ABC caches).
         self.after_commit: list[Any] = []
         #: Classes kept and changed in place (for ``__abstractmethods__`` and migration hooks).
@@ -178,19 +200,25 @@ class ModulePreparation(SourceRunner, FunctionUpdates, Previews, ClassChanges, C
         new = self.resolve(new)
         old = namespace_of(scope).get(name, MISSING)
         if old is new:
+            self.bound[qualprefix + name] = Outcome(UPDATED)
             return new
         implicit = _IMPLICIT_WRAPPERS.get(name) if isinstance(scope, type) else None
         if implicit is not None and is_plain_function(new):
             # `type.__new__` would have made a classmethod (staticmethod) of it.
             inner = getattr(old, "__func__", None) if isinstance(old, implicit) else None
             if self.same_definition(inner, new) and self.transfer(inner, new):
+                self.bound[qualprefix + name] = Outcome(UPDATED)
                 return old
             new = implicit(new)
         elif self.same_definition(old, new) and self.transfer(old, new):
+            self.bound[qualprefix + name] = Outcome(UPDATED)
             return old
         already = any(q == qualprefix + name for q, _ in self.replaced)
         if not already and old is not MISSING and _is_definition_like(old):
             self.replaced.append((qualprefix + name, "a new object was bound"))
+        self.bound[qualprefix + name] = (
+            Outcome(ADDED) if old is MISSING else Outcome(REPLACED, "a new object was bound")
+        )
         if isinstance(scope, type) and hasattr(type(new), "__set_name__"):
             try:
                 new.__set_name__(scope, name)
@@ -216,11 +244,10 @@ class ModulePreparation(SourceRunner, FunctionUpdates, Previews, ClassChanges, C
         if execution == "full_body":
             self.prepare_full_body()
             return
-        pending = frozenset(self.names_bound_in(""))
-        for qualname in list(self.conflicted):
+        decided = self.decide_classes()
+        for qualname, fix in decided.kept.items():
             live = self.live_class(qualname)
-            fix = in_place(self.module, qualname, self.plan["conflicts"], pending)
-            if live is None or fix is None:
+            if live is None:
                 continue
             if fix.new_bases is not None:
                 self.assign_bases(live, fix.new_bases)
@@ -228,46 +255,17 @@ class ModulePreparation(SourceRunner, FunctionUpdates, Previews, ClassChanges, C
                 self.deferred_bases[qualname] = fix.deferred_bases
             if fix.slots is not None:
                 self.change_slots(live, *fix.slots)
+            self.outcomes.record(qualname, KEPT_WITH_NEW_BASES)
             del self.conflicted[qualname]
-        replaced_classes = {
-            d["qualname"]
-            for d in self.definitions
-            if d["kind"] == "class"
-            and d["status"] != "removed"
-            and (d["qualname"] in self.conflicted or "decorators" in d["aspects"])
-        }
-        for entry in [*self.definitions, *self.plan["statements"]]:
-            # `class C: x = 1`: a member on its class's own line cannot be compiled alone.
-            scope = entry["scope"] if "scope" in entry else parent_scope(entry["qualname"])
-            span = entry.get("new_span")
-            if scope in self.class_def_lines and span is not None:
-                if (
-                    span["start_line"] <= self.class_def_lines[scope]
-                    and scope not in replaced_classes
-                ):
-                    replaced_classes.add(scope)
-                    self.replace_reasons[scope] = "the class body is on its header line"
-        grafted: set[str] = set()
-        for s in [*self.plan["statements"], *decorated_member_changes(self.plan, self.live_class)]:
-            # Dataclasses, enums, NamedTuples, attrs classes and pydantic models generate code or
-            # members from their class-level statements: setting one attribute would leave them
-            # inconsistent.
-            scope = s["scope"]
-            if s["status"] == "unchanged" or not scope or scope in replaced_classes | grafted:
-                continue
-            live = self.live_class(scope)
-            if live is None:
-                continue
-            if graftable(live):
-                grafted.add(scope)
-            elif (reason := replace_reason(live)) is not None:
-                replaced_classes.add(scope)
-                self.replace_reasons[scope] = reason
+        replaced_classes = set(decided.replaced)
+        self.replace_reasons.update(decided.replaced)
+        grafted = decided.grafted
         for qualname in sorted(grafted, key=lambda q: q.count(".")):
             if not any(
                 qualname.startswith(r + ".") for r in replaced_classes | grafted - {qualname}
             ):
                 self.graft_bound[qualname] = self.graft(qualname)
+                self.outcomes.record(qualname, GRAFTED)
         self.grafted = grafted
         scopes: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         for d in self.definitions:
@@ -295,14 +293,55 @@ class ModulePreparation(SourceRunner, FunctionUpdates, Previews, ClassChanges, C
             self.prepare_scope(scope_name, scopes[scope_name], replaced_classes)
         if self.deferred_bases:
             self.resolve_deferred_bases(replaced_classes)
-        for name in self.plan["unbound_names"]:
-            if name in self.globals:
-                self.mutations.append(("delitem", self.globals, name))
+        self.unbind_removed_names()
         self.collect_closure_swaps()
         self.update_abstract_methods()
         self.update_protocols()
         self.update_moved_statements()
         self.resolve_previews()
+
+    def decide_classes(self) -> ClassDecisions:
+        """Which changed classes are kept (their conflicts applied in place), replaced (and
+        why) or grafted. Decided from the plan and the live classes; runs no new code (new
+        base expressions are evaluated against the live module)."""
+        pending = frozenset(self.names_bound_in(""))
+        kept: dict[str, InPlace] = {}
+        replaced: dict[str, str] = {}
+        for qualname in self.conflicted:
+            fix = in_place(self.module, qualname, self.plan["conflicts"], pending)
+            if self.live_class(qualname) is not None and fix is not None:
+                kept[qualname] = fix
+        for d in self.definitions:
+            q = d["qualname"]
+            if d["kind"] != "class" or d["status"] == "removed" or q in replaced:
+                continue
+            if q in self.conflicted and q not in kept:
+                replaced[q] = self.conflicted[q]
+            elif "decorators" in d["aspects"]:
+                replaced[q] = "class decorators changed"
+        for entry in [*self.definitions, *self.plan["statements"]]:
+            # `class C: x = 1`: a member on its class's own line cannot be compiled alone.
+            scope = entry["scope"] if "scope" in entry else parent_scope(entry["qualname"])
+            span = entry.get("new_span")
+            if scope in self.class_def_lines and span is not None:
+                if span["start_line"] <= self.class_def_lines[scope] and scope not in replaced:
+                    replaced[scope] = "the class body is on its header line"
+        grafted: set[str] = set()
+        for s in [*self.plan["statements"], *decorated_member_changes(self.plan, self.live_class)]:
+            # Dataclasses, enums, NamedTuples, attrs classes and pydantic models generate code or
+            # members from their class-level statements: setting one attribute would leave them
+            # inconsistent.
+            scope = s["scope"]
+            if s["status"] == "unchanged" or not scope or scope in replaced or scope in grafted:
+                continue
+            live = self.live_class(scope)
+            if live is None:
+                continue
+            if graftable(live):
+                grafted.add(scope)
+            elif (reason := replace_reason(live)) is not None:
+                replaced[scope] = reason
+        return ClassDecisions(kept, replaced, grafted)
 
     def prepare_scope(
         self, scope_name: str, entries: list[tuple[str, dict[str, Any]]], replaced_classes: set[str]
@@ -341,6 +380,13 @@ class ModulePreparation(SourceRunner, FunctionUpdates, Previews, ClassChanges, C
                 for name in self.run_entries(scope_name, scope, batch, namespace):
                     if name not in grafted_names:
                         self.merge(scope, prefix, namespace, [name])
+                for entry, names in batch:
+                    if "qualname" not in entry:
+                        self.outcomes.record(statement_key(entry), RAN)
+                    elif definition_name(entry) not in self.outcomes.by_name:
+                        # What binding its name did (a replaced class has its reason already).
+                        outcome = self.bound.get(prefix + names[0], Outcome(ADDED))
+                        self.outcomes.record(definition_name(entry), *outcome)
                 batch.clear()
 
         for kind, entry in sorted(entries, key=_source_position):
@@ -348,11 +394,12 @@ class ModulePreparation(SourceRunner, FunctionUpdates, Previews, ClassChanges, C
                 if self.is_main_guard(entry):
                     # Re-running `if __name__ == "__main__":` would start the program again
                     # inside refresh(); its definitions elsewhere are still updated.
-                    self.not_updated.append(
-                        (describe(entry), "never re-run: it would start the program again")
-                    )
+                    why = "never re-run: it would start the program again"
+                    self.not_updated.append((describe(entry), why))
+                    self.outcomes.record(statement_key(entry), NOT_UPDATED, why)
                 elif entry["status"] == "removed":
                     removed.extend(entry["binds"])
+                    self.outcomes.record(statement_key(entry), REMOVED)
                 else:
                     batch.append((entry, entry["binds"]))
                     ran = True
@@ -363,6 +410,7 @@ class ModulePreparation(SourceRunner, FunctionUpdates, Previews, ClassChanges, C
                 continue
             if entry["status"] == "removed":
                 removed.append(name)
+                self.outcomes.record(definition_name(entry), REMOVED)
                 continue
             runs_in_full = (
                 entry["status"] == "added"
@@ -374,16 +422,15 @@ class ModulePreparation(SourceRunner, FunctionUpdates, Previews, ClassChanges, C
                 ran = True
                 bound.append(name)
                 if entry["qualname"] in replaced_classes:
-                    reason = self.conflicted.get(
-                        entry["qualname"],
-                        self.replace_reasons.get(entry["qualname"], "class decorators changed"),
-                    )
+                    reason = self.replace_reasons[entry["qualname"]]
                     self.replaced.append((entry["qualname"], reason))
+                    self.outcomes.record(definition_name(entry), REPLACED, reason)
                 continue
             # Everything else reads what the statements above it bound: run them first.
             flush()
             renamed_from = self.renames.get(entry["qualname"])
             if renamed_from is not None and self.rename(entry, renamed_from, scope, scope_name):
+                self.outcomes.record(entry["qualname"], RENAMED)
                 bound.append(name)
                 dict.__setitem__(namespace, name, namespace_of(scope).get(name))
             elif renamed_from is not None:
@@ -392,6 +439,7 @@ class ModulePreparation(SourceRunner, FunctionUpdates, Previews, ClassChanges, C
                 bound.append(name)
             elif entry["kind"] == "class":
                 if "docstring" in entry["aspects"]:
+                    self.outcomes.record(definition_name(entry), UPDATED)
                     self.mutations.append(
                         (
                             "setattr",
@@ -487,9 +535,34 @@ class ModulePreparation(SourceRunner, FunctionUpdates, Previews, ClassChanges, C
                 f"{self.path}: running the module body raised {e!r}", self.name, "module body"
             ) from e
         self.merge(self.globals, "", namespace, list(namespace))
+        for d in self.definitions:
+            if d["status"] == "removed":
+                self.outcomes.record(definition_name(d), REMOVED)
+            elif d["status"] != "unchanged" and "." not in d["qualname"]:
+                outcome = self.bound.get(d["qualname"], Outcome(UPDATED))
+                self.outcomes.record(definition_name(d), *outcome)
+        for st in self.plan["statements"]:
+            if st["status"] != "unchanged":
+                self.outcomes.record(statement_key(st), RAN)
+        self.unbind_removed_names()
+
+    def unbind_removed_names(self) -> None:
+        """Module-level names the new source no longer binds go at the commit."""
         for name in self.plan["unbound_names"]:
             if name in self.globals:
                 self.mutations.append(("delitem", self.globals, name))
+            self.outcomes.record(name, REMOVED)
+
+
+class ClassDecisions(NamedTuple):
+    """What happens to each changed class (see :meth:`ModulePreparation.decide_classes`)."""
+
+    #: Classes kept, with how their conflicts are applied in place.
+    kept: dict[str, InPlace]
+    #: Classes whose statement runs again and whose new class is bound, with why.
+    replaced: dict[str, str]
+    #: Dataclasses and enums kept while their generated parts are rebuilt.
+    grafted: set[str]
 
 
 def _source_position(item: tuple[str, dict[str, Any]]) -> int:
@@ -510,6 +583,12 @@ def prepare_module(
     preparation = ModulePreparation(module, plan, new_text, refuse_conflicts)
     preparation.prepare()
     return preparation
+
+
+def predict_module(module: types.ModuleType, plan: dict[str, Any], new_text: str) -> OutcomeLog:
+    """What :func:`prepare_module` and the commit would do to each change of the module, decided
+    by the same code without running any new code or changing anything."""
+    return ModulePreparation(module, plan, new_text).predict()
 
 
 def strategy_name(execution: str) -> str:

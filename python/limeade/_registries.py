@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from . import _tracking
 from ._defaults import changed_names, mutated_modules
+from ._outcomes import REMOVED
 from ._report import Change
 
 #: Registries larger than this are not searched (data, not a registry of definitions).
@@ -44,31 +45,48 @@ def unregister_removed(
     module = sys.modules.get(name)
     if module is None:
         return []
+    unbound = [m[2] for m in mutations if m[0] == "delitem" and m[1] is module.__dict__]
+    changes = []
+    for container, key, value, change in registry_entries(name, unbound):
+        if isinstance(container, dict):
+            mutations.append(("delitem", container, key))
+        else:
+            after_commit.append(functools.partial(_discard, container, value))
+        changes.append(change)
+    return changes
+
+
+def registry_entries(name: str, unbound: list[str]) -> list[tuple[Any, Any, Any, Change]]:
+    """Where the classes and functions of module ``name`` bound under the ``unbound`` names
+    are still held by a registry: ``(container, key, value, change)`` per entry (the key of a
+    dict entry; None for a list or set item). What :func:`unregister_removed` takes out, and
+    what a plan predicts it will."""
+    module = sys.modules.get(name)
+    if module is None:
+        return []
     removed = {
         id(value): (key, value)
-        for m in mutations
-        if m[0] == "delitem" and m[1] is module.__dict__
-        for key, value in [(m[2], module.__dict__.get(m[2]))]
+        for key in unbound
+        for value in [module.__dict__.get(key)]
         if isinstance(value, (type, types.FunctionType))
         and getattr(value, "__module__", None) == name
     }
     if not removed:
         return []
-    changes = []
+    out: list[tuple[Any, Any, Any, Change]] = []
     for where, container in _containers():
         if len(container) > _SEARCH_LIMIT:
             continue
         if isinstance(container, dict):
             for key, value in list(dict.items(container)):
                 if id(value) in removed:
-                    mutations.append(("delitem", container, key))
-                    changes.append(Change(name, removed[id(value)][0], f"removed from {where}"))
+                    change = Change(name, removed[id(value)][0], f"removed from {where}", REMOVED)
+                    out.append((container, key, value, change))
         else:
-            found = [v for v in container if id(v) in removed]
-            for value in found:
-                after_commit.append(functools.partial(_discard, container, value))
-                changes.append(Change(name, removed[id(value)][0], f"removed from {where}"))
-    return changes
+            for value in [v for v in container if id(v) in removed]:
+                change = Change(name, removed[id(value)][0], f"removed from {where}", REMOVED)
+                out.append((container, None, value, change))
+    return out
 
 
 def _discard(container: Any, value: Any) -> None:

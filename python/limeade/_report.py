@@ -4,63 +4,111 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Optional
 
 from . import _native
+from ._outcomes import NOT_UPDATED, NOTHING_DONE, Outcome, OutcomeLog
 
 #: The plan's words for people, from the planner itself (one vocabulary for plan text, reports
 #: and logs): aspect and execution names as the plan's data spells them -> words.
-_ASPECTS, _EXECUTIONS = _native.labels()
+_ASPECTS, _EXECUTIONS, _ = _native.labels()
 ASPECT_LABELS: dict[str, str] = dict(_ASPECTS)
 EXECUTION_LABELS: dict[str, str] = dict(_EXECUTIONS)
 
 
 class Change(NamedTuple):
-    """One change to one definition or statement: ``("app", "C.method", "body")``."""
+    """One change to one definition or statement and what it did to live objects:
+    ``("app", "C.method", "body", "updated in place", "")``. ``outcome`` is empty where no
+    outcome was asked for (``plan.changes`` of a module that is not loaded)."""
 
     module: str
     qualname: str
     kind: str
+    outcome: str = ""
+    #: Why the outcome, where it says more (``"its closure variables changed"``).
+    why: str = ""
+
+    def describe(self) -> str:
+        """``body -> updated in place`` or ``body -> replaced (it became a generator)``."""
+        if not self.outcome:
+            return self.kind
+        # A conflict's reason is its kind already.
+        why = "" if self.why and self.why in self.kind else self.why
+        return f"{self.kind} -> {Outcome(self.outcome, why).words()}"
 
 
-def changes_of_module(module_plan: dict[str, Any]) -> list[Change]:
+def definition_name(d: dict[str, Any]) -> str:
+    """How changes name a definition (the planner's ``name``: ``C.x#2`` for the second)."""
+    return str(d["name"])
+
+
+def statement_key(s: dict[str, Any]) -> str:
+    """The outcome log's key of a statement: the planner's ``name`` (``X, Y``, ``<if>``) with
+    its label and status (two ``<if>`` blocks, one added and one removed, differ)."""
+    return f"{s['name']} {s['label']} {s['status']}"
+
+
+def changes_of_module(
+    module_plan: dict[str, Any], outcomes: Optional[OutcomeLog] = None
+) -> list[Change]:
     """The changes a module plan announces, in plan order (definitions, statements, unbound
-    names, conflicts)."""
+    names, conflicts), each with its outcome from ``outcomes`` (what was decided for it; a
+    change nothing was decided for is reported as not updated)."""
+    return [change for _, change in _keyed_changes(module_plan, outcomes)]
+
+
+def outcome_notes(module_plan: dict[str, Any], outcomes: OutcomeLog) -> dict[str, str]:
+    """Each change's outcome in words, by the key the plan text looks it up by."""
+    return {
+        key: Outcome(change.outcome, change.why).words()
+        for key, change in _keyed_changes(module_plan, outcomes)
+    }
+
+
+def _keyed_changes(
+    module_plan: dict[str, Any], outcomes: Optional[OutcomeLog]
+) -> list[tuple[str, Change]]:
     name = module_plan["module"]
-    out: list[Change] = []
+    out: list[tuple[str, Change]] = []
+
+    def add(target: str, kind: str, key: str) -> None:
+        if outcomes is None:
+            out.append((key, Change(name, target, kind)))
+            return
+        found = outcomes.get(key) or Outcome(NOT_UPDATED, NOTHING_DONE)
+        out.append((key, Change(name, target, kind, found.outcome, found.why)))
+
     renames = {
         r["new_qualname"]: r["old_qualname"]
         for r in module_plan["renames"]
         if r["old_qualname"].rsplit(".", 1)[0:-1] == r["new_qualname"].rsplit(".", 1)[0:-1]
     }
     renamed_away = set(renames.values())
+    conflicted = {c["qualname"] for c in module_plan["conflicts"]}
     for d in module_plan["definitions"]:
         status = d["status"]
         if status == "unchanged" or (status == "removed" and d["qualname"] in renamed_away):
             continue
+        if d["aspects"] == ["header"] and d["qualname"] in conflicted:
+            continue  # its conflicts say what changed in the header
         if status == "added" and d["qualname"] in renames:
-            out.append(Change(name, f"{renames[d['qualname']]} -> {d['qualname']}", "renamed"))
+            add(f"{renames[d['qualname']]} -> {d['qualname']}", "renamed", d["qualname"])
             continue
-        qualname = (
-            d["qualname"] if d["occurrence"] == 0 else f"{d['qualname']}#{d['occurrence'] + 1}"
-        )
         kind = (
             status
             if status in ("added", "removed")
             else ", ".join(ASPECT_LABELS.get(a, a) for a in d["aspects"])
         )
-        out.append(Change(name, qualname, kind))
+        add(definition_name(d), kind, definition_name(d))
     for s in module_plan["statements"]:
         if s["status"] == "unchanged":
             continue
-        prefix = f"{s['scope']}." if s["scope"] else ""
-        target = ", ".join(prefix + b for b in s["binds"]) or f"{prefix}<{s['label']}>"
-        out.append(Change(name, target, f"{s['label']} {s['status']}"))
+        add(s["name"], f"{s['label']} {s['status']}", statement_key(s))
     for unbound in module_plan["unbound_names"]:
         if unbound not in renamed_away:
-            out.append(Change(name, unbound, "unbound"))
+            add(unbound, "unbound", unbound)
     for conflict in module_plan["conflicts"]:
-        out.append(Change(name, conflict["qualname"], f"conflict: {conflict['reason']}"))
+        add(conflict["qualname"], f"conflict: {conflict['reason']}", conflict["qualname"])
     return out
 
 
@@ -79,6 +127,8 @@ class Plan:
         self.rebinds: dict[str, list[Change]] = {}
         #: Modules that could not be read: ``[(module, reason)]`` (deleted or unreadable files).
         self.skipped: list[tuple[str, str]] = errors or []
+        #: Per loaded module, the outcome predicted for each of its changes.
+        self.outcomes: dict[str, OutcomeLog] = {}
 
     @property
     def modules(self) -> list[str]:
@@ -90,7 +140,7 @@ class Plan:
         """Every predicted change, module by module in apply order."""
         out: list[Change] = []
         for m in self._data["modules"]:
-            out.extend(changes_of_module(m))
+            out.extend(changes_of_module(m, self.outcomes.get(m["module"])))
             out.extend(self.rebinds.get(m["module"], ()))
         return out
 
@@ -112,7 +162,16 @@ class Plan:
         return any(m["execution"] != "nothing" for m in self._data["modules"])
 
     def __str__(self) -> str:
-        text = self._native.render() if self._native is not None else "nothing changed\n"
+        if self._native is None:
+            text = "nothing changed\n"
+        else:
+            text = self._native.render_with_outcomes(
+                {
+                    m["module"]: outcome_notes(m, self.outcomes[m["module"]])
+                    for m in self._data["modules"]
+                    if m["module"] in self.outcomes
+                }
+            )
         for module, reason in self.skipped:
             text += f"? {module}  skipped: {reason}\n"
         return text
@@ -175,8 +234,8 @@ class RefreshReport:
             lines.append(f"{m.module}: {len(m.changes)} change(s), {m.strategy}")
             # Changes in other modules (importers' copies, their defaults) name their module.
             lines.extend(
-                f"  {c.qualname if c.module == m.module else f'{c.module}.{c.qualname}'}  {c.kind}"
+                f"  {c.qualname if c.module == m.module else f'{c.module}.{c.qualname}'}"
+                f"  {c.describe()}"
                 for c in m.changes
             )
-            lines.extend(f"  {q}  replaced: {why}" for q, why in m.replaced)
         return "\n".join(lines)

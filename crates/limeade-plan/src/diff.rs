@@ -308,6 +308,7 @@ fn definition_change(
 ) -> DefinitionChange {
     DefinitionChange {
         qualname: entry.qualname.to_string(),
+        name: DefinitionChange::display_name(&entry.qualname, entry.occurrence),
         occurrence: entry.occurrence,
         kind: kind_of(entry.stmt).unwrap_or(DefinitionKind::Function),
         status,
@@ -461,7 +462,7 @@ mod tests {
         plan.definitions
             .iter()
             .filter(|d| d.status != DefinitionStatus::Unchanged)
-            .map(|d| (d.display_name(), d.status, d.aspects.clone()))
+            .map(|d| (d.name.clone(), d.status, d.aspects.clone()))
             .collect()
     }
 

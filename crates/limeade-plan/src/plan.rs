@@ -235,6 +235,9 @@ impl Aspect {
 pub struct DefinitionChange {
     /// Qualified name as CPython spells `__qualname__` (`C.m`, `f.<locals>.g`).
     pub qualname: String,
+    /// How changes, reports and outcomes name it: the qualname, with `#2`, `#3`, ... for
+    /// repeated definitions of the same name (`C.x#2` for a property's setter).
+    pub name: String,
     /// 0 for the first definition of this qualname in its scope, 1 for the second (a property
     /// setter, a redefinition), and so on: the pair (qualname, occurrence) is the match key.
     pub occurrence: usize,
@@ -263,11 +266,11 @@ pub struct DefinitionChange {
 
 impl DefinitionChange {
     /// `qualname`, with `#2`, `#3`, ... for repeated definitions of the same name.
-    pub fn display_name(&self) -> String {
-        if self.occurrence == 0 {
-            self.qualname.clone()
+    pub fn display_name(qualname: &str, occurrence: usize) -> String {
+        if occurrence == 0 {
+            qualname.to_owned()
         } else {
-            format!("{}#{}", self.qualname, self.occurrence + 1)
+            format!("{qualname}#{}", occurrence + 1)
         }
     }
 }
@@ -291,6 +294,9 @@ pub enum StatementStatus {
 pub struct StatementChange {
     /// `""` for module level, else the qualified name of the class whose body holds it.
     pub scope: String,
+    /// How changes and reports name it: the names it binds (`C.x, C.y`), or its label for
+    /// one binding none (`<if>`).
+    pub name: String,
     /// Unchanged / changed / added / removed.
     pub status: StatementStatus,
     /// What kind of statement (`assignment`, `import`, `if`, ...).

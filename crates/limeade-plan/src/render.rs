@@ -1,12 +1,23 @@
 //! The compact human rendering of a plan: one line per change, conflicts marked `!`. The same text
 //! is what `cargo xtask plan` prints and what `str(plan)` shows in Python.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use crate::plan::{DefinitionStatus, ModulePlan, Plan, StatementStatus};
 
+/// What the live side predicts a change does, by module and change key (a definition's
+/// `name`, a statement's `name label status`, a conflict's class), shown after the change.
+pub type OutcomeNotes = HashMap<String, HashMap<String, String>>;
+
 /// Render a whole batch: the apply order, then each module.
 pub fn render_plan(plan: &Plan) -> String {
+    render_plan_with(plan, &OutcomeNotes::new())
+}
+
+/// [`render_plan`] with each change's predicted outcome after it (`~ f  body -> updated in
+/// place`).
+pub fn render_plan_with(plan: &Plan, outcomes: &OutcomeNotes) -> String {
     let mut out = String::new();
     if plan.modules.len() > 1 || !plan.order.cycles.is_empty() {
         let order: Vec<String> = plan
@@ -42,13 +53,25 @@ pub fn render_plan(plan: &Plan) -> String {
         if i > 0 {
             out.push('\n');
         }
-        out.push_str(&render_module(module));
+        let notes = outcomes.get(&module.module);
+        out.push_str(&render_module_with(module, &|key| {
+            notes.and_then(|n| n.get(key)).map(String::as_str)
+        }));
     }
     out
 }
 
 /// Render one module's plan.
 pub fn render_module(plan: &ModulePlan) -> String {
+    render_module_with(plan, &|_| None)
+}
+
+/// ` -> outcome` for a change whose outcome is known.
+fn note(outcome: Option<&str>) -> String {
+    outcome.map(|o| format!(" -> {o}")).unwrap_or_default()
+}
+
+fn render_module_with<'a>(plan: &ModulePlan, outcome: &dyn Fn(&str) -> Option<&'a str>) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -56,18 +79,34 @@ pub fn render_module(plan: &ModulePlan) -> String {
         plan.module, plan.path, plan.execution
     );
     for conflict in &plan.conflicts {
-        let _ = writeln!(out, "! {}  {}", conflict.qualname, conflict.reason);
+        let _ = writeln!(
+            out,
+            "! {}  {}{}",
+            conflict.qualname,
+            conflict.reason,
+            note(outcome(&conflict.qualname))
+        );
     }
     for def in &plan.definitions {
-        let name = def.display_name();
+        let name = &def.name;
         match def.status {
             DefinitionStatus::Unchanged => {}
             DefinitionStatus::Added => {
                 let line = def.new_span.map(|s| s.start_line).unwrap_or_default();
-                let _ = writeln!(out, "+ {name}  {} (line {line})", kind_word(def.kind));
+                let _ = writeln!(
+                    out,
+                    "+ {name}  {} (line {line}){}",
+                    kind_word(def.kind),
+                    note(outcome(name))
+                );
             }
             DefinitionStatus::Removed => {
-                let _ = writeln!(out, "- {name}  {}", kind_word(def.kind));
+                let _ = writeln!(
+                    out,
+                    "- {name}  {}{}",
+                    kind_word(def.kind),
+                    note(outcome(name))
+                );
             }
             DefinitionStatus::Changed => {
                 let aspects: Vec<&str> = def.aspects.iter().map(|a| a.label()).collect();
@@ -81,7 +120,12 @@ pub fn render_module(plan: &ModulePlan) -> String {
                     _ => String::new(),
                 };
                 let sym = if aspects == ["moved"] { '=' } else { '~' };
-                let _ = writeln!(out, "{sym} {name}  {}{moved_lines}", aspects.join(", "));
+                let _ = writeln!(
+                    out,
+                    "{sym} {name}  {}{moved_lines}{}",
+                    aspects.join(", "),
+                    note(outcome(name))
+                );
             }
         }
     }
@@ -92,20 +136,7 @@ pub fn render_module(plan: &ModulePlan) -> String {
             StatementStatus::Added => '+',
             StatementStatus::Removed => '-',
         };
-        let scope = if stmt.scope.is_empty() {
-            String::new()
-        } else {
-            format!("{}.", stmt.scope)
-        };
-        let binds = if stmt.binds.is_empty() {
-            format!("{scope}<{}>", stmt.label)
-        } else {
-            stmt.binds
-                .iter()
-                .map(|b| format!("{scope}{b}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let binds = &stmt.name;
         let line = stmt
             .new_span
             .or(stmt.old_span)
@@ -116,7 +147,13 @@ pub fn render_module(plan: &ModulePlan) -> String {
             StatementStatus::Added => "added",
             _ => "removed",
         };
-        let _ = writeln!(out, "{sym} {binds}  {} {status} (line {line})", stmt.label);
+        let key = format!("{binds} {} {status}", stmt.label);
+        let _ = writeln!(
+            out,
+            "{sym} {binds}  {} {status} (line {line}){}",
+            stmt.label,
+            note(outcome(&key))
+        );
     }
     if !plan.unbound_names.is_empty() {
         let _ = writeln!(out, "- unbound: {}", plan.unbound_names.join(", "));

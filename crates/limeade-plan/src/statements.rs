@@ -136,11 +136,27 @@ fn statement_change(
         Some(StatementKind::Other(o)) => o.label,
         _ => "statement",
     };
+    let binds = shown.map(Statement::binds).unwrap_or_default();
+    let prefix = if scope.is_empty() {
+        String::new()
+    } else {
+        format!("{scope}.")
+    };
+    let name = if binds.is_empty() {
+        format!("{prefix}<{label}>")
+    } else {
+        binds
+            .iter()
+            .map(|b| format!("{prefix}{b}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     StatementChange {
         scope: scope.to_owned(),
+        name,
         status,
         label: label.to_owned(),
-        binds: shown.map(Statement::binds).unwrap_or_default(),
+        binds,
         old_span: old.map(|s| s.span),
         new_span: new.map(|s| s.span),
     }

@@ -9,7 +9,7 @@ use limeade_apply::{
     ApplyError, LoaderSource, Mutation, MutationLog, Registry, ScanOutcome, Stamp,
 };
 use limeade_plan::{
-    decode_source, Aspect, Execution, ModuleMeta, ModuleSource, PlanError, Version,
+    decode_source, Aspect, Execution, ModuleMeta, ModuleSource, Outcome, PlanError, Version,
 };
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyKeyError, PyValueError};
@@ -65,6 +65,13 @@ impl Plan {
     /// The compact text (`~ C.method  body`, `! C  metaclass changed ...`).
     fn render(&self) -> String {
         self.plan.render()
+    }
+
+    /// The compact text with each change's predicted outcome after it: `outcomes` maps module
+    /// -> change key (definition name, `name label status` of a statement, conflict's class)
+    /// -> the outcome's words.
+    fn render_with_outcomes(&self, outcomes: limeade_plan::OutcomeNotes) -> String {
+        limeade_plan::render_plan_with(&self.plan, &outcomes)
     }
 
     /// The whole plan as JSON.
@@ -130,11 +137,12 @@ fn plan_modules(batch: &[ModuleSource]) -> PyResult<Plan> {
 /// `(name in the plan's JSON, word for people)` pairs.
 type Vocabulary = Vec<(String, String)>;
 
-/// The plan's words for people, keyed by the names its JSON uses: `(aspects, executions)`
+/// The plan's words for people, keyed by the names its JSON uses: `(aspects, executions,
+/// outcomes)`
 /// (`"kw_defaults"` -> `"kw-only defaults"`, `"definitions_only"` -> `"update definitions
 /// only"`), so plan text, reports and logs say the same thing.
 #[pyfunction]
-fn labels() -> PyResult<(Vocabulary, Vocabulary)> {
+fn labels() -> PyResult<(Vocabulary, Vocabulary, Vocabulary)> {
     let key = |value: serde_json::Value| value.as_str().map(str::to_owned).unwrap_or_default();
     let to_key = |value: Result<serde_json::Value, serde_json::Error>| {
         value
@@ -155,7 +163,14 @@ fn labels() -> PyResult<(Vocabulary, Vocabulary)> {
             execution.to_string(),
         ));
     }
-    Ok((aspects, executions))
+    let mut outcomes = Vec::new();
+    for outcome in Outcome::ALL {
+        outcomes.push((
+            to_key(serde_json::to_value(outcome))?,
+            outcome.label().to_owned(),
+        ));
+    }
+    Ok((aspects, executions, outcomes))
 }
 
 /// One module of `plan_batch`: `(name, path, is_package, old bytes, new bytes)`.

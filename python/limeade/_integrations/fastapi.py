@@ -22,6 +22,7 @@ import types
 from typing import Any, Optional
 
 from .. import _tracking
+from .._outcomes import UPDATED
 from .._report import Change
 from . import Mutation, Rewiring, WiringError
 
@@ -199,7 +200,7 @@ class RouteRewiring(Rewiring):
             module, qualname = _key(route.endpoint)
             methods = ",".join(sorted(getattr(route, "methods", None) or ()))
             changes.append(
-                Change(module, f"{methods} {route.path}", f"route re-wired ({qualname})")
+                Change(module, f"{methods} {route.path}", f"route re-wired ({qualname})", UPDATED)
             )
         # FastAPI 0.165+ caches what included routers derive from their routes (by version).
         for router in self.routers:

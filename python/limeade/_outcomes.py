@@ -1,0 +1,78 @@
+"""What a change does to live objects, in the planner's words, and the record of it.
+
+The code that decides and does a change records its outcome here (updated in place, replaced
+and why, not updated and why, ...); :func:`limeade.plan` asks the same deciding code for its
+prediction, :func:`limeade.refresh` reports what was recorded while it ran. The words come from
+the Rust planner (``limeade_plan::Outcome``) so plan text, reports and logs agree.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Optional
+
+from . import _native
+
+#: Outcome names as the planner spells them -> words for people.
+OUTCOME_LABELS: dict[str, str] = dict(_native.labels()[2])
+
+UPDATED = OUTCOME_LABELS["updated_in_place"]
+ADDED = OUTCOME_LABELS["added"]
+REPLACED = OUTCOME_LABELS["replaced"]
+GRAFTED = OUTCOME_LABELS["grafted"]
+KEPT_WITH_NEW_BASES = OUTCOME_LABELS["kept_with_new_bases"]
+RENAMED = OUTCOME_LABELS["renamed"]
+RAN = OUTCOME_LABELS["ran"]
+REBOUND = OUTCOME_LABELS["rebound"]
+CLOSURE_UPDATED = OUTCOME_LABELS["closure_updated"]
+NOT_UPDATED = OUTCOME_LABELS["not_updated"]
+REMOVED = OUTCOME_LABELS["removed"]
+CACHE_CLEARED = OUTCOME_LABELS["cache_cleared"]
+MIGRATED = OUTCOME_LABELS["migrated"]
+#: A prediction only: what only running the new code tells.
+DECIDED_WHEN_RUN = OUTCOME_LABELS["decided_when_run"]
+
+#: Why a change the executors never acted on is reported as not updated.
+NOTHING_DONE = "nothing was changed for it"
+
+
+class Outcome(NamedTuple):
+    """One decision: the outcome word and, where it says more, why (``"it became a generator
+    function"``, ``"3 live closures"``)."""
+
+    outcome: str
+    why: str = ""
+
+    def words(self) -> str:
+        """``replaced (it became a generator function)``."""
+        return f"{self.outcome} ({self.why})" if self.why else self.outcome
+
+
+class OutcomeLog:
+    """The outcomes decided for one module's changes, by change name (``f``, ``C.m``,
+    ``C.x#2``, ``X, Y`` for a statement binding two names). A later decision for the same name
+    replaces an earlier one: a definition first found in place and then replaced because its
+    closure changed ends as replaced."""
+
+    def __init__(self) -> None:
+        self.by_name: dict[str, Outcome] = {}
+
+    def record(self, name: str, outcome: str, why: str = "") -> None:
+        self.by_name[name] = Outcome(outcome, why)
+
+    def get(self, name: str) -> Optional[Outcome]:
+        """The outcome recorded for ``name``, or for the closest enclosing class recorded as a
+        whole (members of a replaced, added, removed or grafted class share its outcome)."""
+        found = self.by_name.get(name)
+        if found is not None:
+            return found
+        base = name.split("#", 1)[0]
+        while "." in base:
+            base = base.rsplit(".", 1)[0]
+            outer = self.by_name.get(base)
+            if outer is not None and outer.outcome in _WHOLE_CLASS:
+                return Outcome(outer.outcome, f"with {base}")
+        return None
+
+
+#: Outcomes of a class that its members share.
+_WHOLE_CLASS = frozenset({ADDED, REPLACED, REMOVED, GRAFTED})

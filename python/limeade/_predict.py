@@ -1,0 +1,199 @@
+"""What a refresh of one module would do to its live objects, decided without doing it.
+
+:func:`limeade.plan` asks the same deciding code :func:`limeade.refresh` acts on (which classes
+are kept, replaced or grafted; which functions get their new code in place; which cannot) and
+records the outcomes it predicts. Nothing here runs new code or changes a live object: new
+``def`` statements are compiled, new base expressions are evaluated against the live module,
+and what only running new code can tell (what a changed decorator returns) is predicted from
+the live object. A mixin of :class:`limeade._prepare.ModulePreparation`.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any, Callable, Optional
+
+from ._closures import CLOSURE_REFUSED, nested_codes
+from ._errors import ApplyError
+from ._lookup import MISSING, find_function, function_qualname, namespace_of, parent_scope
+from ._outcomes import (
+    ADDED,
+    CLOSURE_UPDATED,
+    DECIDED_WHEN_RUN,
+    GRAFTED,
+    KEPT_WITH_NEW_BASES,
+    NOT_UPDATED,
+    RAN,
+    REMOVED,
+    RENAMED,
+    REPLACED,
+    UPDATED,
+    Outcome,
+    OutcomeLog,
+)
+from ._report import definition_name, statement_key
+
+#: What the prediction of a closure update says (the report counts them).
+EVERY_LIVE_CLOSURE = "every live closure made from it"
+#: What only running changed decorators tells.
+DECORATED = (
+    "updated in place if the decorators return this function (or the live object), else replaced"
+)
+#: What only running the statement of a base class added in the same edit tells.
+DEFERRED_BASES = "kept with new bases if CPython accepts them once they exist, else replaced"
+#: Why a changed ``__main__`` guard is left alone.
+MAIN_GUARD = "never re-run: it would start the program again"
+
+
+class Predictions:
+    """Predicts each change's outcome from the plan and the live objects."""
+
+    # Provided by ModulePreparation.
+    plan: dict[str, Any]
+    path: str
+    definitions: list[dict[str, Any]]
+    renames: dict[str, dict[str, Any]]
+    globals: dict[str, Any]
+    live_class: Callable[[str], Optional[type]]
+    decide_classes: Callable[[], Any]
+    decide_function: Callable[..., Any]
+    is_main_guard: Callable[[dict[str, Any]], bool]
+    same_definition: Callable[[Any, Any], bool]
+
+    def predict(self) -> OutcomeLog:
+        """The outcome of every change of the plan, as a refresh would record it."""
+        log = OutcomeLog()
+        execution = self.plan["execution"]
+        if execution == "nothing":
+            return log
+        decided = self.decide_classes() if execution != "full_body" else None
+        whole = self._whole_classes(decided)
+        for s in self.plan["statements"]:
+            if s["status"] == "unchanged" or _inside(s["scope"], whole):
+                continue  # a statement of a replaced class runs with it
+            if execution != "full_body" and self.is_main_guard(s):
+                log.record(statement_key(s), NOT_UPDATED, MAIN_GUARD)
+            elif s["status"] == "removed" and execution != "full_body":
+                log.record(statement_key(s), REMOVED)
+            else:
+                log.record(statement_key(s), RAN)
+        for name in self.plan["unbound_names"]:
+            log.record(name, REMOVED)
+        if execution == "full_body":
+            for d in self.definitions:
+                if d["status"] == "removed":
+                    log.record(definition_name(d), REMOVED)
+                elif d["status"] != "unchanged" and "." not in d["qualname"]:
+                    log.record(definition_name(d), *self._predict_binding(self.globals, d))
+            return log
+        assert decided is not None
+        for qualname, fix in decided.kept.items():
+            if fix.deferred_bases is None:
+                log.record(qualname, KEPT_WITH_NEW_BASES)
+            else:
+                log.record(qualname, DECIDED_WHEN_RUN, DEFERRED_BASES)
+        for qualname, why in decided.replaced.items():
+            log.record(qualname, REPLACED, why)
+        for qualname in decided.grafted:
+            if qualname not in decided.replaced:
+                log.record(qualname, GRAFTED)
+        in_place: dict[str, Any] = {}
+        for d in self.definitions:
+            qualname = d["qualname"]
+            if d["status"] == "unchanged" or "<locals>" in qualname or qualname in decided.grafted:
+                continue
+            if _inside(parent_scope(qualname), whole):
+                continue  # comes and goes with its class
+            if qualname in decided.replaced:
+                continue
+            scope = self._live_scope(parent_scope(qualname))
+            if d["status"] == "removed":
+                log.record(definition_name(d), REMOVED)
+            elif qualname in self.renames and d["status"] == "added":
+                log.record(qualname, *self._predict_rename(d, scope))
+            elif d["status"] == "added" or (d["kind"] != "class" and "decorators" in d["aspects"]):
+                log.record(definition_name(d), *self._predict_binding(scope, d))
+            elif d["kind"] == "class":
+                if "docstring" in d["aspects"]:
+                    log.record(definition_name(d), UPDATED)
+            elif scope is not None:
+                try:
+                    decision = self.decide_function(d, scope, parent_scope(qualname))
+                except ApplyError as e:
+                    log.record(definition_name(d), NOT_UPDATED, f"the refresh would fail: {e}")
+                    continue
+                log.record(definition_name(d), decision.outcome, decision.why)
+                if decision.outcome == UPDATED and decision.code is not None:
+                    in_place[qualname] = decision
+        self._predict_closures(log, in_place)
+        return log
+
+    def _whole_classes(self, decided: Any) -> set[str]:
+        """Classes whose statement runs (or goes) as a whole: replaced, added, removed."""
+        replaced = set(decided.replaced) if decided is not None else set()
+        return replaced | {
+            d["qualname"]
+            for d in self.definitions
+            if d["kind"] == "class" and d["status"] in ("added", "removed")
+        }
+
+    def _live_scope(self, scope_name: str) -> Any:
+        """The live module namespace or class a definition belongs to (None: not there)."""
+        return self.live_class(scope_name) if scope_name else self.globals
+
+    def _predict_binding(self, scope: Any, d: dict[str, Any]) -> Outcome:
+        """A definition that runs in full: the live function of that name is updated in place
+        when the new object is its new version (:meth:`bind`), else the new object is bound.
+        What decorators return is only known once they ran."""
+        name = d["qualname"].rsplit(".", 1)[-1]
+        old = namespace_of(scope).get(name, MISSING) if scope is not None else MISSING
+        if old is MISSING:
+            return Outcome(ADDED)
+        span = d["new_span"]
+        if d["def_line"] is not None and span is not None and d["def_line"] > span["start_line"]:
+            return Outcome(DECIDED_WHEN_RUN, DECORATED)
+        if (
+            isinstance(old, types.FunctionType)
+            and old.__code__.co_filename == self.path
+            and function_qualname(old) == d["qualname"]
+            and d["kind"] != "class"
+        ):
+            return Outcome(UPDATED)
+        return Outcome(REPLACED, "a new object was bound")
+
+    def _predict_rename(self, d: dict[str, Any], scope: Any) -> Outcome:
+        """A renamed function keeps its live object when it is there and the new name is free."""
+        old = self.renames[d["qualname"]]
+        items = namespace_of(scope) if scope is not None else {}
+        old_name = old["qualname"].rsplit(".", 1)[-1]
+        live = find_function(
+            items.get(old_name), old["qualname"], old["old_span"]["start_line"], self.path
+        )
+        if live is None or d["qualname"].rsplit(".", 1)[-1] in items:
+            return Outcome(ADDED)
+        return Outcome(RENAMED)
+
+    def _predict_closures(self, log: OutcomeLog, in_place: dict[str, Any]) -> None:
+        """Nested functions of functions updated in place: their live closures get the new
+        code unless its free variables changed (the heap is only searched by the refresh)."""
+        for d in self.definitions:
+            qualname = d["qualname"]
+            if d["status"] != "changed" or "<locals>" not in qualname:
+                continue
+            outer = qualname.split(".<locals>.", 1)[0]
+            decision = in_place.get(outer)
+            if decision is None:
+                continue
+            old = dict(nested_codes(decision.target.__code__, outer)).get((qualname, 0))
+            new = dict(nested_codes(decision.code, outer)).get((qualname, 0))
+            if old is None or new is None or old == new:
+                continue
+            if old.co_freevars != new.co_freevars:
+                log.record(definition_name(d), NOT_UPDATED, CLOSURE_REFUSED)
+            else:
+                log.record(definition_name(d), CLOSURE_UPDATED, EVERY_LIVE_CLOSURE)
+
+
+def _inside(scope: str, classes: set[str]) -> bool:
+    """Whether ``scope`` is one of ``classes`` or nested in one."""
+    return any(scope == c or scope.startswith(c + ".") for c in classes)
