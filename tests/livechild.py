@@ -27,6 +27,7 @@ def child_env(**extra: str) -> dict[str, str]:
     env["PYTHONUNBUFFERED"] = "1"
     env.pop("NO_COLOR", None)
     env.pop("LIMEADE_POLL", None)
+    env.pop("LIMEADE_DISABLE", None)
     env.update(extra)
     return env
 

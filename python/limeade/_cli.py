@@ -4,6 +4,7 @@ a file or a tree (the same text as ``cargo xtask plan``)."""
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from typing import Any, Optional, TextIO
@@ -120,8 +121,10 @@ def _run(parser: argparse.ArgumentParser, options: Any, args: list[str]) -> int:
         )
         return 2
 
-    from . import _launch, _workers
+    from . import _disable, _launch, _workers
 
+    # LIMEADE_DISABLE: the program runs exactly as under `python`, with no watcher.
+    off = _disable.disabled()
     settings = {
         "watch": [os.path.abspath(p) for p in options.watch],
         "poll": True if options.poll else None,
@@ -131,14 +134,15 @@ def _run(parser: argparse.ArgumentParser, options: Any, args: list[str]) -> int:
         "verbose": options.verbose,
         "origin_pid": os.getpid(),
     }
-    start_watcher(settings)
-    # Worker processes (multiprocessing's spawn and forkserver) get a watcher of their own.
-    _workers.propagate(settings)
+    if not off:
+        start_watcher(settings)
+        # Worker processes (multiprocessing's spawn and forkserver) get a watcher of their own.
+        _workers.propagate(settings)
     try:
         if options.module is not None:
             _launch.run_module(options.module, args)
         else:
-            _launch.run_script(options.script, args)
+            _launch.run_script(options.script, args, track=not off)
     except (SystemExit, KeyboardInterrupt):
         raise
     except BaseException as e:
@@ -154,12 +158,15 @@ def start_watcher(settings: dict[str, Any]) -> None:
     it stops at interpreter exit (atexit), as the interpreter then waits for them."""
     import limeade
 
+    from . import _exposure
+
     printer = ReportPrinter(
         sys.stderr,
         quiet=settings["quiet"],
         verbose=settings["verbose"],
         origin_pid=settings["origin_pid"],
     )
+    _exposure.LISTENERS.append(printer.warning)
     limeade.watch(
         settings["watch"] or None,
         poll=settings["poll"],
@@ -220,6 +227,14 @@ class ReportPrinter:
         if self.verbose and error.__cause__ is not None:
             lines.append(f"  caused by {error.__cause__!r}")
         self._write(lines)
+
+    def warning(self, message: str) -> None:
+        """A security warning (a file or folder other users can write), on the terminal even
+        under ``--quiet``. When no logging handler is configured, logging's last resort
+        already writes the warning to stderr: then it is not printed twice."""
+        if not logging.getLogger("limeade").hasHandlers():
+            return
+        self._write([f"{self._paint('limeade:', '33')} warning: {message}"])
 
     def _write(self, lines: list[str]) -> None:
         if os.getpid() != self.origin_pid and lines:

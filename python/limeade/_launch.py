@@ -15,9 +15,9 @@ from typing import Any
 from . import _tracking
 
 
-def run_script(path: str, args: list[str]) -> None:
+def run_script(path: str, args: list[str], *, track: bool = True) -> None:
     """Run the file at ``path`` as ``__main__``. Compiled from the very bytes recorded as the
-    running source, like an imported module."""
+    running source (when ``track``; not under ``LIMEADE_DISABLE``), like an imported module."""
     absolute = os.path.abspath(path)
     stamp = _tracking._stamp(absolute)
     with open(absolute, "rb") as f:
@@ -33,7 +33,8 @@ def run_script(path: str, args: list[str]) -> None:
     sys.argv[:] = [path, *args]
     # `python script.py` puts the script's folder first on the path (symbolic links resolved).
     sys.path[0] = os.path.dirname(os.path.realpath(absolute))
-    _tracking.record("__main__", absolute, False, source, stamp)
+    if track:
+        _tracking.record("__main__", absolute, False, source, stamp)
     code = compile(source, absolute, "exec", dont_inherit=True)
     _run(code, main.__dict__)
 

@@ -16,6 +16,7 @@ import time
 import types
 from typing import Any, Callable, Optional, Union
 
+from . import _disable
 from ._summary import error_line, summary_line
 
 logger = logging.getLogger("limeade")
@@ -40,8 +41,11 @@ def install_signal_handler(signum: Optional[int] = None) -> Handler:
     ``SIGUSR1``: ``kill -USR1 <pid>``). The refresh runs on the main thread at the next
     bytecode boundary; its outcome is logged to ``logging.getLogger("limeade")`` (a summary at
     INFO, a failure at ERROR as ``file:line: message``). Must be called from the main thread.
-    Returns the previous handler; :func:`uninstall_signal_handler` puts it back."""
+    Returns the previous handler; :func:`uninstall_signal_handler` puts it back. With
+    ``LIMEADE_DISABLE`` set, installs nothing and returns the handler in place."""
     number = _default_signal() if signum is None else int(signum)
+    if _disable.disabled():
+        return signal.getsignal(number)
     previous = signal.signal(number, _handle)
     if previous is not _handle:
         _PREVIOUS[number] = previous

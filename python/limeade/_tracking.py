@@ -18,7 +18,7 @@ import sysconfig
 import types
 from typing import Any, Optional
 
-from . import _bytecode, _loaders, _native
+from . import _bytecode, _disable, _exposure, _loaders, _native
 from ._errors import TrackError
 
 logger = logging.getLogger("limeade")
@@ -26,6 +26,9 @@ logger = logging.getLogger("limeade")
 #: Every tracked module's recorded source and tree (native); ``LIMEADE_POLL=1`` makes its file
 #: watcher poll.
 REGISTRY = _native.Registry(poll=os.environ.get("LIMEADE_POLL", "") not in ("", "0"))
+if _disable.disabled():
+    # Off: not even the watcher's thread runs (nothing will be tracked or watched).
+    REGISTRY.close_watcher()
 #: Names the user untracked: the import hook leaves them alone.
 _IGNORED: set[str] = set()
 #: Names the user asked to track although the default policy would not.
@@ -40,6 +43,8 @@ _CONSIDERED: set[str] = set()
 _CONSIDERED_LEN = -1
 #: Modules run as ``__main__`` (``python -m limeade run -m NAME``): recorded under that name.
 MAIN_ALIASES: set[str] = set()
+#: Whether :func:`install_hook` put the hook in place (not when ``LIMEADE_DISABLE`` is set).
+_HOOKED = False
 
 
 def _stamp(path: str) -> Optional[tuple[int, int, int]]:
@@ -106,6 +111,7 @@ def record(name: str, path: str, is_package: bool, source: bytes, stamp: Any) ->
         warning = REGISTRY.take_watch_warning()
         if warning:
             logger.warning("limeade: %s", warning)
+        _exposure.tracked_while_watching(path)
     except _native.PlanFailure as e:
         logger.warning("limeade cannot track %s: %s", name, e.args[0])
 
@@ -190,7 +196,12 @@ def _note_found(name: str, spec: Any) -> None:
 
 
 def install_hook() -> None:
-    """Put :class:`TrackingFinder` first on ``sys.meta_path`` (once)."""
+    """Put :class:`TrackingFinder` first on ``sys.meta_path`` (once); nothing when
+    ``LIMEADE_DISABLE`` is set."""
+    global _HOOKED
+    if _disable.disabled():
+        return
+    _HOOKED = True
     if any(f is TrackingFinder for f in sys.meta_path):
         return
     sys.meta_path.insert(0, TrackingFinder)  # type: ignore[arg-type]
@@ -198,8 +209,11 @@ def install_hook() -> None:
 
 def discover() -> None:
     """Track the modules of custom loaders imported (or reloaded) since the last call. Costs a
-    length check of ``sys.modules`` when nothing was imported."""
+    length check of ``sys.modules`` when nothing was imported. Nothing when the hook was never
+    installed (``LIMEADE_DISABLE``)."""
     global _CONSIDERED_LEN
+    if not _HOOKED:
+        return
     if sys.meta_path[:1] != [TrackingFinder]:
         # A finder put first after ``import limeade``: its later imports are seen again.
         try:
@@ -334,7 +348,9 @@ def track_loaded(module: types.ModuleType, name: str, *, forced: bool = False) -
 
 def baseline() -> None:
     """Track every already imported module the default policy covers (``__main__`` included
-    when it came from a file)."""
+    when it came from a file). Nothing when ``LIMEADE_DISABLE`` is set."""
+    if _disable.disabled():
+        return
     for name, module in list(sys.modules.items()):
         if module is None or name in REGISTRY or name in _IGNORED:
             continue
@@ -345,7 +361,10 @@ def baseline() -> None:
 
 
 def track(*modules: Any) -> list[str]:
-    """Track modules (objects or names) even where the default policy would not."""
+    """Track modules (objects or names) even where the default policy would not. Tracks
+    nothing (an empty list) when ``LIMEADE_DISABLE`` is set."""
+    if _disable.disabled():
+        return []
     names = []
     for m in modules:
         name = m if isinstance(m, str) else m.__name__

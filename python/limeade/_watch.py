@@ -22,7 +22,7 @@ import traceback
 from collections.abc import Iterable
 from typing import Any, Callable, Optional
 
-from . import _tracking
+from . import _disable, _exposure, _tracking
 
 logger = logging.getLogger("limeade")
 
@@ -101,10 +101,15 @@ class Watcher:
         self._native: Any = None
         self._subscription: Any = None
         self._dirs: list[str] = []
+        self._disabled = False
 
     # -- life cycle ---------------------------------------------------------------------------
 
     def start(self) -> Watcher:
+        if _disable.disabled():
+            # LIMEADE_DISABLE: a watcher that watches nothing; stop() and `with` still work.
+            self._disabled = True
+            return self
         if self.commit == "main":
             _install_handler()
         self._native = _registry_watcher(self.poll)
@@ -112,6 +117,8 @@ class Watcher:
         self._watch_paths()
         self._stopping = False
         _ACTIVE.append(self)
+        _exposure.checking = True
+        self._check_exposure()
         self._start_thread()
         return self
 
@@ -135,6 +142,7 @@ class Watcher:
         self._pending = False
         if self in _ACTIVE:
             _ACTIVE.remove(self)
+        _exposure.checking = bool(_ACTIVE)
 
     def __enter__(self) -> Watcher:
         return self
@@ -149,11 +157,15 @@ class Watcher:
 
     @property
     def backend(self) -> str:
-        """``"native"``, ``"polling"`` or ``"native+polling"``."""
+        """``"native"``, ``"polling"`` or ``"native+polling"``; ``"disabled"`` when
+        ``LIMEADE_DISABLE`` made it a watcher of nothing."""
+        if self._disabled:
+            return "disabled"
         return str(self._native.backend) if self._native is not None else "stopped"
 
     def __repr__(self) -> str:
         state = "stopped" if self._stopping or self._thread is None else self.backend
+        state = "disabled" if self._disabled else state
         return f"<limeade.Watcher {state} commit={self.commit!r}>"
 
     # -- what is watched ----------------------------------------------------------------------
@@ -168,11 +180,22 @@ class Watcher:
         )
 
     def _watch_tree(self, root: str) -> None:
+        """Every folder under ``root``, never through a symbolic link (``os.walk`` does not
+        descend into one; ``root`` is an explicit path, or a folder created inside one)."""
+        added = []
         for dirpath, dirnames, _files in os.walk(root):
             dirnames[:] = [d for d in dirnames if not self._excluded(os.path.join(dirpath, d))]
             if not self._excluded(dirpath):
                 self._native.watch_dir(dirpath)
                 self._dirs.append(dirpath)
+                added.append(dirpath)
+        _exposure.check(added)
+
+    def _check_exposure(self) -> None:
+        """Warn about tracked files and watched folders other users can write."""
+        names = _tracking.REGISTRY.names()
+        _exposure.check_module_files([p for p in map(_tracking.REGISTRY.path, names) if p])
+        _exposure.check(self._dirs)
 
     def _watch_paths(self) -> None:
         """Explicit paths: each directory under them (excluded ones pruned), or a file's
@@ -184,6 +207,7 @@ class Watcher:
             elif os.path.isdir(os.path.dirname(path)):
                 self._native.watch_dir(os.path.dirname(path))
                 self._dirs.append(os.path.dirname(path))
+                _exposure.check([path])
             else:
                 logger.warning("limeade: cannot watch %s: no such file or directory", path)
         _warn_fallback(self._native)
@@ -202,7 +226,24 @@ class Watcher:
             name = os.path.basename(path)
             for pattern in self.include:
                 if fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(path, pattern):
-                    return True
+                    if self._resolves_inside(path, tracked):
+                        return True
+        return False
+
+    def _resolves_inside(self, path: str, tracked: set[Optional[str]]) -> bool:
+        """Whether ``path`` (an event's, so directly in a watched folder) is, symbolic links
+        resolved, in a watched tree: the trees under the explicit paths, or a tracked module's
+        own folder. Watched folders are reached without following links, so only a path that
+        is itself a link can lead elsewhere."""
+        if not os.path.islink(path):
+            return True
+        real = os.path.realpath(path)
+        explicit = [p if os.path.isdir(p) else os.path.dirname(p) for p in self.paths or ()]
+        roots = [os.path.realpath(p) for p in explicit]
+        roots += [os.path.realpath(os.path.dirname(p)) for p in tracked if p]
+        if any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
+            return True
+        logger.debug("limeade: ignoring %s: a link to %s, outside the watched trees", path, real)
         return False
 
     # -- the watcher thread -------------------------------------------------------------------
@@ -233,7 +274,12 @@ class Watcher:
             for error in errors:
                 logger.warning("limeade: file watcher: %s", error)
             for d in created_dirs:
-                if self.paths is not None and self._inside_paths(d) and not self._excluded(d):
+                if (
+                    self.paths is not None
+                    and self._inside_paths(d)
+                    and not self._excluded(d)
+                    and not os.path.islink(d)  # a link to a folder: never followed
+                ):
                     self._watch_tree(d)
             if everything or self._relevant(paths):
                 self._pending = True

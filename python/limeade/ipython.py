@@ -18,6 +18,7 @@ from typing import Any, Optional
 
 import limeade
 
+from . import _disable
 from ._summary import error_line, summary_line
 
 USAGE = "usage: %limeade [plan | on | off | refresh]"
@@ -85,8 +86,11 @@ _EXTENSION: Optional[LimeadeExtension] = None
 
 
 def load_ipython_extension(shell: Any) -> None:
-    """Called by ``%load_ext limeade``."""
+    """Called by ``%load_ext limeade``. With ``LIMEADE_DISABLE`` set, does nothing: no refresh
+    before cells, no ``%limeade``."""
     global _EXTENSION
+    if _disable.disabled():
+        return
     if _EXTENSION is not None:
         _EXTENSION.unregister()
     _EXTENSION = LimeadeExtension(shell)

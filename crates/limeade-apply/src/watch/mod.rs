@@ -77,6 +77,14 @@ pub enum Coverage {
     Polled,
 }
 
+/// Never follow a symbolic link out of a watched directory. The poll watcher then reads a
+/// link's own metadata (`lstat`), so editing the file or folder a link points to outside the
+/// watched trees is no event; inotify watches each directory on its own (never recursively), so
+/// it never descends through a link anyway, and the setting is there should that change.
+fn no_symlinks(config: Config) -> Config {
+    config.with_follow_symlinks(false)
+}
+
 /// The private file whose events prove that every earlier event has been recorded: created in
 /// the temporary directory, watched, then unlinked at once (nothing is left on disk, however
 /// the process ends); writes go through the open descriptor.
@@ -184,12 +192,13 @@ impl FileWatcher {
             shared.record(event, probe_for_handler.get().map(PathBuf::as_path));
         };
         #[cfg_attr(not(target_os = "linux"), allow(unused_mut))]
-        let mut native = RecommendedWatcher::new(handler, Config::default()).map_err(|source| {
-            WatchError::Start {
-                backend: "native",
-                source,
-            }
-        })?;
+        let mut native =
+            RecommendedWatcher::new(handler, no_symlinks(Config::default())).map_err(|source| {
+                WatchError::Start {
+                    backend: "native",
+                    source,
+                }
+            })?;
         #[cfg(target_os = "linux")]
         {
             self.probe = Probe::create(&mut native);
@@ -208,7 +217,7 @@ impl FileWatcher {
         let shared = Arc::clone(&self.shared);
         // Modification times are compared in whole seconds: two saves within one second are
         // told apart by their contents.
-        let config = Config::default()
+        let config = no_symlinks(Config::default())
             .with_poll_interval(self.poll_interval)
             .with_compare_contents(true);
         let polling =
@@ -483,6 +492,55 @@ mod tests {
         sub.close();
         watcher.close();
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Edits under the target of a link that leaves the watched directory are no event, with
+    /// either backend; an edit inside, made after them, is (the watcher was alive all along).
+    #[cfg(unix)]
+    #[test]
+    fn links_out_of_a_watched_directory_are_not_followed() {
+        for poll in [false, true] {
+            let base = temp_dir(if poll {
+                "fw-links-poll"
+            } else {
+                "fw-links-native"
+            });
+            let (tree, outside) = (base.join("tree"), base.join("outside"));
+            std::fs::create_dir_all(&tree).expect("tree");
+            std::fs::create_dir_all(outside.join("pkg")).expect("outside");
+            let target = outside.join("settings.cfg");
+            std::fs::write(&target, "a = 1\n").expect("write");
+            std::fs::write(outside.join("pkg").join("m.py"), "X = 1\n").expect("write");
+            std::os::unix::fs::symlink(&target, tree.join("settings.cfg")).expect("link");
+            std::os::unix::fs::symlink(outside.join("pkg"), tree.join("pkg")).expect("link");
+            let mut watcher = FileWatcher::new(poll, Duration::from_millis(50)).expect("starts");
+            watcher.watch_dir(&tree).expect("watches");
+            let sub = watcher.subscribe();
+            std::fs::write(&target, "a = 2, and longer\n").expect("write");
+            std::fs::write(outside.join("pkg").join("m.py"), "X = 2\n").expect("write");
+            std::fs::write(outside.join("pkg").join("new.py"), "Y = 1\n").expect("write");
+            // A few poll intervals, so the edits above are polled before the one below.
+            std::thread::sleep(Duration::from_millis(300));
+            let inside = tree.join("inside.cfg");
+            std::fs::write(&inside, "b = 1\n").expect("write");
+            let mut seen = HashSet::new();
+            while !seen.contains(&inside) {
+                let Waited::Batch(batch) =
+                    sub.wait(Duration::from_millis(20), Duration::from_secs(10))
+                else {
+                    panic!("the edit inside was not seen (poll: {poll})");
+                };
+                seen.extend(batch.paths);
+            }
+            let linked = [tree.join("settings.cfg"), tree.join("pkg")];
+            assert!(
+                seen.iter()
+                    .all(|p| !linked.contains(p) && !p.starts_with(&outside)),
+                "poll: {poll}: {seen:?}"
+            );
+            watcher.close();
+            let _ = std::fs::remove_dir_all(&base);
+        }
     }
 
     #[test]
