@@ -30,9 +30,17 @@ from ._defaults import predict_defaults, refresh_defaults
 from ._errors import ApplyError, ConflictError, PlanError, RefreshError, TrackError
 from ._hooks import on_error, on_refresh, remove_hook
 from ._importers import predict_copies, rebind_copies
-from ._outcomes import NOT_UPDATED, Outcome, OutcomeLog
+from ._outcomes import (
+    CACHE_CLEARED,
+    DECIDED_WHEN_RUN,
+    NOT_UPDATED,
+    Outcome,
+    OutcomeLog,
+    migration_change,
+)
+from ._predict import EVERY_INSTANCE
 from ._prepare import in_place, predict_module, prepare_module, split_lines, strategy_name
-from ._registries import registry_entries, stale_caches, unregister_removed
+from ._registries import cached_readers, registry_entries, stale_caches, unregister_removed
 from ._report import Change, ModuleReport, Plan, RefreshReport, changes_of_module
 from ._signals import install_signal_handler, uninstall_signal_handler
 from ._stack import on_large_stack
@@ -168,6 +176,13 @@ def _predicted_rebinds(
         names = prediction.rebound.get(name, set()) | prediction.unbound.get(name, set())
         exclude = own_defaults if name == module_plan["module"] else set()
         changes += predict_defaults(name, names, exclude)
+        module = sys.modules.get(name)
+        if module is not None:
+            # Cleared only if the names get other objects: known once the statements ran.
+            changes += [
+                c._replace(outcome=DECIDED_WHEN_RUN, why=f"{CACHE_CLEARED} if the values change")
+                for _, c in cached_readers(module, names)
+            ]
     return changes
 
 
@@ -190,9 +205,12 @@ def plan(modules: Optional[Iterable[ModuleRef]] = None) -> Plan:
         name = module_plan["module"]
         module = sys.modules.get(name)
         new_text = _tracking.REGISTRY.pending_source(name)
+        migrations: list[Change] = []
         if module is not None and new_text is not None:
-            result.outcomes[name] = predict_module(module, module_plan, new_text)
+            result.outcomes[name], migrated = predict_module(module, module_plan, new_text)
+            migrations = [migration_change(c, EVERY_INSTANCE) for c in migrated]
         result.rebinds[name] = _predicted_rebinds(module_plan, result.outcomes.get(name))
+        result.rebinds[name] += migrations
     return result
 
 
@@ -299,7 +317,7 @@ def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshR
             prepared = prepare_module(module, module_plan, new_text, conflicts == "error")
             rebinds = _rebind_copies(name, prepared.mutations)
             rebinds += unregister_removed(name, prepared.mutations, after_commit)
-            stale_caches(prepared.mutations, after_commit)
+            rebinds += stale_caches(prepared.mutations, after_commit)
             logs.append(_commit(name, prepared.mutations))
             applied.append(name)
             after_commit.extend(prepared.after_commit)
@@ -333,7 +351,7 @@ def _refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshR
                     not_updated=prepared.not_updated,
                 )
             )
-        _run_migrations(migrations)
+        _add_to_owners(report, _run_migrations(migrations))
         _rewire(rewirings, report, logs)
     except BaseException as e:
         for log in reversed(logs):
@@ -380,6 +398,14 @@ def _update_closures(
         if outcome.outcome == NOT_UPDATED:
             logger.info("limeade: %s.%s not updated: %s", module, qualname, outcome.why)
     return outcomes
+
+
+def _add_to_owners(report: RefreshReport, changes: list[Change]) -> None:
+    """Changes found after the modules' reports were made go to the report of their module."""
+    for change in changes:
+        owner = next((m for m in report.modules if m.module == change.module), None)
+        if owner is not None:
+            owner.changes.append(change)
 
 
 def _rewire(
@@ -431,15 +457,19 @@ def _check_conflicts(plan_data: Plan, conflicts: str) -> None:
         )
 
 
-def _run_migrations(classes: list[type]) -> None:
+def _run_migrations(classes: list[type]) -> list[Change]:
     """Call ``__limeade_migrate__`` on every live instance of the changed classes that define it
     (and of their subclasses), so old objects can get what the new ``__init__`` would set. Only
-    classes defining the hook pay for the heap search; an exception rolls the refresh back."""
+    classes defining the hook pay for the heap search; an exception rolls the refresh back.
+    Returns one change per class, with how many instances it migrated."""
     if not classes:
-        return
+        return []
     wanted = tuple(dict.fromkeys(classes))
+    counts = dict.fromkeys(wanted, 0)
     for obj in gc.get_objects():
         if isinstance(obj, wanted) and not isinstance(obj, type):
+            owner = next(c for c in type(obj).__mro__ if c in counts)
+            counts[owner] += 1
             try:
                 obj.__limeade_migrate__()  # type: ignore[attr-defined]
             except Exception as e:
@@ -449,6 +479,9 @@ def _run_migrations(classes: list[type]) -> None:
                     cls.__module__,
                     "__limeade_migrate__",
                 ) from e
+    return [
+        migration_change(cls, f"{n} instance{'' if n == 1 else 's'}") for cls, n in counts.items()
+    ]
 
 
 def _commit(name: str, mutations: list[tuple[Any, ...]]) -> Any:

@@ -8,7 +8,7 @@ the Rust planner (``limeade_plan::Outcome``) so plan text, reports and logs agre
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional
+from typing import Any, NamedTuple, Optional
 
 from . import _native
 
@@ -45,6 +45,13 @@ class Outcome(NamedTuple):
     def words(self) -> str:
         """``replaced (it became a generator function)``."""
         return f"{self.outcome} ({self.why})" if self.why else self.outcome
+
+
+def migration_change(cls: type, why: str) -> Any:
+    """The change ``__limeade_migrate__`` makes: one per class whose instances it runs for."""
+    from ._report import Change  # the report's words build on these ones
+
+    return Change(cls.__module__, cls.__qualname__, "__limeade_migrate__", MIGRATED, why)
 
 
 class OutcomeLog:

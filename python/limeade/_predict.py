@@ -35,6 +35,8 @@ from ._report import definition_name, statement_key
 
 #: What the prediction of a closure update says (the report counts them).
 EVERY_LIVE_CLOSURE = "every live closure made from it"
+#: What a prediction of ``__limeade_migrate__`` says (the refresh counts them).
+EVERY_INSTANCE = "every live instance"
 #: What only running changed decorators tells.
 DECORATED = (
     "updated in place if the decorators return this function (or the live object), else replaced"
@@ -127,6 +129,27 @@ class Predictions:
                     in_place[qualname] = decision
         self._predict_closures(log, in_place)
         return log
+
+    def predict_migrations(self) -> list[type]:
+        """Classes kept and changed in place (the refresh's ``changed_classes``) that have a
+        ``__limeade_migrate__`` hook."""
+        if self.plan["execution"] in ("nothing", "full_body"):
+            return []
+        decided = self.decide_classes()
+        whole = self._whole_classes(decided)
+        scopes = {
+            parent_scope(d["qualname"])
+            for d in self.definitions
+            if d["status"] != "unchanged" and "<locals>" not in d["qualname"]
+        }
+        scopes |= {s["scope"] for s in self.plan["statements"] if s["status"] != "unchanged"}
+        scopes |= decided.grafted
+        out = []
+        for scope in sorted(scopes):
+            live = self.live_class(scope) if scope and not _inside(scope, whole) else None
+            if live is not None and hasattr(live, "__limeade_migrate__"):
+                out.append(live)
+        return out
 
     def _whole_classes(self, decided: Any) -> set[str]:
         """Classes whose statement runs (or goes) as a whole: replaced, added, removed."""

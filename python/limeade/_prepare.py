@@ -585,10 +585,14 @@ def prepare_module(
     return preparation
 
 
-def predict_module(module: types.ModuleType, plan: dict[str, Any], new_text: str) -> OutcomeLog:
+def predict_module(
+    module: types.ModuleType, plan: dict[str, Any], new_text: str
+) -> tuple[OutcomeLog, list[type]]:
     """What :func:`prepare_module` and the commit would do to each change of the module, decided
-    by the same code without running any new code or changing anything."""
-    return ModulePreparation(module, plan, new_text).predict()
+    by the same code without running any new code or changing anything, and the classes whose
+    ``__limeade_migrate__`` would run."""
+    preparation = ModulePreparation(module, plan, new_text)
+    return preparation.predict(), preparation.predict_migrations()
 
 
 def strategy_name(execution: str) -> str:

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from . import _tracking
 from ._defaults import changed_names, mutated_modules
-from ._outcomes import REMOVED
+from ._outcomes import CACHE_CLEARED, REMOVED
 from ._report import Change
 
 #: Registries larger than this are not searched (data, not a registry of definitions).
@@ -104,18 +104,37 @@ def _names_read(code: types.CodeType) -> set[str]:
     return names
 
 
-def stale_caches(mutations: list[Any], after_commit: list[Callable[[], Any]]) -> None:
+def stale_caches(mutations: list[Any], after_commit: list[Callable[[], Any]]) -> list[Change]:
     """``functools.lru_cache`` functions of a module whose names the mutations change, and whose
     code reads one of those names (``def tax(x): return x * TAX_RATE`` after ``TAX_RATE`` was
     rebound), have their cache cleared after the commit: a fresh start has no such results."""
+    changes = []
     for module in mutated_modules(mutations):
-        names = set(changed_names(module, mutations))
-        if not names:
+        for cached, change in cached_readers(module, set(changed_names(module, mutations))):
+            after_commit.append(cached.cache_clear)
+            changes.append(change)
+    return changes
+
+
+def cached_readers(module: types.ModuleType, names: set[str]) -> list[tuple[Any, Change]]:
+    """The ``lru_cache`` functions of ``module`` holding results and reading one of ``names``,
+    each with its change: what :func:`stale_caches` clears, and what a plan predicts it will."""
+    out: list[tuple[Any, Change]] = []
+    if not names:
+        return out
+    for key, value in list(module.__dict__.items()):
+        if not isinstance(value, functools._lru_cache_wrapper):  # type: ignore[attr-defined]
             continue
-        for value in list(module.__dict__.values()):
-            if not isinstance(value, functools._lru_cache_wrapper):  # type: ignore[attr-defined]
-                continue
-            wrapped = getattr(value, "__wrapped__", None)
-            code = getattr(wrapped, "__code__", None)
-            if isinstance(code, types.CodeType) and _names_read(code) & names:
-                after_commit.append(value.cache_clear)
+        wrapped = getattr(value, "__wrapped__", None)
+        code = getattr(wrapped, "__code__", None)
+        if not (isinstance(code, types.CodeType) and _names_read(code) & names):
+            continue
+        held = value.cache_info().currsize
+        if held:
+            reads = ", ".join(sorted(_names_read(code) & names))
+            why = f"{held} result{'' if held == 1 else 's'}"
+            change = Change(
+                module.__name__, key, f"cached results read {reads}", CACHE_CLEARED, why
+            )
+            out.append((value, change))
+    return out
