@@ -32,9 +32,13 @@ class Change(NamedTuple):
         """``body -> updated in place`` or ``body -> replaced (it became a generator)``."""
         if not self.outcome:
             return self.kind
-        # A conflict's reason is its kind already.
+        return f"{self.kind} -> {self.outcome_words()}"
+
+    def outcome_words(self) -> str:
+        """``replaced (it became a generator function)`` (a conflict's reason, which is its
+        kind already, is not repeated)."""
         why = "" if self.why and self.why in self.kind else self.why
-        return f"{self.kind} -> {Outcome(self.outcome, why).words()}"
+        return Outcome(self.outcome, why).words()
 
 
 def definition_name(d: dict[str, Any]) -> str:
@@ -59,10 +63,7 @@ def changes_of_module(
 
 def outcome_notes(module_plan: dict[str, Any], outcomes: OutcomeLog) -> dict[str, str]:
     """Each change's outcome in words, by the key the plan text looks it up by."""
-    return {
-        key: Outcome(change.outcome, change.why).words()
-        for key, change in _keyed_changes(module_plan, outcomes)
-    }
+    return {key: change.outcome_words() for key, change in _keyed_changes(module_plan, outcomes)}
 
 
 def _keyed_changes(

@@ -1,0 +1,266 @@
+"""Each change's outcome on live objects: what ``limeade.plan()`` predicts before the refresh
+(shown in ``str(plan)``) is what the refresh then reports it did, in the same words, for the
+cases where reading the plan alone would say something else."""
+
+from __future__ import annotations
+
+import limeade
+from conftest import assert_plan_told_the_truth
+
+
+def _line(text: str, start: str) -> str:
+    """The one line of ``text`` that starts with ``start``."""
+    [line] = [ln for ln in text.splitlines() if ln.startswith(start)]
+    return line
+
+
+def _outcome(changes: list[limeade.Change], qualname: str) -> tuple[str, str]:
+    [(outcome, why)] = [(c.outcome, c.why) for c in changes if c.qualname == qualname]
+    return outcome, why
+
+
+def test_definition_no_live_object_holds_is_not_updated(live):
+    m = live.load(
+        "m",
+        """
+        def area(r):
+            return 1
+
+        def area(r):
+            return 3 * r * r
+        """,
+    )
+    area = m.area
+    live.edit("m", "return 1", "return 2")
+    plan = limeade.plan()
+    assert _line(str(plan), "~ area  body").endswith(
+        "-> not updated (no live object holds this definition)"
+    )
+    report = live.refresh()
+    assert _outcome(report.changes, "area") == (
+        "not updated",
+        "no live object holds this definition",
+    )
+    assert m.area is area and area(1) == 3
+
+
+def test_compatible_new_bases_keep_the_class(live):
+    m = live.load(
+        "m",
+        """
+        class Base:
+            def hello(self):
+                return "base"
+
+        class Plain:
+            def hello(self):
+                return "plain"
+
+        class C(Plain):
+            pass
+        """,
+    )
+    C, obj = m.C, m.C()
+    live.edit("m", "class C(Plain):", "class C(Base):")
+    plan = limeade.plan()
+    assert _line(str(plan), "! C  bases changed").endswith("-> kept with new bases")
+    report = live.refresh()
+    assert [c.outcome for c in report.changes if c.qualname == "C"] == ["kept with new bases"]
+    assert report.module(m.__name__).replaced == []
+    assert m.C is C and obj.hello() == "base"
+
+
+def test_main_guard_is_never_run_again(live):
+    m = live.load(
+        "m",
+        """
+        RUNS = []
+
+        def main():
+            return 1
+
+        if __name__ == "__main__":
+            RUNS.append(main())
+        """,
+    )
+    main = m.main
+    live.edit("m", "return 1", "return 2")
+    live.edit("m", "RUNS.append(main())", "RUNS.append(main() * 10)")
+    plan = limeade.plan()
+    assert "-> not updated (never re-run: it would start the program again)" in _line(
+        str(plan), "+ <if>  if added"
+    )
+    report = live.refresh()
+    assert ("<if>", "not updated") in [(c.qualname, c.outcome) for c in report.changes]
+    assert main() == 2 and m.RUNS == []
+
+
+def test_function_that_becomes_a_generator_is_predicted_replaced(live):
+    m = live.load("m", "def numbers():\n    return [1, 2]\n")
+    old = m.numbers
+    live.edit("m", "return [1, 2]", "yield 1\n    yield 2")
+    plan = limeade.plan()
+    assert _outcome(plan.changes, "numbers") == ("replaced", "it became a generator function")
+    assert m.numbers is old  # the plan changed nothing
+    report = live.refresh()
+    assert _outcome(report.changes, "numbers") == ("replaced", "it became a generator function")
+    assert old() == [1, 2] and list(m.numbers()) == [1, 2]
+
+
+def test_closure_whose_free_variables_changed_is_not_updated(live):
+    m = live.load(
+        "m",
+        """
+        def make_adder(n):
+            def add(x):
+                return x + 1
+            return add
+        """,
+    )
+    add = m.make_adder(5)
+    live.edit("m", "return x + 1", "return x + n")
+    plan = limeade.plan()
+    assert _outcome(plan.changes, "make_adder.<locals>.add")[0] == "not updated"
+    report = live.refresh()
+    assert _outcome(report.changes, "make_adder.<locals>.add") == (
+        "not updated",
+        "closure not updated: free variables changed",
+    )
+    assert add(1) == 2 and m.make_adder(5)(1) == 6
+
+
+def test_closure_update_counts_the_live_closures(live):
+    m = live.load(
+        "m",
+        """
+        def make_adder(n):
+            def add(x):
+                return x + n
+            return add
+        """,
+    )
+    adders = [m.make_adder(i) for i in range(3)]
+    live.edit("m", "return x + n", "return x + n + 100")
+    plan = limeade.plan()
+    assert _outcome(plan.changes, "make_adder.<locals>.add") == (
+        "closure updated",
+        "every live closure made from it",
+    )
+    report = live.refresh()
+    assert _outcome(report.changes, "make_adder.<locals>.add") == (
+        "closure updated",
+        "3 live closures",
+    )
+    assert [a(0) for a in adders] == [100, 101, 102]
+
+
+def test_reexported_function_whose_decorators_changed_is_rebound(live):
+    live.write(
+        "pkg.lib",
+        """
+        import functools
+
+        def logged(f):
+            @functools.wraps(f)
+            def wrapper(*args):
+                return ("logged", f(*args))
+            return wrapper
+
+        def greet(name):
+            return name
+        """,
+    )
+    pkg = live.load("pkg", "from .lib import greet\n", package=True)
+    lib = live.module("pkg.lib")
+    live.edit("pkg.lib", "def greet(name):", "@logged\ndef greet(name):")
+    plan = limeade.plan()
+    predicted = {(c.module, c.qualname): c.outcome for c in plan.changes}
+    assert predicted[(lib.__name__, "greet")] == "decided when the new code runs"
+    assert predicted[(pkg.__name__, "greet")] == "decided when the new code runs"
+    report = live.refresh()
+    done = {(c.module, c.qualname): c.outcome for c in report.changes}
+    assert done[(lib.__name__, "greet")] == "replaced"
+    assert done[(pkg.__name__, "greet")] == "rebound in importer"
+    assert pkg.greet is lib.greet and pkg.greet("x") == ("logged", "x")
+
+
+def test_cleared_cache_results_are_counted(live):
+    m = live.load(
+        "m",
+        """
+        import functools
+
+        RATE = 2
+
+        @functools.lru_cache(maxsize=None)
+        def price(n):
+            return n * RATE
+        """,
+    )
+    price = m.price
+    assert (price(1), price(2)) == (2, 4)
+    live.edit("m", "RATE = 2", "RATE = 3")
+    plan = limeade.plan()
+    assert _outcome(plan.changes, "price") == (
+        "decided when the new code runs",
+        "cache cleared if the values change",
+    )
+    report = live.refresh()
+    assert _outcome(report.changes, "price") == ("cache cleared", "2 results")
+    assert price(1) == 3
+
+
+def test_migrations_are_counted(live):
+    m = live.load(
+        "m",
+        """
+        class Account:
+            def __init__(self):
+                self.balance = 0
+
+            def __limeade_migrate__(self):
+                if not hasattr(self, "currency"):
+                    self.currency = "EUR"
+
+            def describe(self):
+                return self.balance
+        """,
+    )
+    accounts = [m.Account() for _ in range(3)]
+    live.edit("m", "return self.balance", "return f'{self.balance} {self.currency}'")
+    plan = limeade.plan()
+    assert ("Account", "migrated", "every live instance") in [
+        (c.qualname, c.outcome, c.why) for c in plan.changes
+    ]
+    report = live.refresh()
+    assert ("Account", "migrated", "3 instances") in [
+        (c.qualname, c.outcome, c.why) for c in report.changes
+    ]
+    assert [a.describe() for a in accounts] == ["0 EUR"] * 3
+
+
+def test_plan_text_and_report_text_use_the_same_words(live):
+    m = live.load(
+        "m",
+        """
+        def f(x, *, y=1):
+            return x
+
+        class C:
+            def m(self):
+                return 1
+        """,
+    )
+    live.edit("m", "y=1", "y=2")
+    live.edit("m", "return 1", "return 2")
+    plan = limeade.plan()
+    report = limeade.refresh()
+    assert_plan_told_the_truth(plan, report)
+    plan_text, report_text = str(plan), str(report)
+    for change in report.changes:
+        words = change.describe()
+        assert f"  {change.qualname}  {words}" in report_text
+        assert f" {change.qualname}  " in plan_text and words.split(" -> ")[1] in plan_text
+    assert "kw-only defaults -> updated in place" in plan_text
+    assert "kw-only defaults -> updated in place" in report_text
+    assert m.f(1) == 1 and m.C().m() == 2
