@@ -49,6 +49,14 @@ def _touched(target: dict[str, Any], key: str, mutations: list[Any]) -> bool:
     return any(m[0] in ("setitem", "delitem") and m[1] is target and m[2] == key for m in mutations)
 
 
+def _rebound(new: Any) -> str:
+    """A copy rebound to ``new``: certain, unless a prediction's stand-in says only running the
+    new code decides whether the name gets a new object."""
+    if isinstance(new, _Predicted) and not new.decided:
+        return DECIDED_WHEN_RUN
+    return REBOUND
+
+
 def rebind_copies(exporter: str, mutations: list[Any]) -> list[Change]:
     """Add to ``mutations`` what the importers of ``exporter`` need so they hold what they would
     hold after a fresh import: copies of replaced values rebound (only where the importer still
@@ -101,7 +109,7 @@ def _named_copy(
     if _touched(target.__dict__, bound_as, mutations):
         return []
     mutations.append(("setitem", target.__dict__, bound_as, new))
-    return [Change(importer, bound_as, f"rebound from {source}.{name}", REBOUND)]
+    return [Change(importer, bound_as, f"rebound from {source}.{name}", _rebound(new))]
 
 
 def _star_copies(
@@ -123,7 +131,7 @@ def _star_copies(
         # A name the star import gave before and the importer deleted or rebound is its own.
         if target.get(name, _MISSING) is old:
             mutations.append(("setitem", target, name, new))
-            changes.append(Change(importer, name, f"rebound from {source}.{name}", REBOUND))
+            changes.append(Change(importer, name, f"rebound from {source}.{name}", _rebound(new)))
     for name in sorted(old_exports.difference(new_exports)):
         if target.get(name, _MISSING) is before[name] and not _touched(target, name, mutations):
             mutations.append(("delitem", target, name))
@@ -143,17 +151,27 @@ class Prediction:
         self.rebound: dict[str, set[str]] = {}
         #: Module name -> names that would be removed.
         self.unbound: dict[str, set[str]] = {}
-        #: Names of the refreshed module whose rebinding only running the new code decides.
-        self.undecided: set[str] = set()
+
+
+class _Predicted:
+    """Stands in a predicted namespace for the object a name will hold after the refresh (not
+    known before the new code runs). ``decided``: whether the name surely gets a new object."""
+
+    __slots__ = ("decided", "name")
+
+    def __init__(self, name: str, decided: bool) -> None:
+        self.name = name
+        self.decided = decided
 
 
 def predict_copies(
     module_plan: dict[str, Any], outcomes: Optional[OutcomeLog] = None
 ) -> Prediction:
-    """The copies a refresh of this module would rebind, add or remove in other modules (the
-    prediction of :func:`rebind_copies`): names bound by changed or added module-level
-    statements, or by definitions predicted to be replaced (``outcomes``), that importers still
-    hold, names the module's star exports gain or lose."""
+    """The copies a refresh of this module would rebind, add or remove in other modules: names
+    bound by changed or added module-level statements, or by definitions predicted to be
+    replaced (``outcomes``), that importers still hold, names the module's star exports gain or
+    lose. Decided by :func:`rebind_copies` itself, on mutations that bind stand-ins for the new
+    objects (never committed)."""
     name = module_plan["module"]
     prediction = Prediction()
     module = sys.modules.get(name)
@@ -166,7 +184,7 @@ def predict_copies(
         for b in st["binds"]
         if b != "*"
     }
-    added_defs = {
+    rebound |= {
         d["qualname"]
         for d in module_plan["definitions"]
         if d["status"] == "added" and "." not in d["qualname"]
@@ -181,73 +199,22 @@ def predict_copies(
         elif outcome.outcome == DECIDED_WHEN_RUN:
             rebound.add(top)
             undecided.add(top)
-    prediction.undecided = undecided
-    prediction.rebound[name] = rebound
-    prediction.unbound[name] = unbound
-    old_exports = set(star_exports(module.__dict__))
-    # Names that will be bound after the refresh (a listed name may be a submodule never
-    # imported, a name bound under `if TYPE_CHECKING:` is never bound).
-    bound = (set(module.__dict__) - unbound) | rebound | added_defs
+    namespace = module.__dict__
+    stand_ins: list[Any] = [
+        ("setitem", namespace, n, _Predicted(n, n not in undecided)) for n in sorted(rebound)
+    ]
+    stand_ins += [("delitem", namespace, n) for n in sorted(unbound) if n in namespace]
     declared = module_plan["star_exports"]
     if declared["type"] == "listed":
-        new_exports: set[str] = set(declared["names"]) & bound
-    elif declared["type"] == "public":
-        new_exports = {n for n in bound if not n.startswith("_")}
-    else:
-        new_exports = old_exports - unbound
-    _predict_from(name, rebound | added_defs, unbound, old_exports, new_exports, prediction)
+        stand_ins.append(("setitem", namespace, "__all__", list(declared["names"])))
+    elif declared["type"] == "public" and "__all__" in namespace:
+        stand_ins.append(("delitem", namespace, "__all__"))
+    prediction.rebound[name] = rebound
+    prediction.unbound[name] = unbound
+    prediction.changes = rebind_copies(name, stand_ins)
+    for m in stand_ins:
+        importer = m[1].get("__name__") if m[1] is not namespace else None
+        if isinstance(importer, str):
+            into = prediction.rebound if m[0] == "setitem" else prediction.unbound
+            into.setdefault(importer, set()).add(m[2])
     return prediction
-
-
-def _predict_from(
-    source: str,
-    rebound: set[str],
-    unbound: set[str],
-    old_exports: set[str],
-    new_exports: set[str],
-    prediction: Prediction,
-) -> None:
-    queue = [(source, rebound, unbound, old_exports, new_exports)]
-    seen = {source}
-    while queue:
-        source, rebound, unbound, old_exports, new_exports = queue.pop(0)
-        values = sys.modules[source].__dict__
-        for importer, bound_as, name in _tracking.REGISTRY.importers_of(source):
-            target = sys.modules.get(importer)
-            if target is None:
-                continue
-            held = target.__dict__
-            got: set[str] = set()
-            lost: set[str] = set()
-            if name == "*":
-                for n in sorted(new_exports):
-                    current = values.get(n, _MISSING)
-                    if n not in old_exports and n not in held:
-                        got.add(n)
-                    elif n in old_exports and n in rebound and held.get(n, _MISSING) is current:
-                        got.add(n)
-                for n in sorted(old_exports - new_exports):
-                    if held.get(n, _MISSING) is values.get(n, _MISSING):
-                        lost.add(n)
-            elif name in rebound and name in values:
-                if held.get(bound_as, _MISSING) is values[name]:
-                    got.add(bound_as)
-            for n in sorted(got):
-                original = n if name == "*" else name
-                outcome = DECIDED_WHEN_RUN if original in prediction.undecided else REBOUND
-                prediction.changes.append(
-                    Change(importer, n, f"rebound from {source}.{original}", outcome)
-                )
-            for n in sorted(lost):
-                prediction.changes.append(
-                    Change(importer, n, f"unbound, no longer exported by {source}", REMOVED)
-                )
-            if (got or lost) and importer not in seen:
-                seen.add(importer)
-                prediction.rebound.setdefault(importer, set()).update(got)
-                prediction.unbound.setdefault(importer, set()).update(lost)
-                before = set(star_exports(held))
-                after = set(before) - lost
-                if "__all__" not in held:
-                    after |= {n for n in got if not n.startswith("_")}
-                queue.append((importer, got, lost, before, after))
