@@ -89,9 +89,9 @@ def _handle(signum: int, frame: Optional[types.FrameType]) -> None:
 def _inside_refresh(frame: Optional[types.FrameType]) -> bool:
     """Whether the interrupted main thread is in a refresh's transaction (not in its hooks,
     which run once the transaction is over and may refresh again)."""
-    from . import _refresh
+    from ._transaction import run_refresh
 
-    transaction = _refresh.__code__  # the function that holds the transaction, not its hooks
+    transaction = run_refresh.__code__  # the function that holds the transaction, not its hooks
     while frame is not None:
         if frame.f_code is transaction:
             return True

@@ -1,0 +1,441 @@
+"""The refresh transaction and the plan behind :func:`limeade.refresh` and :func:`limeade.plan`.
+
+``run_refresh`` plans every changed tracked module, then, module by module in apply order,
+prepares the mutations (running only new code, in scratch namespaces), adds what other modules
+need (importers' copies, defaults, registries, caches) and commits them natively; closures,
+migrations and framework wiring follow as further commits. Any failure rolls back every commit,
+newest first, and restores what the program's own code changed in tracked containers. The
+report is built from what was decided and committed. ``make_plan`` asks the same deciding code
+for its prediction, without the doing.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import linecache
+import logging
+import os
+import sys
+import types
+from collections.abc import Iterable
+from typing import Any, Optional, Union
+
+from . import _containers, _integrations, _native, _tracking
+from ._closures import ClosureSwap, update_closures
+from ._defaults import predict_defaults, refresh_defaults
+from ._errors import ApplyError, ConflictError, PlanError
+from ._importers import predict_copies, rebind_copies
+from ._outcomes import (
+    CACHE_CLEARED,
+    DECIDED_WHEN_RUN,
+    NOT_UPDATED,
+    Outcome,
+    OutcomeLog,
+    migration_change,
+)
+from ._predict import EVERY_INSTANCE
+from ._prepare import in_place, predict_module, prepare_module, split_lines, strategy_name
+from ._registries import cached_readers, registry_entries, stale_caches, unregister_removed
+from ._report import Change, ModuleReport, Plan, RefreshReport, changes_of_module
+from ._stack import on_large_stack
+
+logger = logging.getLogger("limeade")
+
+#: A module, or its name.
+ModuleRef = Union[str, types.ModuleType]
+
+
+def _names(modules: Optional[Iterable[ModuleRef]]) -> Optional[list[str]]:
+    if modules is None:
+        return None
+    if isinstance(modules, (str, types.ModuleType)):
+        modules = [modules]
+    return [m if isinstance(m, str) else m.__name__ for m in modules]
+
+
+def _scan(modules: Optional[Iterable[ModuleRef]]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Changed tracked modules that are still imported, and the ones skipped with why."""
+    names = _names(modules)
+    changed: list[str] = []
+    _tracking.discover()
+    skipped = _tracking.offer_loader_sources(names)
+    for name, why in skipped:
+        logger.warning("limeade: %s skipped: %s", name, why)
+    unreadable = {name for name, _ in skipped}
+    for name, status, detail in _tracking.REGISTRY.scan(names):
+        if name in unreadable:
+            continue
+        if status == "changed":
+            if sys.modules.get(name) is None:
+                _tracking.REGISTRY.untrack(name)
+                continue
+            changed.append(name)
+        elif status == "deleted":
+            skipped.append((name, "file deleted"))
+            logger.warning("limeade: %s skipped: its file was deleted", name)
+        else:
+            skipped.append((name, detail))
+            logger.warning("limeade: %s skipped: %s", name, detail)
+    return changed, skipped
+
+
+def _native_plan(changed: list[str]) -> Any:
+    try:
+        return _tracking.REGISTRY.plan(changed)
+    except _native.PlanFailure as e:
+        message, path, line, col = e.args
+        line, col, message = _interpreter_location(changed, path, line, col, message)
+        raise PlanError(message, path, line, col) from None
+
+
+def _interpreter_location(
+    changed: list[str], path: str, line: Optional[int], col: Optional[int], message: str
+) -> tuple[Optional[int], Optional[int], str]:
+    """The interpreter is the judge of syntax: where it rejects the file too, report its line,
+    column and message (the parser's own position can lag, e.g. at end of file)."""
+    if "syntax error" not in message:
+        return line, col, message
+    for name in changed:
+        if _tracking.REGISTRY.path(name) != path:
+            continue
+        source = _tracking.REGISTRY.pending_source(name)
+        if source is None:
+            break
+        try:
+            on_large_stack(functools.partial(compile, source, path, "exec", dont_inherit=True))
+        except SyntaxError as e:
+            if e.lineno is not None:
+                col = e.offset if e.offset is not None else col
+                return e.lineno, col, f"{path}:{e.lineno}:{col}: syntax error: {e.msg}"
+        except (ValueError, OverflowError, RecursionError, MemoryError):
+            break
+        break
+    return line, col, message
+
+
+_OWN_DEFAULTS_ASPECTS = {
+    "defaults",
+    "kw_defaults",
+    "annotations",
+    "signature",
+    "decorators",
+    "async",
+}
+
+
+def _predicted_rebinds(
+    module_plan: dict[str, Any], outcomes: Optional[OutcomeLog] = None
+) -> list[Change]:
+    """What a refresh of this module would change in other modules' namespaces (copies rebound,
+    star-imported names added or removed) and the defaults it would re-evaluate."""
+    prediction = predict_copies(module_plan, outcomes)
+    # Definitions whose defaults the module's own refresh sets (see _prepare), and removed
+    # ones (no default left to refresh).
+    own_defaults = {
+        d["qualname"]
+        for d in module_plan["definitions"]
+        if d["status"] in ("added", "removed") or _OWN_DEFAULTS_ASPECTS & set(d["aspects"])
+    }
+    changes = list(prediction.changes)
+    changes += [e[3] for e in registry_entries(module_plan["module"], module_plan["unbound_names"])]
+    for name in dict.fromkeys([module_plan["module"], *prediction.rebound]):
+        names = prediction.rebound.get(name, set()) | prediction.unbound.get(name, set())
+        exclude = own_defaults if name == module_plan["module"] else set()
+        changes += predict_defaults(name, names, exclude)
+        module = sys.modules.get(name)
+        if module is not None:
+            # Cleared only if the names get other objects: known once the statements ran.
+            changes += [
+                c._replace(outcome=DECIDED_WHEN_RUN, why=f"{CACHE_CLEARED} if the values change")
+                for _, c in cached_readers(module, names)
+            ]
+    return changes
+
+
+def _rebind_copies(name: str, mutations: list[Any]) -> list[Change]:
+    """Add to ``mutations`` what other modules need after this module's mutations: the copies
+    they hold of replaced values rebound, names a star import gives added or removed (see
+    :mod:`limeade._importers`), then the defaults that read a changed name re-evaluated (see
+    :mod:`limeade._defaults`)."""
+    return rebind_copies(name, mutations) + refresh_defaults(mutations)
+
+
+def run_refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshReport:
+    """The transaction of :func:`limeade.refresh`: plan every changed module, then per module in
+    apply order prepare and commit; on any failure roll back every commit, newest first."""
+    changed, skipped = _scan(modules)
+    report = RefreshReport(
+        [
+            ModuleReport(name, _tracking.REGISTRY.path(name) or "", "skipped", skipped_reason=why)
+            for name, why in skipped
+        ]
+    )
+    if not changed:
+        return report
+    plan_data = Plan(_native_plan(changed))
+    # User code (base class expressions, statements, decorators, hooks) may change existing
+    # containers from here on; a rollback puts them back.
+    containers = _containers.take(
+        _tracked_modules()
+        if any(
+            _containers.may_run_user_code(sys.modules.get(m["module"]), m)
+            for m in plan_data._data["modules"]
+        )
+        else []
+    )
+    logs: list[Any] = []
+    applied: list[str] = []
+    after_commit: list[Any] = []
+    migrations: list[type] = []
+    line_lists: dict[str, list[str]] = {}
+    closure_swaps: dict[int, ClosureSwap] = {}
+    done: list[tuple[dict[str, Any], Any, list[Change]]] = []
+    name = ""
+    try:
+        _check_conflicts(plan_data, conflicts)
+        # Framework handlers wired from a signature the refresh changes (FastAPI routes).
+        rewirings = _integrations.before_commit(plan_data._data["modules"])
+        for module_plan in plan_data._data["modules"]:
+            name = module_plan["module"]
+            module = sys.modules[name]
+            new_text = _tracking.REGISTRY.pending_source(name)
+            if new_text is None or module_plan["execution"] == "nothing":
+                applied.append(name)
+                report.modules.append(
+                    ModuleReport(name, module_plan["path"], strategy_name("nothing"))
+                )
+                continue
+            prepared = prepare_module(module, module_plan, new_text, conflicts == "error")
+            rebinds = _rebind_copies(name, prepared.mutations)
+            rebinds += unregister_removed(name, prepared.mutations, after_commit)
+            rebinds += stale_caches(prepared.mutations, after_commit)
+            logs.append(_commit(name, prepared.mutations))
+            applied.append(name)
+            after_commit.extend(prepared.after_commit)
+            migrations.extend(
+                c for c in prepared.changed_classes if hasattr(c, "__limeade_migrate__")
+            )
+            line_lists[name] = prepared.lines
+            closure_swaps.update(prepared.closure_swaps)
+            for qualname, why in prepared.replaced:
+                logger.warning("limeade: %s.%s replaced: %s", name, qualname, why)
+            for qualname, why in prepared.not_updated:
+                logger.info("limeade: %s.%s not updated: %s", name, qualname, why)
+            done.append((module_plan, prepared, rebinds))
+        closure_outcomes = _update_closures(closure_swaps, logs)
+        for module_plan, prepared, rebinds in done:
+            # The report says what the preparation decided and the commits did, per change.
+            outcomes = prepared.outcomes
+            for (module_name, qualname), outcome in closure_outcomes.items():
+                if module_name == module_plan["module"]:
+                    outcomes.record(qualname, *outcome)
+                    if outcome.outcome == NOT_UPDATED:
+                        prepared.not_updated.append((qualname, outcome.why))
+            report.modules.append(
+                ModuleReport(
+                    module_plan["module"],
+                    module_plan["path"],
+                    strategy_name(module_plan["execution"]),
+                    changes_of_module(module_plan, outcomes) + rebinds,
+                    [(c["qualname"], c["reason"]) for c in module_plan["conflicts"]],
+                    prepared.replaced,
+                    not_updated=prepared.not_updated,
+                )
+            )
+        _add_to_owners(report, _run_migrations(migrations))
+        _rewire(rewirings, report, logs)
+    except BaseException as e:
+        for log in reversed(logs):
+            log.rollback()
+        restored = containers.restore()
+        if restored:
+            logger.info(
+                "limeade: rollback restored what the refresh's code changed in: %s",
+                ", ".join(restored),
+            )
+        if isinstance(e, (Exception, KeyboardInterrupt)):
+            raise
+        raise _escaped(e, name) from e
+    _tracking.REGISTRY.accept(applied)
+    for clear in after_commit:
+        # Derived state (lru_cache results, ABC caches) and registry entries of removed
+        # definitions: nothing can fail after the commits, so nothing to undo.
+        clear()
+    for name in applied:
+        _refresh_linecache(name, line_lists.get(name))
+    del logs
+    logger.info("limeade: %s", str(report).replace("\n", "; "))
+    return report
+
+
+def _escaped(error: BaseException, name: str) -> ApplyError:
+    """``SystemExit``, ``GeneratorExit`` or another ``BaseException`` raised by the new code
+    where it is not already wrapped: the refresh failed, the program goes on (a
+    ``KeyboardInterrupt`` still propagates, after the rollback, so Ctrl-C still stops it)."""
+    where = f"refreshing {name}" if name else "a refresh"
+    return ApplyError(f"{where} failed: the new code raised {error!r}", name, "new code")
+
+
+def _update_closures(
+    swaps: dict[int, ClosureSwap], logs: list[Any]
+) -> dict[tuple[str, str], Outcome]:
+    """Closures made before the refresh by any refreshed module's functions get the new nested
+    code: one heap search for the whole refresh, one more commit (rolled back with the rest).
+    Returns the outcome per ``(module, nested qualname)``."""
+    mutations, outcomes = update_closures(swaps)
+    if mutations:
+        logs.append(_commit("closures", mutations))
+    for (module, qualname), outcome in outcomes.items():
+        if outcome.outcome == NOT_UPDATED:
+            logger.info("limeade: %s.%s not updated: %s", module, qualname, outcome.why)
+    return outcomes
+
+
+def _add_to_owners(report: RefreshReport, changes: list[Change]) -> None:
+    """Changes found after the modules' reports were made go to the report of their module."""
+    for change in changes:
+        owner = next((m for m in report.modules if m.module == change.module), None)
+        if owner is not None:
+            owner.changes.append(change)
+
+
+def _rewire(
+    rewirings: list[_integrations.Rewiring], report: RefreshReport, logs: list[Any]
+) -> None:
+    """Re-wire framework handlers from their new signatures (one more commit, rolled back with
+    the rest if a framework refuses one); each re-wired handler is a change of its module."""
+    for rewiring in rewirings:
+        mutations, changes = rewiring.apply()
+        if mutations:
+            logs.append(_commit("framework wiring", mutations))
+        applied = [m for m in report.modules if m.strategy != "skipped"]
+        for change in changes:
+            owner = next((m for m in applied if m.module == change.module), None)
+            if owner is None and applied:
+                owner = applied[-1]  # the route depends on a changed definition of another module
+            if owner is not None:
+                owner.changes.append(change)
+
+
+def _tracked_modules() -> list[types.ModuleType]:
+    modules = (sys.modules.get(name) for name in _tracking.REGISTRY.names())
+    return [m for m in modules if m is not None]
+
+
+def _check_conflicts(plan_data: Plan, conflicts: str) -> None:
+    """With ``conflicts="error"``, refuse the refresh if a class cannot be kept. Checking
+    whether new bases can be assigned evaluates them (user code)."""
+    conflict_list = []
+    for m in plan_data._data["modules"]:
+        module = sys.modules.get(m["module"])
+        # Each class is checked once, however many conflicts it has.
+        kept = {
+            q
+            for q in {c["qualname"] for c in m["conflicts"]}
+            if module is not None
+            and in_place(module, q, m["conflicts"], frozenset(m["scope_names"].get("", ())))
+            is not None
+        }
+        conflict_list += [
+            (m["module"], c["qualname"], c["reason"])
+            for c in m["conflicts"]
+            if c["qualname"] not in kept
+        ]
+    if conflict_list and conflicts == "error":
+        text = "; ".join(f"{m}.{q}: {r}" for m, q, r in conflict_list)
+        raise ConflictError(
+            f"refresh refused, classes cannot be mutated in place: {text}", conflict_list
+        )
+
+
+def _run_migrations(classes: list[type]) -> list[Change]:
+    """Call ``__limeade_migrate__`` on every live instance of the changed classes that define it
+    (and of their subclasses), so old objects can get what the new ``__init__`` would set. Only
+    classes defining the hook pay for the heap search; an exception rolls the refresh back.
+    Returns one change per class, with how many instances it migrated."""
+    if not classes:
+        return []
+    wanted = tuple(dict.fromkeys(classes))
+    counts = dict.fromkeys(wanted, 0)
+    for obj in gc.get_objects():
+        if isinstance(obj, wanted) and not isinstance(obj, type):
+            owner = next(c for c in type(obj).__mro__ if c in counts)
+            counts[owner] += 1
+            try:
+                obj.__limeade_migrate__()  # type: ignore[attr-defined]
+            except Exception as e:
+                cls = type(obj)
+                raise ApplyError(
+                    f"{cls.__qualname__}.__limeade_migrate__ raised {e!r}",
+                    cls.__module__,
+                    "__limeade_migrate__",
+                ) from e
+    return [
+        migration_change(cls, f"{n} instance{'' if n == 1 else 's'}") for cls, n in counts.items()
+    ]
+
+
+def _commit(name: str, mutations: list[tuple[Any, ...]]) -> Any:
+    try:
+        return _native.commit(mutations)
+    except Exception as e:
+        raise ApplyError(
+            f"refreshing {name} failed while mutating live objects: {e}", name, "commit"
+        ) from e
+
+
+def _refresh_linecache(name: str, lines: Optional[list[str]] = None) -> None:
+    """Tracebacks and ``inspect.getsource`` read the edited file from now on."""
+    path = _tracking.REGISTRY.path(name)
+    if not path:
+        return
+    if name in _tracking.LOADER_MODULES:
+        _refresh_loader_linecache(name, path, lines)
+        return
+    try:
+        st = os.stat(path)
+    except OSError:
+        linecache.cache.pop(path, None)
+        return
+    lines = lines if lines is not None else _running_lines(name)
+    if lines is not None:
+        # The same (size, mtime) linecache.checkcache() compares with the file on disk.
+        linecache.cache[path] = (st.st_size, st.st_mtime, lines, path)
+
+
+def _running_lines(name: str) -> Optional[list[str]]:
+    """The lines of the source module ``name`` runs, as the compiler counts them."""
+    source = _tracking.REGISTRY.source(name)
+    return split_lines(source) if source is not None else None
+
+
+def _refresh_loader_linecache(name: str, path: str, lines: Optional[list[str]]) -> None:
+    """A custom loader's module: linecache holds the lines that run, with no mtime (so
+    ``checkcache`` keeps them, as it does lines a loader gave lazily). A ``<...>`` name such
+    as ``<string>`` may be shared by other code: left alone."""
+    if path.startswith("<") and path.endswith(">"):
+        return
+    lines = lines if lines is not None else _running_lines(name)
+    if lines is not None:
+        linecache.cache[path] = (sum(map(len, lines)), None, lines, path)
+
+
+def make_plan(modules: Optional[Iterable[ModuleRef]]) -> Plan:
+    """The plan of every changed tracked module (or the given ones), each change with its
+    predicted outcome: see :func:`limeade.plan`."""
+    changed, skipped = _scan(modules)
+    if not changed:
+        return Plan(None, skipped)
+    result = Plan(_native_plan(changed), skipped)
+    for module_plan in result._data["modules"]:
+        name = module_plan["module"]
+        module = sys.modules.get(name)
+        new_text = _tracking.REGISTRY.pending_source(name)
+        migrations: list[Change] = []
+        if module is not None and new_text is not None:
+            result.outcomes[name], migrated = predict_module(module, module_plan, new_text)
+            migrations = [migration_change(c, EVERY_INSTANCE) for c in migrated]
+        result.rebinds[name] = _predicted_rebinds(module_plan, result.outcomes.get(name))
+        result.rebinds[name] += migrations
+    return result
