@@ -14,6 +14,7 @@ from typing import Any, Callable, NamedTuple, Optional
 from ._errors import ApplyError
 from ._lookup import code_qualname, describe, find_code, is_plain_function, namespace_of
 from ._outcomes import CLOSURE_UPDATED, NOT_UPDATED, Outcome
+from ._plan_data import ModulePlan, new_lines, old_lines
 
 
 def nested_codes(
@@ -106,7 +107,7 @@ class ClosureUpdates:
     code_swaps: list[tuple[types.CodeType, types.CodeType, str]]
     closure_swaps: dict[int, ClosureSwap]
     name: str
-    plan: dict[str, Any]
+    plan: ModulePlan
     path: str
     globals: dict[str, Any]
     live_class: Callable[[str], Optional[type]]
@@ -135,8 +136,9 @@ class ClosureUpdates:
             if scope is None:
                 continue
             live_items = namespace_of(scope)
-            shift = st["new_span"]["start_line"] - st["old_span"]["start_line"]
-            old_first, old_last = st["old_span"]["start_line"], st["old_span"]["end_line"]
+            span = new_lines(st)
+            old_first, old_last = old_lines(st)
+            shift = span[0] - old_first
             targets = [
                 f
                 for f in (live_items.get(name) for name in st["binds"])
@@ -146,7 +148,6 @@ class ClosureUpdates:
             ]
             if not targets:
                 continue
-            span = (st["new_span"]["start_line"], st["new_span"]["end_line"])
             try:
                 code = self.compile(self.snippet([span], self.headers(scope_name)), describe(st))
             except ApplyError:

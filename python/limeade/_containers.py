@@ -24,6 +24,7 @@ from itertools import compress
 from typing import Any, Callable, Optional
 
 from ._lookup import find_class
+from ._plan_data import ModulePlan, new_lines
 
 logger = logging.getLogger("limeade")
 
@@ -265,7 +266,7 @@ class ContainerSnapshot:
 _COMPILED_ONLY = frozenset({"body", "docstring", "moved"})
 
 
-def may_run_user_code(module: Optional[types.ModuleType], plan: dict[str, Any]) -> bool:
+def may_run_user_code(module: Optional[types.ModuleType], plan: ModulePlan) -> bool:
     """Whether refreshing ``module`` by ``plan`` may run code of the program (statements,
     class bodies, decorators, defaults, annotations, base classes, hooks). Only then are copies
     worth taking: an edit of function bodies alone is applied by compiling, and costs nothing
@@ -292,7 +293,11 @@ def may_run_user_code(module: Optional[types.ModuleType], plan: dict[str, Any]) 
             if live is None or hasattr(live, "__limeade_migrate__"):
                 # A changed class runs its migration hook on every live instance.
                 return True
-            if d["status"] == "changed" and d["new_span"]["start_line"] < d["def_line"]:
+            if (
+                d["status"] == "changed"
+                and d["def_line"] is not None
+                and new_lines(d)[0] < d["def_line"]
+            ):
                 # A method whose closure changes shape (it starts using super()) is run
                 # again with its decorators.
                 return True

@@ -24,6 +24,7 @@ from ._lookup import (
     shift_lines,
 )
 from ._outcomes import NOT_UPDATED, REPLACED, UPDATED, OutcomeLog
+from ._plan_data import Definition, new_lines, old_lines
 from ._report import definition_name
 
 #: Aspects whose new values come from evaluating the ``def`` (defaults, annotations).
@@ -129,22 +130,19 @@ class FunctionUpdates:
             and function_qualname(old) == function_qualname(new)
         )
 
-    def decide_function(
-        self, d: dict[str, Any], scope: Any, class_qualname: str
-    ) -> FunctionDecision:
+    def decide_function(self, d: Definition, scope: Any, class_qualname: str) -> FunctionDecision:
         """What a matched function whose decorators did not change gets: its new code in
         place, replaced (a new object; why), or nothing (no live object holds it). Compiles
         the new ``def`` but runs nothing."""
         qualname, name = d["qualname"], d["qualname"].rsplit(".", 1)[-1]
-        old_span, new_span = d["old_span"], d["new_span"]
+        old_first, _ = old_lines(d)
+        new_span = new_lines(d)
         live_items = namespace_of(scope)
-        target = find_function(live_items.get(name), qualname, old_span["start_line"], self.path)
+        target = find_function(live_items.get(name), qualname, old_first, self.path)
         if target is None:
             # Registered under another name (`@show.register def _`), or held by another object
             # of the module or class.
-            target = find_function(
-                list(live_items.values()), qualname, old_span["start_line"], self.path
-            )
+            target = find_function(list(live_items.values()), qualname, old_first, self.path)
         if target is None:
             return FunctionDecision(NOT_UPDATED, "no live object holds this definition")
         shift = d.get("line_shift")
@@ -155,14 +153,9 @@ class FunctionUpdates:
             )
         what = describe(d)
         code = find_code(
-            self.compile(
-                self.snippet(
-                    [(new_span["start_line"], new_span["end_line"])], self.headers(class_qualname)
-                ),
-                what,
-            ),
+            self.compile(self.snippet([new_span], self.headers(class_qualname)), what),
             qualname,
-            new_span["start_line"],
+            new_span[0],
         )
         if code is None:
             raise ApplyError(f"{what}: compiled code not found", self.name, what)
@@ -175,7 +168,7 @@ class FunctionUpdates:
         return FunctionDecision(UPDATED, target=target, code=code)
 
     def update_function(
-        self, d: dict[str, Any], scope: Any, class_qualname: str, namespace: dict[str, Any]
+        self, d: Definition, scope: Any, class_qualname: str, namespace: dict[str, Any]
     ) -> None:
         """A matched function whose decorators did not change: new code (and defaults,
         annotations, docstring where they changed) into the live function object. Defaults are
@@ -225,16 +218,15 @@ class FunctionUpdates:
             )
 
     def evaluate_undecorated(
-        self, d: dict[str, Any], scope: Any, class_qualname: str, namespace: dict[str, Any]
+        self, d: Definition, scope: Any, class_qualname: str, namespace: dict[str, Any]
     ) -> types.FunctionType:
         """Run the ``def`` without its decorators, in ``namespace`` where it stands in the
         source, to evaluate defaults and annotations; the namespace is left as it was."""
         name = d["qualname"].rsplit(".", 1)[-1]
         what = describe(d)
         before = dict.get(namespace, name, MISSING)
-        self.run_span(
-            class_qualname, scope, (d["def_line"], d["new_span"]["end_line"]), what, namespace
-        )
+        def_line = d["def_line"] if d["def_line"] is not None else new_lines(d)[0]
+        self.run_span(class_qualname, scope, (def_line, new_lines(d)[1]), what, namespace)
         fresh = dict.get(namespace, name)
         if before is MISSING:
             dict.pop(namespace, name, None)
@@ -246,7 +238,7 @@ class FunctionUpdates:
 
     def replace_definition(
         self,
-        d: dict[str, Any],
+        d: Definition,
         scope: Any,
         class_qualname: str,
         why: str,
@@ -255,8 +247,7 @@ class FunctionUpdates:
         """Run a definition in full (decorators included) in ``namespace`` and bind the
         result."""
         name = d["qualname"].rsplit(".", 1)[-1]
-        span = (d["new_span"]["start_line"], d["new_span"]["end_line"])
-        self.run_span(class_qualname, scope, span, describe(d), namespace)
+        self.run_span(class_qualname, scope, new_lines(d), describe(d), namespace)
         old = namespace_of(scope).get(name, MISSING)
         new = namespace[name]
         if self.same_definition(old, new) and self.transfer(old, new):
@@ -267,27 +258,22 @@ class FunctionUpdates:
         self.outcomes.record(definition_name(d), REPLACED, why)
         self.set_name(scope, name, new)
 
-    def rename(
-        self, entry: dict[str, Any], old: dict[str, Any], scope: Any, scope_name: str
-    ) -> bool:
+    def rename(self, entry: Definition, old: Definition, scope: Any, scope_name: str) -> bool:
         """Bind the old function object under its new name (with code compiled under that name),
         so references to it keep working; False when that is not possible here."""
         live_items = namespace_of(scope)
         old_name = old["qualname"].rsplit(".", 1)[-1]
         new_name = entry["qualname"].rsplit(".", 1)[-1]
         bound = live_items.get(old_name)
-        target = find_function(bound, old["qualname"], old["old_span"]["start_line"], self.path)
+        target = find_function(bound, old["qualname"], old_lines(old)[0], self.path)
         if target is None or new_name in live_items:
             return False
-        span = entry["new_span"]
+        span = new_lines(entry)
         what = describe(entry)
         code = find_code(
-            self.compile(
-                self.snippet([(span["start_line"], span["end_line"])], self.headers(scope_name)),
-                what,
-            ),
+            self.compile(self.snippet([span], self.headers(scope_name)), what),
             entry["qualname"],
-            span["start_line"],
+            span[0],
         )
         if code is None or code.co_freevars != target.__code__.co_freevars:
             return False

@@ -16,6 +16,7 @@ from ._errors import ApplyError, ConflictError
 from ._layout import assignable_bases
 from ._lookup import describe, find_code, parent_scope, rehome
 from ._outcomes import KEPT_WITH_NEW_BASES, REPLACED, OutcomeLog
+from ._plan_data import Definition, ModulePlan, new_lines
 from ._running import ScratchNamespace
 from ._slots import SideSlot
 from ._throwaway import quiet_builtins
@@ -26,7 +27,7 @@ class ClassChanges:
 
     # Provided by ModulePreparation.
     mutations: list[tuple[Any, ...]]
-    definitions: list[dict[str, Any]]
+    definitions: list[Definition]
     changed_classes: list[type]
     path: str
     name: str
@@ -34,7 +35,7 @@ class ClassChanges:
     live_class: Callable[[str], Optional[type]]
     run_span: Callable[..., dict[str, Any]]
     transfer: Callable[[types.FunctionType, types.FunctionType], bool]
-    plan: dict[str, Any]
+    plan: ModulePlan
     compile: Callable[..., types.CodeType]
     snippet: Callable[..., Any]
     headers: Callable[[str], list[str]]
@@ -68,7 +69,7 @@ class ClassChanges:
         generated methods and members from. Hooks of its bases and metaclass for new classes
         (``__init_subclass__``, the metaclass's ``__init__``) do not run: see ``_throwaway``."""
         d = next(x for x in self.definitions if x["qualname"] == qualname and x["kind"] == "class")
-        span = (d["new_span"]["start_line"], d["new_span"]["end_line"])
+        span = new_lines(d)
         parent, name = parent_scope(qualname), qualname.rsplit(".", 1)[-1]
         what = describe(d)
         live_parent = self.live_class(parent) if parent else self.globals

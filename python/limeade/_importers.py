@@ -12,6 +12,7 @@ from typing import Any, Optional
 
 from . import _tracking
 from ._outcomes import DECIDED_WHEN_RUN, REBOUND, REMOVED, REPLACED, OutcomeLog
+from ._plan_data import ModulePlan
 from ._report import Change
 
 _MISSING = object()
@@ -164,9 +165,7 @@ class _Predicted:
         self.decided = decided
 
 
-def predict_copies(
-    module_plan: dict[str, Any], outcomes: Optional[OutcomeLog] = None
-) -> Prediction:
+def predict_copies(module_plan: ModulePlan, outcomes: Optional[OutcomeLog] = None) -> Prediction:
     """The copies a refresh of this module would rebind, add or remove in other modules: names
     bound by changed or added module-level statements, or by definitions predicted to be
     replaced (``outcomes``), that importers still hold, names the module's star exports gain or

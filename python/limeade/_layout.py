@@ -12,6 +12,7 @@ from typing import Any, Callable, NamedTuple, Optional
 
 from . import _native
 from ._lookup import find_class
+from ._plan_data import Conflict, ModulePlan
 
 
 class InPlace(NamedTuple):
@@ -29,7 +30,7 @@ class InPlace(NamedTuple):
 def in_place(
     module: types.ModuleType,
     qualname: str,
-    conflicts: list[dict[str, Any]],
+    conflicts: list[Conflict],
     pending: frozenset[str] = frozenset(),
 ) -> Optional[InPlace]:
     """How every conflict of a class can be applied to the live class (new bases CPython accepts
@@ -126,7 +127,7 @@ def replace_reason(cls: type) -> Optional[str]:
 
 
 def decorated_member_changes(
-    plan: dict[str, Any], live_class: Callable[[str], Optional[type]]
+    plan: ModulePlan, live_class: Callable[[str], Optional[type]]
 ) -> list[dict[str, Any]]:
     """Pydantic models also build validation from decorated methods (``@field_validator``,
     ``@computed_field``, ...): a decorated method added or removed, or changed in more than its

@@ -201,7 +201,7 @@ def rehome(fn: types.FunctionType, new: type, live: type) -> types.FunctionType:
     return clone
 
 
-def describe(entry: dict[str, Any]) -> str:
+def describe(entry: Mapping[str, Any]) -> str:
     """How an error or a report names a plan entry: qualname or statement, with its line."""
     span = entry.get("new_span") or entry.get("old_span") or {}
     line = span.get("start_line", "?")

@@ -31,6 +31,7 @@ from ._outcomes import (
     Outcome,
     OutcomeLog,
 )
+from ._plan_data import Definition, ModulePlan, Statement, old_lines
 from ._report import definition_name, statement_key
 
 #: What the prediction of a closure update says (the report counts them).
@@ -51,15 +52,15 @@ class Predictions:
     """Predicts each change's outcome from the plan and the live objects."""
 
     # Provided by ModulePreparation.
-    plan: dict[str, Any]
+    plan: ModulePlan
     path: str
-    definitions: list[dict[str, Any]]
-    renames: dict[str, dict[str, Any]]
+    definitions: list[Definition]
+    renames: dict[str, Definition]
     globals: dict[str, Any]
     live_class: Callable[[str], Optional[type]]
     decide_classes: Callable[[], Any]
     decide_function: Callable[..., Any]
-    is_main_guard: Callable[[dict[str, Any]], bool]
+    is_main_guard: Callable[[Statement], bool]
     same_definition: Callable[[Any, Any], bool]
 
     def predict(self) -> OutcomeLog:
@@ -164,7 +165,7 @@ class Predictions:
         """The live module namespace or class a definition belongs to (None: not there)."""
         return self.live_class(scope_name) if scope_name else self.globals
 
-    def _predict_binding(self, scope: Any, d: dict[str, Any]) -> Outcome:
+    def _predict_binding(self, scope: Any, d: Definition) -> Outcome:
         """A definition that runs in full: the live function of that name is updated in place
         when the new object is its new version (:meth:`bind`), else the new object is bound.
         What decorators return is only known once they ran."""
@@ -184,14 +185,12 @@ class Predictions:
             return Outcome(UPDATED)
         return Outcome(REPLACED, "a new object was bound")
 
-    def _predict_rename(self, d: dict[str, Any], scope: Any) -> Outcome:
+    def _predict_rename(self, d: Definition, scope: Any) -> Outcome:
         """A renamed function keeps its live object when it is there and the new name is free."""
         old = self.renames[d["qualname"]]
         items = namespace_of(scope) if scope is not None else {}
         old_name = old["qualname"].rsplit(".", 1)[-1]
-        live = find_function(
-            items.get(old_name), old["qualname"], old["old_span"]["start_line"], self.path
-        )
+        live = find_function(items.get(old_name), old["qualname"], old_lines(old)[0], self.path)
         if live is None or d["qualname"].rsplit(".", 1)[-1] in items:
             return Outcome(ADDED)
         return Outcome(RENAMED)

@@ -46,6 +46,7 @@ from ._outcomes import (
     Outcome,
     OutcomeLog,
 )
+from ._plan_data import Definition, ModulePlan, Statement
 from ._predict import Predictions
 from ._previews import Previews
 from ._report import EXECUTION_LABELS, definition_name, statement_key
@@ -97,7 +98,7 @@ class ModulePreparation(
     def __init__(
         self,
         module: types.ModuleType,
-        plan: dict[str, Any],
+        plan: ModulePlan,
         new_text: str,
         refuse_conflicts: bool = False,
     ) -> None:
@@ -129,7 +130,7 @@ class ModulePreparation(
         self.class_def_lines = {
             d["qualname"]: d["def_line"]
             for d in self.definitions
-            if d["kind"] == "class" and d["status"] != "removed"
+            if d["kind"] == "class" and d["status"] != "removed" and d["def_line"] is not None
         }
         self.class_type_params: dict[str, str] = {
             d["qualname"]: d["type_params"]
@@ -157,7 +158,7 @@ class ModulePreparation(
         self.graft_bound: dict[str, set[str]] = {}
         by_qualname = {d["qualname"]: d for d in self.definitions if d["occurrence"] == 0}
         #: new qualname -> the removed definition it renames (same code, same scope).
-        self.renames: dict[str, dict[str, Any]] = {
+        self.renames: dict[str, Definition] = {
             r["new_qualname"]: by_qualname[r["old_qualname"]]
             for r in plan["renames"]
             if r["old_qualname"] in by_qualname
@@ -267,7 +268,9 @@ class ModulePreparation(
                 self.graft_bound[qualname] = self.graft(qualname)
                 self.outcomes.record(qualname, GRAFTED)
         self.grafted = grafted
-        scopes: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        #: Per scope, its changed definitions ("def", Definition) and statements ("stmt",
+        #: Statement), to apply in source order.
+        scopes: dict[str, list[tuple[str, Any]]] = {}
         for d in self.definitions:
             if "<locals>" in d["qualname"]:
                 continue
@@ -319,6 +322,7 @@ class ModulePreparation(
                 replaced[q] = self.conflicted[q]
             elif "decorators" in d["aspects"]:
                 replaced[q] = "class decorators changed"
+        entry: Any
         for entry in [*self.definitions, *self.plan["statements"]]:
             # `class C: x = 1`: a member on its class's own line cannot be compiled alone.
             scope = entry["scope"] if "scope" in entry else parent_scope(entry["qualname"])
@@ -344,7 +348,7 @@ class ModulePreparation(
         return ClassDecisions(kept, replaced, grafted)
 
     def prepare_scope(
-        self, scope_name: str, entries: list[tuple[str, dict[str, Any]]], replaced_classes: set[str]
+        self, scope_name: str, entries: list[tuple[str, Any]], replaced_classes: set[str]
     ) -> None:
         """Apply one scope's changes (the module, or one kept class) in source order: each
         statement or definition runs where it stands, against a scratch namespace holding what
@@ -373,7 +377,7 @@ class ModulePreparation(
         removed: list[str] = []
         ran = False
         #: Consecutive statements and definitions that run in full: one compile, one exec.
-        batch: list[tuple[dict[str, Any], list[str]]] = []
+        batch: list[tuple[Any, list[str]]] = []
 
         def flush() -> None:
             if batch:
@@ -504,7 +508,7 @@ class ModulePreparation(
             names += [k for k in namespace if k not in before and k != "__annotations__"]
         return list(dict.fromkeys(names))
 
-    def is_main_guard(self, entry: dict[str, Any]) -> bool:
+    def is_main_guard(self, entry: Statement) -> bool:
         span = entry.get("new_span")
         if entry["scope"] or entry["label"] != "if" or span is None:
             return False
@@ -573,7 +577,7 @@ def _source_position(item: tuple[str, dict[str, Any]]) -> int:
 
 def prepare_module(
     module: types.ModuleType,
-    plan: dict[str, Any],
+    plan: ModulePlan,
     new_text: str,
     refuse_conflicts: bool = False,
 ) -> ModulePreparation:
@@ -586,7 +590,7 @@ def prepare_module(
 
 
 def predict_module(
-    module: types.ModuleType, plan: dict[str, Any], new_text: str
+    module: types.ModuleType, plan: ModulePlan, new_text: str
 ) -> tuple[OutcomeLog, list[type]]:
     """What :func:`prepare_module` and the commit would do to each change of the module, decided
     by the same code without running any new code or changing anything, and the classes whose

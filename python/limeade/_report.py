@@ -8,6 +8,7 @@ from typing import Any, NamedTuple, Optional
 
 from . import _native
 from ._outcomes import NOT_UPDATED, NOTHING_DONE, Outcome, OutcomeLog
+from ._plan_data import Actions, Definition, ModulePlan, Statement
 
 #: The plan's words for people, from the planner itself (one vocabulary for plan text, reports
 #: and logs): aspect and execution names as the plan's data spells them -> words.
@@ -41,19 +42,19 @@ class Change(NamedTuple):
         return Outcome(self.outcome, why).words()
 
 
-def definition_name(d: dict[str, Any]) -> str:
+def definition_name(d: Definition) -> str:
     """How changes name a definition (the planner's ``name``: ``C.x#2`` for the second)."""
     return str(d["name"])
 
 
-def statement_key(s: dict[str, Any]) -> str:
+def statement_key(s: Statement) -> str:
     """The outcome log's key of a statement: the planner's ``name`` (``X, Y``, ``<if>``) with
     its label and status (two ``<if>`` blocks, one added and one removed, differ)."""
     return f"{s['name']} {s['label']} {s['status']}"
 
 
 def changes_of_module(
-    module_plan: dict[str, Any], outcomes: Optional[OutcomeLog] = None
+    module_plan: ModulePlan, outcomes: Optional[OutcomeLog] = None
 ) -> list[Change]:
     """The changes a module plan announces, in plan order (definitions, statements, unbound
     names, conflicts), each with its outcome from ``outcomes`` (what was decided for it; a
@@ -61,13 +62,13 @@ def changes_of_module(
     return [change for _, change in _keyed_changes(module_plan, outcomes)]
 
 
-def outcome_notes(module_plan: dict[str, Any], outcomes: OutcomeLog) -> dict[str, str]:
+def outcome_notes(module_plan: ModulePlan, outcomes: OutcomeLog) -> dict[str, str]:
     """Each change's outcome in words, by the key the plan text looks it up by."""
     return {key: change.outcome_words() for key, change in _keyed_changes(module_plan, outcomes)}
 
 
 def _keyed_changes(
-    module_plan: dict[str, Any], outcomes: Optional[OutcomeLog]
+    module_plan: ModulePlan, outcomes: Optional[OutcomeLog]
 ) -> list[tuple[str, Change]]:
     name = module_plan["module"]
     out: list[tuple[str, Change]] = []
@@ -119,7 +120,7 @@ class Plan:
 
     def __init__(self, native: Any = None, errors: list[tuple[str, str]] | None = None) -> None:
         self._native = native
-        self._data: dict[str, Any] = (
+        self._data: Actions = (
             json.loads(native.actions_json())
             if native is not None
             else {"modules": [], "order": {"groups": [], "cycles": [], "edges": []}}
@@ -145,7 +146,7 @@ class Plan:
             out.extend(self.rebinds.get(m["module"], ()))
         return out
 
-    def module_plan(self, name: str) -> dict[str, Any]:
+    def module_plan(self, name: str) -> ModulePlan:
         """What the refresh acts on for one module: the changed definitions and statements, every
         class, conflicts, unbound names (see :meth:`to_json` for the full plan)."""
         for m in self._data["modules"]:

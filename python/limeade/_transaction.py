@@ -34,6 +34,7 @@ from ._outcomes import (
     OutcomeLog,
     migration_change,
 )
+from ._plan_data import ModulePlan
 from ._predict import EVERY_INSTANCE
 from ._prepare import in_place, predict_module, prepare_module, split_lines, strategy_name
 from ._registries import cached_readers, registry_entries, stale_caches, unregister_removed
@@ -125,7 +126,7 @@ _OWN_DEFAULTS_ASPECTS = {
 
 
 def _predicted_rebinds(
-    module_plan: dict[str, Any], outcomes: Optional[OutcomeLog] = None
+    module_plan: ModulePlan, outcomes: Optional[OutcomeLog] = None
 ) -> list[Change]:
     """What a refresh of this module would change in other modules' namespaces (copies rebound,
     star-imported names added or removed) and the defaults it would re-evaluate."""
@@ -190,7 +191,7 @@ def run_refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> Refre
     migrations: list[type] = []
     line_lists: dict[str, list[str]] = {}
     closure_swaps: dict[int, ClosureSwap] = {}
-    done: list[tuple[dict[str, Any], Any, list[Change]]] = []
+    done: list[tuple[ModulePlan, Any, list[Change]]] = []
     name = ""
     try:
         _check_conflicts(plan_data, conflicts)

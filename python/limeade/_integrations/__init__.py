@@ -16,6 +16,7 @@ import sys
 from typing import Any, Optional
 
 from .._errors import ApplyError
+from .._plan_data import ModulePlan
 from .._report import Change
 
 #: Changes of a definition that may change how a framework wires it.
@@ -51,7 +52,7 @@ class Rewiring:
         raise NotImplementedError
 
 
-def rewired_definitions(module_plans: list[dict[str, Any]]) -> set[tuple[str, str]]:
+def rewired_definitions(module_plans: list[ModulePlan]) -> set[tuple[str, str]]:
     """``(module, qualname)`` of the changed definitions whose wiring may have changed."""
     return {
         (m["module"], d["qualname"])
@@ -61,7 +62,7 @@ def rewired_definitions(module_plans: list[dict[str, Any]]) -> set[tuple[str, st
     }
 
 
-def before_commit(module_plans: list[dict[str, Any]]) -> list[Rewiring]:
+def before_commit(module_plans: list[ModulePlan]) -> list[Rewiring]:
     """Before the refresh mutates anything: each imported framework's handlers that depend on a
     definition whose wiring may change, with what the framework derived from the old one."""
     frameworks = [integration for name, integration in FRAMEWORKS if name in sys.modules]

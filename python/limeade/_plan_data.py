@@ -1,0 +1,136 @@
+"""The shape of the plan the live side reads (``actions_json`` of ``limeade._native.Plan``), as
+types mypy checks: a key the planner does not write, or a value used as the wrong type, is a
+type error here instead of a ``KeyError`` in a user's refresh. The planner's serialisation is
+``crates/limeade-apply/src/actions.rs`` over the types of ``crates/limeade-plan/src/plan.rs``;
+its snapshots (fixtures) pin the same shape from the Rust side.
+
+Type checking only: at run time the plan stays the dicts ``json.loads`` made.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal, Optional, TypedDict, Union
+
+if TYPE_CHECKING:
+    from typing_extensions import NotRequired
+
+DefinitionStatus = Literal["unchanged", "changed", "added", "removed"]
+StatementStatus = Literal["unchanged", "changed", "added", "removed"]
+Execution = Literal["nothing", "definitions_only", "statements", "full_body"]
+
+
+class Span(TypedDict):
+    """1-based lines, both included."""
+
+    start_line: int
+    end_line: int
+
+
+class Definition(TypedDict):
+    """A ``def`` or ``class`` matched across versions."""
+
+    qualname: str
+    #: How changes name it (``C.x#2`` for the second definition of a name).
+    name: str
+    occurrence: int
+    kind: Literal["function", "async_function", "class"]
+    status: DefinitionStatus
+    aspects: list[str]
+    old_span: Optional[Span]
+    new_span: Optional[Span]
+    #: The ``def``/``class`` line (after decorators), in the new version.
+    def_line: Optional[int]
+    line_shift: NotRequired[int]
+    type_params: NotRequired[str]
+
+
+class Statement(TypedDict):
+    """A module- or class-level statement that is not a definition."""
+
+    #: ``""`` for module level, else the class qualname.
+    scope: str
+    #: How changes name it (``X, Y``, ``<if>``).
+    name: str
+    status: StatementStatus
+    label: str
+    binds: list[str]
+    old_span: Optional[Span]
+    new_span: Optional[Span]
+
+
+#: What the live side walks in source order.
+Entry = Union[Definition, Statement]
+
+
+class Conflict(TypedDict):
+    """A class change the live class cannot take by plain attribute updates."""
+
+    qualname: str
+    line: int
+    #: ``{"type": "bases_changed", "old": [...], "new": [...]}``, ``{"type": "slots_changed",
+    #: "added": [...], "removed": [...]}``, ...
+    kind: dict[str, Any]
+    reason: str
+
+
+class Rename(TypedDict):
+    old_qualname: str
+    new_qualname: str
+
+
+class StarExports(TypedDict):
+    type: Literal["listed", "public", "unknown"]
+    names: NotRequired[list[str]]
+
+
+class ModulePlan(TypedDict):
+    """One module's plan, as the live side acts on it."""
+
+    module: str
+    path: str
+    is_package: bool
+    execution: Execution
+    #: Changed definitions and every class (unchanged ones included).
+    definitions: list[Definition]
+    #: Changed statements only.
+    statements: list[Statement]
+    conflicts: list[Conflict]
+    #: Module-level names the new source no longer binds.
+    unbound_names: list[str]
+    renames: list[Rename]
+    bindings: list[dict[str, Any]]
+    star_exports: StarExports
+    stale_defaults: list[dict[str, Any]]
+    #: Per scope (``""`` or a class qualname), the names the new source binds there.
+    scope_names: dict[str, list[str]]
+    #: Unchanged statements that moved (functions they made get their new line numbers).
+    moved_statements: list[Statement]
+
+
+class ApplyOrder(TypedDict):
+    groups: list[list[str]]
+    cycles: list[list[str]]
+    edges: list[dict[str, Any]]
+
+
+class Actions(TypedDict):
+    """What ``actions_json`` returns."""
+
+    modules: list[ModulePlan]
+    order: ApplyOrder
+
+
+def new_lines(entry: Union[Definition, Statement]) -> tuple[int, int]:
+    """First and last line of a plan entry in the new source (an added or changed one)."""
+    span = entry["new_span"]
+    if span is None:
+        raise ValueError(f"{entry['name']} is not in the new source")
+    return span["start_line"], span["end_line"]
+
+
+def old_lines(entry: Union[Definition, Statement]) -> tuple[int, int]:
+    """First and last line of a plan entry in the running source (a changed or removed one)."""
+    span = entry["old_span"]
+    if span is None:
+        raise ValueError(f"{entry['name']} is not in the running source")
+    return span["start_line"], span["end_line"]
