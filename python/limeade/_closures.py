@@ -13,6 +13,7 @@ from typing import Any, Callable, NamedTuple, Optional
 
 from ._errors import ApplyError
 from ._lookup import code_qualname, describe, find_code, is_plain_function, namespace_of
+from ._mutations import Mutations
 from ._outcomes import CLOSURE_UPDATED, NOT_UPDATED, Outcome
 from ._plan_data import ModulePlan, new_lines, old_lines
 
@@ -62,13 +63,13 @@ CLOSURE_REFUSED = "closure not updated: free variables changed"
 
 def update_closures(
     swaps: dict[int, ClosureSwap],
-) -> tuple[list[tuple[Any, ...]], dict[tuple[str, str], Outcome]]:
+) -> tuple[Mutations, dict[tuple[str, str], Outcome]]:
     """Closures created before the refresh (``make_adder(2)``, a decorator's wrapper, a
     lambda) get the new inner code when their free variables are unchanged: the mutations, and
     the outcome per ``(module, nested qualname)`` (how many live closures were updated, or why
     they could not be). The heap is searched once per refresh, for all modules together, and
     only when some nested code changed."""
-    mutations: list[tuple[Any, ...]] = []
+    mutations = Mutations()
     updated: dict[tuple[str, str], int] = {}
     refused: set[tuple[str, str]] = set()
     if not swaps:
@@ -86,7 +87,7 @@ def update_closures(
             continue
         key = (swap.module, swap.qualname)
         if key not in refused:
-            mutations.append(("setattr", obj, "__code__", swap.new))
+            mutations.setattr(obj, "__code__", swap.new)
             updated[key] += 1
     outcomes: dict[tuple[str, str], Outcome] = {}
     for key, count in updated.items():
@@ -102,7 +103,7 @@ class ClosureUpdates:
     """Builds the mutations for closures and for functions made by moved statements."""
 
     # Provided by ModulePreparation.
-    mutations: list[tuple[Any, ...]]
+    mutations: Mutations
     not_updated: list[tuple[str, str]]
     code_swaps: list[tuple[types.CodeType, types.CodeType, str]]
     closure_swaps: dict[int, ClosureSwap]
@@ -155,4 +156,4 @@ class ClosureUpdates:
             for f in targets:
                 new = find_code(code, code_qualname(f.__code__), f.__code__.co_firstlineno + shift)
                 if new is not None and new.co_freevars == f.__code__.co_freevars:
-                    self.mutations.append(("setattr", f, "__code__", new))
+                    self.mutations.setattr(f, "__code__", new)

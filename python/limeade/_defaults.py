@@ -15,8 +15,8 @@ from typing import Any, Optional
 
 from . import _tracking
 from ._errors import ApplyError
-from ._importers import post_commit
 from ._lookup import find_class, find_function, future_flags
+from ._mutations import DELETED, Mutations
 from ._outcomes import UPDATED
 from ._report import Change
 from ._stack import on_large_stack
@@ -29,30 +29,31 @@ _OWN_ATTRS = ("__defaults__", "__kwdefaults__")
 DefaultData = tuple[str, Optional[int], str, int, list[str]]
 
 
-def changed_names(module: types.ModuleType, mutations: list[Any]) -> list[str]:
+def changed_names(module: types.ModuleType, mutations: Mutations) -> list[str]:
     """Module-level names whose value the mutations change."""
     before = module.__dict__
-    after = post_commit(before, mutations)
-    if after is None:
-        return []
-    keys = {m[2] for m in mutations if m[0] in ("setitem", "delitem") and m[1] is before}
+    changes = mutations.item_changes(before)
     return sorted(
         k
-        for k in keys
-        if isinstance(k, str) and before.get(k, _MISSING) is not after.get(k, _MISSING)
+        for k, v in changes.items()
+        if isinstance(k, str) and before.get(k, _MISSING) is not (_MISSING if v is DELETED else v)
     )
 
 
-def mutated_modules(mutations: list[Any]) -> list[types.ModuleType]:
+def mutated_modules(mutations: Mutations) -> list[types.ModuleType]:
     """Tracked modules whose namespace the mutations change, in first-mutation order."""
-    out: dict[int, types.ModuleType] = {}
-    for m in mutations:
-        if m[0] not in ("setitem", "delitem") or type(m[1]) is not dict or id(m[1]) in out:
+    out: list[types.ModuleType] = []
+    for target in mutations.changed_dicts():
+        if type(target) is not dict:
             continue
-        module = sys.modules.get(m[1].get("__name__", ""))
-        if module is not None and module.__dict__ is m[1] and module.__name__ in _tracking.REGISTRY:
-            out[id(m[1])] = module
-    return list(out.values())
+        module = sys.modules.get(target.get("__name__", ""))
+        if (
+            module is not None
+            and module.__dict__ is target
+            and module.__name__ in _tracking.REGISTRY
+        ):
+            out.append(module)
+    return out
 
 
 def _holder(namespace: dict[str, Any], qualname: str) -> tuple[Any, Optional[type]]:
@@ -80,19 +81,17 @@ def _signature(code: types.CodeType) -> tuple[Any, ...]:
     return code.co_posonlyargcount, code.co_argcount, code.co_varnames[:count]
 
 
-def _signature_changes(fn: types.FunctionType, mutations: list[Any]) -> bool:
+def _signature_changes(fn: types.FunctionType, mutations: Mutations) -> bool:
     """Whether the commit gives ``fn`` its own defaults or a code object with other parameters
     (positions in ``__defaults__`` would no longer match the source this data came from)."""
-    for m in mutations:
-        if m[0] == "setattr" and m[1] is fn:
-            if m[2] in _OWN_ATTRS:
-                return True
-            if m[2] == "__code__" and _signature(m[3]) != _signature(fn.__code__):
-                return True
-    return False
+    changes = mutations.attribute_changes(fn)
+    if set(_OWN_ATTRS) & set(changes):
+        return True
+    code = changes.get("__code__")
+    return isinstance(code, types.CodeType) and _signature(code) != _signature(fn.__code__)
 
 
-def refresh_defaults(mutations: list[Any]) -> list[Change]:
+def refresh_defaults(mutations: Mutations) -> list[Change]:
     """Add to ``mutations`` the re-evaluated defaults of unchanged functions whose default
     expressions read a module-level name the mutations rebind or remove, where the function still
     holds what the expression gave with the old value. Raises :class:`ApplyError` when an
@@ -104,7 +103,7 @@ def refresh_defaults(mutations: list[Any]) -> list[Change]:
             continue
         name = module.__name__
         path = _tracking.REGISTRY.path(name) or ""
-        after = post_commit(module.__dict__, mutations) or module.__dict__
+        after = mutations.post_commit(module.__dict__) or module.__dict__
         for qualname, first_line, defaults in _tracking.REGISTRY.default_readers(name, names):
             # Looked up in the namespace the commit leaves: a function this refresh removes
             # (moved to another module) has no default to refresh.
@@ -116,9 +115,9 @@ def refresh_defaults(mutations: list[Any]) -> list[Change]:
             if updated:
                 new_defaults, new_kwdefaults, params = updated
                 if new_defaults is not None:
-                    mutations.append(("setattr", fn, "__defaults__", new_defaults))
+                    mutations.setattr(fn, "__defaults__", new_defaults)
                 if new_kwdefaults is not None:
-                    mutations.append(("setattr", fn, "__kwdefaults__", new_kwdefaults))
+                    mutations.setattr(fn, "__kwdefaults__", new_kwdefaults)
                 changes.append(
                     Change(name, qualname, f"default re-evaluated: {', '.join(params)}", UPDATED)
                 )

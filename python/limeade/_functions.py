@@ -23,6 +23,7 @@ from ._lookup import (
     namespace_of,
     shift_lines,
 )
+from ._mutations import Mutations
 from ._outcomes import NOT_UPDATED, REPLACED, UPDATED, OutcomeLog
 from ._plan_data import Definition, new_lines, old_lines
 from ._report import definition_name
@@ -74,7 +75,7 @@ class FunctionUpdates:
     """Builds the mutations that give live functions their new versions."""
 
     # Provided by ModulePreparation.
-    mutations: list[tuple[Any, ...]]
+    mutations: Mutations
     replaced: list[tuple[str, str]]
     not_updated: list[tuple[str, str]]
     outcomes: OutcomeLog
@@ -104,16 +105,16 @@ class FunctionUpdates:
             # cannot take them, the new one must be bound instead.
             return False
         m = self.mutations
-        m.append(("setattr", old, "__code__", new.__code__))
-        m.append(("setattr", old, "__defaults__", new.__defaults__))
-        m.append(("setattr", old, "__kwdefaults__", new.__kwdefaults__))
-        m.append(("setattr", old, "__annotations__", dict(new.__annotations__)))
-        m.append(("setattr", old, "__doc__", new.__doc__))
+        m.setattr(old, "__code__", new.__code__)
+        m.setattr(old, "__defaults__", new.__defaults__)
+        m.setattr(old, "__kwdefaults__", new.__kwdefaults__)
+        m.setattr(old, "__annotations__", dict(new.__annotations__))
+        m.setattr(old, "__doc__", new.__doc__)
         for key, value in new.__dict__.items():
-            m.append(("setitem", old.__dict__, key, value))
+            m.setitem(old.__dict__, key, value)
         for key in old.__dict__:
             if key not in new.__dict__:
-                m.append(("delitem", old.__dict__, key))
+                m.delitem(old.__dict__, key)
         self.code_swaps.append((old.__code__, new.__code__, function_qualname(old)))
         return True
 
@@ -186,14 +187,14 @@ class FunctionUpdates:
         self.outcomes.record(definition_name(d), UPDATED)
         aspects = set(d["aspects"])
         if aspects == {"moved"} and d.get("line_shift") is not None:
-            self.mutations.append(("setattr", target, "__code__", code))
+            self.mutations.setattr(target, "__code__", code)
             self.code_swaps.append((target.__code__, code, qualname))
             return
         root = namespace_of(scope).get(name)
         if isinstance(root, functools._lru_cache_wrapper):  # type: ignore[attr-defined]
             # Results computed by the old code must not outlive it.
             self.after_commit.append(root.cache_clear)
-        self.mutations.append(("setattr", target, "__code__", code))
+        self.mutations.setattr(target, "__code__", code)
         self.code_swaps.append((target.__code__, code, qualname))
         preview: Optional[types.FunctionType] = None
         if dict.get(namespace, name, root) is target:
@@ -205,17 +206,15 @@ class FunctionUpdates:
             doc = (
                 code.co_consts[0] if code.co_consts and isinstance(code.co_consts[0], str) else None
             )
-            self.mutations.append(("setattr", target, "__doc__", doc))
+            self.mutations.setattr(target, "__doc__", doc)
         if aspects & _EVALUATED_ASPECTS:
             fresh = self.evaluate_undecorated(d, scope, class_qualname, namespace)
             if preview is not None:
                 preview.__defaults__ = fresh.__defaults__
                 preview.__kwdefaults__ = fresh.__kwdefaults__
-            self.mutations.append(("setattr", target, "__defaults__", fresh.__defaults__))
-            self.mutations.append(("setattr", target, "__kwdefaults__", fresh.__kwdefaults__))
-            self.mutations.append(
-                ("setattr", target, "__annotations__", dict(fresh.__annotations__))
-            )
+            self.mutations.setattr(target, "__defaults__", fresh.__defaults__)
+            self.mutations.setattr(target, "__kwdefaults__", fresh.__kwdefaults__)
+            self.mutations.setattr(target, "__annotations__", dict(fresh.__annotations__))
 
     def evaluate_undecorated(
         self, d: Definition, scope: Any, class_qualname: str, namespace: dict[str, Any]
@@ -277,8 +276,8 @@ class FunctionUpdates:
         )
         if code is None or code.co_freevars != target.__code__.co_freevars:
             return False
-        self.mutations.append(("setattr", target, "__code__", code))
-        self.mutations.append(("setattr", target, "__name__", new_name))
-        self.mutations.append(("setattr", target, "__qualname__", entry["qualname"]))
+        self.mutations.setattr(target, "__code__", code)
+        self.mutations.setattr(target, "__name__", new_name)
+        self.mutations.setattr(target, "__qualname__", entry["qualname"])
         self.set_name(scope, new_name, bound)
         return True

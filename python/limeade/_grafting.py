@@ -15,6 +15,7 @@ from typing import Any, Callable, Optional
 from ._errors import ApplyError, ConflictError
 from ._layout import assignable_bases
 from ._lookup import describe, find_code, parent_scope, rehome
+from ._mutations import DELETED, Mutations
 from ._outcomes import KEPT_WITH_NEW_BASES, REPLACED, OutcomeLog
 from ._plan_data import Definition, ModulePlan, new_lines
 from ._running import ScratchNamespace
@@ -26,7 +27,7 @@ class ClassChanges:
     """Builds the mutations for grafted classes, slots and abstract methods."""
 
     # Provided by ModulePreparation.
-    mutations: list[tuple[Any, ...]]
+    mutations: Mutations
     definitions: list[Definition]
     changed_classes: list[type]
     path: str
@@ -58,11 +59,11 @@ class ClassChanges:
             descriptor = live.__dict__.get(name)
             if descriptor is not None:
                 kept[name] = descriptor
-                self.mutations.append(("delattr", live, name))
+                self.mutations.delattr(live, name)
         for name in added:
             descriptor = kept.pop(name, None)
-            self.mutations.append(("setattr", live, name, descriptor or SideSlot(name)))
-        self.mutations.append(("setattr", live, "__limeade_removed_slots__", kept))
+            self.mutations.setattr(live, name, descriptor or SideSlot(name))
+        self.mutations.setattr(live, "__limeade_removed_slots__", kept)
 
     def new_class(self, qualname: str) -> type:
         """Run a class statement in full, in a scratch namespace: a throwaway class to take
@@ -122,13 +123,13 @@ class ClassChanges:
         for key, value in new.__dict__.items():
             if key in skip:
                 continue
-            self.mutations.append(("setattr", live, key, rehome_member(value, new, live)))
+            self.mutations.setattr(live, key, rehome_member(value, new, live))
         for key in changed:
             # A changed statement whose name the generator no longer leaves on the class (a
             # default that became `field(default_factory=...)`). Anything else the live class
             # holds (attributes set by base or metaclass hooks) stays.
             if key in live.__dict__ and key not in new.__dict__ and key not in skip:
-                self.mutations.append(("delattr", live, key))
+                self.mutations.delattr(live, key)
         return changed
 
     def graft_enum(self, live: Any, new: Any) -> None:
@@ -144,7 +145,7 @@ class ClassChanges:
             attribute = new.__dict__.get(name, member)
             if isinstance(attribute, types.DynamicClassAttribute):
                 attribute.member = member  # type: ignore[attr-defined]
-            self.mutations.append(("setattr", live, name, attribute))
+            self.mutations.setattr(live, name, attribute)
         names = [n for n in new._member_names_ if n in members]
         value_map = dict(live._value2member_map_)
         for member in members.values():
@@ -152,21 +153,21 @@ class ClassChanges:
                 value_map.setdefault(member._value_, member)
             except TypeError:
                 pass
-        self.mutations.append(("setattr", live, "_member_names_", names))
-        self.mutations.append(("setattr", live, "_member_map_", members))
-        self.mutations.append(("setattr", live, "_value2member_map_", value_map))
+        self.mutations.setattr(live, "_member_names_", names)
+        self.mutations.setattr(live, "_member_map_", members)
+        self.mutations.setattr(live, "_value2member_map_", value_map)
         for key in ("_flag_mask_", "_singles_mask_", "_all_bits_"):
             if key in new.__dict__:
-                self.mutations.append(("setattr", live, key, new.__dict__[key]))
+                self.mutations.setattr(live, key, new.__dict__[key])
 
     def committed_view(self, cls: type) -> dict[str, Any]:
         """What ``cls.__dict__`` will hold after the commit of this module's mutations."""
         namespace = dict(cls.__dict__)
-        for m in self.mutations:
-            if m[1] is cls and m[0] == "setattr":
-                namespace[m[2]] = m[3]
-            elif m[1] is cls and m[0] == "delattr":
-                namespace.pop(m[2], None)
+        for name, value in self.mutations.attribute_changes(cls).items():
+            if value is DELETED:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
         return namespace
 
     def update_abstract_methods(self) -> None:
@@ -190,7 +191,7 @@ class ClassChanges:
                     if getattr(value, "__isabstractmethod__", False):
                         abstract.add(n)
             if frozenset(abstract) != getattr(cls, "__abstractmethods__", frozenset()):
-                self.mutations.append(("setattr", cls, "__abstractmethods__", frozenset(abstract)))
+                self.mutations.setattr(cls, "__abstractmethods__", frozenset(abstract))
 
     def update_protocols(self) -> None:
         """Runtime-checkable protocols: the member sets ``typing`` keeps on a protocol (3.12+)
@@ -210,7 +211,7 @@ class ClassChanges:
         views = [self.committed_view(k) for k in cls.__mro__[:-1]]
         members = protocol_members(cls, views)
         if members != cls.__dict__["__protocol_attrs__"]:
-            self.mutations.append(("setattr", cls, "__protocol_attrs__", members))
+            self.mutations.setattr(cls, "__protocol_attrs__", members)
 
         def callable_member(name: str) -> bool:
             view = next((v for v in views if name in v), {})
@@ -233,11 +234,11 @@ class ClassChanges:
             if key in cls.__dict__:
                 value = compute()
                 if value != cls.__dict__[key]:
-                    self.mutations.append(("setattr", cls, key, value))
+                    self.mutations.setattr(cls, key, value)
 
     def assign_bases(self, live: type, bases: tuple[type, ...]) -> None:
         """CPython accepts the new bases for this layout: keep the class."""
-        self.mutations.append(("setattr", live, "__bases__", bases))
+        self.mutations.setattr(live, "__bases__", bases)
         # ABCs cache isinstance() answers, negative ones too.
         for klass in {*live.__mro__, *(c for b in bases for c in b.__mro__)}:
             if isinstance(klass, abc.ABCMeta):

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 from . import _tracking
+from ._mutations import DELETED, Mutations
 from ._outcomes import DECIDED_WHEN_RUN, REBOUND, REMOVED, REPLACED, OutcomeLog
 from ._plan_data import ModulePlan
 from ._report import Change
@@ -31,25 +32,6 @@ def star_exports(namespace: Mapping[str, Any]) -> list[str]:
     return [n for n in dict.fromkeys(names) if n in namespace]
 
 
-def post_commit(namespace: dict[str, Any], mutations: list[Any]) -> Optional[dict[str, Any]]:
-    """A copy of ``namespace`` with the mutations' item assignments and deletions on it applied,
-    or ``None`` when no mutation touches it."""
-    after: Optional[dict[str, Any]] = None
-    for m in mutations:
-        if m[0] in ("setitem", "delitem") and m[1] is namespace:
-            if after is None:
-                after = dict(namespace)
-            if m[0] == "setitem":
-                after[m[2]] = m[3]
-            else:
-                after.pop(m[2], None)
-    return after
-
-
-def _touched(target: dict[str, Any], key: str, mutations: list[Any]) -> bool:
-    return any(m[0] in ("setitem", "delitem") and m[1] is target and m[2] == key for m in mutations)
-
-
 def _rebound(new: Any) -> str:
     """A copy rebound to ``new``: certain, unless a prediction's stand-in says only running the
     new code decides whether the name gets a new object."""
@@ -58,7 +40,7 @@ def _rebound(new: Any) -> str:
     return REBOUND
 
 
-def rebind_copies(exporter: str, mutations: list[Any]) -> list[Change]:
+def rebind_copies(exporter: str, mutations: Mutations) -> list[Change]:
     """Add to ``mutations`` what the importers of ``exporter`` need so they hold what they would
     hold after a fresh import: copies of replaced values rebound (only where the importer still
     holds the old object: a name the importer rebound itself is never touched), names a star
@@ -73,7 +55,7 @@ def rebind_copies(exporter: str, mutations: list[Any]) -> list[Change]:
         if module is None:
             continue
         before = module.__dict__
-        after = post_commit(before, mutations)
+        after = mutations.post_commit(before)
         if after is None:
             continue
         for importer, bound_as, name in _tracking.REGISTRY.importers_of(source):
@@ -101,15 +83,15 @@ def _named_copy(
     importer: str,
     bound_as: str,
     target: types.ModuleType,
-    mutations: list[Any],
+    mutations: Mutations,
 ) -> list[Change]:
     old, new = before.get(name, _MISSING), after.get(name, _MISSING)
     held = target.__dict__.get(bound_as, _MISSING)
     if old is _MISSING or new is _MISSING or old is new or held is not old:
         return []
-    if _touched(target.__dict__, bound_as, mutations):
+    if mutations.touched(target.__dict__, bound_as):
         return []
-    mutations.append(("setitem", target.__dict__, bound_as, new))
+    mutations.setitem(target.__dict__, bound_as, new)
     return [Change(importer, bound_as, f"rebound from {source}.{name}", _rebound(new))]
 
 
@@ -119,7 +101,7 @@ def _star_copies(
     after: dict[str, Any],
     importer: str,
     target: dict[str, Any],
-    mutations: list[Any],
+    mutations: Mutations,
 ) -> list[Change]:
     old_exports = set(star_exports(before))
     new_exports = star_exports(after)
@@ -127,15 +109,15 @@ def _star_copies(
     for name in sorted(new_exports):
         old = before[name] if name in old_exports else _MISSING
         new = after[name]
-        if old is new or _touched(target, name, mutations):
+        if old is new or mutations.touched(target, name):
             continue
         # A name the star import gave before and the importer deleted or rebound is its own.
         if target.get(name, _MISSING) is old:
-            mutations.append(("setitem", target, name, new))
+            mutations.setitem(target, name, new)
             changes.append(Change(importer, name, f"rebound from {source}.{name}", _rebound(new)))
     for name in sorted(old_exports.difference(new_exports)):
-        if target.get(name, _MISSING) is before[name] and not _touched(target, name, mutations):
-            mutations.append(("delitem", target, name))
+        if target.get(name, _MISSING) is before[name] and not mutations.touched(target, name):
+            mutations.delitem(target, name)
             changes.append(
                 Change(importer, name, f"unbound, no longer exported by {source}", REMOVED)
             )
@@ -199,21 +181,24 @@ def predict_copies(module_plan: ModulePlan, outcomes: Optional[OutcomeLog] = Non
             rebound.add(top)
             undecided.add(top)
     namespace = module.__dict__
-    stand_ins: list[Any] = [
-        ("setitem", namespace, n, _Predicted(n, n not in undecided)) for n in sorted(rebound)
-    ]
-    stand_ins += [("delitem", namespace, n) for n in sorted(unbound) if n in namespace]
+    stand_ins = Mutations()
+    for n in sorted(rebound):
+        stand_ins.setitem(namespace, n, _Predicted(n, n not in undecided))
+    for n in sorted(unbound):
+        if n in namespace:
+            stand_ins.delitem(namespace, n)
     declared = module_plan["star_exports"]
     if declared["type"] == "listed":
-        stand_ins.append(("setitem", namespace, "__all__", list(declared["names"])))
+        stand_ins.setitem(namespace, "__all__", list(declared.get("names", [])))
     elif declared["type"] == "public" and "__all__" in namespace:
-        stand_ins.append(("delitem", namespace, "__all__"))
+        stand_ins.delitem(namespace, "__all__")
     prediction.rebound[name] = rebound
     prediction.unbound[name] = unbound
     prediction.changes = rebind_copies(name, stand_ins)
-    for m in stand_ins:
-        importer = m[1].get("__name__") if m[1] is not namespace else None
+    for target in stand_ins.changed_dicts():
+        importer = target.get("__name__") if target is not namespace else None
         if isinstance(importer, str):
-            into = prediction.rebound if m[0] == "setitem" else prediction.unbound
-            into.setdefault(importer, set()).add(m[2])
+            for key, value in stand_ins.item_changes(target).items():
+                into = prediction.unbound if value is DELETED else prediction.rebound
+                into.setdefault(importer, set()).add(key)
     return prediction

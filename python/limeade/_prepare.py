@@ -33,6 +33,7 @@ from ._lookup import (
     parent_scope,
     split_lines,
 )
+from ._mutations import Mutations
 from ._outcomes import (
     ADDED,
     GRAFTED,
@@ -110,7 +111,7 @@ class ModulePreparation(
         self.text = new_text
         self.lines = split_lines(new_text)
         self.flags = future_flags(self.globals)
-        self.mutations: list[tuple[Any, ...]] = []
+        self.mutations = Mutations()
         self.replaced: list[tuple[str, str]] = []
         self.not_updated: list[tuple[str, str]] = []
         #: What was decided for each change of the plan (the report is built from it).
@@ -173,9 +174,9 @@ class ModulePreparation(
                 # Setting it would run the metaclass's descriptor (Python code) in the commit.
                 self.not_updated.append((name, "a data descriptor of the metaclass owns this name"))
                 return
-            self.mutations.append(("setattr", scope, name, value))
+            self.mutations.setattr(scope, name, value)
         else:
-            self.mutations.append(("setitem", scope, name, value))
+            self.mutations.setitem(scope, name, value)
 
     def merge(
         self, scope: Any, qualprefix: str, namespace: dict[str, Any], names: list[str]
@@ -444,13 +445,8 @@ class ModulePreparation(
             elif entry["kind"] == "class":
                 if "docstring" in entry["aspects"]:
                     self.outcomes.record(definition_name(entry), UPDATED)
-                    self.mutations.append(
-                        (
-                            "setattr",
-                            self.live_class(entry["qualname"]),
-                            "__doc__",
-                            self.class_doc(entry),
-                        )
+                    self.mutations.setattr(
+                        self.live_class(entry["qualname"]), "__doc__", self.class_doc(entry)
                     )
             else:
                 self.update_function(entry, scope, scope_name, namespace)
@@ -459,14 +455,14 @@ class ModulePreparation(
             for name in namespace.deleted:
                 # `del NAME` at module level: the name goes at the commit.
                 if name in self.globals:
-                    self.mutations.append(("delitem", self.globals, name))
+                    self.mutations.delitem(self.globals, name)
         if ran and scope_name not in self.graft_bound:
             self.merge_annotations(scope, live_names, namespace)
         still_bound = set(bound) | self.names_bound_in(scope_name)
         for name in dict.fromkeys(removed):
             if name not in still_bound and name in live_names:
                 if scope_name:
-                    self.mutations.append(("delattr", scope, name))
+                    self.mutations.delattr(scope, name)
                 # Module-level names are removed through the plan's unbound names.
 
     def run_entry(
@@ -554,7 +550,7 @@ class ModulePreparation(
         """Module-level names the new source no longer binds go at the commit."""
         for name in self.plan["unbound_names"]:
             if name in self.globals:
-                self.mutations.append(("delitem", self.globals, name))
+                self.mutations.delitem(self.globals, name)
             self.outcomes.record(name, REMOVED)
 
 

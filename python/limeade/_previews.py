@@ -11,6 +11,7 @@ import sys
 import types
 from typing import Any
 
+from ._mutations import Mutations
 from ._running import ScratchNamespace
 
 
@@ -18,7 +19,7 @@ class Previews:
     """Keeps the previews of one module's refresh and recalls them before the commit."""
 
     # Provided by ModulePreparation.
-    mutations: list[tuple[Any, ...]]
+    mutations: Mutations
     module_scratch: ScratchNamespace
     class_namespaces: list[dict[str, Any]]
     #: id(preview) -> (preview, live function).

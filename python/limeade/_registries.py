@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from . import _tracking
 from ._defaults import changed_names, mutated_modules
+from ._mutations import DELETED, Mutations
 from ._outcomes import CACHE_CLEARED, REMOVED
 from ._report import Change
 
@@ -37,7 +38,7 @@ def _containers() -> Iterator[tuple[str, Any]]:
 
 
 def unregister_removed(
-    name: str, mutations: list[Any], after_commit: list[Callable[[], Any]]
+    name: str, mutations: Mutations, after_commit: list[Callable[[], Any]]
 ) -> list[Change]:
     """Classes and functions of module ``name`` that the mutations unbind are taken out of the
     registries that still hold them: dict entries by a mutation of this commit, list and set
@@ -45,11 +46,12 @@ def unregister_removed(
     module = sys.modules.get(name)
     if module is None:
         return []
-    unbound = [m[2] for m in mutations if m[0] == "delitem" and m[1] is module.__dict__]
+    namespace_changes = mutations.item_changes(module.__dict__)
+    unbound = [key for key, value in namespace_changes.items() if value is DELETED]
     changes = []
     for container, key, value, change in registry_entries(name, unbound):
         if isinstance(container, dict):
-            mutations.append(("delitem", container, key))
+            mutations.delitem(container, key)
         else:
             after_commit.append(functools.partial(_discard, container, value))
         changes.append(change)
@@ -104,7 +106,7 @@ def _names_read(code: types.CodeType) -> set[str]:
     return names
 
 
-def stale_caches(mutations: list[Any], after_commit: list[Callable[[], Any]]) -> list[Change]:
+def stale_caches(mutations: Mutations, after_commit: list[Callable[[], Any]]) -> list[Change]:
     """``functools.lru_cache`` functions of a module whose names the mutations change, and whose
     code reads one of those names (``def tax(x): return x * TAX_RATE`` after ``TAX_RATE`` was
     rebound), have their cache cleared after the commit: a fresh start has no such results."""

@@ -11,6 +11,7 @@ from typing import Any, Callable, Optional, Union
 
 from ._errors import ApplyError
 from ._lookup import MISSING, find_class, find_code, shift_lines
+from ._mutations import Mutations
 from ._stack import on_large_stack
 
 
@@ -101,7 +102,7 @@ class SourceRunner:
     globals: dict[str, Any]
     class_def_lines: dict[str, int]
     class_type_params: dict[str, str]
-    mutations: list[tuple[Any, ...]]
+    mutations: Mutations
     module_scratch: ScratchNamespace
 
     def snippet(self, spans: list[tuple[int, int]], headers: list[str]) -> Snippet:
@@ -277,7 +278,7 @@ class SourceRunner:
             return
         for key in [k for k in g if k not in before]:
             if replay:
-                self.mutations.append(("setitem", g, key, g[key]))
+                self.mutations.setitem(g, key, g[key])
             del g[key]
         for key, value in before.items():
             current = g.get(key, MISSING)
@@ -285,9 +286,9 @@ class SourceRunner:
                 continue
             if replay:
                 if current is MISSING:
-                    self.mutations.append(("delitem", g, key))
+                    self.mutations.delitem(g, key)
                 else:
-                    self.mutations.append(("setitem", g, key, current))
+                    self.mutations.setitem(g, key, current)
             g[key] = value
 
     def run_span(

@@ -26,6 +26,7 @@ from ._closures import ClosureSwap, update_closures
 from ._defaults import predict_defaults, refresh_defaults
 from ._errors import ApplyError, ConflictError, PlanError
 from ._importers import predict_copies, rebind_copies
+from ._mutations import Mutation, Mutations
 from ._outcomes import (
     CACHE_CLEARED,
     DECIDED_WHEN_RUN,
@@ -154,7 +155,7 @@ def _predicted_rebinds(
     return changes
 
 
-def _rebind_copies(name: str, mutations: list[Any]) -> list[Change]:
+def _rebind_copies(name: str, mutations: Mutations) -> list[Change]:
     """Add to ``mutations`` what other modules need after this module's mutations: the copies
     they hold of replaced values rebound, names a star import gives added or removed (see
     :mod:`limeade._importers`), then the defaults that read a changed name re-evaluated (see
@@ -377,7 +378,7 @@ def _run_migrations(classes: list[type]) -> list[Change]:
     ]
 
 
-def _commit(name: str, mutations: list[tuple[Any, ...]]) -> Any:
+def _commit(name: str, mutations: list[Mutation]) -> Any:
     try:
         return _native.commit(mutations)
     except Exception as e:

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any, Optional
+from typing import Optional
 
 from .._errors import ApplyError
+from .._mutations import Mutations
 from .._plan_data import ModulePlan
 from .._report import Change
 
@@ -26,9 +27,6 @@ WIRING_ASPECTS = frozenset(
 
 #: (framework module, integration module): the integration runs when the framework is imported.
 FRAMEWORKS = (("fastapi", "limeade._integrations.fastapi"),)
-
-#: A mutation tuple committed natively, as in the rest of a refresh.
-Mutation = tuple[Any, ...]
 
 
 class WiringError(ApplyError):
@@ -46,7 +44,7 @@ class WiringError(ApplyError):
 class Rewiring:
     """What one integration found before the commit, to re-wire after it."""
 
-    def apply(self) -> tuple[list[Mutation], list[Change]]:
+    def apply(self) -> tuple[Mutations, list[Change]]:
         """Build the new wiring (raising :class:`WiringError` if the framework refuses it) and
         return the mutations that install it, with the changes to report."""
         raise NotImplementedError

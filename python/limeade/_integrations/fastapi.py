@@ -22,9 +22,10 @@ import types
 from typing import Any, Optional
 
 from .. import _tracking
+from .._mutations import Mutations
 from .._outcomes import UPDATED
 from .._report import Change
-from . import Mutation, Rewiring, WiringError
+from . import Rewiring, WiringError
 
 #: Attributes read from a route to build its fresh copy: every keyword of the route class's
 #: ``__init__`` held under the same name, except these (given positionally, or rebuilt).
@@ -188,15 +189,15 @@ class RouteRewiring(Rewiring):
         self.routers = routers
         self.apps = apps
 
-    def apply(self) -> tuple[list[Mutation], list[Change]]:
-        mutations: list[Mutation] = []
+    def apply(self) -> tuple[Mutations, list[Change]]:
+        mutations = Mutations()
         changes: list[Change] = []
         for route, derived in self.routes:
             fresh = _fresh(route, derived)
             held = vars(route)
             for name, value in vars(fresh).items():
                 if name not in held or held[name] is not value:
-                    mutations.append(("setattr", route, name, value))
+                    mutations.setattr(route, name, value)
             module, qualname = _key(route.endpoint)
             methods = ",".join(sorted(getattr(route, "methods", None) or ()))
             changes.append(
@@ -206,11 +207,11 @@ class RouteRewiring(Rewiring):
         for router in self.routers:
             version = vars(router).get("_routes_version")
             if isinstance(version, int):
-                mutations.append(("setattr", router, "_routes_version", version + 1))
+                mutations.setattr(router, "_routes_version", version + 1)
         # The OpenAPI schema is built once, on the first request for it.
         for app in self.apps:
             if vars(app).get("openapi_schema") is not None:
-                mutations.append(("setattr", app, "openapi_schema", None))
+                mutations.setattr(app, "openapi_schema", None)
         return mutations, changes
 
 
