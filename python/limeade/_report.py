@@ -33,6 +33,8 @@ class Change(NamedTuple):
         """``body -> updated in place`` or ``body -> replaced (it became a generator)``."""
         if not self.outcome:
             return self.kind
+        if self.outcome == self.kind:
+            return self.outcome_words()  # "added", not "added -> added"
         return f"{self.kind} -> {self.outcome_words()}"
 
     def outcome_words(self) -> str:
