@@ -5,7 +5,6 @@ from __future__ import annotations
 import __future__
 
 import functools
-import re
 import types
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Optional
@@ -23,7 +22,9 @@ _UNWRAP_DEPTH = 6
 def future_flags(namespace: dict[str, Any]) -> int:
     """Compiler flags for the ``from __future__`` imports a module made."""
     flags = 0
-    for value in namespace.values():
+    # Only the names `from __future__ import x` binds (a module may hold thousands of names).
+    for name in __future__.all_feature_names:
+        value = namespace.get(name)
         if isinstance(value, __future__._Feature):
             flags |= value.compiler_flag
     return flags
@@ -153,13 +154,14 @@ def find_function(
 
 
 #: Characters ``str.splitlines`` breaks at that the compiler does not count as line ends.
-_OTHER_LINE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029\r]")
+_OTHER_LINE_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029\r"
 
 
 def split_lines(text: str) -> list[str]:
     """Lines as the compiler and tracebacks count them: split at ``\\n`` only (``splitlines``
     also splits at form feeds and Unicode line separators, which CPython does not)."""
-    if _OTHER_LINE_BREAKS.search(text) is None:
+    # One substring search per character is several times faster than a regex character class.
+    if not any(c in text for c in _OTHER_LINE_BREAKS):
         lines = text.splitlines(keepends=True)
         if lines and not lines[-1].endswith("\n"):
             lines[-1] += "\n"

@@ -116,6 +116,8 @@ class ModulePreparation(
         self.not_updated: list[tuple[str, str]] = []
         #: What was decided for each change of the plan (the report is built from it).
         self.outcomes = OutcomeLog()
+        #: Per scope, the names the new source binds there (see :meth:`names_bound_in`).
+        self.bound_names: dict[str, frozenset[str]] = {}
         #: What :meth:`bind` did per name, for the definitions that ran in full.
         self.bound: dict[str, Outcome] = {}
         #: Derived state to reset after the commit (``lru_cache`` results, ABC caches).
@@ -308,7 +310,7 @@ class ModulePreparation(
         """Which changed classes are kept (their conflicts applied in place), replaced (and
         why) or grafted. Decided from the plan and the live classes; runs no new code (new
         base expressions are evaluated against the live module)."""
-        pending = frozenset(self.names_bound_in(""))
+        pending = self.names_bound_in("") if self.conflicted else frozenset()
         kept: dict[str, InPlace] = {}
         replaced: dict[str, str] = {}
         for qualname in self.conflicted:
@@ -458,9 +460,10 @@ class ModulePreparation(
                     self.mutations.delitem(self.globals, name)
         if ran and scope_name not in self.graft_bound:
             self.merge_annotations(scope, live_names, namespace)
-        still_bound = set(bound) | self.names_bound_in(scope_name)
         for name in dict.fromkeys(removed):
-            if name not in still_bound and name in live_names:
+            if name in bound or name in self.names_bound_in(scope_name):
+                continue
+            if name in live_names:
                 if scope_name:
                     self.mutations.delattr(scope, name)
                 # Module-level names are removed through the plan's unbound names.
@@ -511,9 +514,14 @@ class ModulePreparation(
         first = self.lines[span["start_line"] - 1].replace(" ", "").replace("'", '"')
         return first.startswith('if__name__=="__main__"')
 
-    def names_bound_in(self, scope_name: str) -> set[str]:
+    def names_bound_in(self, scope_name: str) -> frozenset[str]:
         """Names the new source binds directly in a class body (or the module)."""
-        return set(self.plan["scope_names"].get(scope_name, ()))
+        names = self.bound_names.get(scope_name)
+        if names is None:
+            names = self.bound_names[scope_name] = frozenset(
+                self.plan["scope_names"].get(scope_name, ())
+            )
+        return names
 
     def class_doc(self, entry: dict[str, Any]) -> Optional[str]:
         span = (entry["new_span"]["start_line"], entry["new_span"]["end_line"])
