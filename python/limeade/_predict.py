@@ -59,7 +59,6 @@ class Predictions:
     live_class: Callable[[str], Optional[type]]
     decide_classes: Callable[[], Any]
     decide_function: Callable[..., Any]
-    is_main_guard: Callable[[dict[str, Any]], bool]
     same_definition: Callable[[Any, Any], bool]
 
     def predict(self) -> OutcomeLog:
@@ -73,7 +72,7 @@ class Predictions:
         for s in self.plan["statements"]:
             if s["status"] == "unchanged" or _inside(s["scope"], whole):
                 continue  # a statement of a replaced class runs with it
-            if execution != "full_body" and self.is_main_guard(s):
+            if execution != "full_body" and s["main_guard"]:
                 log.record(statement_key(s), NOT_UPDATED, MAIN_GUARD)
             elif s["status"] == "removed" and execution != "full_body":
                 log.record(statement_key(s), REMOVED)
