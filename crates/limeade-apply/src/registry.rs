@@ -225,7 +225,7 @@ impl Registry {
         Ok(())
     }
 
-    /// Track `meta` as running `text` (already decoded by the interpreter).
+    /// Track `meta` as running `text` (already decoded, by [`Registry::track`] or by tests).
     pub fn track_text(&mut self, meta: ModuleMeta, text: String, hash: u64, stamp: Stamp) {
         let name = meta.name.clone();
         let path = PathBuf::from(&meta.path);
