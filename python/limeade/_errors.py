@@ -11,15 +11,23 @@ class RefreshError(Exception):
 
 class PlanError(RefreshError):
     """A changed file cannot be planned: a syntax error, undecodable bytes, or syntax limeade's
-    parser does not support. ``path``, ``line`` and ``col`` (1-based, characters) say where."""
+    parser does not support. ``path``, ``line`` and ``col`` (1-based, characters) say where;
+    ``kind`` says what, as the planner decided it: ``"syntax"``, ``"unsupported"`` (valid
+    Python limeade's parser cannot read yet), ``"decode"``, ``"too_deep"`` or ``"internal"``."""
 
     def __init__(
-        self, message: str, path: str, line: Optional[int] = None, col: Optional[int] = None
+        self,
+        message: str,
+        path: str,
+        line: Optional[int] = None,
+        col: Optional[int] = None,
+        kind: str = "syntax",
     ) -> None:
         super().__init__(message)
         self.path = path
         self.line = line
         self.col = col
+        self.kind = kind
 
 
 class ConflictError(RefreshError):

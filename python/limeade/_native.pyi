@@ -16,12 +16,15 @@ __all__ = [
     "module_name_from_path",
     "mutation_count",
     "plan_batch",
-    "plan_sources",
     "set_fail_at",
 ]
 
 class PlanFailure(Exception):
-    """Planning failed; ``args`` are ``(message, path, line, col)``."""
+    """Planning failed; ``args`` are ``(message, path, line, col, kind)``: ``line`` and ``col``
+    are ``None`` when unknown, ``kind`` is ``"syntax"``, ``"unsupported"``, ``"decode"``,
+    ``"too_deep"`` or ``"internal"``."""
+
+    args: tuple[str, str, Optional[int], Optional[int], str]
 
 @final
 class Plan:
@@ -36,10 +39,6 @@ class Plan:
         """The whole plan as JSON."""
     def actions_json(self) -> str:
         """The part of the plan the live side acts on, as JSON."""
-    def module_names(self) -> list[str]:
-        """Module names in apply order."""
-    def has_changes(self) -> bool:
-        """Whether anything changed."""
 
 @final
 class Subscription:
@@ -113,7 +112,6 @@ class Registry:
     def untrack(self, name: str) -> bool:
         """Stop tracking ``name``."""
     def __contains__(self, name: str, /) -> bool: ...
-    def __len__(self) -> int: ...
     def names(self) -> list[str]:
         """Tracked module names, sorted."""
     def path(self, name: str) -> Optional[str]:
@@ -150,9 +148,6 @@ class MutationLog:
 def labels() -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[str, str]]]:
     """The plan's words for people: ``(aspects, executions, outcomes)`` as ``(name in the
     JSON, word)`` pairs (``("kw_defaults", "kw-only defaults")``)."""
-
-def plan_sources(old: str, new: str, name: str, path: str, is_package: bool = False) -> Plan:
-    """Plan two versions of one module's source."""
 
 def plan_batch(modules: list[tuple[str, str, bool, bytes, bytes]]) -> Plan:
     """Plan ``[(name, path, is_package, old_bytes, new_bytes)]`` (decoded per PEP 263)."""

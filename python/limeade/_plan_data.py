@@ -40,8 +40,12 @@ class Definition(TypedDict):
     new_span: Optional[Span]
     #: The ``def``/``class`` line (after decorators), in the new version.
     def_line: Optional[int]
+    #: A class whose body starts on its header line (``class C: x = 1``).
+    body_on_header_line: bool
     line_shift: NotRequired[int]
     type_params: NotRequired[str]
+    #: A changed class docstring as the literal gives it (absent when removed).
+    docstring: NotRequired[str]
 
 
 class Statement(TypedDict):
@@ -54,6 +58,8 @@ class Statement(TypedDict):
     status: StatementStatus
     label: str
     binds: list[str]
+    #: A module-level ``if __name__ == "__main__":`` (any spelling): never run again.
+    main_guard: bool
     old_span: Optional[Span]
     new_span: Optional[Span]
 

@@ -31,7 +31,7 @@ from ._outcomes import (
     Outcome,
     OutcomeLog,
 )
-from ._plan_data import Definition, ModulePlan, Statement, old_lines
+from ._plan_data import Definition, ModulePlan, old_lines
 from ._report import definition_name, statement_key
 
 #: What the prediction of a closure update says (the report counts them).
@@ -60,7 +60,6 @@ class Predictions:
     live_class: Callable[[str], Optional[type]]
     decide_classes: Callable[[], Any]
     decide_function: Callable[..., Any]
-    is_main_guard: Callable[[Statement], bool]
     same_definition: Callable[[Any, Any], bool]
 
     def predict(self) -> OutcomeLog:
@@ -74,7 +73,7 @@ class Predictions:
         for s in self.plan["statements"]:
             if s["status"] == "unchanged" or _inside(s["scope"], whole):
                 continue  # a statement of a replaced class runs with it
-            if execution != "full_body" and self.is_main_guard(s):
+            if execution != "full_body" and s["main_guard"]:
                 log.record(statement_key(s), NOT_UPDATED, MAIN_GUARD)
             elif s["status"] == "removed" and execution != "full_body":
                 log.record(statement_key(s), REMOVED)

@@ -1,15 +1,18 @@
-"""Turn one module's plan into mutations.
+"""Turn one module's plan into mutations, or predict what they would do.
 
-Everything that runs new code happens here, before any live object changes: changed definitions
-are compiled (at their real line numbers, inside their classes so name mangling and ``super()``
-work), changed and added statements run in scratch namespaces, and what they produce becomes a
-list of mutation tuples. ``limeade._native.commit`` then applies that list atomically. Nothing in
-this module mutates a live object.
+:class:`ModulePreparation` walks the plan scope by scope (the module, then each kept class),
+decides what happens to every change (:meth:`~ModulePreparation.decide_classes` for classes,
+``decide_function`` in :mod:`._functions` for functions) and has its mixins do it before any live
+object changes: :mod:`._running` compiles new code at its real line numbers (inside its
+classes, so name mangling and ``super()`` work) and runs statements in scratch namespaces;
+:mod:`._functions`, :mod:`._grafting`, :mod:`._closures` and :mod:`._previews` turn the results
+into mutation tuples, which ``limeade._native.commit`` applies atomically.
+:func:`predict_module` runs the same deciding code without running new code (:mod:`._predict`).
+Nothing in this module mutates a live object.
 """
 
 from __future__ import annotations
 
-import ast
 import types
 from typing import Any, NamedTuple, Optional
 
@@ -47,11 +50,11 @@ from ._outcomes import (
     Outcome,
     OutcomeLog,
 )
-from ._plan_data import Definition, ModulePlan, Statement
+from ._plan_data import Definition, ModulePlan
 from ._predict import Predictions
 from ._previews import Previews
 from ._report import EXECUTION_LABELS, definition_name, statement_key
-from ._running import ScratchNamespace, SourceRunner
+from ._running import ScratchNamespace, SourceRunner, compiled_docstring
 
 __all__ = [
     "ModulePreparation",
@@ -326,13 +329,13 @@ class ModulePreparation(
             elif "decorators" in d["aspects"]:
                 replaced[q] = "class decorators changed"
         entry: Any
+        # `class C: x = 1` (the plan says which): a member on its class's header line cannot
+        # be compiled alone.
+        header_bodies = {d["qualname"] for d in self.definitions if d["body_on_header_line"]}
         for entry in [*self.definitions, *self.plan["statements"]]:
-            # `class C: x = 1`: a member on its class's own line cannot be compiled alone.
             scope = entry["scope"] if "scope" in entry else parent_scope(entry["qualname"])
-            span = entry.get("new_span")
-            if scope in self.class_def_lines and span is not None:
-                if span["start_line"] <= self.class_def_lines[scope] and scope not in replaced:
-                    replaced[scope] = "the class body is on its header line"
+            if scope in header_bodies and entry["new_span"] is not None:
+                replaced.setdefault(scope, "the class body is on its header line")
         grafted: set[str] = set()
         for s in [*self.plan["statements"], *decorated_member_changes(self.plan, self.live_class)]:
             # Dataclasses, enums, NamedTuples, attrs classes and pydantic models generate code or
@@ -398,7 +401,7 @@ class ModulePreparation(
 
         for kind, entry in sorted(entries, key=_source_position):
             if kind == "stmt":
-                if self.is_main_guard(entry):
+                if entry["main_guard"]:
                     # Re-running `if __name__ == "__main__":` would start the program again
                     # inside refresh(); its definitions elsewhere are still updated.
                     why = "never re-run: it would start the program again"
@@ -448,7 +451,9 @@ class ModulePreparation(
                 if "docstring" in entry["aspects"]:
                     self.outcomes.record(definition_name(entry), UPDATED)
                     self.mutations.setattr(
-                        self.live_class(entry["qualname"]), "__doc__", self.class_doc(entry)
+                        self.live_class(entry["qualname"]),
+                        "__doc__",
+                        compiled_docstring(entry.get("docstring")),
                     )
             else:
                 self.update_function(entry, scope, scope_name, namespace)
@@ -507,13 +512,6 @@ class ModulePreparation(
             names += [k for k in namespace if k not in before and k != "__annotations__"]
         return list(dict.fromkeys(names))
 
-    def is_main_guard(self, entry: Statement) -> bool:
-        span = entry.get("new_span")
-        if entry["scope"] or entry["label"] != "if" or span is None:
-            return False
-        first = self.lines[span["start_line"] - 1].replace(" ", "").replace("'", '"')
-        return first.startswith('if__name__=="__main__"')
-
     def names_bound_in(self, scope_name: str) -> frozenset[str]:
         """Names the new source binds directly in a class body (or the module)."""
         names = self.bound_names.get(scope_name)
@@ -522,14 +520,6 @@ class ModulePreparation(
                 self.plan["scope_names"].get(scope_name, ())
             )
         return names
-
-    def class_doc(self, entry: dict[str, Any]) -> Optional[str]:
-        span = (entry["new_span"]["start_line"], entry["new_span"]["end_line"])
-        tree = ast.parse(self.snippet([span], self.headers(parent_scope(entry["qualname"]))))
-        node: Any = tree
-        for _ in entry["qualname"].split("."):
-            node = next(n for n in node.body if isinstance(n, ast.ClassDef))
-        return ast.get_docstring(node, clean=False)
 
     def prepare_full_body(self) -> None:
         """A ``from __future__`` import changed: run the whole new body, keep matched functions."""

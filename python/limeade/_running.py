@@ -6,6 +6,7 @@ does not change. A mixin of :class:`limeade._prepare.ModulePreparation`."""
 
 from __future__ import annotations
 
+import sys
 import types
 from typing import Any, Callable, Optional, Union
 
@@ -13,6 +14,23 @@ from ._errors import ApplyError
 from ._lookup import MISSING, find_class, find_code, shift_lines
 from ._mutations import Mutations
 from ._stack import on_large_stack
+
+
+def compiled_docstring(literal: Optional[str]) -> Optional[str]:
+    """The ``__doc__`` the running interpreter's compiler makes of a docstring whose literal
+    gives ``literal`` (what the plan carries): the value itself before Python 3.13; from 3.13
+    on, the compiler dedents it (tabs expanded, the first line's leading spaces dropped, the
+    common leading spaces of the other non-blank lines removed; unlike ``inspect.cleandoc``,
+    blank first and last lines stay); ``None`` under ``-OO``, which drops docstrings. The
+    plan cannot decide this: it does not know which interpreter runs the program."""
+    if literal is None or sys.flags.optimize >= 2:
+        return None
+    if sys.version_info < (3, 13):
+        return literal
+    first, *rest = literal.expandtabs().split("\n")
+    indents = [len(line) - len(line.lstrip(" ")) for line in rest if line.lstrip(" ")]
+    margin = min(indents, default=0)
+    return "\n".join([first.lstrip(" "), *(line[margin:] for line in rest)])
 
 
 class ScratchNamespace(dict):  # type: ignore[type-arg]

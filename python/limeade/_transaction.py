@@ -86,9 +86,10 @@ def _native_plan(changed: list[str]) -> Any:
     try:
         return _tracking.REGISTRY.plan(changed)
     except _native.PlanFailure as e:
-        message, path, line, col = e.args
-        line, col, message = _interpreter_location(changed, path, line, col, message)
-        raise PlanError(message, path, line, col) from None
+        message, path, line, col, kind = e.args
+        if kind == "syntax":
+            line, col, message = _interpreter_location(changed, path, line, col, message)
+        raise PlanError(message, path, line, col, kind) from None
 
 
 def _interpreter_location(
@@ -96,8 +97,6 @@ def _interpreter_location(
 ) -> tuple[Optional[int], Optional[int], str]:
     """The interpreter is the judge of syntax: where it rejects the file too, report its line,
     column and message (the parser's own position can lag, e.g. at end of file)."""
-    if "syntax error" not in message:
-        return line, col, message
     for name in changed:
         if _tracking.REGISTRY.path(name) != path:
             continue

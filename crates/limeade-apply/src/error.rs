@@ -1,17 +1,14 @@
-//! Errors of the live side that are not Python exceptions already.
+//! Errors of the registry of tracked modules that are not Python exceptions already.
 
 use thiserror::Error;
 
-/// Why a tracked module could not be read or a mutation not described.
+/// Why the registry could not track, read or plan a module.
 #[derive(Debug, Error)]
-pub enum ApplyError {
+pub enum RegistryError {
     /// A module name that is not tracked.
     #[error("module {0} is not tracked by limeade")]
     NotTracked(String),
     /// The source could not be planned (syntax, decoding, ...).
     #[error(transparent)]
     Plan(#[from] limeade_plan::PlanError),
-    /// A mutation tuple that does not describe a known mutation.
-    #[error("invalid mutation: {0}")]
-    InvalidMutation(String),
 }

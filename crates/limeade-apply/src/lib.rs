@@ -20,7 +20,7 @@ pub mod registry;
 pub mod stamp;
 pub mod watch;
 
-pub use error::ApplyError;
+pub use error::RegistryError;
 pub use mutation::{commit, Mutation, MutationLog};
 pub use registry::{LoaderSource, Registry, ScanOutcome, SharedWatcher, Stamp};
 pub use watch::{Batch, Coverage, FileWatcher, Subscription, Waited, WatchError};

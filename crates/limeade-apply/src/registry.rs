@@ -14,7 +14,7 @@ use limeade_plan::{
 };
 use rustc_hash::FxHashMap;
 
-use crate::error::ApplyError;
+use crate::error::RegistryError;
 pub use crate::loader_source::LoaderSource;
 pub(crate) use crate::stamp::content_hash;
 pub use crate::stamp::Stamp;
@@ -28,7 +28,7 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
 
 /// A version of a module's source.
 #[derive(Debug, Clone)]
-struct Version_ {
+struct SourceVersion {
     text: String,
     hash: u64,
     stamp: Stamp,
@@ -39,9 +39,9 @@ struct Version_ {
 #[derive(Debug, Clone)]
 struct Tracked {
     meta: ModuleMeta,
-    current: Version_,
+    current: SourceVersion,
     /// A newer version seen on disk and not yet applied.
-    pending: Option<Version_>,
+    pending: Option<SourceVersion>,
     /// The file on disk cannot be decoded: planning reports this error.
     pending_error: Option<PlanError>,
     /// Stamp of the file that could not be decoded.
@@ -60,7 +60,7 @@ impl Tracked {
     fn new(meta: ModuleMeta, text: String, hash: u64, stamp: Stamp, offered: bool) -> Tracked {
         Tracked {
             meta,
-            current: Version_ {
+            current: SourceVersion {
                 text,
                 hash,
                 stamp,
@@ -219,13 +219,13 @@ impl Registry {
         meta: ModuleMeta,
         source: &[u8],
         stamp: Stamp,
-    ) -> Result<(), ApplyError> {
+    ) -> Result<(), RegistryError> {
         let text = decode_source(source, &meta.path, Version::Old)?;
         self.track_text(meta, text, content_hash(source), stamp);
         Ok(())
     }
 
-    /// Track `meta` as running `text` (already decoded by the interpreter).
+    /// Track `meta` as running `text` (already decoded, by [`Registry::track`] or by tests).
     pub fn track_text(&mut self, meta: ModuleMeta, text: String, hash: u64, stamp: Stamp) {
         let name = meta.name.clone();
         let path = PathBuf::from(&meta.path);
@@ -251,7 +251,7 @@ impl Registry {
         &mut self,
         meta: ModuleMeta,
         source: LoaderSource<'_>,
-    ) -> Result<(), ApplyError> {
+    ) -> Result<(), RegistryError> {
         let text = source.decode(&meta.path, Version::Old)?;
         let name = meta.name.clone();
         self.untrack(&name);
@@ -269,12 +269,12 @@ impl Registry {
         &mut self,
         name: &str,
         source: LoaderSource<'_>,
-    ) -> Result<bool, ApplyError> {
+    ) -> Result<bool, RegistryError> {
         let tracked = self
             .modules
             .get_mut(name)
             .filter(|t| t.offered)
-            .ok_or_else(|| ApplyError::NotTracked(name.to_owned()))?;
+            .ok_or_else(|| RegistryError::NotTracked(name.to_owned()))?;
         let hash = source.hash();
         if hash == tracked.current.hash {
             tracked.pending = None;
@@ -286,7 +286,7 @@ impl Registry {
         }
         match source.decode(&tracked.meta.path, Version::New) {
             Ok(text) => {
-                tracked.pending = Some(Version_ {
+                tracked.pending = Some(SourceVersion {
                     text,
                     hash,
                     stamp: Stamp::default(),
@@ -399,12 +399,12 @@ impl Registry {
 
     /// Plan the pending versions of `names`. Old trees are parsed once and kept; new versions are
     /// re-parsed incrementally from them. Errors name the file, line and column.
-    pub fn plan(&mut self, names: &[String]) -> Result<Plan, ApplyError> {
+    pub fn plan(&mut self, names: &[String]) -> Result<Plan, RegistryError> {
         for name in names {
             let tracked = self
                 .modules
                 .get_mut(name)
-                .ok_or_else(|| ApplyError::NotTracked(name.clone()))?;
+                .ok_or_else(|| RegistryError::NotTracked(name.clone()))?;
             if tracked.current.parsed.is_none() {
                 let parsed = ParsedModule::parse(
                     &tracked.meta.path,
@@ -414,7 +414,7 @@ impl Registry {
                 tracked.current.parsed = Some(parsed);
             }
             if let Some(error) = &tracked.pending_error {
-                return Err(ApplyError::Plan(error.clone()));
+                return Err(RegistryError::Plan(error.clone()));
             }
             let Some(pending) = tracked.pending.as_mut() else {
                 continue;
@@ -606,7 +606,7 @@ fn scan_one(tracked: &mut Tracked) -> Option<ScanOutcome> {
     }
     match decode_source(&bytes, &tracked.meta.path, Version::New) {
         Ok(text) => {
-            tracked.pending = Some(Version_ {
+            tracked.pending = Some(SourceVersion {
                 text,
                 hash,
                 stamp,

@@ -306,6 +306,14 @@ fn definition_change(
     status: DefinitionStatus,
     aspects: Vec<Aspect>,
 ) -> DefinitionChange {
+    // Facts of the new version: a removed definition has none.
+    let new_class = match &entry.stmt.kind {
+        StatementKind::Class(c) if status != DefinitionStatus::Removed => Some(c),
+        _ => None,
+    };
+    let docstring = new_class
+        .filter(|_| aspects.contains(&Aspect::Docstring))
+        .and_then(|c| c.docstring.clone());
     DefinitionChange {
         qualname: entry.qualname.to_string(),
         name: DefinitionChange::display_name(&entry.qualname, entry.occurrence),
@@ -321,6 +329,8 @@ fn definition_change(
             StatementKind::Class(c) => c.type_params.clone(),
             _ => None,
         },
+        body_on_header_line: new_class.is_some_and(|c| c.body_on_header_line),
+        docstring,
     }
 }
 

@@ -111,6 +111,18 @@ impl PlanError {
         }
     }
 
+    /// What kind of error it is, as one word the live side can act on without reading the
+    /// message: `syntax`, `unsupported`, `decode`, `too_deep` or `internal`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PlanError::Syntax { .. } => "syntax",
+            PlanError::Unsupported { .. } => "unsupported",
+            PlanError::Decode { .. } => "decode",
+            PlanError::TooDeep { .. } => "too_deep",
+            PlanError::Internal { .. } => "internal",
+        }
+    }
+
     /// Line and column (1-based, characters), when the error has a position.
     pub fn location(&self) -> Option<(usize, usize)> {
         match self {

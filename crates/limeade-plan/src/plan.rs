@@ -262,6 +262,16 @@ pub struct DefinitionChange {
     /// are compiled inside that scope.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub type_params: Option<String>,
+    /// A class in the new version whose body starts on its header line (`class C: x = 1`):
+    /// none of its members can be compiled from their own lines, so a change inside it runs
+    /// the whole class statement again.
+    pub body_on_header_line: bool,
+    /// For a class whose docstring changed: the new docstring as its literal gives it (escapes
+    /// decoded, implicit concatenation joined, *not* dedented: CPython 3.13+ dedents when it
+    /// compiles, and the live side applies the running interpreter's rule); `None` when the
+    /// docstring was removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub docstring: Option<String>,
 }
 
 impl DefinitionChange {
@@ -303,6 +313,9 @@ pub struct StatementChange {
     pub label: String,
     /// Names it binds (new version's, old for removed).
     pub binds: Vec<String>,
+    /// The new version is a module-level `if __name__ == "__main__":` (any spelling): it
+    /// starts the program, so a refresh never runs it again.
+    pub main_guard: bool,
     /// Where it was.
     pub old_span: Option<Span>,
     /// Where it is now.

@@ -59,10 +59,12 @@ impl LineIndex {
 }
 
 /// Decode raw source bytes like CPython: a UTF-8 BOM or no cookie means UTF-8; a PEP 263 cookie on
-/// line 1 or 2 may name Latin-1 or ASCII. Other encodings are refused with a clear error rather than
-/// guessed (the Python side decodes those with the interpreter's codecs before planning). What
-/// CPython refuses to compile is refused too (NUL bytes, a BOM with another cookie), and a lone
-/// `\r` ends a line as CPython's source loader reads it (universal newlines).
+/// line 1 or 2 may name Latin-1 or ASCII. Other encodings are refused with a
+/// [`PlanError::Decode`] rather than guessed: such a file is not tracked (or not planned), and
+/// only a custom loader's module reaches the planner already decoded, as the `str` its
+/// `get_source` gives. What CPython refuses to compile is refused too (NUL bytes, a BOM with
+/// another cookie), and a lone `\r` ends a line as CPython's source loader reads it (universal
+/// newlines).
 pub fn decode_source(bytes: &[u8], path: &str, version: Version) -> Result<String, PlanError> {
     let text = decode_bytes(bytes, path, version)?;
     Ok(lone_cr_to_lf(text))
@@ -122,7 +124,7 @@ fn decode_bytes(bytes: &[u8], path: &str, version: Version) -> Result<String, Pl
         },
         other => Err(decode_error(
             0,
-            format!("encoding {other:?} must be decoded by the interpreter before planning"),
+            format!("limeade reads only UTF-8, Latin-1 and ASCII source, not {other:?}"),
         )),
     }
 }

@@ -151,12 +151,15 @@ fn statement_change(
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let main_guard = scope.is_empty()
+        && matches!(new.map(|s| &s.kind), Some(StatementKind::Other(o)) if o.is_main_guard);
     StatementChange {
         scope: scope.to_owned(),
         name,
         status,
         label: label.to_owned(),
         binds,
+        main_guard,
         old_span: old.map(|s| s.span),
         new_span: new.map(|s| s.span),
     }

@@ -142,6 +142,11 @@ pub struct Class {
     pub slots: Option<Slots>,
     /// The docstring token, if the body starts with one.
     pub docstring_fp: Option<Fingerprint>,
+    /// The docstring's value as its literal gives it (escapes decoded, not dedented).
+    pub docstring: Option<String>,
+    /// The body starts on the line the header ends on (`class C: x = 1`): no member can be
+    /// compiled from its own lines.
+    pub body_on_header_line: bool,
     /// Body statements in order (methods, nested classes, attributes, anything else).
     pub body: Vec<Statement>,
 }
@@ -173,6 +178,8 @@ pub struct OtherStatement {
     pub is_future_import: bool,
     /// For `__all__ = [...]` (or a tuple) of string literals: the names, known without running.
     pub all_literal: Option<Vec<String>>,
+    /// `if __name__ == "__main__":` (any spelling): the block that starts the program.
+    pub is_main_guard: bool,
 }
 
 /// One import, as written.

@@ -1,5 +1,6 @@
 //! Every fixture case planned cold and incrementally: both plans must be identical, and the plan
-//! text is a reviewed `insta` snapshot.
+//! text is a reviewed `insta` snapshot. Each case is checked on its own: one mismatch does not
+//! hide the others.
 
 mod common;
 
@@ -7,19 +8,8 @@ use limeade_plan::{plan, plan_incremental};
 
 #[test]
 fn fixture_plans_match_snapshots_and_incremental_equals_full() {
-    let cases = common::cases();
-    assert!(
-        cases.len() >= 40,
-        "expected at least 40 fixture cases, found {}",
-        cases.len()
-    );
-    for case in cases {
-        let name = case
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        let batch = common::load_case(&case);
+    common::check_each_case(|name, case| {
+        let batch = common::load_case(case);
         assert!(!batch.is_empty(), "{name}: no modules");
         let full = plan(&batch);
         let incremental = plan_incremental(&batch);
@@ -45,9 +35,9 @@ fn fixture_plans_match_snapshots_and_incremental_equals_full() {
             omit_expression => true,
             description => format!("fixtures/{name}"),
         }, {
-            insta::assert_snapshot!(name.as_str(), rendered);
+            insta::assert_snapshot!(name, rendered);
         });
-    }
+    });
 }
 
 #[test]

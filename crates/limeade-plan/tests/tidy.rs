@@ -1,5 +1,6 @@
 //! House rules checked by `cargo test`: every Rust source file starts with a `//!` doc line saying
-//! what it is for, no file grows past 700 lines, and only `syntax.rs` names the parser crate.
+//! what it is for, no file grows past 700 lines, and only the `syntax` module (`src/syntax/`)
+//! names the parser crate.
 
 use std::path::{Path, PathBuf};
 

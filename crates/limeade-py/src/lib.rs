@@ -6,7 +6,7 @@ mod watch;
 use std::path::PathBuf;
 
 use limeade_apply::{
-    ApplyError, LoaderSource, Mutation, MutationLog, Registry, ScanOutcome, Stamp,
+    LoaderSource, Mutation, MutationLog, Registry, RegistryError, ScanOutcome, Stamp,
 };
 use limeade_plan::{
     decode_source, Aspect, Execution, ModuleMeta, ModuleSource, Outcome, PlanError, Version,
@@ -20,38 +20,44 @@ create_exception!(
     _native,
     PlanFailure,
     PyException,
-    "Planning failed: args are (message, path, line, col); line and col are None when unknown."
+    "Planning failed: args are (message, path, line, col, kind); line and col are None when \
+     unknown; kind is one word (`syntax`, `unsupported`, `decode`, `too_deep`, `internal`)."
 );
 
-/// Turn a planning error into `PlanFailure(message, path, line, col)`.
+/// Turn a planning error into `PlanFailure(message, path, line, col, kind)`.
 fn plan_failure(error: &PlanError) -> PyErr {
     let (line, col) = match error.location() {
         Some((line, col)) => (Some(line), Some(col)),
         None => (None, None),
     };
-    PlanFailure::new_err((error.to_string(), error.path().to_owned(), line, col))
+    PlanFailure::new_err((
+        error.to_string(),
+        error.path().to_owned(),
+        line,
+        col,
+        error.kind(),
+    ))
 }
 
-fn apply_failure(error: ApplyError) -> PyErr {
+fn registry_failure(error: RegistryError) -> PyErr {
     match error {
-        ApplyError::Plan(e) => plan_failure(&e),
-        ApplyError::NotTracked(name) => PyKeyError::new_err(name),
-        ApplyError::InvalidMutation(m) => PyValueError::new_err(m),
+        RegistryError::Plan(e) => plan_failure(&e),
+        RegistryError::NotTracked(name) => PyKeyError::new_err(name),
     }
 }
 
 /// Call `f` with a loader's source given as `bytes` or `str`.
 fn with_loader_source<T>(
     source: &Bound<'_, PyAny>,
-    f: impl FnOnce(LoaderSource<'_>) -> Result<T, ApplyError>,
+    f: impl FnOnce(LoaderSource<'_>) -> Result<T, RegistryError>,
 ) -> PyResult<T> {
     if let Ok(bytes) = source.cast::<pyo3::types::PyBytes>() {
-        return f(LoaderSource::Encoded(bytes.as_bytes())).map_err(apply_failure);
+        return f(LoaderSource::Encoded(bytes.as_bytes())).map_err(registry_failure);
     }
     let text: String = source.extract().map_err(|_| {
         pyo3::exceptions::PyTypeError::new_err("a module's source must be bytes or str")
     })?;
-    f(LoaderSource::Decoded(&text)).map_err(apply_failure)
+    f(LoaderSource::Decoded(&text)).map_err(registry_failure)
 }
 
 /// A plan made by the Rust planner: what a refresh would change.
@@ -85,29 +91,6 @@ impl Plan {
     fn actions_json(&self) -> String {
         limeade_apply::actions::actions_json(&self.plan)
     }
-
-    /// Module names in apply order.
-    fn module_names(&self) -> Vec<String> {
-        self.plan.modules.iter().map(|m| m.module.clone()).collect()
-    }
-
-    /// Whether anything changed.
-    fn has_changes(&self) -> bool {
-        self.plan.has_changes()
-    }
-}
-
-/// Plan two versions of one module's source (no tracking involved).
-#[pyfunction]
-#[pyo3(signature = (old, new, name, path, is_package=false))]
-fn plan_sources(
-    old: String,
-    new: String,
-    name: String,
-    path: String,
-    is_package: bool,
-) -> PyResult<Plan> {
-    plan_modules(&[module_source(name, path, is_package, old, new)])
 }
 
 fn module_source(
@@ -273,7 +256,7 @@ impl PyRegistry {
                 source,
                 stamp,
             )
-            .map_err(apply_failure)
+            .map_err(registry_failure)
     }
 
     /// Track a module of a custom loader as running `source` (`bytes` from `get_data`, decoded
@@ -307,10 +290,6 @@ impl PyRegistry {
 
     fn __contains__(&self, name: &str) -> bool {
         self.registry.contains(name)
-    }
-
-    fn __len__(&self) -> usize {
-        self.registry.names().len()
     }
 
     /// Tracked module names, sorted.
@@ -352,7 +331,7 @@ impl PyRegistry {
         self.registry
             .plan(&names)
             .map(|plan| Plan { plan })
-            .map_err(apply_failure)
+            .map_err(registry_failure)
     }
 
     /// `[(importer, bound_as, name)]`: where other tracked modules copied names of `source`
@@ -448,7 +427,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<watch::PySubscription>()?;
     m.add_function(wrap_pyfunction!(plan_batch, m)?)?;
     m.add_function(wrap_pyfunction!(module_name_from_path, m)?)?;
-    m.add_function(wrap_pyfunction!(plan_sources, m)?)?;
     m.add_function(wrap_pyfunction!(labels, m)?)?;
     m.add_function(wrap_pyfunction!(commit, m)?)?;
     m.add_function(wrap_pyfunction!(set_fail_at, m)?)?;

@@ -117,6 +117,6 @@ fn offered_sources_are_never_read_from_disk_and_change_only_when_offered() {
     );
     assert!(matches!(
         registry.offer_source("nope", LoaderSource::Decoded("")),
-        Err(ApplyError::NotTracked(_))
+        Err(RegistryError::NotTracked(_))
     ));
 }

@@ -19,8 +19,8 @@ use tokens::TokenTable;
 pub(crate) use tokens::{combine, fingerprint_str};
 use unsupported::{parse_error_message, unsupported_construct};
 use walk::{
-    all_literal, collect_binds, collect_imports, for_each_child_body, slots_value, statement_label,
-    string_elements,
+    all_literal, collect_binds, collect_imports, docstring_value, for_each_child_body,
+    is_main_guard, slots_value, statement_label, string_elements,
 };
 
 mod lex;
@@ -394,6 +394,15 @@ impl Converter<'_> {
             }
         }
         let (docstring_fp, _) = self.split_docstring(&c.body);
+        let body_on_header_line = c.body.first().is_some_and(|first| {
+            let before = self
+                .ctx
+                .text
+                .get(..range_of(first).start)
+                .unwrap_or_default();
+            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            !before[line_start..].trim().is_empty()
+        });
         Class {
             name: c.name.as_str().to_owned(),
             def_line: self.line(class_start),
@@ -422,6 +431,8 @@ impl Converter<'_> {
             keywords,
             slots,
             docstring_fp,
+            docstring: docstring_value(&c.body),
+            body_on_header_line,
             body: c.body.iter().map(|s| self.statement(s, false)).collect(),
         }
     }
@@ -464,6 +475,7 @@ impl Converter<'_> {
             binds: unique,
             is_future_import,
             all_literal: all_literal(stmt),
+            is_main_guard: is_main_guard(stmt),
         }
     }
 

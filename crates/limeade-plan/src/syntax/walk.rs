@@ -33,6 +33,42 @@ pub(super) fn all_literal(stmt: &ast::Stmt) -> Option<Vec<String>> {
     }
 }
 
+/// Whether `stmt` is `if __name__ == "__main__":` in any spelling the AST allows (either
+/// quote, either side of `==`, parentheses, implicitly concatenated literals): the block that
+/// starts the program, which a refresh must never run again.
+pub(super) fn is_main_guard(stmt: &ast::Stmt) -> bool {
+    let ast::Stmt::If(i) = stmt else {
+        return false;
+    };
+    let ast::Expr::Compare(c) = i.test.as_ref() else {
+        return false;
+    };
+    let ([ast::CmpOp::Eq], [right]) = (c.ops.as_slice(), c.comparators.as_slice()) else {
+        return false;
+    };
+    let is_name = |e: &ast::Expr| matches!(e, ast::Expr::Name(n) if n.id.as_str() == "__name__");
+    let is_main = |e: &ast::Expr| {
+        matches!(e, ast::Expr::Constant(k)
+            if matches!(&k.value, ast::Constant::Str(s) if s == "__main__"))
+    };
+    (is_name(&c.left) && is_main(right)) || (is_main(&c.left) && is_name(right))
+}
+
+/// The value of the docstring a body starts with (a string literal as its first statement),
+/// as the literal gives it: escapes decoded, implicit concatenation joined, no dedent.
+pub(super) fn docstring_value(body: &[ast::Stmt]) -> Option<String> {
+    let Some(ast::Stmt::Expr(e)) = body.first() else {
+        return None;
+    };
+    match e.value.as_ref() {
+        ast::Expr::Constant(c) => match &c.value {
+            ast::Constant::Str(s) => Some(s.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// The value assigned to `__slots__` by a class-body statement.
 pub(super) fn slots_value(stmt: &ast::Stmt) -> Option<&ast::Expr> {
     match stmt {

@@ -1,7 +1,10 @@
-//! Shared helpers for the integration tests: loading fixture cases from `fixtures/`.
+//! Shared helpers for the integration tests: loading fixture cases from `fixtures/` and checking
+//! each case on its own. `limeade-apply`'s boundary snapshots include this file too (`#[path]`),
+//! so both crates read the fixtures the same way.
 
 #![allow(dead_code)]
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use limeade_plan::{decode_source, module_name_from_path, ModuleMeta, ModuleSource, Version};
@@ -20,6 +23,42 @@ pub fn cases() -> Vec<PathBuf> {
         .collect();
     cases.sort();
     cases
+}
+
+/// A case's name: its folder's name.
+pub fn case_name(case: &Path) -> String {
+    case.file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Run `check` on every fixture case, each on its own: a case that fails (a snapshot mismatch,
+/// a failed assertion) does not stop the others, and the test fails once at the end naming
+/// every case that failed.
+pub fn check_each_case(check: impl Fn(&str, &Path)) {
+    let cases = cases();
+    assert!(
+        cases.len() >= 40,
+        "expected at least 40 fixture cases, found {}",
+        cases.len()
+    );
+    let failed: Vec<String> = cases
+        .iter()
+        .filter_map(|case| {
+            let name = case_name(case);
+            catch_unwind(AssertUnwindSafe(|| check(&name, case)))
+                .is_err()
+                .then_some(name)
+        })
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of {} fixture cases failed (each one's panic is printed above): {}",
+        failed.len(),
+        cases.len(),
+        failed.join(", ")
+    );
 }
 
 fn read(path: &Path, version: Version) -> String {
@@ -46,11 +85,7 @@ fn python_files(root: &Path, out: &mut Vec<PathBuf>) {
 
 /// The batch a case describes: `before.py`/`after.py`, or `before/`/`after/` trees.
 pub fn load_case(case: &Path) -> Vec<ModuleSource> {
-    let name = case
-        .file_name()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .into_owned();
+    let name = case_name(case);
     if case.join("before.py").exists() {
         return vec![ModuleSource {
             meta: ModuleMeta {
