@@ -11,6 +11,7 @@ import types
 from collections.abc import Iterator
 from typing import Any, Callable, NamedTuple, Optional
 
+from . import _native
 from ._errors import ApplyError
 from ._lookup import code_qualname, describe, find_code, is_plain_function, namespace_of
 from ._mutations import Mutations
@@ -79,9 +80,9 @@ def update_closures(
         if each.new.co_freevars != each.old.co_freevars:
             # Closures made from the old code hold cells for the old free variables only.
             refused.add((each.module, each.qualname))
-    for obj in gc.get_objects():
-        if type(obj) is not types.FunctionType:
-            continue
+    # The refused ones are only counted as such: no need to look for their closures.
+    wanted = [i for i, each in swaps.items() if (each.module, each.qualname) not in refused]
+    for obj in _native.functions_with_code(gc.get_objects(), types.FunctionType, wanted):
         swap = swaps.get(id(obj.__code__))
         if swap is None or swap.old is not obj.__code__:
             continue

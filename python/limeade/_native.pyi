@@ -1,6 +1,7 @@
 """Type stubs for ``limeade._native``, the private extension module built from
 ``crates/limeade-py``. Use the public API in :mod:`limeade` instead."""
 
+import types
 from typing import Any, Optional, Union, final
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "Subscription",
     "bases_assignable",
     "commit",
+    "functions_with_code",
     "labels",
     "module_name_from_path",
     "mutation_count",
@@ -163,6 +165,12 @@ def bases_assignable(cls: type, new_bases: tuple[type, ...]) -> bool:
 
 def set_fail_at(k: Optional[int] = None) -> None:
     """Test hook: make mutation ``k`` (counted from now) fail."""
+
+def functions_with_code(
+    objects: list[Any], function_type: type, codes: list[int]
+) -> list[types.FunctionType]:
+    """The objects of exactly ``function_type`` whose ``__code__`` has one of the ``id()``s in
+    ``codes``, in order (the refresh's one heap search, as one native loop)."""
 
 def mutation_count() -> int:
     """Test hook: mutations counted since injection was armed."""

@@ -1,6 +1,7 @@
 //! `limeade._native`: the private extension module. Thin wrappers that turn Python calls into
 //! `limeade-plan` / `limeade-apply` calls and Rust errors into Python exceptions, in one place.
 
+mod heap;
 mod watch;
 
 use std::path::PathBuf;
@@ -432,5 +433,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(set_fail_at, m)?)?;
     m.add_function(wrap_pyfunction!(bases_assignable, m)?)?;
     m.add_function(wrap_pyfunction!(mutation_count, m)?)?;
+    m.add_function(wrap_pyfunction!(heap::functions_with_code, m)?)?;
     Ok(())
 }
