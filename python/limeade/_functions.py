@@ -60,6 +60,12 @@ def _same_cells(old: Optional[tuple[Any, ...]], new: Optional[tuple[Any, ...]]) 
     return True
 
 
+def _no_annotations(format: int) -> dict[str, Any]:
+    """The ``__annotate__`` of a function whose new version has no annotations (Python 3.14+:
+    ``None`` would leave the annotations the old version computed in place)."""
+    return {}
+
+
 class FunctionDecision(NamedTuple):
     """What :meth:`FunctionUpdates.decide_function` decided for one function."""
 
@@ -108,7 +114,7 @@ class FunctionUpdates:
         m.setattr(old, "__code__", new.__code__)
         m.setattr(old, "__defaults__", new.__defaults__)
         m.setattr(old, "__kwdefaults__", new.__kwdefaults__)
-        m.setattr(old, "__annotations__", dict(new.__annotations__))
+        self.move_annotations(old, new)
         m.setattr(old, "__doc__", new.__doc__)
         for key, value in new.__dict__.items():
             m.setitem(old.__dict__, key, value)
@@ -117,6 +123,20 @@ class FunctionUpdates:
                 m.delitem(old.__dict__, key)
         self.code_swaps.append((old.__code__, new.__code__, function_qualname(old)))
         return True
+
+    def move_annotations(self, target: types.FunctionType, source: types.FunctionType) -> None:
+        """Give ``target`` the annotations of ``source``. Before Python 3.14 they were evaluated
+        with the ``def``: copy the dict. From 3.14 (PEP 649) they are evaluated when first asked
+        for: move the function that computes them, and never evaluate them here (an annotation
+        naming something defined later would raise, and the refresh with it)."""
+        annotate = getattr(source, "__annotate__", MISSING)
+        if annotate is MISSING:
+            self.mutations.setattr(target, "__annotations__", dict(source.__annotations__))
+        else:
+            # Setting `__annotate__` drops the annotations the old function computed.
+            self.mutations.setattr(
+                target, "__annotate__", annotate if annotate is not None else _no_annotations
+            )
 
     def same_definition(self, old: Any, new: Any) -> TypeGuard[types.FunctionType]:
         """Whether ``new`` is the new version of the live function ``old``: both compiled from
@@ -214,7 +234,7 @@ class FunctionUpdates:
                 preview.__kwdefaults__ = fresh.__kwdefaults__
             self.mutations.setattr(target, "__defaults__", fresh.__defaults__)
             self.mutations.setattr(target, "__kwdefaults__", fresh.__kwdefaults__)
-            self.mutations.setattr(target, "__annotations__", dict(fresh.__annotations__))
+            self.move_annotations(cast(types.FunctionType, target), fresh)
 
     def evaluate_undecorated(
         self, d: Definition, scope: Any, class_qualname: str, namespace: dict[str, Any]

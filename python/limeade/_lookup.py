@@ -198,7 +198,12 @@ def rehome(fn: types.FunctionType, new: type, live: type) -> types.FunctionType:
     clone.__kwdefaults__ = fn.__kwdefaults__
     clone.__qualname__ = fn.__qualname__
     clone.__doc__ = fn.__doc__
-    clone.__annotations__ = fn.__annotations__
+    annotate = getattr(fn, "__annotate__", MISSING)
+    if annotate is not MISSING:
+        # Python 3.14+ (PEP 649): annotations are computed when asked for; do not ask here.
+        setattr(clone, "__annotate__", annotate)  # noqa: B010 (not in 3.9-3.13 stubs)
+    else:
+        clone.__annotations__ = fn.__annotations__
     clone.__dict__.update(fn.__dict__)
     return clone
 
