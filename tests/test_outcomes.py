@@ -67,6 +67,7 @@ def test_compatible_new_bases_keep_the_class(live):
     report = live.refresh()
     assert [c.outcome for c in report.changes if c.qualname == "C"] == ["kept with new bases"]
     assert report.module(m.__name__).replaced == []
+    assert report.module(m.__name__).conflicts == []
     assert m.C is C and obj.hello() == "base"
 
 

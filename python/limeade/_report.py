@@ -194,7 +194,8 @@ class ModuleReport:
     #: or ``"skipped"``.
     strategy: str
     changes: list[Change] = field(default_factory=list)
-    #: Conflicts met, as ``(qualname, reason)``.
+    #: Conflicts that made the refresh replace a class, as ``(qualname, reason)`` (conflicts
+    #: applied to the live class, such as compatible new bases, are not listed).
     conflicts: list[tuple[str, str]] = field(default_factory=list)
     #: Names bound to a new object instead of mutated in place, with why.
     replaced: list[tuple[str, str]] = field(default_factory=list)

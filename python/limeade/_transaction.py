@@ -30,6 +30,7 @@ from ._mutations import Mutation, Mutations
 from ._outcomes import (
     CACHE_CLEARED,
     DECIDED_WHEN_RUN,
+    KEPT_WITH_NEW_BASES,
     NOT_UPDATED,
     Outcome,
     OutcomeLog,
@@ -239,7 +240,13 @@ def run_refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> Refre
                     module_plan["path"],
                     strategy_name(module_plan["execution"]),
                     changes_of_module(module_plan, outcomes) + rebinds,
-                    [(c["qualname"], c["reason"]) for c in module_plan["conflicts"]],
+                    [
+                        (c["qualname"], c["reason"])
+                        for c in module_plan["conflicts"]
+                        # a conflict applied to the live class is not one any more
+                        if (outcomes.get(c["qualname"]) or Outcome("")).outcome
+                        != KEPT_WITH_NEW_BASES
+                    ],
                     prepared.replaced,
                     not_updated=prepared.not_updated,
                 )
