@@ -111,9 +111,9 @@ class Predictions:
             scope = self._live_scope(parent_scope(qualname))
             if d["status"] == "removed":
                 log.record(definition_name(d), REMOVED)
-            elif qualname in self.renames and d["status"] == "added":
+            elif d["action"] == "rename" and qualname in self.renames:
                 log.record(qualname, *self._predict_rename(d, scope))
-            elif d["status"] == "added" or (d["kind"] != "class" and "decorators" in d["aspects"]):
+            elif d["action"] in ("run", "rename"):
                 log.record(definition_name(d), *self._predict_binding(scope, d))
             elif d["kind"] == "class":
                 if "docstring" in d["aspects"]:
