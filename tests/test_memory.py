@@ -78,7 +78,14 @@ def test_refresh_keeps_no_preparation_or_plan(live):
     live.refresh()
     assert (m.f(), m.C.X) == (2, 2)
     gc.collect()
-    alive = [o for o in gc.get_objects() if isinstance(o, (ModulePreparation, Plan, _native.Plan))]
+    name = live.name("m")
+    alive = [
+        o
+        for o in gc.get_objects()
+        if (isinstance(o, ModulePreparation) and o.name == name)
+        or (isinstance(o, Plan) and name in o.modules)
+        or (isinstance(o, _native.Plan) and name in o.module_names())
+    ]
     assert alive == [], f"still alive after the refresh: {alive}"
 
 
