@@ -579,6 +579,9 @@ def prepare_module(
     cannot be kept instead of replacing it."""
     preparation = ModulePreparation(module, plan, new_text, refuse_conflicts)
     preparation.prepare()
+    # The text and its lines served the preparation only: a refresh of many modules keeps each
+    # preparation until it ends, and must not keep every module's lines with it.
+    preparation.text, preparation.lines = "", []
     return preparation
 
 
