@@ -42,6 +42,8 @@ EVERY_INSTANCE = "every live instance"
 DECORATED = (
     "updated in place if the decorators return this function (or the live object), else replaced"
 )
+#: What only running a method whose live version is a closure tells.
+SAME_CLOSURE = "updated in place if its new version closes over the same cells, else replaced"
 #: What only running the statement of a base class added in the same edit tells.
 DEFERRED_BASES = "kept with new bases if CPython accepts them once they exist, else replaced"
 #: Why a changed ``__main__`` guard is left alone.
@@ -181,7 +183,14 @@ class Predictions:
             and function_qualname(old) == d["qualname"]
             and d["kind"] != "class"
         ):
-            return Outcome(UPDATED)
+            # Its new version takes the live object only with the same closure (`transfer`):
+            # a module-level `def` closes over nothing, so a live closure of that name (a
+            # `functools.wraps` wrapper, before 3.11 named like the function) is replaced.
+            if not old.__code__.co_freevars:
+                return Outcome(UPDATED)
+            if "." not in d["qualname"]:
+                return Outcome(REPLACED, "a new object was bound")
+            return Outcome(DECIDED_WHEN_RUN, SAME_CLOSURE)
         return Outcome(REPLACED, "a new object was bound")
 
     def _predict_rename(self, d: Definition, scope: Any) -> Outcome:
