@@ -74,10 +74,20 @@ def shift_lines(code: types.CodeType, delta: int) -> types.CodeType:
     return code.replace(co_firstlineno=code.co_firstlineno + delta, co_consts=consts)
 
 
+#: Attributes a decorator or descriptor keeps the function it wraps in.
+_CHILD_ATTRIBUTES = ("__func__", "fget", "fset", "fdel", "__wrapped__", "func")
+
+
 def _children(obj: Any) -> list[Any]:
     """Objects a decorator or descriptor may hold the original function in."""
-    out = []
-    for attr in ("__func__", "fget", "fset", "fdel", "__wrapped__", "func"):
+    out: list[Any] = []
+    if type(obj) is types.FunctionType:
+        # A plain function has none of these as type attributes: only its `__dict__` can hold
+        # them. Reading it directly avoids six raised AttributeErrors per function.
+        own = obj.__dict__
+        out.extend(v for v in map(own.get, _CHILD_ATTRIBUTES) if v is not None)
+        return out + _function_children(obj)
+    for attr in _CHILD_ATTRIBUTES:
         try:
             value = obj.__wrapped__ if attr == "__wrapped__" else object.__getattribute__(obj, attr)
         except Exception:
@@ -107,18 +117,26 @@ def _children(obj: Any) -> list[Any]:
                 if isinstance(v, (types.FunctionType, list, tuple, dict))
             )
     if isinstance(obj, types.FunctionType):
-        if obj.__closure__:
-            for cell in obj.__closure__:
-                try:
-                    value = cell.cell_contents
-                except ValueError:
-                    continue
-                if isinstance(value, types.FunctionType):
-                    out.append(value)
-        # functools.singledispatch keeps its implementations in `registry`.
-        registry = obj.__dict__.get("registry")
-        if isinstance(registry, Mapping):
-            out.extend(registry.values())
+        out.extend(_function_children(obj))
+    return out
+
+
+def _function_children(obj: types.FunctionType) -> list[Any]:
+    """Functions a decorator's wrapper holds in its closure, and singledispatch
+    implementations."""
+    out: list[Any] = []
+    if obj.__closure__:
+        for cell in obj.__closure__:
+            try:
+                value = cell.cell_contents
+            except ValueError:
+                continue
+            if isinstance(value, types.FunctionType):
+                out.append(value)
+    # functools.singledispatch keeps its implementations in `registry`.
+    registry = obj.__dict__.get("registry")
+    if isinstance(registry, Mapping):
+        out.extend(registry.values())
     return out
 
 

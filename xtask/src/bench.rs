@@ -68,6 +68,7 @@ pub(crate) fn run_in_release(args: &[String]) -> Result<(), String> {
     match args.first().map(String::as_str) {
         None | Some("plan") => bench_plan(),
         Some("plan-diff-loop") => diff_loop(),
+        Some("plan-cases") => crate::bench_cases::bench_cases(),
         Some(other) => Err(format!("unknown benchmark {other:?} (known: plan)")),
     }
 }
@@ -102,7 +103,7 @@ fn median(mut samples: Vec<Duration>) -> Duration {
     samples[samples.len() / 2]
 }
 
-fn time<T>(runs: usize, mut work: impl FnMut() -> T) -> Duration {
+pub(crate) fn time<T>(runs: usize, mut work: impl FnMut() -> T) -> Duration {
     median(
         (0..runs)
             .map(|_| {
@@ -241,7 +242,7 @@ fn bench_plan() -> Result<(), String> {
         big_old.len() as f64 / 1e6,
         big.as_secs_f64() * 1e3
     );
-    Ok(())
+    crate::bench_cases::bench_cases()
 }
 
 /// Matching alone, in a loop, for profilers (`perf record xtask bench-run plan-diff-loop`).

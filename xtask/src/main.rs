@@ -1,6 +1,7 @@
 //! Project chores behind `cargo xtask`: preview a plan, run every check, run the demo, benchmark.
 
 mod bench;
+mod bench_cases;
 mod compare;
 mod demo;
 mod interpreters;

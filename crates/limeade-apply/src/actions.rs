@@ -4,20 +4,33 @@
 use std::collections::BTreeMap;
 
 use limeade_plan::{
-    DefinitionKind, DefinitionStatus, ModulePlan, Plan, StatementChange, StatementStatus,
+    Conflict, DefaultReader, DefinitionChange, DefinitionKind, DefinitionStatus, Execution,
+    ImportBinding, ModulePlan, Plan, RenameCandidate, StarExports, StatementChange,
+    StatementStatus,
 };
 use serde::Serialize;
 
-/// One module's actions.
+/// One module's actions: its plan without unchanged definitions (classes stay) and statements,
+/// borrowed, never copied (a 10,000-line module's plan holds thousands of unchanged ones).
 #[derive(Serialize)]
 struct ModuleActions<'a> {
-    #[serde(flatten)]
-    plan: ModulePlan,
+    module: &'a str,
+    path: &'a str,
+    is_package: bool,
+    execution: Execution,
+    definitions: Vec<&'a DefinitionChange>,
+    statements: Vec<&'a StatementChange>,
+    conflicts: &'a [Conflict],
+    unbound_names: &'a [String],
+    renames: &'a [RenameCandidate],
+    bindings: &'a [ImportBinding],
+    star_exports: &'a StarExports,
+    stale_defaults: &'a [DefaultReader],
     /// Scope (`""` for the module, else a class qualname) -> names the new source binds there.
-    scope_names: BTreeMap<String, Vec<&'a str>>,
+    scope_names: BTreeMap<&'a str, Vec<&'a str>>,
     /// Unchanged statements on other lines: functions they made (lambdas, `def` inside `if`)
     /// need their line numbers updated.
-    moved_statements: Vec<StatementChange>,
+    moved_statements: Vec<&'a StatementChange>,
 }
 
 #[derive(Serialize)]
@@ -36,58 +49,67 @@ fn last(qualname: &str) -> &str {
 
 /// The actions of `plan` as JSON.
 pub fn actions_json(plan: &Plan) -> String {
-    let modules = plan
-        .modules
-        .iter()
-        .map(|m| {
-            let mut scope_names: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-            for d in &m.definitions {
-                if d.status != DefinitionStatus::Removed {
-                    scope_names
-                        .entry(parent(&d.qualname).to_owned())
-                        .or_default()
-                        .push(last(&d.qualname));
-                }
-            }
-            for s in &m.statements {
-                if s.status != StatementStatus::Removed {
-                    scope_names
-                        .entry(s.scope.clone())
-                        .or_default()
-                        .extend(s.binds.iter().map(String::as_str));
-                }
-            }
-            for names in scope_names.values_mut() {
-                names.sort_unstable();
-                names.dedup();
-            }
-            let moved_statements = m
-                .statements
-                .iter()
-                .filter(|s| {
-                    s.status == StatementStatus::Unchanged
-                        && !s.binds.is_empty()
-                        && s.old_span.map(|o| o.start_line) != s.new_span.map(|n| n.start_line)
-                })
-                .cloned()
-                .collect();
-            let mut filtered = m.clone();
-            filtered.definitions.retain(|d| {
-                d.status != DefinitionStatus::Unchanged || d.kind == DefinitionKind::Class
-            });
-            filtered
-                .statements
-                .retain(|s| s.status != StatementStatus::Unchanged);
-            ModuleActions {
-                plan: filtered,
-                scope_names,
-                moved_statements,
-            }
-        })
-        .collect();
+    let modules = plan.modules.iter().map(module_actions).collect();
     serde_json::to_string(&Actions {
         modules,
         order: &plan.order,
     })
     .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+fn module_actions(m: &ModulePlan) -> ModuleActions<'_> {
+    let mut scope_names: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for d in &m.definitions {
+        if d.status != DefinitionStatus::Removed {
+            scope_names
+                .entry(parent(&d.qualname))
+                .or_default()
+                .push(last(&d.qualname));
+        }
+    }
+    for s in &m.statements {
+        if s.status != StatementStatus::Removed {
+            scope_names
+                .entry(&s.scope)
+                .or_default()
+                .extend(s.binds.iter().map(String::as_str));
+        }
+    }
+    for names in scope_names.values_mut() {
+        names.sort_unstable();
+        names.dedup();
+    }
+    let moved_statements = m
+        .statements
+        .iter()
+        .filter(|s| {
+            s.status == StatementStatus::Unchanged
+                && !s.binds.is_empty()
+                && s.old_span.map(|o| o.start_line) != s.new_span.map(|n| n.start_line)
+        })
+        .collect();
+    ModuleActions {
+        module: &m.module,
+        path: &m.path,
+        is_package: m.is_package,
+        execution: m.execution,
+        definitions: m
+            .definitions
+            .iter()
+            .filter(|d| d.status != DefinitionStatus::Unchanged || d.kind == DefinitionKind::Class)
+            .collect(),
+        statements: m
+            .statements
+            .iter()
+            .filter(|s| s.status != StatementStatus::Unchanged)
+            .collect(),
+        conflicts: &m.conflicts,
+        unbound_names: &m.unbound_names,
+        renames: &m.renames,
+        bindings: &m.bindings,
+        star_exports: &m.star_exports,
+        stale_defaults: &m.stale_defaults,
+        scope_names,
+        moved_statements,
+    }
 }

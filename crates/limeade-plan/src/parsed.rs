@@ -155,7 +155,12 @@ impl ParsedModule {
             .unwrap_or(statements.len())
             .max(keep_before);
 
-        let window_start = statements.get(keep_before).map_or(0, |s| s.span.start);
+        // From the file's start when no statement is kept before the edit: comments or blank
+        // lines above the first statement (a licence header) belong to the window.
+        let window_start = match keep_before {
+            0 => 0,
+            k => statements.get(k).map_or(0, |s| s.span.start),
+        };
         if window_start > prefix || !self.starts_line(window_start) {
             return None;
         }

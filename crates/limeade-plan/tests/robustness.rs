@@ -342,3 +342,28 @@ fn incremental_reparse_of_modern_syntax_equals_full_parse() {
         );
     }
 }
+
+#[test]
+fn lines_added_above_a_licence_header_reparse_only_the_header() {
+    // Every definition moves; the statements are shifted, not parsed again.
+    let mut source = String::from("# Licence header.\n# Second line.\n\"\"\"Doc.\"\"\"\n\n");
+    for i in 0..50 {
+        source.push_str(&format!("def f{i}(x):\n    return x + {i}\n\n"));
+    }
+    let parsed = ParsedModule::parse("m.py", source.clone(), Version::Old).expect("parses");
+    for prepended in ["# moved\n# moved\n# moved\n", "\n", "import os\n"] {
+        let edited = format!("{prepended}{source}");
+        let (new, kind) = parsed.reparse(edited.clone()).expect("reparses");
+        match kind {
+            ReparseKind::Incremental { parsed_bytes } => {
+                assert!(
+                    parsed_bytes < 80,
+                    "{prepended:?}: parsed {parsed_bytes} bytes"
+                )
+            }
+            other => panic!("{prepended:?}: expected an incremental reparse, got {other:?}"),
+        }
+        let full = ParsedModule::parse("m.py", edited, Version::New).expect("parses");
+        assert_eq!(new.tree(), full.tree(), "{prepended:?}");
+    }
+}
