@@ -211,6 +211,8 @@ def ms(seconds: float) -> str:
     value = seconds * 1e3
     if value >= 10_000:
         return f"{seconds:.1f} s"
+    if value >= 1_000:
+        return f"{seconds:.2f} s"
     if value >= 100:
         return f"{value:.0f} ms"
     if value >= 10:
@@ -259,6 +261,13 @@ def summarise(goal: Goal) -> Row:
             met = met and torn == 0 and errors == 0
         verdict = "met" if met else "NOT MET"
         notes.append(f"{len(lim.samples)} vs {len(base.samples)} samples")
+    plain = [e["no_defaults_seconds"] for e in base.extras if "no_defaults_seconds" in e]
+    if plain:
+        notes.append(
+            f"{base.label} of as many functions without a default value: "
+            f"{ms(statistics.median(plain))} (CPython's compile is superlinear in functions "
+            "with defaults)"
+        )
     if goal.copies and lim.extras:
         notes.append(f"{lim.extras[0].get('modules')} modules")
     if lim.first and base.first:
