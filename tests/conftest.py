@@ -12,6 +12,8 @@ import itertools
 import os
 import sys
 import textwrap
+import threading
+import time
 import types
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -86,6 +88,24 @@ def assert_plan_told_the_truth(predicted: limeade.Plan, report: limeade.RefreshR
             f.write(f"  report: {sorted(set(done) - set(told))}\n")
         return
     assert told == done, f"plan said:\n{predicted}\nrefresh did:\n{report}"
+
+
+#: How long tests wait for a watcher to notice something.
+DEADLINE = 10.0
+
+
+def wait_until(condition: Callable[[], bool], what: str, deadline: float = DEADLINE) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``deadline`` seconds."""
+    end = time.monotonic() + deadline
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError(f"{what}: not within {deadline} s")
+        time.sleep(0.005)
+
+
+def watcher_threads() -> list[threading.Thread]:
+    """limeade's watcher threads alive now."""
+    return [t for t in threading.enumerate() if t.name == "limeade-watch"]
 
 
 class Live:

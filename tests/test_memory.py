@@ -1,9 +1,16 @@
-"""Reloaders leak easily: after a refresh, the objects it replaced must be freeable."""
+"""Reloaders leak easily: after a refresh, the objects it replaced must be freeable, and what
+limeade itself keeps per module stays small (``cargo xtask bench memory`` measures it)."""
 
 from __future__ import annotations
 
 import gc
+import inspect
+import linecache
 import weakref
+
+from limeade import _native, _tracking
+from limeade._prepare import ModulePreparation
+from limeade._report import Plan
 
 
 def test_old_code_and_replaced_values_are_freed(live):
@@ -37,3 +44,56 @@ def test_replaced_class_without_instances_is_freed(live):
     live.refresh()
     gc.collect()
     assert old_class() is None
+
+
+def test_refresh_keeps_no_copy_of_lines_the_file_has(live):
+    m = live.load("m", "def f():\n    return 1\n")
+    path = str(live.path("m"))
+    assert linecache.getline(path, 2).strip() == "return 1"  # as a traceback would cache it
+    live.edit("m", "return 1", "return 2")
+    live.refresh()
+    assert path not in linecache.cache, "the refresh kept a copy of the lines of its file"
+    assert linecache.getline(path, 2).strip() == "return 2"
+    assert inspect.getsource(m.f) == "def f():\n    return 2\n"
+
+
+def test_file_rewritten_during_the_refresh_keeps_the_running_lines(live):
+    m = live.load("m", "import pathlib\n\nVERSION = 1\n\n\ndef f():\n    return VERSION\n")
+    path = str(live.path("m"))
+    live.edit(
+        "m", "VERSION = 1\n", "VERSION = 2\npathlib.Path(__file__).write_text('# later\\n')\n"
+    )
+    live.refresh()
+    assert m.f() == 2
+    assert live.read("m") == "# later\n"
+    # What runs, not what the file holds now (until it changes again).
+    assert linecache.getline(path, 8) == "    return VERSION\n"
+    assert linecache.getline(path, 4) == "pathlib.Path(__file__).write_text('# later\\n')\n"
+
+
+def test_refresh_keeps_no_preparation_or_plan(live):
+    m = live.load("m", "def f():\n    return 1\n\n\nclass C:\n    X = 1\n")
+    live.edit("m", "return 1", "return 2")
+    live.edit("m", "X = 1", "X = 2")
+    live.refresh()
+    assert (m.f(), m.C.X) == (2, 2)
+    gc.collect()
+    name = live.name("m")
+    alive = [
+        o
+        for o in gc.get_objects()
+        if (isinstance(o, ModulePreparation) and o.name == name)
+        or (isinstance(o, Plan) and name in o.modules)
+        or (isinstance(o, _native.Plan) and name in o.module_names())
+    ]
+    assert alive == [], f"still alive after the refresh: {alive}"
+
+
+def test_parsed_versions_share_the_recorded_text(live):
+    m = live.load("m", "def f():\n    return 1\n")
+    live.edit("m", "return 1", "return 2")
+    live.refresh()
+    assert m.f() == 2
+    kept = dict(_tracking.REGISTRY.memory_use())
+    assert kept["parsed_text_copies"] == 0
+    assert kept["source_text"] >= len(live.read("m"))

@@ -9,34 +9,20 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import limeade
 import pytest
-from conftest import Live, dedent
+from conftest import DEADLINE, Live, dedent, wait_until, watcher_threads
 from limeade import _disable, _tracking
 from livechild import child_env, save
 
-DEADLINE = 10.0
 OFF_LINE = "limeade: off (LIMEADE_DISABLE="
 
 needs_posix_modes = pytest.mark.skipif(os.name == "nt", reason="POSIX permission bits")
-
-
-def wait_until(condition: Callable[[], bool], what: str, deadline: float = DEADLINE) -> None:
-    end = time.monotonic() + deadline
-    while not condition():
-        if time.monotonic() > end:
-            raise AssertionError(f"{what}: not within {deadline} s")
-        time.sleep(0.005)
-
-
-def watcher_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "limeade-watch"]
 
 
 @pytest.fixture

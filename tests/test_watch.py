@@ -11,26 +11,13 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import limeade
 import pytest
+from conftest import DEADLINE, wait_until, watcher_threads
 from limeade import _tracking, _watch
 from livechild import save
-
-DEADLINE = 10.0
-
-
-def wait_until(condition: Callable[[], bool], what: str, deadline: float = DEADLINE) -> None:
-    end = time.monotonic() + deadline
-    while not condition():
-        if time.monotonic() > end:
-            raise AssertionError(f"{what}: not within {deadline} s")
-        time.sleep(0.005)
-
-
-def watcher_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "limeade-watch"]
 
 
 @pytest.fixture

@@ -136,6 +136,10 @@ class Registry:
         running source of ``module`` (module level and methods of its classes) whose default
         expressions read one of ``names``. ``index`` is the position in ``__defaults__``
         (``None`` for a keyword-only parameter), ``text`` the expression as written."""
+    def file_is_running_version(self, name: str) -> bool:
+        """Whether the module's file is, by its stamp, the version the program runs."""
+    def memory_use(self) -> list[tuple[str, int]]:
+        """Heap bytes the registry keeps, by kind (for the memory benchmark)."""
     def accept(self, names: list[str]) -> None:
         """The pending versions are now what the program runs."""
 

@@ -40,6 +40,11 @@ class Definition(TypedDict):
     new_span: Optional[Span]
     #: The ``def``/``class`` line (after decorators), in the new version.
     def_line: Optional[int]
+    #: What the live side does with it as far as the source tells (the live side may still
+    #: run a class again when the live class cannot take its change).
+    action: Literal["keep", "update", "run", "rename", "remove"]
+    #: For ``action == "rename"``: the removed definition it renames.
+    renamed_from: NotRequired[str]
     #: A class whose body starts on its header line (``class C: x = 1``).
     body_on_header_line: bool
     line_shift: NotRequired[int]

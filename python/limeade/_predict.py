@@ -42,6 +42,8 @@ EVERY_INSTANCE = "every live instance"
 DECORATED = (
     "updated in place if the decorators return this function (or the live object), else replaced"
 )
+#: What only running a method whose live version is a closure tells.
+SAME_CLOSURE = "updated in place if its new version closes over the same cells, else replaced"
 #: What only running the statement of a base class added in the same edit tells.
 DEFERRED_BASES = "kept with new bases if CPython accepts them once they exist, else replaced"
 #: Why a changed ``__main__`` guard is left alone.
@@ -111,9 +113,9 @@ class Predictions:
             scope = self._live_scope(parent_scope(qualname))
             if d["status"] == "removed":
                 log.record(definition_name(d), REMOVED)
-            elif qualname in self.renames and d["status"] == "added":
+            elif d["action"] == "rename" and qualname in self.renames:
                 log.record(qualname, *self._predict_rename(d, scope))
-            elif d["status"] == "added" or (d["kind"] != "class" and "decorators" in d["aspects"]):
+            elif d["action"] in ("run", "rename"):
                 log.record(definition_name(d), *self._predict_binding(scope, d))
             elif d["kind"] == "class":
                 if "docstring" in d["aspects"]:
@@ -181,7 +183,14 @@ class Predictions:
             and function_qualname(old) == d["qualname"]
             and d["kind"] != "class"
         ):
-            return Outcome(UPDATED)
+            # Its new version takes the live object only with the same closure (`transfer`):
+            # a module-level `def` closes over nothing, so a live closure of that name (a
+            # `functools.wraps` wrapper, before 3.11 named like the function) is replaced.
+            if not old.__code__.co_freevars:
+                return Outcome(UPDATED)
+            if "." not in d["qualname"]:
+                return Outcome(REPLACED, "a new object was bound")
+            return Outcome(DECIDED_WHEN_RUN, SAME_CLOSURE)
         return Outcome(REPLACED, "a new object was bound")
 
     def _predict_rename(self, d: Definition, scope: Any) -> Outcome:

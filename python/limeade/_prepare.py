@@ -165,10 +165,9 @@ class ModulePreparation(
         by_qualname = {d["qualname"]: d for d in self.definitions if d["occurrence"] == 0}
         #: new qualname -> the removed definition it renames (same code, same scope).
         self.renames: dict[str, Definition] = {
-            r["new_qualname"]: by_qualname[r["old_qualname"]]
-            for r in plan["renames"]
-            if r["old_qualname"] in by_qualname
-            and parent_scope(r["old_qualname"]) == parent_scope(r["new_qualname"])
+            d["qualname"]: by_qualname[d["renamed_from"]]
+            for d in self.definitions
+            if d["action"] == "rename" and d.get("renamed_from", "") in by_qualname
         }
 
     # ---------------------------------------------------------------------------- mutations
@@ -423,11 +422,11 @@ class ModulePreparation(
                 self.outcomes.record(definition_name(entry), REMOVED)
                 continue
             runs_in_full = (
-                entry["status"] == "added"
+                entry["action"] == "run"
+                or (entry["action"] == "rename" and entry["qualname"] not in self.renames)
                 or entry["qualname"] in replaced_classes
-                or (entry["kind"] != "class" and "decorators" in entry["aspects"])
             )
-            if runs_in_full and entry["qualname"] not in self.renames:
+            if runs_in_full:
                 batch.append((entry, [name]))
                 ran = True
                 bound.append(name)
@@ -580,6 +579,9 @@ def prepare_module(
     cannot be kept instead of replacing it."""
     preparation = ModulePreparation(module, plan, new_text, refuse_conflicts)
     preparation.prepare()
+    # The text and its lines served the preparation only: a refresh of many modules keeps each
+    # preparation until it ends, and must not keep every module's lines with it.
+    preparation.text, preparation.lines = "", []
     return preparation
 
 

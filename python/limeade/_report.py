@@ -83,9 +83,9 @@ def _keyed_changes(
         out.append((key, Change(name, target, kind, found.outcome, found.why)))
 
     renames = {
-        r["new_qualname"]: r["old_qualname"]
-        for r in module_plan["renames"]
-        if r["old_qualname"].rsplit(".", 1)[0:-1] == r["new_qualname"].rsplit(".", 1)[0:-1]
+        d["qualname"]: d["renamed_from"]
+        for d in module_plan["definitions"]
+        if d["action"] == "rename" and "renamed_from" in d
     }
     renamed_away = set(renames.values())
     conflicted = {c["qualname"] for c in module_plan["conflicts"]}

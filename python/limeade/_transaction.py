@@ -190,7 +190,6 @@ def run_refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> Refre
     applied: list[str] = []
     after_commit: list[Any] = []
     migrations: list[type] = []
-    line_lists: dict[str, list[str]] = {}
     closure_swaps: dict[int, ClosureSwap] = {}
     done: list[tuple[ModulePlan, Any, list[Change]]] = []
     name = ""
@@ -218,7 +217,6 @@ def run_refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> Refre
             migrations.extend(
                 c for c in prepared.changed_classes if hasattr(c, "__limeade_migrate__")
             )
-            line_lists[name] = prepared.lines
             closure_swaps.update(prepared.closure_swaps)
             for qualname, why in prepared.replaced:
                 logger.warning("limeade: %s.%s replaced: %s", name, qualname, why)
@@ -271,7 +269,7 @@ def run_refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> Refre
         # definitions: nothing can fail after the commits, so nothing to undo.
         clear()
     for name in applied:
-        _refresh_linecache(name, line_lists.get(name))
+        _refresh_linecache(name)
     del logs
     logger.info("limeade: %s", str(report).replace("\n", "; "))
     return report
@@ -393,20 +391,26 @@ def _commit(name: str, mutations: list[Mutation]) -> Any:
         ) from e
 
 
-def _refresh_linecache(name: str, lines: Optional[list[str]] = None) -> None:
-    """Tracebacks and ``inspect.getsource`` read the edited file from now on."""
+def _refresh_linecache(name: str) -> None:
+    """Tracebacks and ``inspect.getsource`` read the edited file from now on. While the file
+    is the version that runs (same stamp), its stale entry is dropped and ``linecache`` reads
+    the file when asked: no copy of every refreshed module's lines is kept. Only a file that
+    changed again since it was read gets the running lines."""
     path = _tracking.REGISTRY.path(name)
     if not path:
         return
     if name in _tracking.LOADER_MODULES:
-        _refresh_loader_linecache(name, path, lines)
+        _refresh_loader_linecache(path, _running_lines(name))
+        return
+    if _tracking.REGISTRY.file_is_running_version(name):
+        linecache.cache.pop(path, None)
         return
     try:
         st = os.stat(path)
     except OSError:
         linecache.cache.pop(path, None)
         return
-    lines = lines if lines is not None else _running_lines(name)
+    lines = _running_lines(name)
     if lines is not None:
         # The same (size, mtime) linecache.checkcache() compares with the file on disk.
         linecache.cache[path] = (st.st_size, st.st_mtime, lines, path)
@@ -418,13 +422,12 @@ def _running_lines(name: str) -> Optional[list[str]]:
     return split_lines(source) if source is not None else None
 
 
-def _refresh_loader_linecache(name: str, path: str, lines: Optional[list[str]]) -> None:
+def _refresh_loader_linecache(path: str, lines: Optional[list[str]]) -> None:
     """A custom loader's module: linecache holds the lines that run, with no mtime (so
     ``checkcache`` keeps them, as it does lines a loader gave lazily). A ``<...>`` name such
     as ``<string>`` may be shared by other code: left alone."""
     if path.startswith("<") and path.endswith(">"):
         return
-    lines = lines if lines is not None else _running_lines(name)
     if lines is not None:
         linecache.cache[path] = (sum(map(len, lines)), None, lines, path)
 

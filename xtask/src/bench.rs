@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: benchmarks, built in release and measured side by side in one run. Goals
 //! live here, not in timed tests. `plan` times the Rust planning core (xtask re-runs itself in
 //! release); `refresh` runs `benches/refresh_bench.py` against a release build of the package;
+//! `memory` runs `benches/memory_bench.py` (what limeade keeps per tracked module, in RSS);
 //! `compare` measures limeade against the alternatives (`crate::compare`).
 
 use std::time::{Duration, Instant};
@@ -10,9 +11,9 @@ use limeade_plan::{
 };
 
 /// The benchmarks `cargo xtask bench` knows; no name runs them all.
-const BENCHMARKS: [&str; 2] = ["plan", "refresh"];
+const BENCHMARKS: [&str; 3] = ["plan", "refresh", "memory"];
 
-/// Entry point of `cargo xtask bench [plan] [refresh]` and `cargo xtask bench compare [...]`.
+/// Entry point of `cargo xtask bench [plan] [refresh] [memory]` and `cargo xtask bench compare [...]`.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if args.first().map(String::as_str) == Some("compare") {
         return crate::compare::run(&args[1..]);
@@ -33,7 +34,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     for name in names {
         match name {
             "plan" => plan_in_release()?,
-            _ => bench_refresh()?,
+            "memory" => bench_python("benches/memory_bench.py")?,
+            _ => bench_python("benches/refresh_bench.py")?,
         }
     }
     Ok(())
@@ -56,11 +58,12 @@ fn plan_in_release() -> Result<(), String> {
     )
 }
 
-/// `bench refresh`: `benches/refresh_bench.py` against a release build of the package.
-fn bench_refresh() -> Result<(), String> {
+/// `bench refresh` / `bench memory`: a script of `benches/` against a release build of the
+/// package.
+fn bench_python(script: &str) -> Result<(), String> {
     let venv = crate::venv::ensure()?;
     venv.develop(crate::venv::Profile::Release)?;
-    venv.python_step().args(["benches/refresh_bench.py"]).run()
+    venv.python_step().args([script]).run()
 }
 
 /// `bench goals [--added N] [--rounds N] [--goals a,b] [--no-write]`: the goals of issue 10,

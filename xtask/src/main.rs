@@ -26,7 +26,7 @@ commands:
   test [--long]                           every check CI runs (fmt, clippy, cargo test, ruff,
                                           pytest on every CPython >= 3.9 found); --long also
                                           runs the long tests (minutes: long runs, big inputs)
-  bench [plan] [refresh]                  benchmarks (release builds); no name runs both
+  bench [plan] [refresh] [memory]         benchmarks (release builds); no name runs all three
   bench compare [--rounds N] [--runs N] [--added N] [--cap SECS] [--budget SECS]
                 [--systems a,b] [--workloads a,b] [--no-write]
                                           limeade against IPython autoreload, jurigged,

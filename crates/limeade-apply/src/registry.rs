@@ -29,7 +29,8 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
 /// A version of a module's source.
 #[derive(Debug, Clone)]
 struct SourceVersion {
-    text: String,
+    /// Shared with its parsed version: one copy of each text.
+    text: Arc<str>,
     hash: u64,
     stamp: Stamp,
     parsed: Option<ParsedModule>,
@@ -61,7 +62,7 @@ impl Tracked {
         Tracked {
             meta,
             current: SourceVersion {
-                text,
+                text: text.into(),
                 hash,
                 stamp,
                 parsed: None,
@@ -287,7 +288,7 @@ impl Registry {
         match source.decode(&tracked.meta.path, Version::New) {
             Ok(text) => {
                 tracked.pending = Some(SourceVersion {
-                    text,
+                    text: text.into(),
                     hash,
                     stamp: Stamp::default(),
                     parsed: None,
@@ -333,16 +334,24 @@ impl Registry {
 
     /// The source the program runs for `name`.
     pub fn source(&self, name: &str) -> Option<&str> {
-        self.modules.get(name).map(|t| t.current.text.as_str())
+        self.modules.get(name).map(|t| &*t.current.text)
     }
 
     /// The pending (on-disk) source for `name`, if a scan found one.
     pub fn pending_source(&self, name: &str) -> Option<&str> {
-        self.modules
-            .get(name)?
-            .pending
-            .as_ref()
-            .map(|p| p.text.as_str())
+        self.modules.get(name)?.pending.as_ref().map(|p| &*p.text)
+    }
+
+    /// Whether the file at `name`'s path is, by its stamp, the version the program runs (the
+    /// stamp taken when that version was read): then whoever reads the file (`linecache`) gets
+    /// the running lines, and no copy of them need be kept. `false` for modules of custom
+    /// loaders, whose path is never read here.
+    pub fn file_is_running_version(&self, name: &str) -> bool {
+        self.modules.get(name).is_some_and(|t| {
+            !t.offered
+                && t.current.stamp != Stamp::default()
+                && Stamp::of(Path::new(&t.meta.path)).is_ok_and(|now| now == t.current.stamp)
+        })
     }
 
     /// Look at the files of `names` (all when `None`): a stamp that differs leads to a read and a
@@ -406,9 +415,9 @@ impl Registry {
                 .get_mut(name)
                 .ok_or_else(|| RegistryError::NotTracked(name.clone()))?;
             if tracked.current.parsed.is_none() {
-                let parsed = ParsedModule::parse(
+                let parsed = ParsedModule::parse_shared(
                     &tracked.meta.path,
-                    tracked.current.text.clone(),
+                    Arc::clone(&tracked.current.text),
                     Version::Old,
                 )?;
                 tracked.current.parsed = Some(parsed);
@@ -428,7 +437,7 @@ impl Registry {
                         path: tracked.meta.path.clone(),
                         message: "old tree missing".to_owned(),
                     })?;
-                let (new, _) = old.reparse(pending.text.clone())?;
+                let (new, _) = old.reparse_shared(Arc::clone(&pending.text))?;
                 pending.parsed = Some(new);
             }
         }
@@ -455,9 +464,9 @@ impl Registry {
     fn current_tree(&mut self, name: &str) -> Option<&ModuleTree> {
         let tracked = self.modules.get_mut(name)?;
         if tracked.current.parsed.is_none() {
-            tracked.current.parsed = ParsedModule::parse(
+            tracked.current.parsed = ParsedModule::parse_shared(
                 &tracked.meta.path,
-                tracked.current.text.clone(),
+                Arc::clone(&tracked.current.text),
                 Version::Old,
             )
             .ok();
@@ -516,6 +525,37 @@ impl Registry {
         self.current_tree(module)
             .map(|tree| default_readers(tree, &names))
             .unwrap_or_default()
+    }
+
+    /// Heap bytes the registry keeps for its tracked modules, by kind (for the memory
+    /// benchmark): the recorded source texts, copies of them held by their parsed versions
+    /// (none while they are shared), the definition trees, and the `from m import X` bindings.
+    pub fn memory_use(&self) -> Vec<(&'static str, usize)> {
+        let (mut source, mut copies, mut trees, mut bindings) = (0, 0, 0, 0);
+        for tracked in self.modules.values() {
+            for version in std::iter::once(&tracked.current).chain(&tracked.pending) {
+                source += version.text.len();
+                if let Some(parsed) = &version.parsed {
+                    if !Arc::ptr_eq(parsed.shared_text(), &version.text) {
+                        copies += parsed.text().len();
+                    }
+                    trees += parsed.tree_heap_bytes();
+                }
+            }
+            for binding in tracked.bindings.iter().flatten() {
+                bindings += std::mem::size_of::<ImportBinding>()
+                    + binding.importer.capacity()
+                    + binding.bound_as.capacity()
+                    + binding.name.capacity()
+                    + binding.source_module.capacity();
+            }
+        }
+        vec![
+            ("source_text", source),
+            ("parsed_text_copies", copies),
+            ("trees", trees),
+            ("bindings", bindings),
+        ]
     }
 
     /// The pending versions of `names` were applied: they are what the program runs now.
@@ -607,7 +647,7 @@ fn scan_one(tracked: &mut Tracked) -> Option<ScanOutcome> {
     match decode_source(&bytes, &tracked.meta.path, Version::New) {
         Ok(text) => {
             tracked.pending = Some(SourceVersion {
-                text,
+                text: text.into(),
                 hash,
                 stamp,
                 parsed: None,

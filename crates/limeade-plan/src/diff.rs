@@ -9,8 +9,8 @@ use crate::conflicts::class_conflicts;
 use crate::defaults::{default_readers, star_exports};
 use crate::imports::resolve_relative;
 use crate::plan::{
-    Aspect, DefaultReader, DefinitionChange, DefinitionKind, DefinitionStatus, Execution,
-    ImportBinding, ModulePlan, RenameCandidate, StatementChange, StatementStatus,
+    Aspect, DefaultReader, DefinitionAction, DefinitionChange, DefinitionKind, DefinitionStatus,
+    Execution, ImportBinding, ModulePlan, RenameCandidate, StatementChange, StatementStatus,
 };
 use crate::statements::{diff_statements, is_other};
 use crate::syntax::combine;
@@ -228,6 +228,7 @@ pub(crate) fn diff_module(meta: &ModuleMeta, old: &ModuleTree, new: &ModuleTree)
     }
 
     let renames = rename_candidates(&removed, &added);
+    decide_actions(&mut definitions, &renames);
 
     let mut statements = diff_statements("", &old.statements, &new.statements);
     for (old_class, new_class) in &matched_classes {
@@ -279,6 +280,37 @@ pub(crate) fn diff_module(meta: &ModuleMeta, old: &ModuleTree, new: &ModuleTree)
     }
 }
 
+/// What the live side does with each definition, as far as the source tells: a rename applies
+/// within one scope (a function moved into a class is a new definition there).
+fn decide_actions(definitions: &mut [DefinitionChange], renames: &[RenameCandidate]) {
+    let scope = |qualname: &str| qualname.rsplit_once('.').map_or("", |(s, _)| s).to_owned();
+    let renamed: HashMap<&str, &str> = renames
+        .iter()
+        .filter(|r| scope(&r.old_qualname) == scope(&r.new_qualname))
+        .map(|r| (r.new_qualname.as_str(), r.old_qualname.as_str()))
+        .collect();
+    for d in definitions.iter_mut() {
+        d.action = match d.status {
+            DefinitionStatus::Unchanged => DefinitionAction::Keep,
+            DefinitionStatus::Removed => DefinitionAction::Remove,
+            DefinitionStatus::Added => match renamed.get(d.qualname.as_str()) {
+                Some(old) if d.occurrence == 0 => {
+                    d.renamed_from = Some((*old).to_owned());
+                    DefinitionAction::Rename
+                }
+                _ => DefinitionAction::Run,
+            },
+            DefinitionStatus::Changed => {
+                if d.kind != DefinitionKind::Class && d.aspects.contains(&Aspect::Decorators) {
+                    DefinitionAction::Run
+                } else {
+                    DefinitionAction::Update
+                }
+            }
+        };
+    }
+}
+
 /// Unchanged default expressions that read a name the module's changed statements rebind.
 fn stale_defaults(
     new: &ModuleTree,
@@ -317,6 +349,8 @@ fn definition_change(
     DefinitionChange {
         qualname: entry.qualname.to_string(),
         name: DefinitionChange::display_name(&entry.qualname, entry.occurrence),
+        action: DefinitionAction::Keep,
+        renamed_from: None,
         occurrence: entry.occurrence,
         kind: kind_of(entry.stmt).unwrap_or(DefinitionKind::Function),
         status,

@@ -8,6 +8,7 @@ mod conflicts;
 mod defaults;
 mod diff;
 pub mod error;
+pub mod heap;
 mod imports;
 pub mod outcome;
 mod parsed;

@@ -2,17 +2,21 @@
 //! only the top-level statements an edit touched (with a full parse whenever that would not be
 //! provably the same).
 
+use std::sync::Arc;
+
 use crate::error::{PlanError, Version};
+use crate::heap::HeapSize;
 use crate::source::LineIndex;
 use crate::syntax::{parse_region, SourceContext};
 use crate::tree::{ModuleTree, Statement};
 
-/// Source text, its line index and its tree: what the planner keeps between refreshes.
+/// Source text and its tree: what the planner keeps between refreshes. The text is shared (the
+/// registry records the same text), and no line index is kept: a re-parse builds the new text's
+/// own, and finds lines of the old text from its statements' spans.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParsedModule {
     path: String,
-    text: String,
-    lines: LineIndex,
+    text: Arc<str>,
     tree: ModuleTree,
 }
 
@@ -33,6 +37,15 @@ pub enum ReparseKind {
 impl ParsedModule {
     /// Parse a whole source text.
     pub fn parse(path: &str, text: String, version: Version) -> Result<ParsedModule, PlanError> {
+        ParsedModule::parse_shared(path, Arc::from(text), version)
+    }
+
+    /// Parse a whole source text that the caller keeps too (it is shared, not copied).
+    pub fn parse_shared(
+        path: &str,
+        text: Arc<str>,
+        version: Version,
+    ) -> Result<ParsedModule, PlanError> {
         let lines = LineIndex::new(&text);
         let ctx = SourceContext {
             path,
@@ -45,12 +58,16 @@ impl ParsedModule {
             path: path.to_owned(),
             tree: ModuleTree { statements },
             text,
-            lines,
         })
     }
 
     /// The source text.
     pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The source text, shared.
+    pub fn shared_text(&self) -> &Arc<str> {
         &self.text
     }
 
@@ -64,11 +81,32 @@ impl ParsedModule {
         &self.path
     }
 
+    /// Heap bytes its tree keeps (the text is shared with whoever handed it over), for the
+    /// memory benchmark.
+    pub fn tree_heap_bytes(&self) -> usize {
+        self.tree.heap_bytes()
+    }
+
     /// Parse `new_text`, a later version of this module, re-using every top-level statement the
     /// edit did not touch. The result equals [`ParsedModule::parse`] of `new_text`.
     pub fn reparse(&self, new_text: String) -> Result<(ParsedModule, ReparseKind), PlanError> {
+        self.reparse_shared(Arc::from(new_text))
+    }
+
+    /// [`ParsedModule::reparse`] of a text the caller keeps too (it is shared, not copied).
+    pub fn reparse_shared(
+        &self,
+        new_text: Arc<str>,
+    ) -> Result<(ParsedModule, ReparseKind), PlanError> {
         if new_text == self.text {
-            return Ok((self.clone(), ReparseKind::Identical));
+            return Ok((
+                ParsedModule {
+                    path: self.path.clone(),
+                    text: new_text,
+                    tree: self.tree.clone(),
+                },
+                ReparseKind::Identical,
+            ));
         }
         let new_lines = LineIndex::new(&new_text);
         match self.incremental(&new_text, &new_lines) {
@@ -77,12 +115,11 @@ impl ParsedModule {
                     path: self.path.clone(),
                     tree: ModuleTree { statements },
                     text: new_text,
-                    lines: new_lines,
                 },
                 ReparseKind::Incremental { parsed_bytes },
             )),
             None => Ok((
-                ParsedModule::parse(&self.path, new_text, Version::New)?,
+                ParsedModule::parse_shared(&self.path, new_text, Version::New)?,
                 ReparseKind::Full,
             )),
         }
@@ -102,7 +139,7 @@ impl ParsedModule {
         let suffix = common_suffix(&old[prefix..], &new[prefix..]).min(max_suffix);
         let old_changed_end = old.len() - suffix;
         let statements = &self.tree.statements;
-        let first_changed_line = self.lines.line(prefix);
+        let first_changed_line = self.line_of(prefix);
 
         // Statements wholly before the edit's first line, minus one: the statement just before an
         // edit may be extended by it (a line appended to a function body).
@@ -157,7 +194,21 @@ impl ParsedModule {
                 out.push(moved);
             }
         }
+        out.shrink_to_fit();
         Some((out, window_end - window_start))
+    }
+
+    /// 1-based line of byte `offset` of the text: counted from the start of the last
+    /// top-level statement starting at or before it, whose line is known.
+    fn line_of(&self, offset: usize) -> usize {
+        let statements = &self.tree.statements;
+        let known = statements.partition_point(|s| s.span.start <= offset);
+        let (from, line) = match known.checked_sub(1).and_then(|i| statements.get(i)) {
+            Some(s) => (s.span.start, s.span.start_line),
+            None => (0, 1),
+        };
+        let between = self.text.as_bytes().get(from..offset).unwrap_or_default();
+        line + between.iter().filter(|&&b| b == b'\n').count()
     }
 
     fn starts_line(&self, offset: usize) -> bool {

@@ -230,6 +230,24 @@ impl Aspect {
     }
 }
 
+/// What the live side does with a definition, as far as the source tells. The live side may
+/// still run a class statement again when the live class cannot take the change (a conflict,
+/// a generated class): that needs the live objects, so it is decided there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DefinitionAction {
+    /// Unchanged: nothing to do.
+    Keep,
+    /// Give the live object its new code (and defaults, docstring, line numbers).
+    Update,
+    /// Run the definition again in full (added, or its decorators changed) and bind the result.
+    Run,
+    /// Give the live function its new name (`renamed_from` says which).
+    Rename,
+    /// The name goes.
+    Remove,
+}
+
 /// One definition matched across versions.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DefinitionChange {
@@ -238,6 +256,12 @@ pub struct DefinitionChange {
     /// How changes, reports and outcomes name it: the qualname, with `#2`, `#3`, ... for
     /// repeated definitions of the same name (`C.x#2` for a property's setter).
     pub name: String,
+    /// What the live side does with it, as far as the source tells.
+    pub action: DefinitionAction,
+    /// For [`DefinitionAction::Rename`], the qualname of the removed definition it renames
+    /// (same code, same scope).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
     /// 0 for the first definition of this qualname in its scope, 1 for the second (a property
     /// setter, a redefinition), and so on: the pair (qualname, occurrence) is the match key.
     pub occurrence: usize,

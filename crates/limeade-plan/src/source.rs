@@ -20,6 +20,11 @@ impl LineIndex {
         LineIndex { starts }
     }
 
+    /// Heap bytes of the line starts (for [`crate::heap::HeapSize`]).
+    pub(crate) fn heap_bytes_of_starts(&self) -> usize {
+        self.starts.capacity() * std::mem::size_of::<usize>()
+    }
+
     /// 1-based line holding byte `offset`.
     pub fn line(&self, offset: usize) -> usize {
         match self.starts.binary_search(&offset) {

@@ -245,6 +245,42 @@ impl Statement {
         }
     }
 
+    /// Give back the spare capacity of every list it holds, nested ones included: trees are
+    /// kept for as long as the module is tracked.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.imports.shrink_to_fit();
+        for import in &mut self.imports {
+            import.names.shrink_to_fit();
+        }
+        match &mut self.kind {
+            StatementKind::Function(f) => {
+                f.decorators.shrink_to_fit();
+                f.defaults.shrink_to_fit();
+                for default in &mut f.defaults {
+                    default.reads.shrink_to_fit();
+                }
+                shrink_all(&mut f.nested);
+            }
+            StatementKind::Class(c) => {
+                c.decorators.shrink_to_fit();
+                c.bases.shrink_to_fit();
+                c.keywords.shrink_to_fit();
+                match &mut c.slots {
+                    Some(Slots::Literal(names)) => names.shrink_to_fit(),
+                    Some(Slots::Dynamic { reads, .. }) => reads.shrink_to_fit(),
+                    None => {}
+                }
+                shrink_all(&mut c.body);
+            }
+            StatementKind::Other(o) => {
+                o.binds.shrink_to_fit();
+                if let Some(names) = &mut o.all_literal {
+                    names.shrink_to_fit();
+                }
+            }
+        }
+    }
+
     /// The same statement after an edit above it moved it by `bytes` and `lines`.
     pub(crate) fn shift(&mut self, bytes: isize, lines: isize) {
         self.span = self.span.shifted(bytes, lines);
@@ -270,4 +306,10 @@ impl Statement {
             StatementKind::Other(_) => {}
         }
     }
+}
+
+/// [`Statement::shrink_to_fit`] for a list of statements and the list itself.
+pub(crate) fn shrink_all(statements: &mut Vec<Statement>) {
+    statements.shrink_to_fit();
+    statements.iter_mut().for_each(Statement::shrink_to_fit);
 }

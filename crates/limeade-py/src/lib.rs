@@ -368,6 +368,16 @@ impl PyRegistry {
             .collect()
     }
 
+    /// Whether the module's file is, by its stamp, the version the program runs.
+    fn file_is_running_version(&self, name: &str) -> bool {
+        self.registry.file_is_running_version(name)
+    }
+
+    /// Heap bytes the registry keeps, by kind (for the memory benchmark).
+    fn memory_use(&self) -> Vec<(&'static str, usize)> {
+        self.registry.memory_use()
+    }
+
     /// The pending versions of `names` are now what the program runs.
     fn accept(&mut self, names: Vec<String>) {
         self.registry.accept(&names);

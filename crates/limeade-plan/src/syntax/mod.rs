@@ -93,26 +93,33 @@ pub(crate) fn parse_region(
         message: "source larger than 4 GiB".to_owned(),
     })?;
     let (at, message) = match parse_text(ctx, region_text, offset, &[]) {
-        Ok(statements) => return Ok(statements),
+        Ok(mut statements) => {
+            crate::tree::shrink_all(&mut statements);
+            return Ok(statements);
+        }
         Err(Failure::Plan(error)) => return Err(error),
         Err(Failure::Syntax(at, message)) => (at, message),
     };
     let Some(prepared) = prepass::prepare(ctx, region.clone())? else {
         return Err(ctx.syntax_error(ctx.text, at, message));
     };
-    parse_text(ctx, &prepared.text, offset, &prepared.hidden).map_err(|failure| match failure {
-        Failure::Plan(error) => error,
-        Failure::Syntax(at, message) => {
-            // Name only what the pre-pass left: look at the text the parser was handed.
-            let handed = [
-                &ctx.text[..region.start],
-                prepared.text.as_str(),
-                &ctx.text[region.end..],
-            ]
-            .concat();
-            ctx.syntax_error(&handed, at, message)
-        }
-    })
+    let mut statements = parse_text(ctx, &prepared.text, offset, &prepared.hidden).map_err(
+        |failure| match failure {
+            Failure::Plan(error) => error,
+            Failure::Syntax(at, message) => {
+                // Name only what the pre-pass left: look at the text the parser was handed.
+                let handed = [
+                    &ctx.text[..region.start],
+                    prepared.text.as_str(),
+                    &ctx.text[region.end..],
+                ]
+                .concat();
+                ctx.syntax_error(&handed, at, message)
+            }
+        },
+    )?;
+    crate::tree::shrink_all(&mut statements);
+    Ok(statements)
 }
 
 /// Why a text did not parse: a syntax error (offset, message) the pre-pass may cure, or a final

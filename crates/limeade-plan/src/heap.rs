@@ -1,0 +1,116 @@
+//! What the planner's kept data costs in heap memory, for the memory benchmark (`cargo xtask
+//! bench memory`): every allocation a value owns, by capacity, without the value itself.
+
+use crate::source::LineIndex;
+use crate::tree::{
+    Class, DefaultExpr, Function, Import, ImportedName, ModuleTree, OtherStatement, Slots,
+    Statement, StatementKind,
+};
+
+/// Bytes of heap memory a value owns (its allocations' capacities, recursively).
+pub trait HeapSize {
+    /// Heap bytes owned, not counting `size_of::<Self>()`.
+    fn heap_bytes(&self) -> usize;
+}
+
+impl HeapSize for String {
+    fn heap_bytes(&self) -> usize {
+        self.capacity()
+    }
+}
+
+impl<T: HeapSize> HeapSize for Vec<T> {
+    fn heap_bytes(&self) -> usize {
+        self.capacity() * std::mem::size_of::<T>() + self.iter().map(T::heap_bytes).sum::<usize>()
+    }
+}
+
+impl<T: HeapSize> HeapSize for Option<T> {
+    fn heap_bytes(&self) -> usize {
+        self.as_ref().map_or(0, T::heap_bytes)
+    }
+}
+
+impl<T: HeapSize> HeapSize for Box<T> {
+    fn heap_bytes(&self) -> usize {
+        std::mem::size_of::<T>() + T::heap_bytes(self)
+    }
+}
+
+impl HeapSize for LineIndex {
+    fn heap_bytes(&self) -> usize {
+        self.heap_bytes_of_starts()
+    }
+}
+
+impl HeapSize for ModuleTree {
+    fn heap_bytes(&self) -> usize {
+        self.statements.heap_bytes()
+    }
+}
+
+impl HeapSize for Statement {
+    fn heap_bytes(&self) -> usize {
+        self.imports.heap_bytes()
+            + match &self.kind {
+                StatementKind::Function(f) => f.heap_bytes(),
+                StatementKind::Class(c) => c.heap_bytes(),
+                StatementKind::Other(o) => o.heap_bytes(),
+            }
+    }
+}
+
+impl HeapSize for Function {
+    fn heap_bytes(&self) -> usize {
+        self.name.heap_bytes()
+            + self.decorators.heap_bytes()
+            + self.defaults.heap_bytes()
+            + self.nested.heap_bytes()
+    }
+}
+
+impl HeapSize for DefaultExpr {
+    fn heap_bytes(&self) -> usize {
+        self.param.heap_bytes() + self.text.heap_bytes() + self.reads.heap_bytes()
+    }
+}
+
+impl HeapSize for Class {
+    fn heap_bytes(&self) -> usize {
+        self.name.heap_bytes()
+            + self.decorators.heap_bytes()
+            + self.type_params.heap_bytes()
+            + self.bases.heap_bytes()
+            + self.metaclass.heap_bytes()
+            + self.keywords.heap_bytes()
+            + self.slots.heap_bytes()
+            + self.body.heap_bytes()
+    }
+}
+
+impl HeapSize for Slots {
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Slots::Literal(names) => names.heap_bytes(),
+            Slots::Dynamic { expression, reads } => expression.heap_bytes() + reads.heap_bytes(),
+        }
+    }
+}
+
+impl HeapSize for OtherStatement {
+    fn heap_bytes(&self) -> usize {
+        self.binds.heap_bytes() + self.all_literal.heap_bytes()
+    }
+}
+
+impl HeapSize for Import {
+    fn heap_bytes(&self) -> usize {
+        self.module.heap_bytes() + self.names.heap_bytes() + self.asname.heap_bytes()
+    }
+}
+
+impl HeapSize for ImportedName {
+    fn heap_bytes(&self) -> usize {
+        self.name.heap_bytes() + self.bound_as.heap_bytes()
+    }
+}
