@@ -18,6 +18,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if args.first().map(String::as_str) == Some("compare") {
         return crate::compare::run(&args[1..]);
     }
+    if args.first().map(String::as_str) == Some("goals") {
+        return bench_goals(&args[1..]);
+    }
     let mut names: Vec<&str> = args.iter().map(String::as_str).collect();
     if names.is_empty() {
         names = BENCHMARKS.to_vec();
@@ -61,6 +64,17 @@ fn bench_python(script: &str) -> Result<(), String> {
     let venv = crate::venv::ensure()?;
     venv.develop(crate::venv::Profile::Release)?;
     venv.python_step().args([script]).run()
+}
+
+/// `bench goals [--added N] [--rounds N] [--goals a,b] [--no-write]`: the goals of issue 10,
+/// each against its baseline in one run (`benches/goals_bench.py`, release build).
+fn bench_goals(args: &[String]) -> Result<(), String> {
+    let venv = crate::venv::ensure()?;
+    venv.develop(crate::venv::Profile::Release)?;
+    venv.python_step()
+        .args(["benches/goals_bench.py"])
+        .args(args.iter().map(String::as_str))
+        .run()
 }
 
 /// The benchmarks themselves (release build).

@@ -33,6 +33,9 @@ commands:
                                           limeade against IPython autoreload, jurigged,
                                           limeade 0.1.1 and importlib.reload, each in its own
                                           venv (target/bench-venvs/); writes bench/results.md
+  bench goals [--added N] [--rounds N] [--goals a,b] [--no-write]
+                                          the goals of issue 10, each against its baseline
+                                          in one run; writes bench/goals.md
 ";
 
 fn main() -> ExitCode {
