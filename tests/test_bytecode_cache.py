@@ -8,6 +8,7 @@ import importlib.util
 import marshal
 import os
 import py_compile
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -99,3 +100,27 @@ def test_hash_based_cache_is_checked_against_the_recorded_bytes(tmp_path, same_b
     expected = "first" if same_bytes else "other"
     out = _run(tmp_path, "import mod_d\nprint(mod_d.VALUE)\n", write_bytecode=False)
     assert out == expected
+
+
+def test_cache_written_elsewhere_names_this_file_and_refreshes(tmp_path):
+    """A tree copied with its caches (a deploy, a container image): the code objects loaded
+    from the caches name the new place, as CPython's loader makes them, so a refresh finds and
+    updates the live functions."""
+    first = tmp_path / "first"
+    first.mkdir()
+    (first / "mod_e.py").write_text("def f():\n    return 1\n")
+    assert _run(first, "import mod_e\nprint(mod_e.f())\n") == "1"
+    assert Path(importlib.util.cache_from_source(str(first / "mod_e.py"))).exists()
+    moved = tmp_path / "moved"
+    shutil.copytree(first, moved)
+    out = _run(
+        moved,
+        """
+        import pathlib, mod_e
+        f = mod_e.f
+        print(f.__code__.co_filename == str(pathlib.Path("mod_e.py").resolve()))
+        pathlib.Path("mod_e.py").write_text("def f():\\n    return 2\\n")
+        print(limeade.refresh().changes[0].outcome, f())
+        """,
+    )
+    assert out.splitlines() == ["True", "updated in place 2"]

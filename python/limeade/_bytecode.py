@@ -12,6 +12,7 @@ Only public ``importlib`` API and the documented ``.pyc`` layout (PEP 552) are u
 
 from __future__ import annotations
 
+import _imp
 import importlib.util
 import marshal
 import os
@@ -57,7 +58,13 @@ def cached_code(path: str, source: bytes, stamp: Stamp) -> Optional[types.CodeTy
         code = marshal.loads(pyc[_HEADER:])
     except (EOFError, ValueError, TypeError):
         return None
-    return code if isinstance(code, types.CodeType) else None
+    if not isinstance(code, types.CodeType):
+        return None
+    # A cache written where the tree used to be (copied, moved, a container image) names the
+    # old path: give its code objects this file's, as CPython's loader does, or the refresh
+    # would find no live function compiled from this file.
+    _imp._fix_co_filename(code, path)  # type: ignore[attr-defined]
+    return code
 
 
 def write_cache(loader: Any, path: str, source: bytes, stamp: Stamp, code: types.CodeType) -> None:
