@@ -34,6 +34,9 @@ struct SourceVersion {
     hash: u64,
     stamp: Stamp,
     parsed: Option<ParsedModule>,
+    /// Its `from m import X` bindings, when a plan computed them from this version: they
+    /// become the module's bindings when the version is accepted (no second walk of the tree).
+    bindings: Option<Vec<ImportBinding>>,
 }
 
 /// One tracked module.
@@ -66,6 +69,7 @@ impl Tracked {
                 hash,
                 stamp,
                 parsed: None,
+                bindings: None,
             },
             pending: None,
             pending_error: None,
@@ -292,6 +296,7 @@ impl Registry {
                     hash,
                     stamp: Stamp::default(),
                     parsed: None,
+                    bindings: None,
                 });
                 tracked.pending_error = None;
             }
@@ -456,7 +461,17 @@ impl Registry {
                 new,
             });
         }
-        Ok(plan_parsed(&pairs))
+        let plan = plan_parsed(&pairs);
+        for module in &plan.modules {
+            if let Some(pending) = self
+                .modules
+                .get_mut(&module.module)
+                .and_then(|t| t.pending.as_mut())
+            {
+                pending.bindings = Some(module.bindings.clone());
+            }
+        }
+        Ok(plan)
     }
 
     /// The tree of the source `name` runs, parsed when first needed (`None` when untracked or
@@ -475,9 +490,10 @@ impl Registry {
     }
 
     /// Every `from source import X` binding in the running source of the other tracked modules:
-    /// `(importer, bound_as, name)`, with `("*", "*")` for `from source import *`. Modules are
-    /// parsed once, when first asked, and their bindings kept until their source changes; a
-    /// module that does not parse is skipped.
+    /// `(importer, bound_as, name)`, with `("*", "*")` for `from source import *`. A refreshed
+    /// module's bindings come from the plan it was refreshed by; another module's are computed
+    /// from its tree when first asked (parsed then if needed) and kept until its source
+    /// changes; a module that does not parse is skipped.
     pub fn importers_of(&mut self, source: &str) -> Vec<(String, String, String)> {
         let mut out = Vec::new();
         let mut names: Vec<String> = self.modules.keys().cloned().collect();
@@ -562,9 +578,10 @@ impl Registry {
     pub fn accept(&mut self, names: &[String]) {
         for name in names {
             if let Some(tracked) = self.modules.get_mut(name) {
-                if let Some(pending) = tracked.pending.take() {
+                if let Some(mut pending) = tracked.pending.take() {
+                    // The plan's bindings of this version, or none: computed when first asked.
+                    tracked.bindings = pending.bindings.take();
                     tracked.current = pending;
-                    tracked.bindings = None;
                 }
                 tracked.pending_error = None;
             }
@@ -651,6 +668,7 @@ fn scan_one(tracked: &mut Tracked) -> Option<ScanOutcome> {
                 hash,
                 stamp,
                 parsed: None,
+                bindings: None,
             });
             tracked.pending_error = None;
         }
