@@ -112,7 +112,8 @@ class ModulePlan(TypedDict):
     bindings: list[dict[str, Any]]
     star_exports: StarExports
     stale_defaults: list[dict[str, Any]]
-    #: Per scope (``""`` or a class qualname), the names the new source binds there.
+    #: Per scope the live side asks about (a class with changes; the module when it has
+    #: conflicts), the names the new source binds there.
     scope_names: dict[str, list[str]]
     #: Unchanged statements that moved (functions they made get their new line numbers).
     moved_statements: list[Statement]

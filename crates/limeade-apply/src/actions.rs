@@ -1,7 +1,7 @@
 //! The part of a plan the live side acts on, as compact JSON: a 10,000-line module's full plan
 //! lists every unchanged definition, which the live side does not need to see on each refresh.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use limeade_plan::{
     Conflict, DefaultReader, DefinitionChange, DefinitionKind, DefinitionStatus, Execution,
@@ -26,7 +26,8 @@ struct ModuleActions<'a> {
     bindings: &'a [ImportBinding],
     star_exports: &'a StarExports,
     stale_defaults: &'a [DefaultReader],
-    /// Scope (`""` for the module, else a class qualname) -> names the new source binds there.
+    /// Scope (`""` for the module, else a class qualname) -> names the new source binds there,
+    /// for the scopes the live side asks about (see `module_actions`).
     scope_names: BTreeMap<&'a str, Vec<&'a str>>,
     /// Unchanged statements on other lines: functions they made (lambdas, `def` inside `if`)
     /// need their line numbers updated.
@@ -58,9 +59,28 @@ pub fn actions_json(plan: &Plan) -> String {
 }
 
 fn module_actions(m: &ModulePlan) -> ModuleActions<'_> {
+    // The live side asks a scope's names only where something changed in it (a class's removed
+    // members, a grafted class's own names), and the module's only to check new bases: listing
+    // every name of a 10,000-line module on each refresh would cost more than the edit.
+    let mut wanted: HashSet<&str> = m
+        .definitions
+        .iter()
+        .filter(|d| d.status != DefinitionStatus::Unchanged)
+        .map(|d| parent(&d.qualname))
+        .chain(
+            m.statements
+                .iter()
+                .filter(|s| s.status != StatementStatus::Unchanged)
+                .map(|s| s.scope.as_str()),
+        )
+        .collect();
+    wanted.remove("");
+    if !m.conflicts.is_empty() {
+        wanted.insert("");
+    }
     let mut scope_names: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for d in &m.definitions {
-        if d.status != DefinitionStatus::Removed {
+        if d.status != DefinitionStatus::Removed && wanted.contains(parent(&d.qualname)) {
             scope_names
                 .entry(parent(&d.qualname))
                 .or_default()
@@ -68,7 +88,7 @@ fn module_actions(m: &ModulePlan) -> ModuleActions<'_> {
         }
     }
     for s in &m.statements {
-        if s.status != StatementStatus::Removed {
+        if s.status != StatementStatus::Removed && wanted.contains(s.scope.as_str()) {
             scope_names
                 .entry(&s.scope)
                 .or_default()
