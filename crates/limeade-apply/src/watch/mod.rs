@@ -102,21 +102,27 @@ impl Probe {
         use std::sync::atomic::{AtomicU64, Ordering};
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!(
+        // The probe lives in a folder of its own, removed at once: were its folder watched (a
+        // tracked module directly in the temp folder), each poke would be seen twice, through
+        // the folder's watch too, and a wait would end before the events it waits for.
+        let dir = std::env::temp_dir().join(format!(
             ".limeade-probe-{}-{n}-{}",
             std::process::id(),
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.subsec_nanos())
         ));
+        std::fs::create_dir(&dir).ok()?;
+        let path = dir.join("probe");
         let file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
             .create_new(true)
-            .open(&path)
-            .ok()?;
-        let watched = watcher.watch(&path, RecursiveMode::NonRecursive).is_ok();
+            .open(&path);
+        let watched = file.is_ok() && watcher.watch(&path, RecursiveMode::NonRecursive).is_ok();
         let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_dir(&dir);
+        let file = file.ok()?;
         watched.then_some(Probe {
             path,
             file,
