@@ -8,7 +8,7 @@ the Rust planner (``limeade_plan::Outcome``) so plan text, reports and logs agre
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Optional
+from typing import NamedTuple, Optional
 
 from . import _native
 
@@ -31,6 +31,10 @@ MIGRATED = OUTCOME_LABELS["migrated"]
 #: A prediction only: what only running the new code tells.
 DECIDED_WHEN_RUN = OUTCOME_LABELS["decided_when_run"]
 
+#: Why a name is replaced: what was bound is not the live object's new version.
+NEW_OBJECT = "a new object was bound"
+#: Why a changed ``if __name__ == "__main__":`` is left alone.
+MAIN_GUARD = "never re-run: it would start the program again"
 #: Why a change the executors never acted on is reported as not updated.
 NOTHING_DONE = "nothing was changed for it"
 
@@ -45,13 +49,6 @@ class Outcome(NamedTuple):
     def words(self) -> str:
         """``replaced (it became a generator function)``."""
         return f"{self.outcome} ({self.why})" if self.why else self.outcome
-
-
-def migration_change(cls: type, why: str) -> Any:
-    """The change ``__limeade_migrate__`` makes: one per class whose instances it runs for."""
-    from ._report import Change  # the report's words build on these ones
-
-    return Change(cls.__module__, cls.__qualname__, "__limeade_migrate__", MIGRATED, why)
 
 
 class OutcomeLog:

@@ -22,6 +22,8 @@ from ._outcomes import (
     DECIDED_WHEN_RUN,
     GRAFTED,
     KEPT_WITH_NEW_BASES,
+    MAIN_GUARD,
+    NEW_OBJECT,
     NOT_UPDATED,
     RAN,
     REMOVED,
@@ -46,8 +48,6 @@ DECORATED = (
 SAME_CLOSURE = "updated in place if its new version closes over the same cells, else replaced"
 #: What only running the statement of a base class added in the same edit tells.
 DEFERRED_BASES = "kept with new bases if CPython accepts them once they exist, else replaced"
-#: Why a changed ``__main__`` guard is left alone.
-MAIN_GUARD = "never re-run: it would start the program again"
 
 
 class Predictions:
@@ -60,17 +60,16 @@ class Predictions:
     renames: dict[str, Definition]
     globals: dict[str, Any]
     live_class: Callable[[str], Optional[type]]
-    decide_classes: Callable[[], Any]
     decide_function: Callable[..., Any]
     same_definition: Callable[[Any, Any], bool]
 
-    def predict(self) -> OutcomeLog:
-        """The outcome of every change of the plan, as a refresh would record it."""
+    def predict(self, decided: Any) -> OutcomeLog:
+        """The outcome of every change of the plan, as a refresh would record it, given what
+        :meth:`decide_classes` decided (None when the whole body runs again)."""
         log = OutcomeLog()
         execution = self.plan["execution"]
         if execution == "nothing":
             return log
-        decided = self.decide_classes() if execution != "full_body" else None
         whole = self._whole_classes(decided)
         for s in self.plan["statements"]:
             if s["status"] == "unchanged" or _inside(s["scope"], whole):
@@ -132,12 +131,11 @@ class Predictions:
         self._predict_closures(log, in_place)
         return log
 
-    def predict_migrations(self) -> list[type]:
+    def predict_migrations(self, decided: Any) -> list[type]:
         """Classes kept and changed in place (the refresh's ``changed_classes``) that have a
-        ``__limeade_migrate__`` hook."""
-        if self.plan["execution"] in ("nothing", "full_body"):
+        ``__limeade_migrate__`` hook, given what :meth:`decide_classes` decided."""
+        if decided is None:
             return []
-        decided = self.decide_classes()
         whole = self._whole_classes(decided)
         scopes = {
             parent_scope(d["qualname"])
@@ -189,9 +187,9 @@ class Predictions:
             if not old.__code__.co_freevars:
                 return Outcome(UPDATED)
             if "." not in d["qualname"]:
-                return Outcome(REPLACED, "a new object was bound")
+                return Outcome(REPLACED, NEW_OBJECT)
             return Outcome(DECIDED_WHEN_RUN, SAME_CLOSURE)
-        return Outcome(REPLACED, "a new object was bound")
+        return Outcome(REPLACED, NEW_OBJECT)
 
     def _predict_rename(self, d: Definition, scope: Any) -> Outcome:
         """A renamed function keeps its live object when it is there and the new name is free."""

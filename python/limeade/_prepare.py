@@ -41,6 +41,8 @@ from ._outcomes import (
     ADDED,
     GRAFTED,
     KEPT_WITH_NEW_BASES,
+    MAIN_GUARD,
+    NEW_OBJECT,
     NOT_UPDATED,
     RAN,
     REMOVED,
@@ -221,9 +223,9 @@ class ModulePreparation(
             return old
         already = any(q == qualprefix + name for q, _ in self.replaced)
         if not already and old is not MISSING and _is_definition_like(old):
-            self.replaced.append((qualprefix + name, "a new object was bound"))
+            self.replaced.append((qualprefix + name, NEW_OBJECT))
         self.bound[qualprefix + name] = (
-            Outcome(ADDED) if old is MISSING else Outcome(REPLACED, "a new object was bound")
+            Outcome(ADDED) if old is MISSING else Outcome(REPLACED, NEW_OBJECT)
         )
         if isinstance(scope, type) and hasattr(type(new), "__set_name__"):
             try:
@@ -403,9 +405,8 @@ class ModulePreparation(
                 if entry["main_guard"]:
                     # Re-running `if __name__ == "__main__":` would start the program again
                     # inside refresh(); its definitions elsewhere are still updated.
-                    why = "never re-run: it would start the program again"
-                    self.not_updated.append((describe(entry), why))
-                    self.outcomes.record(statement_key(entry), NOT_UPDATED, why)
+                    self.not_updated.append((describe(entry), MAIN_GUARD))
+                    self.outcomes.record(statement_key(entry), NOT_UPDATED, MAIN_GUARD)
                 elif entry["status"] == "removed":
                     removed.extend(entry["binds"])
                     self.outcomes.record(statement_key(entry), REMOVED)
@@ -592,7 +593,11 @@ def predict_module(
     by the same code without running any new code or changing anything, and the classes whose
     ``__limeade_migrate__`` would run."""
     preparation = ModulePreparation(module, plan, new_text)
-    return preparation.predict(), preparation.predict_migrations()
+    # Decided once: deciding evaluates new base expressions against the live module.
+    decided = (
+        preparation.decide_classes() if plan["execution"] not in ("nothing", "full_body") else None
+    )
+    return preparation.predict(decided), preparation.predict_migrations(decided)
 
 
 def strategy_name(execution: str) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Optional
 
 from . import _native
-from ._outcomes import NOT_UPDATED, NOTHING_DONE, Outcome, OutcomeLog
+from ._outcomes import MIGRATED, NOT_UPDATED, NOTHING_DONE, Outcome, OutcomeLog
 from ._plan_data import Actions, Definition, ModulePlan, Statement
 
 #: The plan's words for people, from the planner itself (one vocabulary for plan text, reports
@@ -42,6 +42,11 @@ class Change(NamedTuple):
         kind already, is not repeated)."""
         why = "" if self.why and self.why in self.kind else self.why
         return Outcome(self.outcome, why).words()
+
+
+def migration_change(cls: type, why: str) -> Change:
+    """The change ``__limeade_migrate__`` makes: one per class whose instances it runs for."""
+    return Change(cls.__module__, cls.__qualname__, "__limeade_migrate__", MIGRATED, why)
 
 
 def definition_name(d: Definition) -> str:

@@ -34,13 +34,19 @@ from ._outcomes import (
     NOT_UPDATED,
     Outcome,
     OutcomeLog,
-    migration_change,
 )
 from ._plan_data import ModulePlan
 from ._predict import EVERY_INSTANCE
 from ._prepare import in_place, predict_module, prepare_module, split_lines, strategy_name
 from ._registries import cached_readers, registry_entries, stale_caches, unregister_removed
-from ._report import Change, ModuleReport, Plan, RefreshReport, changes_of_module
+from ._report import (
+    Change,
+    ModuleReport,
+    Plan,
+    RefreshReport,
+    changes_of_module,
+    migration_change,
+)
 from ._stack import on_large_stack
 
 logger = logging.getLogger("limeade")
