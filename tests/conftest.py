@@ -90,6 +90,16 @@ def assert_plan_told_the_truth(predicted: limeade.Plan, report: limeade.RefreshR
     assert told == done, f"plan said:\n{predicted}\nrefresh did:\n{report}"
 
 
+@pytest.fixture
+def fast_switching() -> Any:
+    """Threads switch every 10 µs for the test, so a torn update would have many chances to
+    show."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    yield
+    sys.setswitchinterval(old)
+
+
 #: How long tests wait for a watcher to notice something.
 DEADLINE = 10.0
 

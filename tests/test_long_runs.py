@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import os
-import sys
 import threading
 import time
 import weakref
@@ -64,14 +63,6 @@ class C:
     def k(cls, w={v}):
         return (w, {v})
 """
-
-
-@pytest.fixture
-def fast_switching() -> Any:
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)
-    yield
-    sys.setswitchinterval(old)
 
 
 def _calls(m: Any) -> dict[str, Callable[[], tuple[int, int]]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 from typing import Any, Callable
 
@@ -32,14 +31,6 @@ class C:
     def s(z={v}):
         return (z, {v})
 """
-
-
-@pytest.fixture
-def fast_switching() -> Any:
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)
-    yield
-    sys.setswitchinterval(old)
 
 
 def _run_threads(
