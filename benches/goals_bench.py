@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import json
 import os
 import platform
@@ -207,6 +208,12 @@ def prime_startup(root: Path) -> None:
         "    importlib.import_module(f'boot.m{i:03d}')\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True)
+    # limeade's own caches too: pip writes them at install, but this machine's
+    # PYTHONDONTWRITEBYTECODE would have every timed process compile limeade from source.
+    spec = importlib.util.find_spec("limeade")
+    if spec is not None and spec.origin:
+        package = str(Path(spec.origin).parent)
+        subprocess.run([sys.executable, "-m", "compileall", "-q", package], check=True)
 
 
 def ms(seconds: float) -> str:

@@ -12,20 +12,21 @@ are recorded from the exact source they are compiled from.
 
 from __future__ import annotations
 
+import _thread
 import gc
-import logging
-import threading
 import time
 from collections.abc import Iterable
-from typing import Any, Callable, Literal, Optional
+from typing import TYPE_CHECKING, Any, Callable, Literal, Optional
 
-from . import _hooks, _tracking, _watch
+from . import _tracking
 from ._errors import ApplyError, ConflictError, PlanError, RefreshError, TrackError
-from ._hooks import on_error, on_refresh, remove_hook
-from ._report import Change, ModuleReport, Plan, RefreshReport
-from ._signals import install_signal_handler, uninstall_signal_handler
-from ._transaction import ModuleRef, make_plan, run_refresh
-from ._watch import DEFAULT_EXCLUDES, Watcher, safe_point
+
+if TYPE_CHECKING:
+    from ._hooks import on_error, on_refresh, remove_hook
+    from ._report import Change, ModuleReport, Plan, RefreshReport
+    from ._signals import install_signal_handler, uninstall_signal_handler
+    from ._transaction import ModuleRef
+    from ._watch import DEFAULT_EXCLUDES, Watcher, safe_point
 
 __all__ = [
     "DEFAULT_EXCLUDES",
@@ -55,12 +56,46 @@ __all__ = [
     "watch",
 ]
 
-logger = logging.getLogger("limeade")
+#: Public names defined by the modules that plan, refresh and watch: imported when first used,
+#: so ``import limeade`` (at the top of a program, before its own imports) loads only the import
+#: hook. Those modules import ``inspect``, ``dataclasses``, ``logging``... which a program that
+#: never refreshes should not pay for at start-up.
+_LAZY = {
+    "Change": "_report",
+    "ModuleReport": "_report",
+    "Plan": "_report",
+    "RefreshReport": "_report",
+    "on_error": "_hooks",
+    "on_refresh": "_hooks",
+    "remove_hook": "_hooks",
+    "install_signal_handler": "_signals",
+    "uninstall_signal_handler": "_signals",
+    "DEFAULT_EXCLUDES": "_watch",
+    "Watcher": "_watch",
+    "safe_point": "_watch",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def plan(modules: Optional[Iterable[ModuleRef]] = None) -> Plan:
     """What :func:`refresh` would do right now, for every changed tracked module (or the given
     ones), without changing anything. Raises :class:`PlanError` on a syntax or decoding error."""
+    from ._transaction import make_plan
+
     return make_plan(modules)
 
 
@@ -87,11 +122,14 @@ def refresh(
     refresh failed); a hook that raises is logged and does not undo the refresh."""
     if conflicts not in ("replace", "error"):
         raise ValueError(f"conflicts must be 'replace' or 'error', not {conflicts!r}")
+    from . import _hooks
+    from ._transaction import run_refresh
+
     started = time.perf_counter()
     # One refresh at a time; the thread is recorded so the watcher's signal handler never
     # starts a refresh inside one (it retries once this one is over).
     with _REFRESH_LOCK:
-        me = threading.get_ident()
+        me = _thread.get_ident()
         _REFRESHING.add(me)
         # A refresh allocates a little; a garbage collection it triggered would walk the whole
         # heap (seconds for millions of objects) for nothing: collect later instead.
@@ -116,7 +154,7 @@ def refresh(
     return report
 
 
-_REFRESH_LOCK = threading.RLock()
+_REFRESH_LOCK = _thread.RLock()
 #: Threads inside :func:`refresh` right now.
 _REFRESHING: set[int] = set()
 
@@ -184,7 +222,9 @@ def watch(
 
     ``on_refresh(report)`` runs after each refresh that found edits, ``on_error(error)`` when
     one fails (the program keeps its code); both are logged by default, and never raise."""
-    return _watch.Watcher(
+    from ._watch import Watcher
+
+    return Watcher(
         paths,
         debounce_ms=debounce_ms,
         poll=poll,

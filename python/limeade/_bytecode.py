@@ -37,7 +37,7 @@ def cached_code(path: str, source: bytes, stamp: Stamp) -> Optional[types.CodeTy
         cache = importlib.util.cache_from_source(path)
         with open(cache, "rb") as f:
             pyc = f.read()
-        cache_mtime_ns = os.stat(cache).st_mtime_ns
+            cache_mtime_ns = os.fstat(f.fileno()).st_mtime_ns
     except (NotImplementedError, ValueError, OSError):
         return None
     if len(pyc) < _HEADER or pyc[:4] != importlib.util.MAGIC_NUMBER:

@@ -9,11 +9,10 @@ ones say nothing more, in this process."""
 
 from __future__ import annotations
 
-import logging
+import _thread
 import os
-import threading
 
-logger = logging.getLogger("limeade")
+from ._log import logger
 
 #: The environment variable.
 ENV = "LIMEADE_DISABLE"
@@ -21,7 +20,7 @@ ENV = "LIMEADE_DISABLE"
 #: keep a reloader out of production must not read a typo (``on``, ``y``) as "on".
 _ENABLED = ("", "0", "false", "no")
 
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()
 _announced = False
 
 

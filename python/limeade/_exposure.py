@@ -14,18 +14,17 @@ are ACLs that the mode bits do not show."""
 
 from __future__ import annotations
 
-import logging
+import _thread
 import os
 import stat
-import threading
 from collections.abc import Iterable
 from typing import Callable, Optional
 
-logger = logging.getLogger("limeade")
+from ._log import logger
 
 #: Paths already warned about: never twice in a process.
 _WARNED: set[str] = set()
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()
 #: Whether a watcher runs: only then are newly tracked modules checked.
 checking = False
 #: Also told each warning (the runner prints it on its terminal): ``listener(message)``.

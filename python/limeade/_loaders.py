@@ -10,7 +10,6 @@ what runs."""
 
 from __future__ import annotations
 
-import importlib.abc
 import importlib.machinery
 import os
 import sys
@@ -52,6 +51,10 @@ def _stamp(path: str) -> tuple[int, int, int]:
 
 def _is_source_loader(loader: Any) -> bool:
     # machinery's file loaders are registered with the ABC, so their subclasses count too.
+    # (Imported here: ``importlib.abc`` pulls in ``importlib.resources`` and ``tempfile``, a
+    # start-up cost for every program, and only modules of other loaders get here.)
+    import importlib.abc
+
     return isinstance(loader, importlib.abc.SourceLoader)
 
 

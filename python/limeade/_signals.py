@@ -46,6 +46,9 @@ def install_signal_handler(signum: Optional[int] = None) -> Handler:
     number = _default_signal() if signum is None else int(signum)
     if _disable.disabled():
         return signal.getsignal(number)
+    # Imported now, not by the first refresh the handler runs (``import limeade`` leaves it).
+    from . import _hooks, _transaction  # noqa: F401
+
     previous = signal.signal(number, _handle)
     if previous is not _handle:
         _PREVIOUS[number] = previous

@@ -10,18 +10,15 @@ finder return their spec, and they are tracked at the next scan once imported.""
 from __future__ import annotations
 
 import importlib.machinery
-import logging
 import os
 import site
 import sys
-import sysconfig
 import types
 from typing import Any, Optional
 
 from . import _bytecode, _disable, _exposure, _loaders, _native
 from ._errors import TrackError
-
-logger = logging.getLogger("limeade")
+from ._log import logger
 
 #: Every tracked module's recorded source and tree (native); ``LIMEADE_POLL=1`` makes its file
 #: watcher poll.
@@ -56,11 +53,19 @@ def _stamp(path: str) -> Optional[tuple[int, int, int]]:
 
 
 def _excluded_roots() -> tuple[str, ...]:
-    roots: set[str] = set()
-    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-        path = sysconfig.get_paths().get(key)
-        if path:
-            roots.add(os.path.realpath(path))
+    """The standard library and every ``site-packages`` of this interpreter, limeade itself.
+    Found without :mod:`sysconfig`, whose import costs ``import limeade`` a few milliseconds:
+    the standard library is where :mod:`os` is, the package folders are what :mod:`site` put
+    on the path (tests check that ``sysconfig``'s paths lie within these roots)."""
+    roots = {os.path.realpath(os.path.dirname(os.__file__))}
+    # sysconfig's ``platstdlib`` (for a virtual environment, its own lib folder).
+    if os.name == "posix":
+        libdir = getattr(sys, "platlibdir", "lib")
+        version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+        lib = [os.path.join(prefix, libdir, version) for prefix in (sys.prefix, sys.exec_prefix)]
+    else:
+        lib = [os.path.join(prefix, "Lib") for prefix in (sys.prefix, sys.exec_prefix)]
+    roots.update(os.path.realpath(path) for path in lib)
     try:
         roots.update(os.path.realpath(p) for p in site.getsitepackages())
     except AttributeError:  # virtualenv's old site.py
@@ -84,7 +89,27 @@ def is_default_tracked(path: Optional[str]) -> bool:
 
 
 def _is_excluded(path: str) -> bool:
-    real = os.path.realpath(path)
+    """Whether ``path`` (links resolved) lies under an excluded root. Decided once per folder:
+    the import hook asks for every module imported, and resolving each path component by
+    component costs more than importing a module from its cache; a file that is itself a link
+    is resolved on its own."""
+    if os.path.islink(path):
+        return _under_excluded(os.path.realpath(path))
+    folder = os.path.dirname(path)
+    excluded = _EXCLUDED_FOLDERS.get(folder)
+    if excluded is None:
+        # A file is under a root exactly when its folder is the root or under it.
+        excluded = _under_excluded(os.path.realpath(folder))
+        if os.path.isabs(folder):  # a relative one depends on the working directory
+            _EXCLUDED_FOLDERS[folder] = excluded
+    return excluded
+
+
+#: Per folder (as spelled in module paths): whether it lies under an excluded root.
+_EXCLUDED_FOLDERS: dict[str, bool] = {}
+
+
+def _under_excluded(real: str) -> bool:
     return any(real == root or real.startswith(root + os.sep) for root in _EXCLUDED)
 
 

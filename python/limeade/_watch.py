@@ -110,6 +110,7 @@ class Watcher:
             # LIMEADE_DISABLE: a watcher that watches nothing; stop() and `with` still work.
             self._disabled = True
             return self
+        _import_refresh_machinery()
         if self.commit == "main":
             _install_handler()
         self._native = _registry_watcher(self.poll)
@@ -384,6 +385,12 @@ def _on_signal(signum: int, frame: Any) -> None:
     previous = _PREVIOUS_HANDLER
     if callable(previous):
         previous(signum, frame)
+
+
+def _import_refresh_machinery() -> None:
+    """``import limeade`` leaves the refresh machinery to the first refresh; a watcher imports it
+    as it starts, so that refresh (often run by a signal handler) imports nothing."""
+    from . import _hooks, _transaction  # noqa: F401
 
 
 def _install_handler() -> None:

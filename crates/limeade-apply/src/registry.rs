@@ -113,6 +113,8 @@ pub struct Registry {
     full_scan_due: bool,
     /// Modules whose path is not their file's real path (symbolic links): always checked.
     always_scan: Vec<String>,
+    /// Per directory of a tracked file: whether it is its own real path (no link on the way).
+    real_dirs: FxHashMap<PathBuf, bool>,
 }
 
 impl Registry {
@@ -196,11 +198,29 @@ impl Registry {
     fn mark_coverage(&mut self, name: &str, path: &Path) {
         let coverage = path.parent().and_then(|dir| self.watch_dir(dir));
         // Through a symbolic link, events arrive for the link target's directory.
-        let direct = std::fs::canonicalize(path).is_ok_and(|real| real == path);
+        let direct = self.is_real_path(path);
         self.always_scan.retain(|n| n != name);
         if !direct || coverage != Some(Coverage::Immediate) {
             self.always_scan.push(name.to_owned());
         }
+    }
+
+    /// Whether `path` is its file's real path: the file is not a symbolic link and its
+    /// directory is its own real path. The directory's answer is kept: resolving every path
+    /// component costs more than the rest of tracking a module at start-up.
+    fn is_real_path(&mut self, path: &Path) -> bool {
+        let (Some(dir), Ok(meta)) = (path.parent(), std::fs::symlink_metadata(path)) else {
+            return false;
+        };
+        if meta.file_type().is_symlink() || !path.is_absolute() {
+            return false;
+        }
+        if let Some(&real) = self.real_dirs.get(dir) {
+            return real;
+        }
+        let real = std::fs::canonicalize(dir).is_ok_and(|resolved| resolved == dir);
+        self.real_dirs.insert(dir.to_path_buf(), real);
+        real
     }
 
     /// The warning to give once when directories had to be polled for lack of native watches.

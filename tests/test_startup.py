@@ -1,0 +1,137 @@
+"""What ``import limeade`` costs a program at start-up, and that the shortcuts taken for it keep
+the default tracking policy: only the import hook is loaded (the refresh machinery, ``logging``
+and ``sysconfig`` come when first needed), and the policy's answer is decided once per folder.
+Each start-up case runs in a fresh interpreter, as a program's start-up would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+import textwrap
+from pathlib import Path
+
+import pytest
+from limeade import _tracking
+
+
+def _fresh(code: str, tmp_path: Path, **env_extra: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), *sys.path])
+    env.update(env_extra)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_import_limeade_loads_only_the_import_hook(tmp_path: Path) -> None:
+    result = _fresh(
+        """
+        import sys
+        import importlib.util, typing  # what the hook needs (3.9's importlib.util loads abc)
+        before = set(sys.modules)
+        import limeade
+        loaded = set(sys.modules) - before
+        heavy = ["logging", "inspect", "dataclasses", "sysconfig", "importlib.abc",
+                 "limeade._transaction", "limeade._report", "limeade._watch"]
+        print(sorted(name for name in heavy if name in loaded))
+        """,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_lazy_names_work_after_a_lean_import(tmp_path: Path) -> None:
+    """The public names of the lazily imported modules are there, are the real objects, and
+    a plan and a refresh work, from a program that only did ``import limeade``."""
+    (tmp_path / "shop.py").write_text("def price():\n    return 1\n", encoding="utf-8")
+    result = _fresh(
+        """
+        import limeade
+        from limeade import Plan, RefreshReport, Watcher, on_refresh, safe_point
+        from limeade import _report, _watch, _hooks
+        assert Plan is _report.Plan and RefreshReport is _report.RefreshReport
+        assert Watcher is _watch.Watcher and safe_point is _watch.safe_point
+        assert on_refresh is _hooks.on_refresh
+        assert {"Plan", "Watcher", "refresh"} <= set(dir(limeade))
+        import shop
+        held = shop.price
+        with open(shop.__file__, "w") as f:
+            f.write("def price():\\n    return 2\\n")
+        plan = limeade.plan()
+        assert isinstance(plan, Plan), plan
+        report = limeade.refresh()
+        assert isinstance(report, RefreshReport), report
+        print(held(), held is shop.price)
+        """,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "2 True"
+
+
+def test_an_unknown_attribute_is_still_an_attribute_error() -> None:
+    import limeade
+
+    with pytest.raises(AttributeError, match="no_such_thing"):
+        limeade.no_such_thing  # noqa: B018
+
+
+def test_debug_records_reach_logging_configured_before_import(tmp_path: Path) -> None:
+    (tmp_path / "shop.py").write_text("X = 1\n", encoding="utf-8")
+    result = _fresh(
+        """
+        import logging
+        logging.basicConfig(level=logging.DEBUG, format="%(name)s %(message)s")
+        import limeade
+        import shop
+        """,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "limeade tracking shop" in result.stderr
+
+
+def test_a_warning_is_shown_without_logging_configured(tmp_path: Path) -> None:
+    """``logging`` is not imported by ``import limeade``, but a warning still reaches the
+    terminal (through logging's last-resort handler, as before)."""
+    result = _fresh(
+        "import limeade, sys; print('logging' in sys.modules)", tmp_path, LIMEADE_DISABLE="1"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "limeade: off (LIMEADE_DISABLE=1)" in result.stderr
+    assert result.stdout.strip() == "True"  # imported to log the warning
+
+
+@pytest.mark.parametrize("key", ["stdlib", "platstdlib", "purelib", "platlib"])
+def test_sysconfig_paths_are_not_tracked_by_default(key: str) -> None:
+    """The excluded roots are found without ``sysconfig``; every path it names must still be
+    covered (checked on each interpreter the suite runs on)."""
+    path = sysconfig.get_paths().get(key)
+    if not path:
+        pytest.skip(f"sysconfig has no {key} path here")
+    assert not _tracking.is_default_tracked(os.path.join(path, "some_module.py"))
+
+
+def test_a_folder_linked_into_the_standard_library_is_not_tracked(tmp_path: Path) -> None:
+    stdlib = os.path.dirname(os.__file__)
+    (tmp_path / "linked").symlink_to(stdlib, target_is_directory=True)
+    assert not _tracking.is_default_tracked(str(tmp_path / "linked" / "os.py"))
+    # Asked twice: the folder's answer is kept, and stays right.
+    assert not _tracking.is_default_tracked(str(tmp_path / "linked" / "json" / "__init__.py"))
+    assert not _tracking.is_default_tracked(str(tmp_path / "linked" / "os.py"))
+
+
+def test_a_file_linked_into_the_standard_library_is_not_tracked(tmp_path: Path) -> None:
+    (tmp_path / "mine.py").write_text("X = 1\n", encoding="utf-8")
+    (tmp_path / "theirs.py").symlink_to(os.__file__)
+    assert _tracking.is_default_tracked(str(tmp_path / "mine.py"))
+    assert not _tracking.is_default_tracked(str(tmp_path / "theirs.py"))
+    assert _tracking.is_default_tracked(str(tmp_path / "mine.py"))
