@@ -198,10 +198,12 @@ def test_watch_limit_falls_back_to_polling_with_one_warning(
     with caplog.at_level(logging.WARNING, logger="limeade"):
         mod = live.load("lim.a", "def value():\n    return 1\n")
         live.load("lim2.b", "X = 1\n")
+        # The folders are watched when the watcher starts (importing watches nothing yet).
+        w = limeade.watch(commit="safe_point")
+        stopped_at_end.append(w)
+        live.load("lim3.c", "X = 1\n")
     warnings = [r for r in caplog.records if "inotify watches" in r.getMessage()]
     assert len(warnings) == 1, caplog.text
-    w = limeade.watch(commit="safe_point")
-    stopped_at_end.append(w)
     save(live.path("lim.a"), "def value():\n    return 2\n")
     wait_until(lambda: w.pending, "a save in a polled folder noticed")
     limeade.safe_point()

@@ -92,6 +92,8 @@ class Registry:
         """In a forked child: forget the parent's watcher, start a new one."""
     def close_watcher(self) -> None:
         """Stop watching (interpreter exit); later scans check every file."""
+    def set_watch_at_once(self, at_once: bool) -> None:
+        """Watch a newly tracked module's folder as it is tracked, or from the next scan on."""
     def take_watch_warning(self) -> Optional[str]:
         """The warning to give once when directories had to be polled."""
     def track(

@@ -133,12 +133,18 @@ def record(name: str, path: str, is_package: bool, source: bytes, stamp: Any) ->
     try:
         REGISTRY.track(name, path, is_package, source, stamp)
         logger.debug("tracking %s (%s)", name, path)
-        warning = REGISTRY.take_watch_warning()
-        if warning:
-            logger.warning("limeade: %s", warning)
+        log_watch_warning()
         _exposure.tracked_while_watching(path)
     except _native.PlanFailure as e:
         logger.warning("limeade cannot track %s: %s", name, e.args[0])
+
+
+def log_watch_warning() -> None:
+    """Log the registry's warning, once, when folders had to be polled for lack of native
+    watches (the folders are watched when a scan or a watcher needs them, not at import)."""
+    warning = REGISTRY.take_watch_warning()
+    if warning:
+        logger.warning("limeade: %s", warning)
 
 
 class TrackingLoader(importlib.machinery.SourceFileLoader):

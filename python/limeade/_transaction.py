@@ -72,7 +72,9 @@ def _scan(modules: Optional[Iterable[ModuleRef]]) -> tuple[list[str], list[tuple
     for name, why in skipped:
         logger.warning("limeade: %s skipped: %s", name, why)
     unreadable = {name for name, _ in skipped}
-    for name, status, detail in _tracking.REGISTRY.scan(names):
+    scanned = _tracking.REGISTRY.scan(names)
+    _tracking.log_watch_warning()
+    for name, status, detail in scanned:
         if name in unreadable:
             continue
         if status == "changed":

@@ -115,6 +115,9 @@ class Watcher:
             _install_handler()
         self._native = _registry_watcher(self.poll)
         self._subscription = self._native.subscribe()
+        # Edits reach this watcher only through the folders' watches: tracked modules' folders
+        # are watched now, and a module's as it is tracked (not at the next scan).
+        _tracking.REGISTRY.set_watch_at_once(True)
         self._watch_paths()
         self._stopping = False
         _ACTIVE.append(self)
@@ -144,6 +147,7 @@ class Watcher:
         if self in _ACTIVE:
             _ACTIVE.remove(self)
         _exposure.checking = bool(_ACTIVE)
+        _tracking.REGISTRY.set_watch_at_once(bool(_ACTIVE))
 
     def __enter__(self) -> Watcher:
         return self

@@ -115,6 +115,16 @@ pub struct Registry {
     always_scan: Vec<String>,
     /// Per directory of a tracked file: whether it is its own real path (no link on the way).
     real_dirs: FxHashMap<PathBuf, bool>,
+    /// Modules tracked since their folders were last watched: watched at the next scan, or at
+    /// once while `watch_at_once` is set. A watched folder reports every file opened in it
+    /// (inotify cannot leave opens out), so watching while a program imports hundreds of
+    /// modules from its folders would wake the watcher's thread for every file the import
+    /// reads; nothing is missed meanwhile, because a newly tracked module is checked at the
+    /// next scan anyway (`full_scan_due`), after its folder is watched.
+    unwatched: Vec<String>,
+    /// Watch a newly tracked module's folder at once (set while an auto-refresh watcher runs,
+    /// which learns of edits only through the watches).
+    watch_at_once: bool,
 }
 
 impl Registry {
@@ -174,6 +184,7 @@ impl Registry {
         for dir in dirs {
             self.watch_dir(&dir);
         }
+        self.unwatched.clear();
         let names: Vec<String> = self.modules.keys().cloned().collect();
         for name in names {
             let path = PathBuf::from(&self.modules[&name].meta.path);
@@ -223,6 +234,26 @@ impl Registry {
         real
     }
 
+    /// Watch the folders of the modules tracked since the last call (see `unwatched`).
+    pub fn watch_tracked(&mut self) {
+        for name in std::mem::take(&mut self.unwatched) {
+            if let Some(tracked) = self.modules.get(&name) {
+                let path = PathBuf::from(&tracked.meta.path);
+                self.mark_coverage(&name, &path);
+            }
+        }
+    }
+
+    /// Watch newly tracked modules' folders as they are tracked (`true`, for an auto-refresh
+    /// watcher; the folders of modules tracked before are watched now), or from the next scan
+    /// on (`false`, the default).
+    pub fn set_watch_at_once(&mut self, at_once: bool) {
+        self.watch_at_once = at_once;
+        if at_once {
+            self.watch_tracked();
+        }
+    }
+
     /// The warning to give once when directories had to be polled for lack of native watches.
     pub fn take_watch_warning(&self) -> Option<String> {
         self.watcher
@@ -254,7 +285,11 @@ impl Registry {
     pub fn track_text(&mut self, meta: ModuleMeta, text: String, hash: u64, stamp: Stamp) {
         let name = meta.name.clone();
         let path = PathBuf::from(&meta.path);
-        self.mark_coverage(&name, &path);
+        if self.watch_at_once {
+            self.mark_coverage(&name, &path);
+        } else {
+            self.unwatched.push(name.clone());
+        }
         // Changes between reading the file and watching it would be missed otherwise.
         self.full_scan_due = true;
         if let Some(previous) = self.modules.get(&name) {
@@ -383,6 +418,8 @@ impl Registry {
     /// hash; a different hash records the new text as pending and reports the module changed.
     pub fn scan(&mut self, names: Option<&[String]>) -> Vec<ScanOutcome> {
         let mut out = Vec::new();
+        // Before looking at any file: an edit after this is reported by the watch.
+        self.watch_tracked();
         self.collect_touched();
         let selected: Vec<String> = match names {
             Some(names) => {

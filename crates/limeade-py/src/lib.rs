@@ -223,6 +223,12 @@ impl PyRegistry {
         self.registry.close_watcher();
     }
 
+    /// Watch each newly tracked module's folder as it is tracked (while an auto-refresh watcher
+    /// runs), or from the next scan on.
+    fn set_watch_at_once(&mut self, at_once: bool) {
+        self.registry.set_watch_at_once(at_once);
+    }
+
     /// The warning to give once when directories had to be polled for lack of native watches.
     fn take_watch_warning(&self) -> Option<String> {
         self.registry.take_watch_warning()

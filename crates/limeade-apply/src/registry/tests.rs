@@ -120,3 +120,32 @@ fn offered_sources_are_never_read_from_disk_and_change_only_when_offered() {
         Err(RegistryError::NotTracked(_))
     ));
 }
+
+#[test]
+fn folders_are_watched_at_the_next_scan_or_at_once_for_a_watcher() {
+    let dir = std::env::temp_dir().join(format!("limeade-defer-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("d.py");
+    std::fs::write(&path, "X = 1\n").expect("write");
+    let mut registry = Registry::with_watcher(false);
+    let mut meta = meta(&path);
+    meta.name = "d".to_owned();
+    let stamp = Stamp::of(&path).expect("stamp");
+    registry
+        .track(meta.clone(), b"X = 1\n", stamp)
+        .expect("tracks");
+    assert!(registry.dirs.is_empty(), "importing watches nothing yet");
+    // Edited before any watch: the first scan still sees it (it checks every new module).
+    std::fs::write(&path, "X = 22\n").expect("write");
+    assert_eq!(
+        registry.scan(None),
+        vec![ScanOutcome::Changed("d".to_owned())]
+    );
+    assert!(registry.dirs.contains(&dir), "the scan watched the folder");
+
+    let mut eager = Registry::with_watcher(false);
+    eager.set_watch_at_once(true);
+    eager.track(meta, b"X = 22\n", stamp).expect("tracks");
+    assert!(eager.dirs.contains(&dir), "watched as it is tracked");
+    let _ = std::fs::remove_dir_all(&dir);
+}
