@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import _imp
 import importlib.util
+import io
 import marshal
 import os
 import sys
@@ -35,7 +36,8 @@ def cached_code(path: str, source: bytes, stamp: Stamp) -> Optional[types.CodeTy
     """The code in ``path``'s bytecode cache, when the cache was compiled from ``source``."""
     try:
         cache = importlib.util.cache_from_source(path)
-        with open(cache, "rb") as f:
+        # ``open_code``, as CPython's loader reads caches: an audit hook vets what will run.
+        with io.open_code(cache) as f:
             pyc = f.read()
             cache_mtime_ns = os.fstat(f.fileno()).st_mtime_ns
     except (NotImplementedError, ValueError, OSError):
