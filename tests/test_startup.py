@@ -135,3 +135,34 @@ def test_a_file_linked_into_the_standard_library_is_not_tracked(tmp_path: Path) 
     assert _tracking.is_default_tracked(str(tmp_path / "mine.py"))
     assert not _tracking.is_default_tracked(str(tmp_path / "theirs.py"))
     assert _tracking.is_default_tracked(str(tmp_path / "mine.py"))
+
+
+def test_running_sources_are_parsed_in_the_background_once_imports_go_quiet(
+    tmp_path: Path,
+) -> None:
+    """After start-up the registry holds the running versions' trees before any refresh (so
+    the first refresh re-parses incrementally), and that refresh works as any other."""
+    for i in range(3):
+        body = "".join(f"def f{k}():\n    return {k}\n\n" for k in range(50))
+        (tmp_path / f"part{i}.py").write_text(body, encoding="utf-8")
+    result = _fresh(
+        """
+        import time
+        import limeade
+        from limeade import _tracking
+        import part0, part1, part2
+        trees_at_import = dict(_tracking.REGISTRY.memory_use())["trees"]
+        deadline = time.monotonic() + 30
+        while dict(_tracking.REGISTRY.memory_use())["trees"] == 0:
+            assert time.monotonic() < deadline, "never parsed"
+            time.sleep(0.05)
+        held = part1.f7
+        with open(part1.__file__, "a") as f:
+            f.write("def f7():\\n    return 'new'\\n")
+        limeade.refresh()
+        print(trees_at_import, held(), held is part1.f7)
+        """,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0", "new", "True"]

@@ -142,6 +142,8 @@ class Registry:
         """Whether the module's file is, by its stamp, the version the program runs."""
     def memory_use(self) -> list[tuple[str, int]]:
         """Heap bytes the registry keeps, by kind (for the memory benchmark)."""
+    def warm_queue(self) -> int:
+        """How many running sources the background parser has yet to parse."""
     def accept(self, names: list[str]) -> None:
         """The pending versions are now what the program runs."""
 

@@ -18,6 +18,7 @@ pub mod loader_source;
 pub mod mutation;
 pub mod registry;
 pub mod stamp;
+pub mod warm;
 pub mod watch;
 
 pub use error::RegistryError;

@@ -18,6 +18,7 @@ use crate::error::RegistryError;
 pub use crate::loader_source::LoaderSource;
 pub(crate) use crate::stamp::content_hash;
 pub use crate::stamp::Stamp;
+use crate::warm::WarmParser;
 use crate::watch::{Coverage, FileWatcher, Touched, WatchError};
 
 /// The process's file watcher, shared by the registry and auto-refresh.
@@ -125,6 +126,8 @@ pub struct Registry {
     /// Watch a newly tracked module's folder at once (set while an auto-refresh watcher runs,
     /// which learns of edits only through the watches).
     watch_at_once: bool,
+    /// Parses the running sources in the background once imports went quiet.
+    warm: WarmParser,
 }
 
 impl Registry {
@@ -163,6 +166,9 @@ impl Registry {
         if let Some(old) = self.watcher.take() {
             std::mem::forget(old);
         }
+        // Its thread did not survive either (and may have held its lock): the child's first
+        // plans parse as they need.
+        std::mem::forget(std::mem::take(&mut self.warm));
         self.watcher = FileWatcher::new(poll, POLL_INTERVAL)
             .ok()
             .map(|w| Arc::new(Mutex::new(w)));
@@ -299,8 +305,28 @@ impl Registry {
             }
         }
         self.by_path.entry(path).or_default().push(name.clone());
-        self.modules
-            .insert(name, Tracked::new(meta, text, hash, stamp, false));
+        let tracked = Tracked::new(meta, text, hash, stamp, false);
+        self.warm
+            .submit(&name, &tracked.meta.path, &tracked.current.text);
+        self.modules.insert(name, tracked);
+    }
+
+    /// Move the background parser's finished trees into the versions they were parsed from.
+    fn absorb_warm(&mut self) {
+        for (name, text, parsed) in self.warm.take_all() {
+            let (Some(tracked), Ok(parsed)) = (self.modules.get_mut(&name), parsed) else {
+                // Untracked meanwhile, or a parse error: the planner reports it when asked.
+                continue;
+            };
+            if tracked.current.parsed.is_none() && Arc::ptr_eq(&tracked.current.text, &text) {
+                tracked.current.parsed = Some(parsed);
+            }
+        }
+    }
+
+    /// How many running sources the background parser has yet to parse.
+    pub fn warm_queue(&self) -> usize {
+        self.warm.queued()
     }
 
     /// Track `meta`, loaded by a custom loader, as running `source`. Nothing is read from
@@ -365,6 +391,7 @@ impl Registry {
 
     /// Stop tracking `name`.
     pub fn untrack(&mut self, name: &str) -> bool {
+        self.warm.forget(name);
         let Some(tracked) = self.modules.remove(name) else {
             return false;
         };
@@ -420,6 +447,7 @@ impl Registry {
         let mut out = Vec::new();
         // Before looking at any file: an edit after this is reported by the watch.
         self.watch_tracked();
+        self.absorb_warm();
         self.collect_touched();
         let selected: Vec<String> = match names {
             Some(names) => {
@@ -471,6 +499,7 @@ impl Registry {
     /// Plan the pending versions of `names`. Old trees are parsed once and kept; new versions are
     /// re-parsed incrementally from them. Errors name the file, line and column.
     pub fn plan(&mut self, names: &[String]) -> Result<Plan, RegistryError> {
+        self.absorb_warm();
         for name in names {
             let tracked = self
                 .modules
@@ -534,6 +563,7 @@ impl Registry {
     /// The tree of the source `name` runs, parsed when first needed (`None` when untracked or
     /// when it does not parse).
     fn current_tree(&mut self, name: &str) -> Option<&ModuleTree> {
+        self.absorb_warm();
         let tracked = self.modules.get_mut(name)?;
         if tracked.current.parsed.is_none() {
             tracked.current.parsed = ParsedModule::parse_shared(
@@ -603,7 +633,8 @@ impl Registry {
     /// Heap bytes the registry keeps for its tracked modules, by kind (for the memory
     /// benchmark): the recorded source texts, copies of them held by their parsed versions
     /// (none while they are shared), the definition trees, and the `from m import X` bindings.
-    pub fn memory_use(&self) -> Vec<(&'static str, usize)> {
+    pub fn memory_use(&mut self) -> Vec<(&'static str, usize)> {
+        self.absorb_warm();
         let (mut source, mut copies, mut trees, mut bindings) = (0, 0, 0, 0);
         for tracked in self.modules.values() {
             for version in std::iter::once(&tracked.current).chain(&tracked.pending) {

@@ -380,8 +380,13 @@ impl PyRegistry {
     }
 
     /// Heap bytes the registry keeps, by kind (for the memory benchmark).
-    fn memory_use(&self) -> Vec<(&'static str, usize)> {
+    fn memory_use(&mut self) -> Vec<(&'static str, usize)> {
         self.registry.memory_use()
+    }
+
+    /// How many running sources the background parser has yet to parse.
+    fn warm_queue(&self) -> usize {
+        self.registry.warm_queue()
     }
 
     /// The pending versions of `names` are now what the program runs.

@@ -1,0 +1,221 @@
+//! Warm parsing: the sources the program runs are parsed by a background thread once imports
+//! have gone quiet, so the first refresh after start-up re-parses incrementally like every later
+//! one, instead of parsing the running version of each changed module (and, for importers'
+//! bindings, of every other tracked module) first.
+//!
+//! The thread is plain Rust: it never touches the interpreter, so it needs no GIL and runs
+//! beside the program's threads. It waits until no module was tracked for [`QUIET`] (a
+//! program's start-up imports hundreds of modules; parsing meanwhile would compete with them
+//! for the CPU), then parses the queue one module at a time. A result is only taken for the
+//! very text it was parsed from (the same shared allocation), so a version that changed in
+//! the meantime is parsed again by the planner as before.
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use limeade_plan::{ParsedModule, PlanError, Version};
+use rustc_hash::FxHashMap;
+
+/// How long no module must have been tracked before the thread starts parsing.
+pub const QUIET: Duration = Duration::from_millis(1000);
+
+/// One source to parse.
+struct Job {
+    name: String,
+    path: String,
+    text: Arc<str>,
+}
+
+/// A finished parse, for the text it was parsed from.
+struct Warmed {
+    text: Arc<str>,
+    parsed: Result<ParsedModule, PlanError>,
+}
+
+#[derive(Default)]
+struct State {
+    queue: Vec<Job>,
+    done: FxHashMap<String, Warmed>,
+    last_submit: Option<Instant>,
+    started: bool,
+    /// The registry is gone: the thread ends.
+    closed: bool,
+}
+
+#[derive(Default)]
+struct Shared {
+    state: Mutex<State>,
+    wake: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A parse that panicked leaves no half-written state behind: the lock stays usable.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The background parser of one registry (its thread starts with the first source).
+#[derive(Default)]
+pub struct WarmParser {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for WarmParser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WarmParser").finish_non_exhaustive()
+    }
+}
+
+impl WarmParser {
+    /// Parse `text` (module `name`, file `path`) in the background, once imports went quiet.
+    pub fn submit(&self, name: &str, path: &str, text: &Arc<str>) {
+        let mut state = self.shared.lock();
+        state.queue.retain(|job| job.name != name);
+        state.done.remove(name);
+        state.queue.push(Job {
+            name: name.to_owned(),
+            path: path.to_owned(),
+            text: Arc::clone(text),
+        });
+        state.last_submit = Some(Instant::now());
+        if !state.started {
+            let shared = Arc::clone(&self.shared);
+            let spawned = thread::Builder::new()
+                .name("limeade-warm".to_owned())
+                .spawn(move || run(&shared));
+            // Without a thread the planner parses when it needs to, as it always could.
+            state.started = spawned.is_ok();
+            if !state.started {
+                state.queue.clear();
+            }
+        }
+        self.shared.wake.notify_one();
+    }
+
+    /// The finished parses, each with the text it was parsed from: the caller keeps a parse
+    /// only for the very text (the same allocation) its module still runs.
+    pub fn take_all(&self) -> Vec<(String, Arc<str>, Result<ParsedModule, PlanError>)> {
+        let mut state = self.shared.lock();
+        if state.done.is_empty() {
+            return Vec::new();
+        }
+        state
+            .done
+            .drain()
+            .map(|(name, warmed)| (name, warmed.text, warmed.parsed))
+            .collect()
+    }
+
+    /// Forget `name` (untracked): queued and finished work for it is dropped.
+    pub fn forget(&self, name: &str) {
+        let mut state = self.shared.lock();
+        state.queue.retain(|job| job.name != name);
+        state.done.remove(name);
+    }
+
+    /// How many sources are waiting to be parsed (tests and benchmarks wait for 0).
+    pub fn queued(&self) -> usize {
+        self.shared.lock().queue.len()
+    }
+}
+
+impl Drop for WarmParser {
+    fn drop(&mut self) {
+        self.shared.lock().closed = true;
+        self.shared.wake.notify_one();
+    }
+}
+
+/// The thread: wait for quiet, then parse the queue, oldest job first.
+fn run(shared: &Shared) {
+    let mut state = shared.lock();
+    while !state.closed {
+        let quiet_for = state.last_submit.map(|t| t.elapsed());
+        match quiet_for {
+            _ if state.queue.is_empty() => {
+                state = shared
+                    .wake
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+            Some(elapsed) if elapsed < QUIET => {
+                state = shared
+                    .wake
+                    .wait_timeout(state, QUIET - elapsed)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+            _ => {
+                let job = state.queue.remove(0);
+                drop(state);
+                let parsed =
+                    ParsedModule::parse_shared(&job.path, Arc::clone(&job.text), Version::Old);
+                state = shared.lock();
+                // Submitted again meanwhile (a newer text): this result is stale.
+                if !state.queue.iter().any(|queued| queued.name == job.name) {
+                    state.done.insert(
+                        job.name,
+                        Warmed {
+                            text: job.text,
+                            parsed,
+                        },
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wait_until_parsed(warm: &WarmParser) {
+        let deadline = Instant::now() + QUIET * 20;
+        while warm.queued() > 0 && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(20));
+        }
+        // The last job is being parsed once the queue is empty: give it time to land.
+        thread::sleep(Duration::from_millis(100));
+    }
+
+    #[test]
+    fn parses_after_quiet_and_only_hands_over_the_same_text() {
+        let warm = WarmParser::default();
+        let text: Arc<str> = Arc::from("def f():\n    return 1\n");
+        let start = Instant::now();
+        warm.submit("m", "m.py", &text);
+        wait_until_parsed(&warm);
+        assert!(
+            start.elapsed() >= QUIET,
+            "nothing is parsed before imports go quiet"
+        );
+        let done = warm.take_all();
+        assert_eq!(done.len(), 1);
+        let (name, parsed_text, parsed) = &done[0];
+        assert_eq!(name, "m");
+        assert!(Arc::ptr_eq(parsed_text, &text), "the very text submitted");
+        let parsed = parsed.as_ref().expect("valid source");
+        assert_eq!(parsed.text(), &*text);
+        assert!(warm.take_all().is_empty(), "taken once");
+    }
+
+    #[test]
+    fn a_parse_error_is_handed_over_and_a_forgotten_module_is_dropped() {
+        let warm = WarmParser::default();
+        let broken: Arc<str> = Arc::from("def f(:\n");
+        let other: Arc<str> = Arc::from("X = 1\n");
+        warm.submit("broken", "broken.py", &broken);
+        warm.submit("gone", "gone.py", &other);
+        warm.forget("gone");
+        wait_until_parsed(&warm);
+        let done = warm.take_all();
+        assert_eq!(done.len(), 1, "the forgotten module is not parsed");
+        assert_eq!(done[0].0, "broken");
+        assert!(Arc::ptr_eq(&done[0].1, &broken));
+        assert!(done[0].2.is_err());
+        drop(other);
+    }
+}
