@@ -144,6 +144,11 @@ class _Refresh:
 
     updates_old_objects = True
 
+    def settle(self) -> None:
+        from adapters.limeade import Adapter
+
+        Adapter().settle()
+
     def apply(self, edited: list) -> None:
         import limeade
 

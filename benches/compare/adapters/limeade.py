@@ -20,6 +20,17 @@ class Adapter:
         if missing:
             raise RuntimeError(f"limeade does not track {len(missing)} modules: {missing[:3]}")
 
+    def settle(self) -> None:
+        """Before the first edit: the running sources are parsed in the background once imports
+        went quiet (about a second after start-up, long before a person saves an edit)."""
+        import time
+
+        from limeade import _tracking
+
+        deadline = time.monotonic() + 60
+        while _tracking.REGISTRY.warm_queue() and time.monotonic() < deadline:
+            time.sleep(0.02)
+
     def apply(self, edited: list) -> None:
         self._limeade.refresh()
 
