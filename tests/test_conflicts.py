@@ -191,3 +191,20 @@ def test_replaced_class_is_listed_once_with_its_reason(live):
     conflicts = report.module(m.__name__).conflicts
     assert report.module(m.__name__).replaced == conflicts
     assert str(report).count("replaced") == 1
+
+
+def test_default_mode_evaluates_changed_bases_once(live):
+    """Deciding whether a class keeps its identity with new bases evaluates them (user code):
+    the default refresh does it once, in the module's preparation, not again in a check that
+    only ``conflicts="error"`` needs."""
+    calls = live.load("basecalls", "CALLS = []\n")
+    counting = (
+        f"def base_of(cls):\n    import {calls.__name__}\n"
+        f"    {calls.__name__}.CALLS.append(cls.__name__)\n    return cls\n\n"
+    )
+    m = live.load("m", counting + BASES_SOURCE)
+    obj = m.C()
+    live.edit("m", "class C(A):", "class C(base_of(B)):")
+    limeade.refresh()
+    assert obj.m() == "old-B"
+    assert calls.CALLS == ["B"]

@@ -339,7 +339,10 @@ def _tracked_modules() -> list[types.ModuleType]:
 
 def _check_conflicts(plan_data: Plan, conflicts: str) -> None:
     """With ``conflicts="error"``, refuse the refresh if a class cannot be kept. Checking
-    whether new bases can be assigned evaluates them (user code)."""
+    whether new bases can be assigned evaluates them (user code), so nothing is checked in the
+    default mode: each module's preparation decides its classes once (``decide_classes``)."""
+    if conflicts != "error":
+        return
     conflict_list = []
     for m in plan_data._data["modules"]:
         module = sys.modules.get(m["module"])
@@ -356,7 +359,7 @@ def _check_conflicts(plan_data: Plan, conflicts: str) -> None:
             for c in m["conflicts"]
             if c["qualname"] not in kept
         ]
-    if conflict_list and conflicts == "error":
+    if conflict_list:
         text = "; ".join(f"{m}.{q}: {r}" for m, q, r in conflict_list)
         raise ConflictError(
             f"refresh refused, classes cannot be mutated in place: {text}", conflict_list
