@@ -125,8 +125,15 @@ impl ParsedModule {
         }
     }
 
-    /// The statements of `new_text` built from this tree plus a parse of the edited window, or
-    /// `None` when the window cannot be proven to parse the same on its own.
+    /// The statements of `new_text` built from this tree plus a parse of each edited window, or
+    /// `None` when a window cannot be proven to parse the same on its own.
+    ///
+    /// Edits far apart (lines added at the top and a function appended at the end) are separate
+    /// windows: after each edit, the first old statement whose exact text is found again in the
+    /// new text (at the start of a line) ends the window, and the statements from there on are
+    /// kept, moved. A statement kept this way is the same text at a statement boundary, so it
+    /// parses the same whatever the neighbouring windows hold; each window must parse on its
+    /// own, start flush and end at a line start, as a single window always had to.
     fn incremental(
         &self,
         new_text: &str,
@@ -134,73 +141,142 @@ impl ParsedModule {
     ) -> Option<(Vec<Statement>, usize)> {
         let old = self.text.as_bytes();
         let new = new_text.as_bytes();
-        let prefix = common_prefix(old, new);
-        let max_suffix = old.len().min(new.len()) - prefix;
-        let suffix = common_suffix(&old[prefix..], &new[prefix..]).min(max_suffix);
-        let old_changed_end = old.len() - suffix;
         let statements = &self.tree.statements;
-        let first_changed_line = self.line_of(prefix);
-
-        // Statements wholly before the edit's first line, minus one: the statement just before an
-        // edit may be extended by it (a line appended to a function body).
-        let mut keep_before = statements
-            .iter()
-            .take_while(|s| s.span.end_line < first_changed_line)
-            .count();
-        keep_before = keep_before.saturating_sub(1);
-        // Statements wholly inside the unchanged suffix, starting at column 0 on a line of their own.
-        let keep_after_from = statements
-            .iter()
-            .position(|s| s.span.start >= old_changed_end && self.starts_line(s.span.start))
-            .unwrap_or(statements.len())
-            .max(keep_before);
-
-        // From the file's start when no statement is kept before the edit: comments or blank
-        // lines above the first statement (a licence header) belong to the window.
-        let window_start = match keep_before {
-            0 => 0,
-            k => statements.get(k).map_or(0, |s| s.span.start),
-        };
-        if window_start > prefix || !self.starts_line(window_start) {
-            return None;
-        }
-        let delta = new.len() as isize - old.len() as isize;
-        let window_end = statements
-            .get(keep_after_from)
-            .map_or(new.len(), |s| s.span.start.saturating_add_signed(delta));
-        if window_end < window_start
-            || !new_text.is_char_boundary(window_end)
-            || (window_end < new.len() && new.get(window_end.wrapping_sub(1)) != Some(&b'\n'))
-            || !first_code_line_is_flush(&new_text[window_start..window_end])
-        {
-            return None;
-        }
         let ctx = SourceContext {
             path: &self.path,
             version: Version::New,
             text: new_text,
             lines: new_lines,
         };
-        let window = crate::stack::with_big_stack(&self.path, || {
-            parse_region(ctx, window_start..window_end)
-        })
-        .ok()?;
+        let mut out = Vec::with_capacity(statements.len() + 8);
+        let mut parsed_bytes = 0;
+        // Old statements before `k` are handled (kept, or re-parsed in a window); `old[old_at..]`
+        // is to be matched against `new[new_at..]`, and they start with the same statement.
+        let (mut k, mut old_at, mut new_at) = (0, 0, 0);
+        let mut search_budget = ANCHOR_SEARCH_FACTOR * new.len() + ANCHOR_SEARCH_SLACK;
+        loop {
+            let same = common_prefix(&old[old_at..], &new[new_at..]);
+            let delta = new_at as isize - old_at as isize;
+            if old_at + same == old.len() && new_at + same == new.len() {
+                push_moved(&statements[k..], delta, new_lines, &mut out);
+                return Some((out, parsed_bytes));
+            }
+            let old_diff = old_at + same;
+            let first_changed_line = self.line_of(old_diff);
 
-        let mut out = Vec::with_capacity(statements.len() + window.len());
-        out.extend_from_slice(&statements[..keep_before]);
-        out.extend(window);
-        if let Some(first_after) = statements.get(keep_after_from) {
-            let new_start = first_after.span.start.saturating_add_signed(delta);
-            let line_delta =
-                new_lines.line(new_start) as isize - first_after.span.start_line as isize;
-            for stmt in &statements[keep_after_from..] {
-                let mut moved = stmt.clone();
-                moved.shift(delta, line_delta);
-                out.push(moved);
+            // Statements wholly before the edit's first line, minus one: the statement just
+            // before an edit may be extended by it (a line appended to a function body).
+            let before = statements[k..]
+                .iter()
+                .take_while(|s| s.span.end_line < first_changed_line)
+                .count();
+            let keep_before = k + before.saturating_sub(1);
+            push_moved(&statements[k..keep_before], delta, new_lines, &mut out);
+            // From the file's start when no statement is kept before the edit: comments or
+            // blank lines above the first statement (a licence header) belong to the window.
+            let window_start = match keep_before {
+                0 => 0,
+                i => statements.get(i).map_or(0, |s| s.span.start),
+            };
+            if window_start > old_diff || !self.starts_line(window_start) {
+                return None;
+            }
+            let new_window_start = window_start.checked_add_signed(delta)?;
+
+            // Without an earlier anchor, the window ends where the common suffix's first whole
+            // statement starts.
+            let max_suffix = (old.len() - old_diff).min(new.len() - (new_at + same));
+            let suffix = common_suffix(&old[old_diff..], &new[new_at + same..]).min(max_suffix);
+            let old_changed_end = old.len() - suffix;
+            let total_delta = new.len() as isize - old.len() as isize;
+            let keep_after_from = statements[keep_before..]
+                .iter()
+                .position(|s| s.span.start >= old_changed_end && self.starts_line(s.span.start))
+                .map_or(statements.len(), |i| keep_before + i);
+            let suffix_window_end = statements.get(keep_after_from).map_or(new.len(), |s| {
+                s.span.start.saturating_add_signed(total_delta)
+            });
+            let search_from = line_start(new, new_at + same);
+            let anchor = self.anchor(
+                keep_before..keep_after_from,
+                old_diff,
+                new_text,
+                search_from..suffix_window_end,
+                &mut search_budget,
+            );
+            let window_end = anchor.map_or(suffix_window_end, |(_, at)| at);
+            if window_end < new_window_start
+                || !new_text.is_char_boundary(window_end)
+                || (window_end > 0
+                    && window_end < new.len()
+                    && new.get(window_end - 1) != Some(&b'\n'))
+                || !first_code_line_is_flush(new_text.get(new_window_start..window_end)?)
+            {
+                return None;
+            }
+            let window = crate::stack::with_big_stack(&self.path, || {
+                parse_region(ctx, new_window_start..window_end)
+            })
+            .ok()?;
+            parsed_bytes += window_end - new_window_start;
+            out.extend(window);
+            match anchor {
+                Some((j, at)) => {
+                    k = j;
+                    old_at = statements[j].span.start;
+                    new_at = at;
+                }
+                None => {
+                    push_moved(
+                        &statements[keep_after_from..],
+                        total_delta,
+                        new_lines,
+                        &mut out,
+                    );
+                    out.shrink_to_fit();
+                    return Some((out, parsed_bytes));
+                }
             }
         }
-        out.shrink_to_fit();
-        Some((out, window_end - window_start))
+    }
+
+    /// The first of the old statements `candidates` that starts after the edit's first changed
+    /// byte `old_diff` and whose exact text (up to the next statement) is found again at the
+    /// start of a line within `new_range` of the new text: `(its index, where it now starts)`.
+    /// Gives up after a few statements not found (each costs a search of the range) and when
+    /// the searches of this re-parse have read `budget` bytes, so a re-parse stays linear.
+    fn anchor(
+        &self,
+        candidates: std::ops::Range<usize>,
+        old_diff: usize,
+        new_text: &str,
+        new_range: std::ops::Range<usize>,
+        budget: &mut usize,
+    ) -> Option<(usize, usize)> {
+        let statements = &self.tree.statements;
+        let haystack = new_text.get(new_range.clone())?;
+        let mut misses = 0;
+        for j in candidates {
+            let start = statements[j].span.start;
+            if start <= old_diff || !self.starts_line(start) {
+                continue;
+            }
+            let end = statements
+                .get(j + 1)
+                .map_or(self.text.len(), |s| s.span.start);
+            let unit = self.text.get(start..end)?;
+            *budget = budget.checked_sub(haystack.len())?;
+            match find_at_line_start(
+                haystack,
+                unit,
+                new_range.start == 0 || new_text.as_bytes()[new_range.start - 1] == b'\n',
+            ) {
+                Some(at) => return Some((j, new_range.start + at)),
+                None if misses + 1 >= ANCHOR_MISSES => return None,
+                None => misses += 1,
+            }
+        }
+        None
     }
 
     /// 1-based line of byte `offset` of the text: counted from the start of the last
@@ -219,6 +295,61 @@ impl ParsedModule {
     fn starts_line(&self, offset: usize) -> bool {
         offset == 0 || self.text.as_bytes().get(offset - 1) == Some(&b'\n')
     }
+}
+
+/// Bytes the anchor searches of one re-parse may read, per byte of the new text (plus a
+/// constant for small files): beyond it the rest of the edit is one window.
+const ANCHOR_SEARCH_FACTOR: usize = 4;
+const ANCHOR_SEARCH_SLACK: usize = 64 * 1024;
+/// Old statements after an edit that may be looked for in vain before the edit's window runs
+/// to the common suffix (statements edited one after another are one window anyway).
+const ANCHOR_MISSES: usize = 8;
+
+/// `statements`, unchanged text moved by `delta` bytes in the new text (lines from its index).
+fn push_moved(
+    statements: &[Statement],
+    delta: isize,
+    new_lines: &LineIndex,
+    out: &mut Vec<Statement>,
+) {
+    let Some(first) = statements.first() else {
+        return;
+    };
+    let new_start = first.span.start.saturating_add_signed(delta);
+    let line_delta = new_lines.line(new_start) as isize - first.span.start_line as isize;
+    for stmt in statements {
+        let mut moved = stmt.clone();
+        if delta != 0 || line_delta != 0 {
+            moved.shift(delta, line_delta);
+        }
+        out.push(moved);
+    }
+}
+
+/// The start of the line holding byte `offset`.
+fn line_start(text: &[u8], offset: usize) -> usize {
+    let offset = offset.min(text.len());
+    text[..offset]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1)
+}
+
+/// Where `needle` first occurs in `haystack` at the start of a line (`starts_line`: whether
+/// `haystack` itself starts one).
+fn find_at_line_start(haystack: &str, needle: &str, starts_line: bool) -> Option<usize> {
+    let mut from = 0;
+    while let Some(found) = haystack.get(from..)?.find(needle) {
+        let at = from + found;
+        if (at == 0 && starts_line) || (at > 0 && haystack.as_bytes()[at - 1] == b'\n') {
+            return Some(at);
+        }
+        from = at + 1;
+        while !haystack.is_char_boundary(from) {
+            from += 1;
+        }
+    }
+    None
 }
 
 /// Whether the first line holding code starts in column 0: the window is then lexed from the same

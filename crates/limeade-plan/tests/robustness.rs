@@ -367,3 +367,41 @@ fn lines_added_above_a_licence_header_reparse_only_the_header() {
         assert_eq!(new.tree(), full.tree(), "{prepended:?}");
     }
 }
+
+#[test]
+fn edits_far_apart_reparse_a_window_each() {
+    // Lines added at the top and a function appended (the goals benchmark's sweep), lines
+    // removed at the top, two bodies edited far apart, and repeated identical statements (an
+    // anchor found at the wrong repetition is still the same text at a statement boundary).
+    let mut source = String::from("\"\"\"Doc.\"\"\"\n\n");
+    for i in 0..60 {
+        source.push_str(&format!("def f{i}(x):\n    return x + {i}\n\n"));
+        if i % 10 == 0 {
+            source.push_str("pass\n\n");
+        }
+    }
+    let parsed = ParsedModule::parse("m.py", source.clone(), Version::Old).expect("parses");
+    let appended = "\n\ndef added():\n    return 1\n";
+    let cases = [
+        format!("# moved\n# moved\n{source}{appended}"),
+        source.replacen("\"\"\"Doc.\"\"\"\n\n", "", 1) + appended,
+        source
+            .replace("return x + 3\n", "return x * 3\n")
+            .replace("return x + 55\n", "return x * 55\n"),
+        source
+            .replace("return x + 20\n", "return x * 20\n")
+            .replacen("pass\n\n", "pass\npass\n\n", 2),
+    ];
+    for (case, edited) in cases.iter().enumerate() {
+        let (new, kind) = parsed.reparse(edited.clone()).expect("reparses");
+        match kind {
+            ReparseKind::Incremental { parsed_bytes } => assert!(
+                parsed_bytes < 200,
+                "case {case}: parsed {parsed_bytes} bytes"
+            ),
+            other => panic!("case {case}: expected an incremental reparse, got {other:?}"),
+        }
+        let full = ParsedModule::parse("m.py", edited.clone(), Version::New).expect("parses");
+        assert_eq!(new.tree(), full.tree(), "case {case}");
+    }
+}
