@@ -170,13 +170,19 @@ impl ParsedModule {
                 .iter()
                 .take_while(|s| s.span.end_line < first_changed_line)
                 .count();
-            let keep_before = k + before.saturating_sub(1);
+            let keep_before = if before > 0
+                && self.edit_cannot_extend(k + before - 1, old_diff, new_text, delta)
+            {
+                k + before
+            } else {
+                k + before.saturating_sub(1)
+            };
             push_moved(&statements[k..keep_before], delta, new_lines, &mut out);
             // From the file's start when no statement is kept before the edit: comments or
             // blank lines above the first statement (a licence header) belong to the window.
             let window_start = match keep_before {
                 0 => 0,
-                i => statements.get(i).map_or(0, |s| s.span.start),
+                i => statements.get(i).map_or(old.len(), |s| s.span.start),
             };
             if window_start > old_diff || !self.starts_line(window_start) {
                 return None;
@@ -236,6 +242,42 @@ impl ParsedModule {
                     out.shrink_to_fit();
                     return Some((out, parsed_bytes));
                 }
+            }
+        }
+    }
+
+    /// Whether an edit starting at byte `old_diff` leaves the statement `i` before it as it is,
+    /// so it need not be parsed again: the edit starts at or after the end of the statement's
+    /// text (its trailing comments and blank lines included), on a line of its own, and the
+    /// new text there does not continue the statement (an indented line would join its body;
+    /// `else`, `elif`, `except`, `finally` would join its clauses). The old text parsed, so the
+    /// statement's logical lines all ended within its text.
+    fn edit_cannot_extend(&self, i: usize, old_diff: usize, new_text: &str, delta: isize) -> bool {
+        let statements = &self.tree.statements;
+        let end = statements
+            .get(i + 1)
+            .map_or(self.text.len(), |s| s.span.start);
+        if end > old_diff || end == 0 || self.text.as_bytes().get(end - 1) != Some(&b'\n') {
+            return false;
+        }
+        let Some(after) = end
+            .checked_add_signed(delta)
+            .and_then(|at| new_text.get(at..))
+        else {
+            return false;
+        };
+        match after
+            .split_inclusive('\n')
+            .find(|line| !holds_no_code_line(line))
+        {
+            None => true,
+            Some(line) => {
+                !line.starts_with([' ', '\t', '\x0c'])
+                    && !["else", "elif", "except", "finally"].iter().any(|word| {
+                        line.strip_prefix(word).is_some_and(|rest| {
+                            !rest.starts_with(|c: char| c.is_alphanumeric() || c == '_')
+                        })
+                    })
             }
         }
     }
@@ -350,6 +392,12 @@ fn find_at_line_start(haystack: &str, needle: &str, starts_line: bool) -> Option
         }
     }
     None
+}
+
+/// Whether `line` holds no code: blank, or only a comment.
+fn holds_no_code_line(line: &str) -> bool {
+    let trimmed = line.trim_start_matches([' ', '\t', '\x0c']);
+    trimmed.is_empty() || trimmed.starts_with(['#', '\n', '\r'])
 }
 
 /// Whether the first line holding code starts in column 0: the window is then lexed from the same

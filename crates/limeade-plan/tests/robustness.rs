@@ -405,3 +405,55 @@ fn edits_far_apart_reparse_a_window_each() {
         assert_eq!(new.tree(), full.tree(), "case {case}");
     }
 }
+
+#[test]
+fn text_added_after_a_statement_reparses_it_only_when_it_can_join_it() {
+    // A large last statement (a data table) is kept when a function is appended after it; an
+    // appended clause, indented line or continuation joins the statement before it, so that
+    // statement is parsed again: every case equals the full parse.
+    let table: String = (0..400).map(|i| format!("    {i}: 'v{i}',\n")).collect();
+    let sources = [
+        format!("def f():\n    return 1\n\nTABLE = {{\n{table}}}\n"),
+        "try:\n    import x\nexcept ImportError:\n    x = None\n".to_owned(),
+        "if A:\n    a = 1\n# trailing comment\n".to_owned(),
+        "for i in range(3):\n    pass\n\n\n".to_owned(),
+    ];
+    let appended = [
+        "\n\ndef added():\n    return 1\n",
+        "else:\n    y = 2\n",
+        "# note\nelse:\n    y = 2\n",
+        "finally:\n    pass\n",
+        "    indented = 1\n",
+        "elif B:\n    pass\n",
+        "else_value = 3\n",
+        "\n",
+    ];
+    for source in &sources {
+        let parsed = ParsedModule::parse("m.py", source.clone(), Version::Old).expect("parses");
+        for tail in appended {
+            let edited = format!("{source}{tail}");
+            let full = ParsedModule::parse("m.py", edited.clone(), Version::New);
+            let incremental = parsed.reparse(edited.clone());
+            match (full, incremental) {
+                (Ok(full), Ok((incremental, kind))) => {
+                    assert_eq!(full.tree(), incremental.tree(), "{source:?} + {tail:?}");
+                    if source.starts_with("def f") && tail.contains("def added") {
+                        match kind {
+                            ReparseKind::Incremental { parsed_bytes } => assert!(
+                                parsed_bytes < 100,
+                                "the table was parsed again ({parsed_bytes} bytes)"
+                            ),
+                            other => panic!("expected an incremental reparse, got {other:?}"),
+                        }
+                    }
+                }
+                (Err(a), Err(b)) => assert_eq!(a, b, "{source:?} + {tail:?}"),
+                (full, incremental) => panic!(
+                    "{source:?} + {tail:?}: full {:?} vs incremental {:?}",
+                    full.err(),
+                    incremental.err()
+                ),
+            }
+        }
+    }
+}
