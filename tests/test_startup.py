@@ -166,3 +166,42 @@ def test_running_sources_are_parsed_in_the_background_once_imports_go_quiet(
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["0", "new", "True"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_gets_its_own_watcher_without_any_auto_refresh(tmp_path: Path) -> None:
+    """The registry's file watcher and background parser are threads: a child forked from a
+    program that never started a watcher (so ``limeade._watch`` was never imported) still
+    replaces them, and sees its own edits; the parent sees its own afterwards."""
+    (tmp_path / "shared.py").write_text("def value():\n    return 1\n", encoding="utf-8")
+    result = _fresh(
+        """
+        import os, sys, time
+        import limeade
+        import shared
+        held = shared.value
+        limeade.refresh()  # the folder is watched from here on
+        pid = os.fork()
+        if pid == 0:
+            status = 1
+            try:
+                assert "limeade._watch" not in sys.modules
+                with open(shared.__file__, "w") as f:
+                    f.write("def value():\\n    return 2\\n")
+                started = time.monotonic()
+                limeade.refresh()
+                # Without a watcher of its own, the child's first scan waits a
+                # second for the parent's dead watcher thread to confirm its events.
+                status = 0 if held() == 2 and time.monotonic() - started < 0.5 else 3
+            finally:
+                os._exit(status)
+        _, status = os.waitpid(pid, 0)
+        # The child's save is on disk: the parent refreshes to it as well.
+        limeade.refresh()
+        print(os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode")
+              else status >> 8, held())
+        """,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0", "2"]

@@ -9,6 +9,7 @@ finder return their spec, and they are tracked at the next scan once imported.""
 
 from __future__ import annotations
 
+import atexit
 import importlib.machinery
 import os
 import site
@@ -20,9 +21,15 @@ from . import _bytecode, _disable, _exposure, _loaders, _native
 from ._errors import TrackError
 from ._log import logger
 
+
+def poll_from_env() -> bool:
+    """Whether ``LIMEADE_POLL`` asks the file watcher to poll."""
+    return os.environ.get("LIMEADE_POLL", "") not in ("", "0")
+
+
 #: Every tracked module's recorded source and tree (native); ``LIMEADE_POLL=1`` makes its file
 #: watcher poll.
-REGISTRY = _native.Registry(poll=os.environ.get("LIMEADE_POLL", "") not in ("", "0"))
+REGISTRY = _native.Registry(poll=poll_from_env())
 if _disable.disabled():
     # Off: not even the watcher's thread runs (nothing will be tracked or watched).
     REGISTRY.close_watcher()
@@ -224,6 +231,31 @@ def _note_found(name: str, spec: Any) -> None:
         _FOUND[name] = (spec, reader, reader.read())
     except Exception as e:  # the import goes on; the module is read at the next scan
         logger.debug("limeade: reading %s through its loader failed: %r", name, e)
+
+
+def _after_fork_in_child() -> None:
+    """A forked child has none of its parent's threads (the registry's file watcher and
+    background parser), and the parent's watcher descriptor must not be read here: start afresh
+    (with the auto-refresh watchers, when :mod:`limeade._watch` is in use)."""
+    watch = sys.modules.get(f"{__package__}._watch")
+    if watch is not None:
+        watch.after_fork_in_child()
+    else:
+        REGISTRY.reset_after_fork(poll_from_env())
+
+
+def _at_exit() -> None:
+    watch = sys.modules.get(f"{__package__}._watch")
+    if watch is not None:
+        watch.stop_all()
+    REGISTRY.close_watcher()
+
+
+# Here, not in ``_watch`` (imported only when a watcher starts): every process that imported
+# limeade has the registry's threads to replace after a fork and to stop at exit.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+atexit.register(_at_exit)
 
 
 def install_hook() -> None:

@@ -11,7 +11,6 @@ A main thread busy in C code (no Python bytecode running) runs the handler when 
 
 from __future__ import annotations
 
-import atexit
 import fnmatch
 import logging
 import os
@@ -62,7 +61,7 @@ _HANDLER_INSTALLED = False
 
 
 def _poll_from_env() -> bool:
-    return os.environ.get("LIMEADE_POLL", "") not in ("", "0")
+    return _tracking.poll_from_env()
 
 
 class Watcher:
@@ -441,9 +440,10 @@ def safe_point() -> Any:
     return None
 
 
-def _after_fork_in_child() -> None:
+def after_fork_in_child() -> None:
     """A forked child has none of its parent's threads, and the parent's watcher descriptor
-    must not be read here (the two processes would split its events): start afresh."""
+    must not be read here (the two processes would split its events): start afresh. Called by
+    :mod:`limeade._tracking`'s fork hook when this module is imported."""
     poll = any(w.poll for w in _ACTIVE) or _poll_from_env()
     native = _tracking.REGISTRY.reset_after_fork(poll)
     for watcher in list(_ACTIVE):
@@ -458,12 +458,7 @@ def _after_fork_in_child() -> None:
         watcher._start_thread()
 
 
-def _stop_all_at_exit() -> None:
+def stop_all() -> None:
+    """Stop every watcher (at interpreter exit, from :mod:`limeade._tracking`)."""
     for watcher in list(_ACTIVE):
         watcher.stop()
-    _tracking.REGISTRY.close_watcher()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-atexit.register(_stop_all_at_exit)

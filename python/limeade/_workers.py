@@ -2,7 +2,7 @@
 with its own watcher, as the program does.
 
 - ``fork``: the child has a copy of the program's limeade; its watcher is re-created after the
-  fork (``_watch._after_fork_in_child``).
+  fork (``_tracking._after_fork_in_child``).
 - ``spawn`` and ``forkserver``: the child is a fresh interpreter that never imported limeade.
   ``multiprocessing`` sends each child a dictionary of preparation data before it imports the
   program's main module; limeade adds one entry whose unpickling starts the same watcher in the
