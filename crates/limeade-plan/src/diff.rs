@@ -14,7 +14,7 @@ use crate::plan::{
 };
 use crate::statements::{diff_statements, is_other};
 use crate::syntax::combine;
-use crate::tree::{Class, Function, ModuleTree, Statement, StatementKind};
+use crate::tree::{Class, Function, ModuleTree, Origin, Span, Statement, StatementKind};
 use crate::ModuleMeta;
 
 /// A definition with its qualified name, as found by [`flatten`].
@@ -24,6 +24,17 @@ struct DefEntry<'a> {
     /// Qualified name of the enclosing scope (`""` for module level).
     scope: Rc<str>,
     stmt: &'a Statement,
+    /// Its top-level statement's origin: positions inside `stmt` are relative to it.
+    origin: Origin,
+    /// Its span in absolute positions.
+    span: Span,
+}
+
+impl DefEntry<'_> {
+    /// Line of the `def` / `class` keyword, absolute.
+    fn def_line(&self) -> Option<usize> {
+        self.stmt.def_line().map(|line| self.origin.line + line)
+    }
 }
 
 /// Every definition in the tree, depth-first in source order.
@@ -31,12 +42,21 @@ fn flatten(tree: &ModuleTree) -> Vec<DefEntry<'_>> {
     let mut out = Vec::with_capacity(tree.statements.len() * 4);
     let mut seen: HashMap<Rc<str>, usize> = HashMap::default();
     seen.reserve(tree.statements.len() * 4);
-    flatten_into(&tree.statements, &Rc::from(""), "", &mut out, &mut seen);
+    flatten_into(
+        &tree.statements,
+        None,
+        &Rc::from(""),
+        "",
+        &mut out,
+        &mut seen,
+    );
     out
 }
 
+/// `top`: the origin of the top-level statement holding `statements`, `None` at module level.
 fn flatten_into<'a>(
     statements: &'a [Statement],
+    top: Option<Origin>,
     scope: &Rc<str>,
     prefix: &str,
     out: &mut Vec<DefEntry<'a>>,
@@ -45,6 +65,11 @@ fn flatten_into<'a>(
     for stmt in statements {
         let Some(name) = stmt.definition_name() else {
             continue;
+        };
+        let origin = top.unwrap_or_else(|| stmt.origin());
+        let span = match top {
+            Some(origin) => stmt.span.at(origin),
+            None => stmt.span,
         };
         let mut qualname = String::with_capacity(prefix.len() + name.len());
         qualname.push_str(prefix);
@@ -65,15 +90,17 @@ fn flatten_into<'a>(
             occurrence,
             scope: scope.clone(),
             stmt,
+            origin,
+            span,
         });
         match &stmt.kind {
             StatementKind::Function(f) if !f.nested.is_empty() => {
                 let inner = format!("{qualname}.<locals>.");
-                flatten_into(&f.nested, &qualname, &inner, out, seen);
+                flatten_into(&f.nested, Some(origin), &qualname, &inner, out, seen);
             }
             StatementKind::Class(c) => {
                 let inner = format!("{qualname}.");
-                flatten_into(&c.body, &qualname, &inner, out, seen);
+                flatten_into(&c.body, Some(origin), &qualname, &inner, out, seen);
             }
             _ => {}
         }
@@ -194,15 +221,15 @@ pub(crate) fn diff_module(meta: &ModuleMeta, old: &ModuleTree, new: &ModuleTree)
         // A function whose lines moved (even inside its body) needs new line numbers; a kept
         // class object has no line table of its own, so only its first line counts.
         let is_class = matches!(entry.stmt.kind, StatementKind::Class(_));
-        let lines_moved = previous.stmt.span.start_line != entry.stmt.span.start_line
+        let lines_moved = previous.span.start_line != entry.span.start_line
             || (!is_class && previous.stmt.layout != entry.stmt.layout);
         let mut line_shift = None;
         if aspects.is_empty() && lines_moved {
             aspects.push(Aspect::Moved);
             if !is_class && previous.stmt.layout == entry.stmt.layout {
                 line_shift = Some(
-                    i64::try_from(entry.stmt.span.start_line).unwrap_or(i64::MAX)
-                        - i64::try_from(previous.stmt.span.start_line).unwrap_or(i64::MAX),
+                    i64::try_from(entry.span.start_line).unwrap_or(i64::MAX)
+                        - i64::try_from(previous.span.start_line).unwrap_or(i64::MAX),
                 );
             }
         }
@@ -221,7 +248,7 @@ pub(crate) fn diff_module(meta: &ModuleMeta, old: &ModuleTree, new: &ModuleTree)
         if !matched_old[i] {
             removed.push(entry);
             let mut change = definition_change(entry, None, DefinitionStatus::Removed, Vec::new());
-            change.old_span = Some(entry.stmt.span);
+            change.old_span = Some(entry.span);
             change.new_span = None;
             definitions.push(change);
         }
@@ -230,12 +257,16 @@ pub(crate) fn diff_module(meta: &ModuleMeta, old: &ModuleTree, new: &ModuleTree)
     let renames = rename_candidates(&removed, &added);
     decide_actions(&mut definitions, &renames);
 
-    let mut statements = diff_statements("", &old.statements, &new.statements);
+    let mut statements = diff_statements("", (&old.statements, None), (&new.statements, None));
     for (old_class, new_class) in &matched_classes {
         if let (StatementKind::Class(a), StatementKind::Class(b)) =
             (&old_class.stmt.kind, &new_class.stmt.kind)
         {
-            statements.extend(diff_statements(&new_class.qualname, &a.body, &b.body));
+            statements.extend(diff_statements(
+                &new_class.qualname,
+                (&a.body, Some(old_class.origin)),
+                (&b.body, Some(new_class.origin)),
+            ));
         }
     }
 
@@ -251,7 +282,7 @@ pub(crate) fn diff_module(meta: &ModuleMeta, old: &ModuleTree, new: &ModuleTree)
         {
             class_conflicts(
                 &new_class.qualname,
-                new_class.stmt.span.start_line,
+                new_class.span.start_line,
                 a,
                 b,
                 &statements,
@@ -355,9 +386,9 @@ fn definition_change(
         kind: kind_of(entry.stmt).unwrap_or(DefinitionKind::Function),
         status,
         aspects,
-        old_span: previous.map(|p| p.stmt.span),
-        new_span: Some(entry.stmt.span),
-        def_line: entry.stmt.def_line(),
+        old_span: previous.map(|p| p.span),
+        new_span: Some(entry.span),
+        def_line: entry.def_line(),
         line_shift: None,
         type_params: match &entry.stmt.kind {
             StatementKind::Class(c) => c.type_params.clone(),

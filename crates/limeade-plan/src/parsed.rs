@@ -181,10 +181,14 @@ impl ParsedModule {
             text: new_text,
             lines: new_lines,
         };
-        let window = crate::stack::with_big_stack(&self.path, || {
-            parse_region(ctx, window_start..window_end)
-        })
-        .ok()?;
+        // A window of comments and blank lines (lines added above the first statement) holds
+        // no statement: no parser thread is started for it.
+        let window = if holds_no_code(&new_text[window_start..window_end]) {
+            Vec::new()
+        } else {
+            crate::stack::with_big_stack(&self.path, || parse_region(ctx, window_start..window_end))
+                .ok()?
+        };
 
         let mut out = Vec::with_capacity(statements.len() + window.len());
         out.extend_from_slice(&statements[..keep_before]);
@@ -232,6 +236,22 @@ fn first_code_line_is_flush(window: &str) -> bool {
         return trimmed.len() == line.len();
     }
     true
+}
+
+/// Whether every line of `window` is empty or a comment starting in column 0 (the parser may
+/// refuse an indented one, `"  \t# x"`, so such a window is parsed). A `\r` not followed by `\n`
+/// ends a line for Python (code could follow it on what looks like a comment line here), so a
+/// window holding one is parsed too.
+fn holds_no_code(window: &str) -> bool {
+    let bytes = window.as_bytes();
+    let lone_cr = bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+    !lone_cr
+        && window
+            .split('\n')
+            .all(|line| line.is_empty() || line == "\r" || line.starts_with('#'))
 }
 
 /// Length of the common prefix, comparing blocks with `memcmp` before single bytes.
