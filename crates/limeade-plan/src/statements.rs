@@ -142,9 +142,9 @@ fn statement_change(
     new: Option<&Statement>,
 ) -> StatementChange {
     let shown = new.or(old);
-    let label = match shown.map(|s| &s.kind) {
-        Some(StatementKind::Other(o)) => o.label,
-        _ => "statement",
+    let (label, makes_functions) = match shown.map(|s| &s.kind) {
+        Some(StatementKind::Other(o)) => (o.label, o.makes_functions),
+        _ => ("statement", false),
     };
     let binds = shown.map(Statement::binds).unwrap_or_default();
     let prefix = if scope.is_empty() {
@@ -170,6 +170,7 @@ fn statement_change(
         label: label.to_owned(),
         binds,
         main_guard,
+        makes_functions,
         old_span: old.map(|s| placed(s, old_origin)),
         new_span: new.map(|s| placed(s, new_origin)),
     }

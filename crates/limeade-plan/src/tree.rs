@@ -224,6 +224,9 @@ pub struct OtherStatement {
     pub all_literal: Option<Vec<String>>,
     /// `if __name__ == "__main__":` (any spelling): the block that starts the program.
     pub is_main_guard: bool,
+    /// Holds a `lambda` or a `def`: the only statements that make functions (whose line
+    /// numbers need updating when the statement moves).
+    pub makes_functions: bool,
 }
 
 /// One import, as written.

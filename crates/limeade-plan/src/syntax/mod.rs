@@ -483,6 +483,11 @@ impl Converter<'_> {
             is_future_import,
             all_literal: all_literal(stmt),
             is_main_guard: is_main_guard(stmt),
+            makes_functions: self.tokens.has_word(
+                self.ctx.text,
+                range_of(stmt),
+                &["def", "lambda"],
+            ),
         }
     }
 
