@@ -108,8 +108,7 @@ impl ParsedModule {
                 ReparseKind::Identical,
             ));
         }
-        let new_lines = LineIndex::new(&new_text);
-        match self.incremental(&new_text, &new_lines) {
+        match self.incremental(&new_text) {
             Some((statements, parsed_bytes)) => Ok((
                 ParsedModule {
                     path: self.path.clone(),
@@ -127,11 +126,7 @@ impl ParsedModule {
 
     /// The statements of `new_text` built from this tree plus a parse of the edited window, or
     /// `None` when the window cannot be proven to parse the same on its own.
-    fn incremental(
-        &self,
-        new_text: &str,
-        new_lines: &LineIndex,
-    ) -> Option<(Vec<Statement>, usize)> {
+    fn incremental(&self, new_text: &Arc<str>) -> Option<(Vec<Statement>, usize)> {
         let old = self.text.as_bytes();
         let new = new_text.as_bytes();
         let prefix = common_prefix(old, new);
@@ -175,28 +170,33 @@ impl ParsedModule {
         {
             return None;
         }
-        let ctx = SourceContext {
-            path: &self.path,
-            version: Version::New,
-            text: new_text,
-            lines: new_lines,
-        };
+        let new_lines = LineIndex::new(new_text);
+        let line_delta = statements.get(keep_after_from).map(|first_after| {
+            let new_start = first_after.span.start.saturating_add_signed(delta);
+            new_lines.line(new_start) as isize - first_after.span.start_line as isize
+        });
         // A window of comments and blank lines (lines added above the first statement) holds
-        // no statement: no parser thread is started for it.
+        // no statement: it is not parsed.
         let window = if holds_no_code(&new_text[window_start..window_end]) {
             Vec::new()
         } else {
-            crate::stack::with_big_stack(&self.path, || parse_region(ctx, window_start..window_end))
-                .ok()?
+            let (path, text) = (self.path.clone(), Arc::clone(new_text));
+            crate::stack::on_kept_thread(&self.path, move || {
+                let ctx = SourceContext {
+                    path: &path,
+                    version: Version::New,
+                    text: &text,
+                    lines: &new_lines,
+                };
+                parse_region(ctx, window_start..window_end)
+            })
+            .ok()?
         };
 
         let mut out = Vec::with_capacity(statements.len() + window.len());
         out.extend_from_slice(&statements[..keep_before]);
         out.extend(window);
-        if let Some(first_after) = statements.get(keep_after_from) {
-            let new_start = first_after.span.start.saturating_add_signed(delta);
-            let line_delta =
-                new_lines.line(new_start) as isize - first_after.span.start_line as isize;
+        if let Some(line_delta) = line_delta {
             for stmt in &statements[keep_after_from..] {
                 let mut moved = stmt.clone();
                 moved.shift(delta, line_delta);
