@@ -16,7 +16,7 @@ from livechild import child_env
 SCRIPT = dedent(
     """
     import os
-    import sys
+    import signal
     import time
     from pathlib import Path
 
@@ -36,6 +36,7 @@ SCRIPT = dedent(
     assert held() == "parent", held()
     pid = os.fork()
     if pid == 0:
+        signal.alarm(20)  # a child waiting for the parent's thread ends, failing the test
         edit("child")
         limeade.refresh()
         os._exit(0 if held() == "child" else 3)
