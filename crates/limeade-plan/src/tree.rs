@@ -35,18 +35,7 @@ impl Span {
             end_line: self.end_line.saturating_add_signed(lines),
         }
     }
-}
 
-/// Where a top-level statement starts: what the positions held inside it are relative to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Origin {
-    /// Byte offset of the top-level statement's first character.
-    pub byte: usize,
-    /// Its 1-based first line.
-    pub line: usize,
-}
-
-impl Span {
     /// This span, held relative to `origin`, in absolute positions.
     pub fn at(self, origin: Origin) -> Span {
         Span {
@@ -68,14 +57,24 @@ impl Span {
     }
 }
 
+/// Where a top-level statement starts: what the positions held inside it are relative to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Origin {
+    /// Byte offset of the top-level statement's first character.
+    pub byte: usize,
+    /// Its 1-based first line.
+    pub line: usize,
+}
+
 /// A parsed module: its top-level statements in source order.
 ///
 /// Only a top-level statement's own `span` and `imports` hold absolute positions. Everything its
 /// `kind` holds (a definition's `def_line`, its defaults' lines, the statements nested in it with
 /// their spans, imports and kinds, recursively) is relative to the top-level statement's
 /// [`Origin`]: byte offsets from its first byte, lines counted from its first line (0 is that
-/// line). An edit above a statement moves it by changing its span alone, and the kind is shared
-/// (`Arc`) between the versions: a re-parse never copies what an edit did not touch.
+/// line). An edit above a statement moves it by changing its span (and imports) alone, and the
+/// kind is shared (`Arc`) between the versions: a re-parse copies nothing else of a statement
+/// the edit did not touch.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ModuleTree {
     /// Top-level statements, definitions included.
@@ -154,8 +153,8 @@ pub struct DefaultExpr {
     pub index: Option<usize>,
     /// The expression exactly as written (it may span lines; wrap it in parentheses to compile).
     pub text: String,
-    /// 1-based line the expression starts on (in a tree: relative to the top-level origin;
-    /// in a plan: absolute).
+    /// Line the expression starts on: in a tree, counted from the top-level origin's line (0 is
+    /// that line); in a plan, 1-based.
     pub line: usize,
     /// Names the expression loads (attribute names, keyword argument names and keywords
     /// excluded; names bound inside it, such as lambda parameters, may be included).
