@@ -29,8 +29,9 @@ struct ModuleActions<'a> {
     /// Scope (`""` for the module, else a class qualname) -> names the new source binds there,
     /// for the scopes the live side asks about (see `module_actions`).
     scope_names: BTreeMap<&'a str, Vec<&'a str>>,
-    /// Unchanged statements on other lines: functions they made (lambdas, `def` inside `if`)
-    /// need their line numbers updated.
+    /// Unchanged statements on other lines that make functions (lambdas, `def` inside `if`):
+    /// those functions need their line numbers updated. Others are not listed (a sweep that
+    /// moves every statement of a package would send each one).
     moved_statements: Vec<&'a StatementChange>,
 }
 
@@ -104,6 +105,7 @@ fn module_actions(m: &ModulePlan) -> ModuleActions<'_> {
         .iter()
         .filter(|s| {
             s.status == StatementStatus::Unchanged
+                && s.makes_functions
                 && !s.binds.is_empty()
                 && s.old_span.map(|o| o.start_line) != s.new_span.map(|n| n.start_line)
         })
@@ -131,5 +133,30 @@ fn module_actions(m: &ModulePlan) -> ModuleActions<'_> {
         stale_defaults: &m.stale_defaults,
         scope_names,
         moved_statements,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use limeade_plan::{plan_module, ModuleMeta};
+
+    #[test]
+    fn only_moved_statements_that_make_functions_are_sent() {
+        let meta = ModuleMeta {
+            name: "m".to_owned(),
+            path: "m.py".to_owned(),
+            is_package: false,
+        };
+        let old = "X = 1\nh = lambda: X\nif X:\n    def g():\n        return 1\nY = 'def'\n";
+        let plan = plan_module(meta, old.to_owned(), format!("# moved\n{old}")).expect("plans");
+        let json: serde_json::Value =
+            serde_json::from_str(&super::actions_json(&plan)).expect("actions are JSON");
+        let moved: Vec<&str> = json["modules"][0]["moved_statements"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter_map(|s| s["name"].as_str())
+            .collect();
+        assert_eq!(moved, ["h", "g"]);
     }
 }

@@ -3,39 +3,60 @@
 //! old value in the function until the live side evaluates the expression again.
 
 use crate::plan::{DefaultReader, StarExports};
-use crate::tree::{ModuleTree, Statement, StatementKind};
+use crate::tree::{DefaultExpr, ModuleTree, Origin, Statement, StatementKind};
 
 /// Module-level functions and methods of module-level classes (nested classes included) whose
 /// default expressions read one of `names`, with only those expressions, in source order.
 pub fn default_readers(tree: &ModuleTree, names: &[&str]) -> Vec<DefaultReader> {
     let mut out = Vec::new();
     if !names.is_empty() {
-        collect(&tree.statements, "", names, &mut out);
+        collect(&tree.statements, None, "", names, &mut out);
     }
     out
 }
 
-fn collect(statements: &[Statement], prefix: &str, names: &[&str], out: &mut Vec<DefaultReader>) {
+/// `top`: the origin of the top-level statement holding `statements`, `None` at module level.
+fn collect(
+    statements: &[Statement],
+    top: Option<Origin>,
+    prefix: &str,
+    names: &[&str],
+    out: &mut Vec<DefaultReader>,
+) {
     for stmt in statements {
+        let origin = top.unwrap_or_else(|| stmt.origin());
         match &stmt.kind {
             StatementKind::Function(f) => {
                 let defaults: Vec<_> = f
                     .defaults
                     .iter()
                     .filter(|d| d.reads.iter().any(|r| names.contains(&r.as_str())))
-                    .cloned()
+                    .map(|d| DefaultExpr {
+                        line: origin.line + d.line,
+                        ..d.clone()
+                    })
                     .collect();
                 if !defaults.is_empty() {
+                    let first_line = match top {
+                        Some(origin) => stmt.span.at(origin).start_line,
+                        None => stmt.span.start_line,
+                    };
                     out.push(DefaultReader {
                         qualname: format!("{prefix}{}", f.name),
-                        first_line: stmt.span.start_line,
-                        def_line: f.def_line,
+                        first_line,
+                        def_line: origin.line + f.def_line,
                         defaults,
                     });
                 }
             }
             StatementKind::Class(c) => {
-                collect(&c.body, &format!("{prefix}{}.", c.name), names, out);
+                collect(
+                    &c.body,
+                    Some(origin),
+                    &format!("{prefix}{}.", c.name),
+                    names,
+                    out,
+                );
             }
             StatementKind::Other(_) => {}
         }

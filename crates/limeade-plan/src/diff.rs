@@ -1,12 +1,11 @@
 //! Matching: pairs the definitions and statements of two [`ModuleTree`]s by qualified name (and
 //! statement order) and turns the differences into a [`ModulePlan`].
 
-use std::rc::Rc;
-
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::conflicts::class_conflicts;
 use crate::defaults::{default_readers, star_exports};
+use crate::definitions::{flatten, DefEntry, OldDefs};
 use crate::imports::resolve_relative;
 use crate::plan::{
     Aspect, DefaultReader, DefinitionAction, DefinitionChange, DefinitionKind, DefinitionStatus,
@@ -16,69 +15,6 @@ use crate::statements::{diff_statements, is_other};
 use crate::syntax::combine;
 use crate::tree::{Class, Function, ModuleTree, Statement, StatementKind};
 use crate::ModuleMeta;
-
-/// A definition with its qualified name, as found by [`flatten`].
-struct DefEntry<'a> {
-    qualname: Rc<str>,
-    occurrence: usize,
-    /// Qualified name of the enclosing scope (`""` for module level).
-    scope: Rc<str>,
-    stmt: &'a Statement,
-}
-
-/// Every definition in the tree, depth-first in source order.
-fn flatten(tree: &ModuleTree) -> Vec<DefEntry<'_>> {
-    let mut out = Vec::with_capacity(tree.statements.len() * 4);
-    let mut seen: HashMap<Rc<str>, usize> = HashMap::default();
-    seen.reserve(tree.statements.len() * 4);
-    flatten_into(&tree.statements, &Rc::from(""), "", &mut out, &mut seen);
-    out
-}
-
-fn flatten_into<'a>(
-    statements: &'a [Statement],
-    scope: &Rc<str>,
-    prefix: &str,
-    out: &mut Vec<DefEntry<'a>>,
-    seen: &mut HashMap<Rc<str>, usize>,
-) {
-    for stmt in statements {
-        let Some(name) = stmt.definition_name() else {
-            continue;
-        };
-        let mut qualname = String::with_capacity(prefix.len() + name.len());
-        qualname.push_str(prefix);
-        qualname.push_str(name);
-        let qualname: Rc<str> = Rc::from(qualname);
-        let occurrence = match seen.get_mut(&qualname) {
-            Some(counter) => {
-                *counter += 1;
-                *counter - 1
-            }
-            None => {
-                seen.insert(qualname.clone(), 1);
-                0
-            }
-        };
-        out.push(DefEntry {
-            qualname: qualname.clone(),
-            occurrence,
-            scope: scope.clone(),
-            stmt,
-        });
-        match &stmt.kind {
-            StatementKind::Function(f) if !f.nested.is_empty() => {
-                let inner = format!("{qualname}.<locals>.");
-                flatten_into(&f.nested, &qualname, &inner, out, seen);
-            }
-            StatementKind::Class(c) => {
-                let inner = format!("{qualname}.");
-                flatten_into(&c.body, &qualname, &inner, out, seen);
-            }
-            _ => {}
-        }
-    }
-}
 
 fn kind_of(stmt: &Statement) -> Option<DefinitionKind> {
     match &stmt.kind {
@@ -149,11 +85,7 @@ fn rename_key(f: &Function) -> u64 {
 pub(crate) fn diff_module(meta: &ModuleMeta, old: &ModuleTree, new: &ModuleTree) -> ModulePlan {
     let old_defs = flatten(old);
     let new_defs = flatten(new);
-    let old_index: HashMap<(&str, usize), usize> = old_defs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| ((&*d.qualname, d.occurrence), i))
-        .collect();
+    let mut old_index = OldDefs::new(&old_defs);
 
     let mut definitions = Vec::with_capacity(new_defs.len());
     let mut matched_old = vec![false; old_defs.len()];
@@ -162,8 +94,7 @@ pub(crate) fn diff_module(meta: &ModuleMeta, old: &ModuleTree, new: &ModuleTree)
 
     for entry in &new_defs {
         let old_match = old_index
-            .get(&(&*entry.qualname, entry.occurrence))
-            .copied()
+            .find(&entry.qualname, entry.occurrence)
             .filter(|&i| {
                 matches!(
                     (&old_defs[i].stmt.kind, &entry.stmt.kind),
@@ -194,15 +125,15 @@ pub(crate) fn diff_module(meta: &ModuleMeta, old: &ModuleTree, new: &ModuleTree)
         // A function whose lines moved (even inside its body) needs new line numbers; a kept
         // class object has no line table of its own, so only its first line counts.
         let is_class = matches!(entry.stmt.kind, StatementKind::Class(_));
-        let lines_moved = previous.stmt.span.start_line != entry.stmt.span.start_line
+        let lines_moved = previous.span.start_line != entry.span.start_line
             || (!is_class && previous.stmt.layout != entry.stmt.layout);
         let mut line_shift = None;
         if aspects.is_empty() && lines_moved {
             aspects.push(Aspect::Moved);
             if !is_class && previous.stmt.layout == entry.stmt.layout {
                 line_shift = Some(
-                    i64::try_from(entry.stmt.span.start_line).unwrap_or(i64::MAX)
-                        - i64::try_from(previous.stmt.span.start_line).unwrap_or(i64::MAX),
+                    i64::try_from(entry.span.start_line).unwrap_or(i64::MAX)
+                        - i64::try_from(previous.span.start_line).unwrap_or(i64::MAX),
                 );
             }
         }
@@ -221,7 +152,7 @@ pub(crate) fn diff_module(meta: &ModuleMeta, old: &ModuleTree, new: &ModuleTree)
         if !matched_old[i] {
             removed.push(entry);
             let mut change = definition_change(entry, None, DefinitionStatus::Removed, Vec::new());
-            change.old_span = Some(entry.stmt.span);
+            change.old_span = Some(entry.span);
             change.new_span = None;
             definitions.push(change);
         }
@@ -230,12 +161,16 @@ pub(crate) fn diff_module(meta: &ModuleMeta, old: &ModuleTree, new: &ModuleTree)
     let renames = rename_candidates(&removed, &added);
     decide_actions(&mut definitions, &renames);
 
-    let mut statements = diff_statements("", &old.statements, &new.statements);
+    let mut statements = diff_statements("", (&old.statements, None), (&new.statements, None));
     for (old_class, new_class) in &matched_classes {
         if let (StatementKind::Class(a), StatementKind::Class(b)) =
             (&old_class.stmt.kind, &new_class.stmt.kind)
         {
-            statements.extend(diff_statements(&new_class.qualname, &a.body, &b.body));
+            statements.extend(diff_statements(
+                &new_class.qualname,
+                (&a.body, Some(old_class.origin)),
+                (&b.body, Some(new_class.origin)),
+            ));
         }
     }
 
@@ -251,7 +186,7 @@ pub(crate) fn diff_module(meta: &ModuleMeta, old: &ModuleTree, new: &ModuleTree)
         {
             class_conflicts(
                 &new_class.qualname,
-                new_class.stmt.span.start_line,
+                new_class.span.start_line,
                 a,
                 b,
                 &statements,
@@ -355,9 +290,9 @@ fn definition_change(
         kind: kind_of(entry.stmt).unwrap_or(DefinitionKind::Function),
         status,
         aspects,
-        old_span: previous.map(|p| p.stmt.span),
-        new_span: Some(entry.stmt.span),
-        def_line: entry.stmt.def_line(),
+        old_span: previous.map(|p| p.span),
+        new_span: Some(entry.span),
+        def_line: entry.def_line(),
         line_shift: None,
         type_params: match &entry.stmt.kind {
             StatementKind::Class(c) => c.type_params.clone(),
@@ -392,24 +327,40 @@ fn rename_candidates(removed: &[&DefEntry<'_>], added: &[&DefEntry<'_>]) -> Vec<
     out
 }
 
-fn module_names(tree: &ModuleTree) -> Vec<&str> {
-    let mut seen = HashSet::default();
-    let mut names = Vec::new();
-    for stmt in &tree.statements {
-        for name in stmt.bound_names() {
-            if seen.insert(name.as_str()) {
-                names.push(name.as_str());
-            }
-        }
-    }
-    names
-}
-
+/// Top-level names the old version binds and the new one does not, in old source order. Only
+/// the statements between the ends both versions share (same names bound at the same place
+/// from the start or from the end) can bind such a name; each is looked for among the new
+/// version's names, by a scan when there are few, else through a set.
 fn unbound_names(old: &ModuleTree, new: &ModuleTree) -> Vec<String> {
-    let new_names: HashSet<&str> = module_names(new).into_iter().collect();
-    module_names(old)
+    let (old, new) = (&old.statements, &new.statements);
+    let same = |(a, b): &(&Statement, &Statement)| a.bound_names() == b.bound_names();
+    let prefix = old.iter().zip(new).take_while(same).count();
+    let suffix = old[prefix..]
+        .iter()
+        .rev()
+        .zip(new[prefix..].iter().rev())
+        .take_while(same)
+        .count();
+    let mut seen = HashSet::default();
+    let candidates: Vec<&str> = old[prefix..old.len() - suffix]
+        .iter()
+        .flat_map(Statement::bound_names)
+        .map(String::as_str)
+        .filter(|n| *n != "*" && seen.insert(*n))
+        .collect();
+    if candidates.is_empty() {
+        return Vec::new();
+    }
+    let new_names = || new.iter().flat_map(Statement::bound_names);
+    let is_bound: Box<dyn Fn(&str) -> bool> = if candidates.len() <= 8 {
+        Box::new(move |name| new_names().any(|n| n == name))
+    } else {
+        let all: HashSet<&str> = new_names().map(String::as_str).collect();
+        Box::new(move |name| all.contains(name))
+    };
+    candidates
         .into_iter()
-        .filter(|n| !new_names.contains(n) && *n != "*")
+        .filter(|n| !is_bound(n))
         .map(str::to_owned)
         .collect()
 }
@@ -588,6 +539,24 @@ mod tests {
     fn future_import_change_reexecutes_the_body() {
         let plan = check("x = 1\n", "from __future__ import annotations\nx = 1\n");
         assert_eq!(plan.execution, Execution::FullBody);
+    }
+
+    #[test]
+    fn unbound_names_are_the_old_ones_no_new_statement_binds() {
+        // Few and many candidates (scan and set), a name still bound by a statement elsewhere.
+        let many: String = (0..12).map(|i| format!("v{i} = {i}\n")).collect();
+        for middle in ["a = 1\nb = 2\n".to_owned(), many] {
+            let old = format!("x = 0\n{middle}c = 3\ny = 9\n");
+            let new = "x = 0\nb = 5\ny = 9\nc = 3\n";
+            let plan = check(&old, new);
+            let expected: Vec<String> = middle
+                .lines()
+                .filter_map(|l| l.split(" = ").next())
+                .filter(|n| *n != "b")
+                .map(str::to_owned)
+                .collect();
+            assert_eq!(plan.unbound_names, expected);
+        }
     }
 
     #[test]

@@ -31,9 +31,11 @@ impl<T: HeapSize> HeapSize for Option<T> {
     }
 }
 
-impl<T: HeapSize> HeapSize for Box<T> {
+/// A shared kind counts in full for every tree holding it: the figure is what one tree keeps
+/// alive on its own (the previous version's tree shares what an edit did not touch).
+impl<T: HeapSize> HeapSize for std::sync::Arc<T> {
     fn heap_bytes(&self) -> usize {
-        std::mem::size_of::<T>() + T::heap_bytes(self)
+        2 * std::mem::size_of::<usize>() + std::mem::size_of::<T>() + T::heap_bytes(self)
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod conflicts;
 mod defaults;
+mod definitions;
 mod diff;
 pub mod error;
 pub mod heap;

@@ -108,8 +108,7 @@ impl ParsedModule {
                 ReparseKind::Identical,
             ));
         }
-        let new_lines = LineIndex::new(&new_text);
-        match self.incremental(&new_text, &new_lines) {
+        match self.incremental(&new_text) {
             Some((statements, parsed_bytes)) => Ok((
                 ParsedModule {
                     path: self.path.clone(),
@@ -133,23 +132,14 @@ impl ParsedModule {
     /// new text (at the start of a line) ends the window, and the statements from there on are
     /// kept, moved. A statement kept this way is the same text at a statement boundary, so it
     /// parses the same whatever the neighbouring windows hold; each window must parse on its
-    /// own, start flush and end at a line start, as a single window always had to.
-    fn incremental(
-        &self,
-        new_text: &str,
-        new_lines: &LineIndex,
-    ) -> Option<(Vec<Statement>, usize)> {
+    /// own, start flush and end at a line start, as a single window always had to. The windows
+    /// are found from the texts alone, then parsed together in one job on the kept parser
+    /// thread (windows of comment lines only are not parsed).
+    fn incremental(&self, new_text: &Arc<str>) -> Option<(Vec<Statement>, usize)> {
         let old = self.text.as_bytes();
         let new = new_text.as_bytes();
         let statements = &self.tree.statements;
-        let ctx = SourceContext {
-            path: &self.path,
-            version: Version::New,
-            text: new_text,
-            lines: new_lines,
-        };
-        let mut out = Vec::with_capacity(statements.len() + 8);
-        let mut parsed_bytes = 0;
+        let mut pieces: Vec<Piece> = Vec::new();
         // Old statements before `k` are handled (kept, or re-parsed in a window); `old[old_at..]`
         // is to be matched against `new[new_at..]`, and they start with the same statement.
         let (mut k, mut old_at, mut new_at) = (0, 0, 0);
@@ -158,14 +148,15 @@ impl ParsedModule {
             let same = common_prefix(&old[old_at..], &new[new_at..]);
             let delta = new_at as isize - old_at as isize;
             if old_at + same == old.len() && new_at + same == new.len() {
-                push_moved(&statements[k..], delta, new_lines, &mut out);
-                return Some((out, parsed_bytes));
+                pieces.push(Piece::Keep(k..statements.len(), delta));
+                break;
             }
             let old_diff = old_at + same;
             let first_changed_line = self.line_of(old_diff);
 
             // Statements wholly before the edit's first line, minus one: the statement just
-            // before an edit may be extended by it (a line appended to a function body).
+            // before an edit may be extended by it (a line appended to a function body), unless
+            // the edit provably cannot join it.
             let before = statements[k..]
                 .iter()
                 .take_while(|s| s.span.end_line < first_changed_line)
@@ -177,7 +168,7 @@ impl ParsedModule {
             } else {
                 k + before.saturating_sub(1)
             };
-            push_moved(&statements[k..keep_before], delta, new_lines, &mut out);
+            pieces.push(Piece::Keep(k..keep_before, delta));
             // From the file's start when no statement is kept before the edit: comments or
             // blank lines above the first statement (a licence header) belong to the window.
             let window_start = match keep_before {
@@ -220,12 +211,7 @@ impl ParsedModule {
             {
                 return None;
             }
-            let window = crate::stack::with_big_stack(&self.path, || {
-                parse_region(ctx, new_window_start..window_end)
-            })
-            .ok()?;
-            parsed_bytes += window_end - new_window_start;
-            out.extend(window);
+            pieces.push(Piece::Window(new_window_start..window_end));
             match anchor {
                 Some((j, at)) => {
                     k = j;
@@ -233,17 +219,61 @@ impl ParsedModule {
                     new_at = at;
                 }
                 None => {
-                    push_moved(
-                        &statements[keep_after_from..],
-                        total_delta,
-                        new_lines,
-                        &mut out,
-                    );
-                    out.shrink_to_fit();
-                    return Some((out, parsed_bytes));
+                    pieces.push(Piece::Keep(keep_after_from..statements.len(), total_delta));
+                    break;
                 }
             }
         }
+
+        let new_lines = Arc::new(LineIndex::new(new_text));
+        let windows: Vec<std::ops::Range<usize>> = pieces
+            .iter()
+            .filter_map(|piece| match piece {
+                // A window of comments and blank lines (lines added above the first
+                // statement) holds no statement: it is not parsed.
+                Piece::Window(range) if !holds_no_code(&new_text[range.clone()]) => {
+                    Some(range.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        let parsed_bytes = windows.iter().map(|range| range.len()).sum();
+        let mut parsed = if windows.is_empty() {
+            Vec::new()
+        } else {
+            let (path, text, lines) = (
+                self.path.clone(),
+                Arc::clone(new_text),
+                Arc::clone(&new_lines),
+            );
+            crate::stack::on_kept_thread(&self.path, move || {
+                let ctx = SourceContext {
+                    path: &path,
+                    version: Version::New,
+                    text: &text,
+                    lines: &lines,
+                };
+                windows
+                    .into_iter()
+                    .map(|range| parse_region(ctx, range))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .ok()?
+        }
+        .into_iter();
+
+        let mut out = Vec::with_capacity(statements.len() + 8);
+        for piece in pieces {
+            match piece {
+                Piece::Keep(range, delta) => {
+                    push_moved(&statements[range], delta, &new_lines, &mut out);
+                }
+                Piece::Window(range) if holds_no_code(&new_text[range.clone()]) => {}
+                Piece::Window(_) => out.extend(parsed.next()?),
+            }
+        }
+        out.shrink_to_fit();
+        Some((out, parsed_bytes))
     }
 
     /// Whether an edit starting at byte `old_diff` leaves the statement `i` before it as it is,
@@ -339,6 +369,14 @@ impl ParsedModule {
     }
 }
 
+/// A stretch of the new text in an incremental re-parse.
+enum Piece {
+    /// Old statements kept, moved by the byte delta.
+    Keep(std::ops::Range<usize>, isize),
+    /// Bytes of the new text parsed again.
+    Window(std::ops::Range<usize>),
+}
+
 /// Bytes the anchor searches of one re-parse may read, per byte of the new text (plus a
 /// constant for small files): beyond it the rest of the edit is one window.
 const ANCHOR_SEARCH_FACTOR: usize = 4;
@@ -411,6 +449,22 @@ fn first_code_line_is_flush(window: &str) -> bool {
         return trimmed.len() == line.len();
     }
     true
+}
+
+/// Whether every line of `window` is empty or a comment starting in column 0 (the parser may
+/// refuse an indented one, `"  \t# x"`, so such a window is parsed). A `\r` not followed by `\n`
+/// ends a line for Python (code could follow it on what looks like a comment line here), so a
+/// window holding one is parsed too.
+fn holds_no_code(window: &str) -> bool {
+    let bytes = window.as_bytes();
+    let lone_cr = bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+    !lone_cr
+        && window
+            .split('\n')
+            .all(|line| line.is_empty() || line == "\r" || line.starts_with('#'))
 }
 
 /// Length of the common prefix, comparing blocks with `memcmp` before single bytes.

@@ -340,6 +340,11 @@ pub struct StatementChange {
     /// The new version is a module-level `if __name__ == "__main__":` (any spelling): it
     /// starts the program, so a refresh never runs it again.
     pub main_guard: bool,
+    /// The new version (old for a removed one) holds a `lambda` or a `def`: only such a
+    /// statement makes functions whose line numbers need updating when it moves (the live side
+    /// is sent only those among the moved ones, see `limeade-apply`'s actions).
+    #[serde(skip)]
+    pub makes_functions: bool,
     /// Where it was.
     pub old_span: Option<Span>,
     /// Where it is now.

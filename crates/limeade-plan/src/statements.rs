@@ -2,17 +2,22 @@
 //! changed and added statements run again.
 
 use crate::plan::{StatementChange, StatementStatus};
-use crate::tree::{Statement, StatementKind};
+use crate::tree::{Origin, Statement, StatementKind};
+
+/// The statements of one scope in one version, with the origin of the top-level statement that
+/// holds them (`None` at module level: their spans are absolute).
+pub(crate) type Scope<'a> = (&'a [Statement], Option<Origin>);
 
 /// Compare the non-definition statements of one scope in order (longest common subsequence of
 /// fingerprints), pairing a removed and an added statement that bind a common name as "changed".
 pub(crate) fn diff_statements(
     scope: &str,
-    old: &[Statement],
-    new: &[Statement],
+    (old, old_origin): Scope<'_>,
+    (new, new_origin): Scope<'_>,
 ) -> Vec<StatementChange> {
     let old: Vec<&Statement> = old.iter().filter(|s| is_other(s)).collect();
     let new: Vec<&Statement> = new.iter().filter(|s| is_other(s)).collect();
+    let origins = (old_origin, new_origin);
     let pairs = lcs_pairs(&old, &new);
 
     let mut out = Vec::new();
@@ -31,6 +36,7 @@ pub(crate) fn diff_statements(
                         old_used[i] = true;
                         out.push(statement_change(
                             scope,
+                            origins,
                             StatementStatus::Changed,
                             Some(old_gap[i]),
                             Some(n),
@@ -38,6 +44,7 @@ pub(crate) fn diff_statements(
                     }
                     None => out.push(statement_change(
                         scope,
+                        origins,
                         StatementStatus::Added,
                         None,
                         Some(n),
@@ -48,6 +55,7 @@ pub(crate) fn diff_statements(
                 if !old_used[i] {
                     out.push(statement_change(
                         scope,
+                        origins,
                         StatementStatus::Removed,
                         Some(o),
                         None,
@@ -59,6 +67,7 @@ pub(crate) fn diff_statements(
         emit_gap(&old[oi..po], &new[ni..pn], &mut out);
         out.push(statement_change(
             scope,
+            origins,
             StatementStatus::Unchanged,
             Some(old[po]),
             Some(new[pn]),
@@ -127,14 +136,15 @@ fn lcs_pairs(old: &[&Statement], new: &[&Statement]) -> Vec<(usize, usize)> {
 
 fn statement_change(
     scope: &str,
+    (old_origin, new_origin): (Option<Origin>, Option<Origin>),
     status: StatementStatus,
     old: Option<&Statement>,
     new: Option<&Statement>,
 ) -> StatementChange {
     let shown = new.or(old);
-    let label = match shown.map(|s| &s.kind) {
-        Some(StatementKind::Other(o)) => o.label,
-        _ => "statement",
+    let (label, makes_functions) = match shown.map(|s| &s.kind) {
+        Some(StatementKind::Other(o)) => (o.label, o.makes_functions),
+        _ => ("statement", false),
     };
     let binds = shown.map(Statement::binds).unwrap_or_default();
     let prefix = if scope.is_empty() {
@@ -160,7 +170,16 @@ fn statement_change(
         label: label.to_owned(),
         binds,
         main_guard,
-        old_span: old.map(|s| s.span),
-        new_span: new.map(|s| s.span),
+        makes_functions,
+        old_span: old.map(|s| placed(s, old_origin)),
+        new_span: new.map(|s| placed(s, new_origin)),
+    }
+}
+
+/// A statement's span in absolute positions.
+fn placed(stmt: &Statement, origin: Option<Origin>) -> crate::tree::Span {
+    match origin {
+        Some(origin) => stmt.span.at(origin),
+        None => stmt.span,
     }
 }

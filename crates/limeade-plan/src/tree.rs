@@ -3,6 +3,8 @@
 //! is a fingerprint of the significant tokens (comments and layout excluded), so "changed" means
 //! changed code, not changed text.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 /// A stable 64-bit hash of a token sequence, independent of positions, comments and whitespace.
@@ -33,9 +35,46 @@ impl Span {
             end_line: self.end_line.saturating_add_signed(lines),
         }
     }
+
+    /// This span, held relative to `origin`, in absolute positions.
+    pub fn at(self, origin: Origin) -> Span {
+        Span {
+            start: origin.byte + self.start,
+            end: origin.byte + self.end,
+            start_line: origin.line + self.start_line,
+            end_line: origin.line + self.end_line,
+        }
+    }
+
+    /// This absolute span relative to `origin` (which starts at or before it).
+    fn relative_to(self, origin: Origin) -> Span {
+        Span {
+            start: self.start.saturating_sub(origin.byte),
+            end: self.end.saturating_sub(origin.byte),
+            start_line: self.start_line.saturating_sub(origin.line),
+            end_line: self.end_line.saturating_sub(origin.line),
+        }
+    }
+}
+
+/// Where a top-level statement starts: what the positions held inside it are relative to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Origin {
+    /// Byte offset of the top-level statement's first character.
+    pub byte: usize,
+    /// Its 1-based first line.
+    pub line: usize,
 }
 
 /// A parsed module: its top-level statements in source order.
+///
+/// Only a top-level statement's own `span` and `imports` hold absolute positions. Everything its
+/// `kind` holds (a definition's `def_line`, its defaults' lines, the statements nested in it with
+/// their spans, imports and kinds, recursively) is relative to the top-level statement's
+/// [`Origin`]: byte offsets from its first byte, lines counted from its first line (0 is that
+/// line). An edit above a statement moves it by changing its span (and imports) alone, and the
+/// kind is shared (`Arc`) between the versions: a re-parse copies nothing else of a statement
+/// the edit did not touch.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ModuleTree {
     /// Top-level statements, definitions included.
@@ -45,7 +84,8 @@ pub struct ModuleTree {
 /// One statement with the facts every kind shares.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
-    /// Position, decorators included.
+    /// Position, decorators included: absolute for a top-level statement, relative to the
+    /// enclosing top-level statement's [`Origin`] for one nested in it.
     pub span: Span,
     /// All significant tokens of the statement, decorators included.
     pub fingerprint: Fingerprint,
@@ -53,20 +93,22 @@ pub struct Statement {
     /// statement moved even though the code is the same (tracebacks would point at wrong lines).
     pub layout: Fingerprint,
     /// Imports anywhere inside the statement (those inside function bodies are marked weak).
+    /// Their lines are absolute for a top-level statement, relative for a nested one.
     pub imports: Vec<Import>,
     /// What kind of statement it is.
     pub kind: StatementKind,
 }
 
-/// The kinds of statement the planner treats differently.
+/// The kinds of statement the planner treats differently. Shared between versions of a module
+/// where the statement did not change (positions inside are relative, see [`ModuleTree`]).
 #[derive(Debug, Clone, PartialEq)]
 pub enum StatementKind {
     /// `def` / `async def`.
-    Function(Box<Function>),
+    Function(Arc<Function>),
     /// `class`.
-    Class(Box<Class>),
+    Class(Arc<Class>),
     /// Anything else: assignments, imports, expressions, compound statements.
-    Other(Box<OtherStatement>),
+    Other(Arc<OtherStatement>),
 }
 
 /// A function definition, split into the parts that can change independently.
@@ -76,7 +118,7 @@ pub struct Function {
     pub name: String,
     /// `async def`.
     pub is_async: bool,
-    /// Line of the `def` keyword (after any decorators).
+    /// Line of the `def` keyword (after any decorators), relative to the top-level origin.
     pub def_line: usize,
     /// Decorator expressions as normalised text, for display.
     pub decorators: Vec<String>,
@@ -111,7 +153,8 @@ pub struct DefaultExpr {
     pub index: Option<usize>,
     /// The expression exactly as written (it may span lines; wrap it in parentheses to compile).
     pub text: String,
-    /// 1-based line the expression starts on.
+    /// Line the expression starts on: in a tree, counted from the top-level origin's line (0 is
+    /// that line); in a plan, 1-based.
     pub line: usize,
     /// Names the expression loads (attribute names, keyword argument names and keywords
     /// excluded; names bound inside it, such as lambda parameters, may be included).
@@ -123,7 +166,7 @@ pub struct DefaultExpr {
 pub struct Class {
     /// Its name.
     pub name: String,
-    /// Line of the `class` keyword (after any decorators).
+    /// Line of the `class` keyword (after any decorators), relative to the top-level origin.
     pub def_line: usize,
     /// Decorator expressions as normalised text, for display.
     pub decorators: Vec<String>,
@@ -180,6 +223,9 @@ pub struct OtherStatement {
     pub all_literal: Option<Vec<String>>,
     /// `if __name__ == "__main__":` (any spelling): the block that starts the program.
     pub is_main_guard: bool,
+    /// Holds a `lambda` or a `def`: the only statements that make functions (whose line
+    /// numbers need updating when the statement moves).
+    pub makes_functions: bool,
 }
 
 /// One import, as written.
@@ -209,7 +255,16 @@ pub struct ImportedName {
 }
 
 impl Statement {
-    /// Line of the `def` / `class` keyword of a definition.
+    /// Where this statement starts, for a top-level statement: what positions inside it are
+    /// relative to.
+    pub fn origin(&self) -> Origin {
+        Origin {
+            byte: self.span.start,
+            line: self.span.start_line,
+        }
+    }
+
+    /// Line of the `def` / `class` keyword of a definition, relative to the top-level origin.
     pub fn def_line(&self) -> Option<usize> {
         match &self.kind {
             StatementKind::Function(f) => Some(f.def_line),
@@ -254,6 +309,7 @@ impl Statement {
         }
         match &mut self.kind {
             StatementKind::Function(f) => {
+                let f = Arc::make_mut(f);
                 f.decorators.shrink_to_fit();
                 f.defaults.shrink_to_fit();
                 for default in &mut f.defaults {
@@ -262,6 +318,7 @@ impl Statement {
                 shrink_all(&mut f.nested);
             }
             StatementKind::Class(c) => {
+                let c = Arc::make_mut(c);
                 c.decorators.shrink_to_fit();
                 c.bases.shrink_to_fit();
                 c.keywords.shrink_to_fit();
@@ -273,6 +330,7 @@ impl Statement {
                 shrink_all(&mut c.body);
             }
             StatementKind::Other(o) => {
+                let o = Arc::make_mut(o);
                 o.binds.shrink_to_fit();
                 if let Some(names) = &mut o.all_literal {
                     names.shrink_to_fit();
@@ -281,31 +339,61 @@ impl Statement {
         }
     }
 
-    /// The same statement after an edit above it moved it by `bytes` and `lines`.
+    /// The same top-level statement after an edit above it moved it by `bytes` and `lines`:
+    /// only its own span and imports hold absolute positions, its kind is shared.
     pub(crate) fn shift(&mut self, bytes: isize, lines: isize) {
         self.span = self.span.shifted(bytes, lines);
         for import in &mut self.imports {
             import.line = import.line.saturating_add_signed(lines);
         }
-        match &mut self.kind {
-            StatementKind::Function(f) => {
-                f.def_line = f.def_line.saturating_add_signed(lines);
-                for default in &mut f.defaults {
-                    default.line = default.line.saturating_add_signed(lines);
-                }
-                for nested in &mut f.nested {
-                    nested.shift(bytes, lines);
-                }
-            }
-            StatementKind::Class(c) => {
-                c.def_line = c.def_line.saturating_add_signed(lines);
-                for member in &mut c.body {
-                    member.shift(bytes, lines);
-                }
-            }
-            StatementKind::Other(_) => {}
-        }
     }
+
+    /// Make every position inside this new top-level statement's kind relative to its origin
+    /// (the parser gives absolute ones). Done once, while the kind is not shared yet.
+    fn make_inner_positions_relative(&mut self) {
+        let origin = self.origin();
+        relativize_kind(&mut self.kind, origin);
+    }
+}
+
+fn relativize_kind(kind: &mut StatementKind, origin: Origin) {
+    match kind {
+        StatementKind::Function(f) => {
+            let f = Arc::make_mut(f);
+            f.def_line = f.def_line.saturating_sub(origin.line);
+            for default in &mut f.defaults {
+                default.line = default.line.saturating_sub(origin.line);
+            }
+            f.nested
+                .iter_mut()
+                .for_each(|nested| relativize_nested(nested, origin));
+        }
+        StatementKind::Class(c) => {
+            let c = Arc::make_mut(c);
+            c.def_line = c.def_line.saturating_sub(origin.line);
+            c.body
+                .iter_mut()
+                .for_each(|member| relativize_nested(member, origin));
+        }
+        StatementKind::Other(_) => {}
+    }
+}
+
+fn relativize_nested(stmt: &mut Statement, origin: Origin) {
+    stmt.span = stmt.span.relative_to(origin);
+    for import in &mut stmt.imports {
+        import.line = import.line.saturating_sub(origin.line);
+    }
+    relativize_kind(&mut stmt.kind, origin);
+}
+
+/// A parsed region's top-level statements made ready to keep: spare capacity given back and
+/// inner positions made relative (see [`ModuleTree`]).
+pub(crate) fn finish_top_level(statements: &mut Vec<Statement>) {
+    shrink_all(statements);
+    statements
+        .iter_mut()
+        .for_each(Statement::make_inner_positions_relative);
 }
 
 /// [`Statement::shrink_to_fit`] for a list of statements and the list itself.

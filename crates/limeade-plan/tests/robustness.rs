@@ -351,7 +351,15 @@ fn lines_added_above_a_licence_header_reparse_only_the_header() {
         source.push_str(&format!("def f{i}(x):\n    return x + {i}\n\n"));
     }
     let parsed = ParsedModule::parse("m.py", source.clone(), Version::Old).expect("parses");
-    for prepended in ["# moved\n# moved\n# moved\n", "\n", "import os\n"] {
+    // Comment-only windows are not parsed at all; a lone `\r` ends a comment line for Python.
+    for prepended in [
+        "# moved\n# moved\n# moved\n",
+        "\n",
+        "import os\n",
+        "# crlf\r\n\r\n# crlf\r\n",
+        "  # indented\n\n",
+        "# lone cr\rimport os\n",
+    ] {
         let edited = format!("{prepended}{source}");
         let (new, kind) = parsed.reparse(edited.clone()).expect("reparses");
         match kind {
@@ -365,6 +373,18 @@ fn lines_added_above_a_licence_header_reparse_only_the_header() {
         }
         let full = ParsedModule::parse("m.py", edited, Version::New).expect("parses");
         assert_eq!(new.tree(), full.tree(), "{prepended:?}");
+        let imports = |m: &ParsedModule| {
+            m.tree()
+                .statements
+                .iter()
+                .filter(|s| !s.imports.is_empty())
+                .count()
+        };
+        assert_eq!(
+            imports(&new),
+            usize::from(prepended.contains("import")),
+            "{prepended:?}"
+        );
     }
 }
 

@@ -94,7 +94,7 @@ pub(crate) fn parse_region(
     })?;
     let (at, message) = match parse_text(ctx, region_text, offset, &[]) {
         Ok(mut statements) => {
-            crate::tree::shrink_all(&mut statements);
+            crate::tree::finish_top_level(&mut statements);
             return Ok(statements);
         }
         Err(Failure::Plan(error)) => return Err(error),
@@ -118,7 +118,7 @@ pub(crate) fn parse_region(
             }
         },
     )?;
-    crate::tree::shrink_all(&mut statements);
+    crate::tree::finish_top_level(&mut statements);
     Ok(statements)
 }
 
@@ -199,7 +199,7 @@ impl Converter<'_> {
         let (start, kind) = match stmt {
             ast::Stmt::FunctionDef(f) => (
                 self.definition_start(node.start, &f.decorator_list),
-                StatementKind::Function(Box::new(self.function(
+                StatementKind::Function(std::sync::Arc::new(self.function(
                     &f.name,
                     false,
                     &f.args,
@@ -211,7 +211,7 @@ impl Converter<'_> {
             ),
             ast::Stmt::AsyncFunctionDef(f) => (
                 self.definition_start(node.start, &f.decorator_list),
-                StatementKind::Function(Box::new(self.function(
+                StatementKind::Function(std::sync::Arc::new(self.function(
                     &f.name,
                     true,
                     &f.args,
@@ -223,11 +223,11 @@ impl Converter<'_> {
             ),
             ast::Stmt::ClassDef(c) => (
                 self.definition_start(node.start, &c.decorator_list),
-                StatementKind::Class(Box::new(self.class(c, node.start))),
+                StatementKind::Class(std::sync::Arc::new(self.class(c, node.start))),
             ),
             other => (
                 node.start,
-                StatementKind::Other(Box::new(self.other(other))),
+                StatementKind::Other(std::sync::Arc::new(self.other(other))),
             ),
         };
         let range = start..node.end;
@@ -483,6 +483,11 @@ impl Converter<'_> {
             is_future_import,
             all_literal: all_literal(stmt),
             is_main_guard: is_main_guard(stmt),
+            makes_functions: self.tokens.has_word(
+                self.ctx.text,
+                range_of(stmt),
+                &["def", "lambda"],
+            ),
         }
     }
 

@@ -210,6 +210,19 @@ impl TokenTable {
         out
     }
 
+    /// Whether a range holds one of `words` as a token (a keyword or name, never inside a
+    /// string literal's text).
+    pub(super) fn has_word(&self, text: &str, range: Range<usize>, words: &[&str]) -> bool {
+        self.merged(range).any(|t| {
+            t.tag == 0
+                && words.contains(
+                    &text
+                        .get(t.start as usize..t.end as usize)
+                        .unwrap_or_default(),
+                )
+        })
+    }
+
     /// Names directly before a `:=` token in a range.
     pub(super) fn walrus_targets(&self, text: &str, range: Range<usize>) -> Vec<String> {
         let tokens: Vec<&TokenInfo> = self.merged(range).collect();
