@@ -120,7 +120,10 @@ class ClosureUpdates:
     def collect_closure_swaps(self) -> None:
         """Pair the nested code objects (functions, lambdas, comprehensions) of every function
         updated in place with their new versions, for :func:`update_closures`."""
+        code_type = types.CodeType
         for old_outer, new_outer, qualname in self.code_swaps:
+            if not any(type(const) is code_type for const in old_outer.co_consts):
+                continue  # nothing nested (most functions): no walk, no dict
             new_nested = dict(nested_codes(new_outer, qualname))
             for key, old_code in nested_codes(old_outer, qualname):
                 new_code = new_nested.get(key)

@@ -114,7 +114,6 @@ class ModulePreparation(
         self.plan = plan
         self.path = plan["path"]
         self.text = new_text
-        self.lines = split_lines(new_text)
         self.flags = future_flags(self.globals)
         self.mutations = Mutations()
         self.replaced: list[tuple[str, str]] = []

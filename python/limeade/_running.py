@@ -6,12 +6,13 @@ does not change. A mixin of :class:`limeade._prepare.ModulePreparation`."""
 
 from __future__ import annotations
 
+import functools
 import sys
 import types
 from typing import Any, Callable, Optional, Union
 
 from ._errors import ApplyError
-from ._lookup import MISSING, find_class, find_code, shift_lines
+from ._lookup import MISSING, find_class, find_code, shift_lines, split_lines
 from ._mutations import Mutations
 from ._stack import on_large_stack
 
@@ -112,10 +113,16 @@ class Snippet(str):
 class SourceRunner:
     """Compiles and runs parts of the new source of one module."""
 
+    @functools.cached_property
+    def lines(self) -> list[str]:
+        """The new source's lines as the compiler counts them, split when first needed: a
+        refresh that only moves definitions compiles nothing from them."""
+        return split_lines(self.text)
+
     # Provided by ModulePreparation.
     path: str
     name: str
-    lines: list[str]
+    text: str
     flags: int
     globals: dict[str, Any]
     class_def_lines: dict[str, int]

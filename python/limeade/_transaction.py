@@ -279,7 +279,8 @@ def run_refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> Refre
     for name in applied:
         _refresh_linecache(name)
     del logs
-    logger.info("limeade: %s", str(report).replace("\n", "; "))
+    if logger.isEnabledFor(logging.INFO):  # the whole report as text: only when shown
+        logger.info("limeade: %s", str(report).replace("\n", "; "))
     return report
 
 
