@@ -205,3 +205,29 @@ def test_a_forked_child_gets_its_own_watcher_without_any_auto_refresh(tmp_path: 
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["0", "2"]
+
+
+def test_the_refresh_machinery_is_imported_once_imports_go_quiet(tmp_path: Path) -> None:
+    """Not by ``import limeade`` (start-up), not by the first refresh (which may come while
+    the program's threads keep the GIL busy): by a thread of limeade's, about a second after
+    the program's imports stopped."""
+    result = _fresh(
+        """
+        import sys, time
+        import limeade
+        at_import = "limeade._transaction" in sys.modules
+        deadline = time.monotonic() + 20
+        while "limeade._transaction" not in sys.modules and time.monotonic() < deadline:
+            time.sleep(0.05)
+        print(at_import, "limeade._transaction" in sys.modules)
+        """,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True"]
+    off = _fresh(
+        "import sys, time, limeade; time.sleep(2); print('limeade._transaction' in sys.modules)",
+        tmp_path,
+        LIMEADE_DISABLE="1",
+    )
+    assert off.stdout.strip() == "False", off.stderr

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Callable, Literal, Optional
 
-from . import _tracking
+from . import _disable, _preload, _tracking
 from ._errors import ApplyError, ConflictError, PlanError, RefreshError, TrackError
 
 if TYPE_CHECKING:
@@ -238,3 +238,5 @@ def watch(
 
 _tracking.install_hook()
 _tracking.baseline()
+if not _disable.disabled():
+    _preload.start()

@@ -25,6 +25,8 @@ struct Job {
     name: String,
     path: String,
     text: Arc<str>,
+    /// Which submission of `name` this is: only the latest is parsed.
+    generation: u64,
 }
 
 /// A finished parse, for the text it was parsed from.
@@ -35,7 +37,11 @@ struct Warmed {
 
 #[derive(Default)]
 struct State {
-    queue: Vec<Job>,
+    queue: std::collections::VecDeque<Job>,
+    /// Per module, its latest submission (a module tracked again, or forgotten, leaves stale
+    /// jobs in the queue: skipped when their turn comes, so submitting stays O(1)).
+    latest: FxHashMap<String, u64>,
+    submissions: u64,
     done: FxHashMap<String, Warmed>,
     last_submit: Option<Instant>,
     started: bool,
@@ -74,12 +80,16 @@ impl WarmParser {
     /// Parse `text` (module `name`, file `path`) in the background, once imports went quiet.
     pub fn submit(&self, name: &str, path: &str, text: &Arc<str>) {
         let mut state = self.shared.lock();
-        state.queue.retain(|job| job.name != name);
         state.done.remove(name);
-        state.queue.push(Job {
+        state.submissions += 1;
+        let generation = state.submissions;
+        state.latest.insert(name.to_owned(), generation);
+        let was_idle = state.queue.is_empty();
+        state.queue.push_back(Job {
             name: name.to_owned(),
             path: path.to_owned(),
             text: Arc::clone(text),
+            generation,
         });
         state.last_submit = Some(Instant::now());
         if !state.started {
@@ -93,7 +103,12 @@ impl WarmParser {
                 state.queue.clear();
             }
         }
-        self.shared.wake.notify_one();
+        // The thread waits for good with an empty queue, else for quiet with a timeout (it
+        // reads `last_submit` when that ends): only the first job of a burst need wake it.
+        // (A wake per module tracked cost start-up a futex round trip each.)
+        if was_idle {
+            self.shared.wake.notify_one();
+        }
     }
 
     /// The finished parses, each with the text it was parsed from: the caller keeps a parse
@@ -113,7 +128,7 @@ impl WarmParser {
     /// Forget `name` (untracked): queued and finished work for it is dropped.
     pub fn forget(&self, name: &str) {
         let mut state = self.shared.lock();
-        state.queue.retain(|job| job.name != name);
+        state.latest.remove(name);
         state.done.remove(name);
     }
 
@@ -121,7 +136,12 @@ impl WarmParser {
     /// for 0).
     pub fn queued(&self) -> usize {
         let state = self.shared.lock();
-        state.queue.len() + usize::from(state.parsing)
+        state
+            .queue
+            .iter()
+            .filter(|job| is_latest(&state, job))
+            .count()
+            + usize::from(state.parsing)
     }
 }
 
@@ -152,15 +172,20 @@ fn run(shared: &Shared) {
                     .0;
             }
             _ => {
-                let job = state.queue.remove(0);
+                let Some(job) = state.queue.pop_front() else {
+                    continue;
+                };
+                if !is_latest(&state, &job) {
+                    continue;
+                }
                 state.parsing = true;
                 drop(state);
                 let parsed =
                     ParsedModule::parse_shared(&job.path, Arc::clone(&job.text), Version::Old);
                 state = shared.lock();
                 state.parsing = false;
-                // Submitted again meanwhile (a newer text): this result is stale.
-                if !state.queue.iter().any(|queued| queued.name == job.name) {
+                // Submitted again meanwhile (a newer text), or forgotten: this result is stale.
+                if is_latest(&state, &job) {
                     state.done.insert(
                         job.name,
                         Warmed {
@@ -172,6 +197,11 @@ fn run(shared: &Shared) {
             }
         }
     }
+}
+
+/// Whether `job` is its module's latest submission (not superseded, not forgotten).
+fn is_latest(state: &State, job: &Job) -> bool {
+    state.latest.get(&job.name) == Some(&job.generation)
 }
 
 #[cfg(test)]
