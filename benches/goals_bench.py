@@ -334,10 +334,14 @@ def main() -> None:
         for r in range(args.rounds):
             for goal in goals:
                 pair = [goal.limeade, goal.baseline]
-                for side in pair if r % 2 == 0 else pair[::-1]:
-                    if side.failure or (side.once and r > 0):
-                        continue
-                    for _ in range(side.per_round):
+                order = pair if r % 2 == 0 else pair[::-1]
+                # Single runs alternate (limeade, baseline, limeade, ...): this shared machine's
+                # speed drifts by tens of percent within a minute, and runs of one side in a row
+                # would each catch a different phase of it.
+                for i in range(max(side.per_round for side in pair)):
+                    for side in order:
+                        if side.failure or (side.once and r > 0) or i >= side.per_round:
+                            continue
                         run_side(goal, side, args.cap)
                 print(f"# round {r + 1}/{args.rounds}: {goal.key} done", file=sys.stderr)
     finally:
