@@ -68,10 +68,11 @@ def find_code(
 def shift_lines(code: types.CodeType, delta: int) -> types.CodeType:
     """``code`` moved ``delta`` lines down (up when negative), nested code objects included. The
     line table is relative to ``co_firstlineno`` (3.9-3.13), so that is all that changes."""
-    consts = tuple(
-        shift_lines(c, delta) if isinstance(c, types.CodeType) else c for c in code.co_consts
-    )
-    return code.replace(co_firstlineno=code.co_firstlineno + delta, co_consts=consts)
+    consts = code.co_consts
+    if any(type(c) is types.CodeType for c in consts):
+        consts = tuple(shift_lines(c, delta) if type(c) is types.CodeType else c for c in consts)
+        return code.replace(co_firstlineno=code.co_firstlineno + delta, co_consts=consts)
+    return code.replace(co_firstlineno=code.co_firstlineno + delta)
 
 
 #: Attributes a decorator or descriptor keeps the function it wraps in.
@@ -81,7 +82,23 @@ _CHILD_ATTRIBUTES = ("__func__", "fget", "fset", "fdel", "__wrapped__", "func")
 def _children(obj: Any) -> list[Any]:
     """Objects a decorator or descriptor may hold the original function in."""
     out: list[Any] = []
-    if type(obj) is types.FunctionType:
+    kind = type(obj)
+    if kind is property:
+        # Exactly a property: its three functions are all it can hold (no `__dict__`); the
+        # general path below would raise and catch four AttributeErrors to find that out.
+        return [f for f in (obj.fget, obj.fset, obj.fdel) if f is not None]
+    if kind is classmethod or kind is staticmethod:
+        out.append(obj.__func__)
+        # 3.10+: what the wrapper copied from the function, and anything set on it.
+        attributes = getattr(obj, "__dict__", None)
+        if type(attributes) is dict and len(attributes) <= _DICT_SEARCH_LIMIT:
+            out.extend(
+                v
+                for v in attributes.values()
+                if isinstance(v, (types.FunctionType, list, tuple, dict))
+            )
+        return out
+    if kind is types.FunctionType:
         # A plain function has none of these as type attributes: only its `__dict__` can hold
         # them. Reading it directly avoids six raised AttributeErrors per function.
         own = obj.__dict__
