@@ -312,8 +312,9 @@ impl ParsedModule {
         }
     }
 
-    /// The first of the old statements `candidates` that starts after the edit's first changed
-    /// byte `old_diff` and whose exact text (up to the next statement) is found again at the
+    /// The first of the old statements `candidates` that starts at or after the edit's first
+    /// changed byte `old_diff` (text inserted just before a statement leaves it whole) and whose
+    /// exact text (up to the next statement) is found again at the
     /// start of a line within `new_range` of the new text: `(its index, where it now starts)`.
     /// Gives up after a few statements not found (each costs a search of the range) and when
     /// the searches of this re-parse have read `budget` bytes, so a re-parse stays linear.
@@ -330,7 +331,7 @@ impl ParsedModule {
         let mut misses = 0;
         for j in candidates {
             let start = statements[j].span.start;
-            if start <= old_diff || !self.starts_line(start) {
+            if start < old_diff || !self.starts_line(start) {
                 continue;
             }
             let end = statements

@@ -477,3 +477,22 @@ fn text_added_after_a_statement_reparses_it_only_when_it_can_join_it() {
         }
     }
 }
+
+#[test]
+fn lines_inserted_right_before_a_large_statement_do_not_reparse_it() {
+    // The first changed byte is the statement's first: it is still found again, moved.
+    let table: String = (0..2000).map(|i| format!("    'k{i}': {i},\n")).collect();
+    let source = format!("# header\nTABLE = {{\n{table}}}\n");
+    let parsed = ParsedModule::parse("m.py", source.clone(), Version::Old).expect("parses");
+    let edited = source.replacen("TABLE = {", "# more\n# more\nTABLE = {", 1)
+        + "\n\ndef added():\n    return 1\n";
+    let (new, kind) = parsed.reparse(edited.clone()).expect("reparses");
+    match kind {
+        ReparseKind::Incremental { parsed_bytes } => {
+            assert!(parsed_bytes < 100, "parsed {parsed_bytes} bytes")
+        }
+        other => panic!("expected an incremental reparse, got {other:?}"),
+    }
+    let full = ParsedModule::parse("m.py", edited, Version::New).expect("parses");
+    assert_eq!(new.tree(), full.tree());
+}
