@@ -13,7 +13,14 @@ from typing import Any, Callable, NamedTuple, Optional
 
 from . import _native
 from ._errors import ApplyError
-from ._lookup import code_qualname, describe, find_code, is_plain_function, namespace_of
+from ._lookup import (
+    code_qualname,
+    describe,
+    find_code,
+    has_nested_code,
+    is_plain_function,
+    namespace_of,
+)
 from ._mutations import Mutations
 from ._outcomes import CLOSURE_UPDATED, NOT_UPDATED, Outcome
 from ._plan_data import ModulePlan, new_lines, old_lines
@@ -120,10 +127,9 @@ class ClosureUpdates:
     def collect_closure_swaps(self) -> None:
         """Pair the nested code objects (functions, lambdas, comprehensions) of every function
         updated in place with their new versions, for :func:`update_closures`."""
-        code_type = types.CodeType
         for old_outer, new_outer, qualname in self.code_swaps:
-            if not any(type(const) is code_type for const in old_outer.co_consts):
-                continue  # nothing nested (most functions): no walk, no dict
+            if not has_nested_code(old_outer):
+                continue
             new_nested = dict(nested_codes(new_outer, qualname))
             for key, old_code in nested_codes(old_outer, qualname):
                 new_code = new_nested.get(key)

@@ -68,11 +68,18 @@ def find_code(
 def shift_lines(code: types.CodeType, delta: int) -> types.CodeType:
     """``code`` moved ``delta`` lines down (up when negative), nested code objects included. The
     line table is relative to ``co_firstlineno`` (3.9-3.13), so that is all that changes."""
-    consts = code.co_consts
-    if any(type(c) is types.CodeType for c in consts):
-        consts = tuple(shift_lines(c, delta) if type(c) is types.CodeType else c for c in consts)
+    if has_nested_code(code):
+        consts = tuple(
+            shift_lines(c, delta) if type(c) is types.CodeType else c for c in code.co_consts
+        )
         return code.replace(co_firstlineno=code.co_firstlineno + delta, co_consts=consts)
     return code.replace(co_firstlineno=code.co_firstlineno + delta)
+
+
+def has_nested_code(code: types.CodeType) -> bool:
+    """Whether ``code`` holds code objects (functions, lambdas, classes, comprehensions before
+    3.12): most functions hold none, and need no walk of their constants."""
+    return any(type(c) is types.CodeType for c in code.co_consts)
 
 
 #: Attributes a decorator or descriptor keeps the function it wraps in.

@@ -57,10 +57,16 @@ def _run() -> None:
         time.sleep(POLL_SECONDS)
     with _importing:
         try:
-            for name in MODULES:
-                importlib.import_module(f"{__package__}.{name}")
+            import_machinery()
         except BaseException as e:  # the interpreter may be finalizing
             logger.debug("limeade: preloading the refresh machinery failed: %r", e)
+
+
+def import_machinery() -> None:
+    """Import what plans and refreshes now (the thread's job; a watcher and the signal handler
+    call it as they start, so no refresh imports from inside a signal handler)."""
+    for name in MODULES:
+        importlib.import_module(f"{__package__}.{name}")
 
 
 def _before_fork() -> None:

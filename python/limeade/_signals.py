@@ -16,7 +16,7 @@ import time
 import types
 from typing import Any, Callable, Optional, Union
 
-from . import _disable
+from . import _disable, _preload
 from ._summary import error_line, summary_line
 
 logger = logging.getLogger("limeade")
@@ -46,9 +46,7 @@ def install_signal_handler(signum: Optional[int] = None) -> Handler:
     number = _default_signal() if signum is None else int(signum)
     if _disable.disabled():
         return signal.getsignal(number)
-    # Imported now, not by the first refresh the handler runs (``import limeade`` leaves it).
-    from . import _hooks, _transaction  # noqa: F401
-
+    _preload.import_machinery()
     previous = signal.signal(number, _handle)
     if previous is not _handle:
         _PREVIOUS[number] = previous

@@ -21,7 +21,7 @@ import traceback
 from collections.abc import Iterable
 from typing import Any, Callable, Optional
 
-from . import _disable, _exposure, _tracking
+from . import _disable, _exposure, _preload, _tracking
 
 logger = logging.getLogger("limeade")
 
@@ -60,10 +60,6 @@ _PREVIOUS_HANDLER: Any = None
 _HANDLER_INSTALLED = False
 
 
-def _poll_from_env() -> bool:
-    return _tracking.poll_from_env()
-
-
 class Watcher:
     """Refreshes the program when its files are saved. Made by :func:`limeade.watch`; stop it
     with :meth:`stop` or use it as a context manager."""
@@ -86,7 +82,7 @@ class Watcher:
             raise ValueError("debounce_ms must not be negative")
         self.paths = None if paths is None else [os.path.abspath(p) for p in paths]
         self.debounce_ms = int(debounce_ms)
-        self.poll = _poll_from_env() if poll is None else bool(poll)
+        self.poll = _tracking.poll_from_env() if poll is None else bool(poll)
         self.include = tuple(include)
         self.exclude = DEFAULT_EXCLUDES + tuple(exclude)
         self.on_refresh = on_refresh
@@ -109,7 +105,7 @@ class Watcher:
             # LIMEADE_DISABLE: a watcher that watches nothing; stop() and `with` still work.
             self._disabled = True
             return self
-        _import_refresh_machinery()
+        _preload.import_machinery()
         if self.commit == "main":
             _install_handler()
         self._native = _registry_watcher(self.poll)
@@ -390,12 +386,6 @@ def _on_signal(signum: int, frame: Any) -> None:
         previous(signum, frame)
 
 
-def _import_refresh_machinery() -> None:
-    """``import limeade`` leaves the refresh machinery to the first refresh; a watcher imports it
-    as it starts, so that refresh (often run by a signal handler) imports nothing."""
-    from . import _hooks, _transaction  # noqa: F401
-
-
 def _install_handler() -> None:
     """Install the wake-up handler once, keeping (and chaining to) a handler the program had."""
     global _PREVIOUS_HANDLER, _HANDLER_INSTALLED
@@ -444,7 +434,7 @@ def after_fork_in_child() -> None:
     """A forked child has none of its parent's threads, and the parent's watcher descriptor
     must not be read here (the two processes would split its events): start afresh. Called by
     :mod:`limeade._tracking`'s fork hook when this module is imported."""
-    poll = any(w.poll for w in _ACTIVE) or _poll_from_env()
+    poll = any(w.poll for w in _ACTIVE) or _tracking.poll_from_env()
     native = _tracking.REGISTRY.reset_after_fork(poll)
     for watcher in list(_ACTIVE):
         if native is None:
