@@ -14,16 +14,15 @@ from pathlib import Path
 
 import pytest
 from limeade import _tracking
+from livechild import child_env
 
 
 def _fresh(code: str, tmp_path: Path, **env_extra: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), *sys.path])
-    env.update(env_extra)
+    """``code`` in a new interpreter started in ``tmp_path`` (its modules importable)."""
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
         cwd=tmp_path,
-        env=env,
+        env=child_env(**env_extra),
         capture_output=True,
         text=True,
         timeout=120,
