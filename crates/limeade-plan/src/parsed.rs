@@ -211,7 +211,14 @@ impl ParsedModule {
             {
                 return None;
             }
-            pieces.push(Piece::Window(new_window_start..window_end));
+            // A window of comments and blank lines (lines added above the first statement)
+            // holds no statement: it is not parsed.
+            let window = new_window_start..window_end;
+            pieces.push(if holds_no_code(&new_text[window.clone()]) {
+                Piece::Comments
+            } else {
+                Piece::Window(window)
+            });
             match anchor {
                 Some((j, at)) => {
                     k = j;
@@ -229,11 +236,7 @@ impl ParsedModule {
         let windows: Vec<std::ops::Range<usize>> = pieces
             .iter()
             .filter_map(|piece| match piece {
-                // A window of comments and blank lines (lines added above the first
-                // statement) holds no statement: it is not parsed.
-                Piece::Window(range) if !holds_no_code(&new_text[range.clone()]) => {
-                    Some(range.clone())
-                }
+                Piece::Window(range) => Some(range.clone()),
                 _ => None,
             })
             .collect();
@@ -268,7 +271,7 @@ impl ParsedModule {
                 Piece::Keep(range, delta) => {
                     push_moved(&statements[range], delta, &new_lines, &mut out);
                 }
-                Piece::Window(range) if holds_no_code(&new_text[range.clone()]) => {}
+                Piece::Comments => {}
                 Piece::Window(_) => out.extend(parsed.next()?),
             }
         }
@@ -296,20 +299,14 @@ impl ParsedModule {
         else {
             return false;
         };
-        match after
-            .split_inclusive('\n')
-            .find(|line| !holds_no_code_line(line))
-        {
-            None => true,
-            Some(line) => {
-                !line.starts_with([' ', '\t', '\x0c'])
-                    && !["else", "elif", "except", "finally"].iter().any(|word| {
-                        line.strip_prefix(word).is_some_and(|rest| {
-                            !rest.starts_with(|c: char| c.is_alphanumeric() || c == '_')
-                        })
+        first_code_line(after).is_none_or(|line| {
+            is_flush(line)
+                && !["else", "elif", "except", "finally"].iter().any(|word| {
+                    line.strip_prefix(word).is_some_and(|rest| {
+                        !rest.starts_with(|c: char| c.is_alphanumeric() || c == '_')
                     })
-            }
-        }
+                })
+        })
     }
 
     /// The first of the old statements `candidates` that starts at or after the edit's first
@@ -376,6 +373,8 @@ enum Piece {
     Keep(std::ops::Range<usize>, isize),
     /// Bytes of the new text parsed again.
     Window(std::ops::Range<usize>),
+    /// Bytes of the new text that hold only comments and blank lines: nothing to parse.
+    Comments,
 }
 
 /// Bytes the anchor searches of one re-parse may read, per byte of the new text (plus a
@@ -433,23 +432,23 @@ fn find_at_line_start(haystack: &str, needle: &str, starts_line: bool) -> Option
     None
 }
 
-/// Whether `line` holds no code: blank, or only a comment.
-fn holds_no_code_line(line: &str) -> bool {
-    let trimmed = line.trim_start_matches([' ', '\t', '\x0c']);
-    trimmed.is_empty() || trimmed.starts_with(['#', '\n', '\r'])
+/// The first line of `text` holding code (not blank, not only a comment).
+fn first_code_line(text: &str) -> Option<&str> {
+    text.split_inclusive('\n').find(|line| {
+        let trimmed = line.trim_start_matches([' ', '\t', '\x0c']);
+        !(trimmed.is_empty() || trimmed.starts_with(['#', '\n', '\r']))
+    })
+}
+
+/// Whether `line` starts in column 0.
+fn is_flush(line: &str) -> bool {
+    !line.starts_with([' ', '\t', '\x0c'])
 }
 
 /// Whether the first line holding code starts in column 0: the window is then lexed from the same
 /// state (no open block) as inside the whole file.
 fn first_code_line_is_flush(window: &str) -> bool {
-    for line in window.split_inclusive('\n') {
-        let trimmed = line.trim_start_matches([' ', '\t', '\x0c']);
-        if trimmed.is_empty() || trimmed.starts_with(['#', '\n', '\r']) {
-            continue;
-        }
-        return trimmed.len() == line.len();
-    }
-    true
+    first_code_line(window).is_none_or(is_flush)
 }
 
 /// Whether every line of `window` is empty or a comment starting in column 0 (the parser may
