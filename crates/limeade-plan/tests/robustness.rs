@@ -286,6 +286,29 @@ fn reparse_of_identical_text_reuses_the_tree() {
     assert_eq!(again.tree(), parsed.tree());
 }
 
+/// `parsed` re-parsed to `edited`: incrementally, fewer than `max_bytes` parsed, and the same
+/// tree as a full parse of `edited`. Returns the re-parsed module.
+fn reparses_within(
+    parsed: &ParsedModule,
+    edited: &str,
+    max_bytes: usize,
+    what: &str,
+) -> ParsedModule {
+    let (new, kind) = parsed.reparse(edited.to_owned()).expect("reparses");
+    match kind {
+        ReparseKind::Incremental { parsed_bytes } => {
+            assert!(
+                parsed_bytes < max_bytes,
+                "{what}: parsed {parsed_bytes} bytes"
+            )
+        }
+        other => panic!("{what}: expected an incremental reparse, got {other:?}"),
+    }
+    let full = ParsedModule::parse("m.py", edited.to_owned(), Version::New).expect("parses");
+    assert_eq!(new.tree(), full.tree(), "{what}");
+    new
+}
+
 #[test]
 fn one_function_edit_reparses_only_a_window() {
     let mut source = String::new();
@@ -294,15 +317,7 @@ fn one_function_edit_reparses_only_a_window() {
     }
     let parsed = ParsedModule::parse("m.py", source.clone(), Version::Old).expect("parses");
     let edited = source.replace("return x + 100\n", "return x * 100\n");
-    let (new, kind) = parsed.reparse(edited.clone()).expect("reparses");
-    match kind {
-        limeade_plan::ReparseKind::Incremental { parsed_bytes } => {
-            assert!(parsed_bytes < 200, "parsed {parsed_bytes} bytes")
-        }
-        other => panic!("expected an incremental reparse, got {other:?}"),
-    }
-    let full = ParsedModule::parse("m.py", edited, Version::New).expect("parses");
-    assert_eq!(new.tree(), full.tree());
+    reparses_within(&parsed, &edited, 200, "one body edited");
 }
 
 #[test]
@@ -361,18 +376,7 @@ fn lines_added_above_a_licence_header_reparse_only_the_header() {
         "# lone cr\rimport os\n",
     ] {
         let edited = format!("{prepended}{source}");
-        let (new, kind) = parsed.reparse(edited.clone()).expect("reparses");
-        match kind {
-            ReparseKind::Incremental { parsed_bytes } => {
-                assert!(
-                    parsed_bytes < 80,
-                    "{prepended:?}: parsed {parsed_bytes} bytes"
-                )
-            }
-            other => panic!("{prepended:?}: expected an incremental reparse, got {other:?}"),
-        }
-        let full = ParsedModule::parse("m.py", edited, Version::New).expect("parses");
-        assert_eq!(new.tree(), full.tree(), "{prepended:?}");
+        let new = reparses_within(&parsed, &edited, 80, &format!("{prepended:?}"));
         let imports = |m: &ParsedModule| {
             m.tree()
                 .statements
@@ -413,16 +417,7 @@ fn edits_far_apart_reparse_a_window_each() {
             .replacen("pass\n\n", "pass\npass\n\n", 2),
     ];
     for (case, edited) in cases.iter().enumerate() {
-        let (new, kind) = parsed.reparse(edited.clone()).expect("reparses");
-        match kind {
-            ReparseKind::Incremental { parsed_bytes } => assert!(
-                parsed_bytes < 200,
-                "case {case}: parsed {parsed_bytes} bytes"
-            ),
-            other => panic!("case {case}: expected an incremental reparse, got {other:?}"),
-        }
-        let full = ParsedModule::parse("m.py", edited.clone(), Version::New).expect("parses");
-        assert_eq!(new.tree(), full.tree(), "case {case}");
+        reparses_within(&parsed, edited, 200, &format!("case {case}"));
     }
 }
 
@@ -486,13 +481,5 @@ fn lines_inserted_right_before_a_large_statement_do_not_reparse_it() {
     let parsed = ParsedModule::parse("m.py", source.clone(), Version::Old).expect("parses");
     let edited = source.replacen("TABLE = {", "# more\n# more\nTABLE = {", 1)
         + "\n\ndef added():\n    return 1\n";
-    let (new, kind) = parsed.reparse(edited.clone()).expect("reparses");
-    match kind {
-        ReparseKind::Incremental { parsed_bytes } => {
-            assert!(parsed_bytes < 100, "parsed {parsed_bytes} bytes")
-        }
-        other => panic!("expected an incremental reparse, got {other:?}"),
-    }
-    let full = ParsedModule::parse("m.py", edited, Version::New).expect("parses");
-    assert_eq!(new.tree(), full.tree());
+    reparses_within(&parsed, &edited, 100, "lines inserted before the table");
 }

@@ -9,12 +9,19 @@ fn meta(path: &Path) -> ModuleMeta {
     }
 }
 
+/// A folder of its own under the temporary folder (`tag` and this process's id) holding `file`
+/// with `X = 1`: `(folder, file path)`.
+fn module_file(tag: &str, file: &str) -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("limeade-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(file);
+    std::fs::write(&path, "X = 1\n").expect("write");
+    (dir, path)
+}
+
 #[test]
 fn same_size_edits_are_both_seen_and_reverts_are_not_changes() {
-    let dir = std::env::temp_dir().join(format!("limeade-registry-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join("m.py");
-    std::fs::write(&path, "X = 1\n").expect("write");
+    let (dir, path) = module_file("registry", "m.py");
     let mut registry = Registry::default();
     let stamp = Stamp::of(&path).expect("stamp");
     registry
@@ -49,10 +56,7 @@ fn same_size_edits_are_both_seen_and_reverts_are_not_changes() {
 
 #[test]
 fn watched_edits_are_seen_at_once_and_idle_scans_check_nothing() {
-    let dir = std::env::temp_dir().join(format!("limeade-watch-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join("w.py");
-    std::fs::write(&path, "X = 1\n").expect("write");
+    let (dir, path) = module_file("watch", "w.py");
     let mut registry = Registry::with_watcher(false);
     let stamp = Stamp::of(&path).expect("stamp");
     let mut meta = meta(&path);
@@ -123,10 +127,7 @@ fn offered_sources_are_never_read_from_disk_and_change_only_when_offered() {
 
 #[test]
 fn folders_are_watched_at_the_next_scan_or_at_once_for_a_watcher() {
-    let dir = std::env::temp_dir().join(format!("limeade-defer-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join("d.py");
-    std::fs::write(&path, "X = 1\n").expect("write");
+    let (dir, path) = module_file("defer", "d.py");
     let mut registry = Registry::with_watcher(false);
     let mut meta = meta(&path);
     meta.name = "d".to_owned();
