@@ -42,7 +42,7 @@ def function_qualname(fn: types.FunctionType) -> str:
     return code.co_qualname if hasattr(code, "co_qualname") else fn.__qualname__
 
 
-def _qualname_matches(code: types.CodeType, qualname: str) -> bool:
+def qualname_matches(code: types.CodeType, qualname: str) -> bool:
     if hasattr(code, "co_qualname"):
         return code.co_qualname == qualname
     return code.co_name == qualname.rsplit(".", 1)[-1]
@@ -57,7 +57,7 @@ def find_code(
         current = stack.pop()
         for const in current.co_consts:
             if isinstance(const, types.CodeType):
-                if _qualname_matches(const, qualname) and (
+                if qualname_matches(const, qualname) and (
                     firstlineno is None or const.co_firstlineno == firstlineno
                 ):
                     return const
@@ -185,7 +185,7 @@ def find_function(
                 isinstance(obj, types.FunctionType)
                 and obj.__code__.co_firstlineno == firstlineno
                 and obj.__code__.co_filename == filename
-                and _qualname_matches(obj.__code__, qualname)
+                and qualname_matches(obj.__code__, qualname)
             ):
                 return obj
             next_level.extend(_children(obj))

@@ -36,6 +36,7 @@ from ._lookup import (
     parent_scope,
     split_lines,
 )
+from ._moves import Moves, only_moved
 from ._mutations import Mutations
 from ._outcomes import (
     ADDED,
@@ -97,7 +98,7 @@ def _is_definition_like(obj: Any) -> bool:
 
 
 class ModulePreparation(
-    SourceRunner, FunctionUpdates, Previews, ClassChanges, ClosureUpdates, Predictions
+    SourceRunner, FunctionUpdates, Moves, Previews, ClassChanges, ClosureUpdates, Predictions
 ):
     """Builds the mutations for one module from its plan."""
 
@@ -277,12 +278,18 @@ class ModulePreparation(
         #: Per scope, its changed definitions ("def", Definition) and statements ("stmt",
         #: Statement), to apply in source order.
         scopes: dict[str, list[tuple[str, Any]]] = {}
+        #: Per scope, its definitions that only moved (see :mod:`._moves`).
+        moves: dict[str, list[Definition]] = {}
         for d in self.definitions:
-            if "<locals>" in d["qualname"]:
+            qualname = d["qualname"]
+            if "<locals>" in qualname:
                 continue
-            if d["status"] == "unchanged" and d["qualname"] not in replaced_classes:
+            if d["status"] == "unchanged" and qualname not in replaced_classes:
                 continue
-            scopes.setdefault(parent_scope(d["qualname"]), []).append(("def", d))
+            if only_moved(d) and qualname not in replaced_classes and qualname not in grafted:
+                moves.setdefault(parent_scope(qualname), []).append(d)
+            else:
+                scopes.setdefault(parent_scope(qualname), []).append(("def", d))
         for s in self.plan["statements"]:
             if s["status"] != "unchanged":
                 scopes.setdefault(s["scope"], []).append(("stmt", s))
@@ -293,13 +300,18 @@ class ModulePreparation(
             for d in self.definitions
             if d["kind"] == "class" and d["status"] in ("added", "removed")
         }
-        for scope_name in sorted(scopes, key=lambda q: (q.count(".") if q else -1, q)):
+        for scope_name in sorted(
+            scopes.keys() | moves.keys(), key=lambda q: (q.count(".") if q else -1, q)
+        ):
             if scope_name and self.deferred_bases:
                 # Base classes the module's statements just bound can be evaluated now.
                 whole |= self.resolve_deferred_bases(replaced_classes)
             if any(scope_name == r or scope_name.startswith(r + ".") for r in whole):
                 continue
-            self.prepare_scope(scope_name, scopes[scope_name], replaced_classes)
+            if scope_name in scopes:
+                self.prepare_scope(scope_name, scopes[scope_name], replaced_classes)
+            if scope_name in moves:
+                self.shift_moved(scope_name, moves[scope_name])
         if self.deferred_bases:
             self.resolve_deferred_bases(replaced_classes)
         self.unbind_removed_names()
@@ -447,6 +459,7 @@ class ModulePreparation(
                 ran = True
                 bound.append(name)
             elif entry["kind"] == "class":
+                self.move_class_first_line(entry)
                 if "docstring" in entry["aspects"]:
                     self.outcomes.record(definition_name(entry), UPDATED)
                     self.mutations.setattr(

@@ -1,0 +1,90 @@
+"""Definitions that only moved: the same code on other lines (a comment or an import added above
+them, the commonest side effect of an edit). Functions get their code with the new line numbers
+(nothing is compiled, nothing runs) and classes their ``__firstlineno__`` (3.13+, what
+``inspect.getsource`` reads). A mixin of :class:`limeade._prepare.ModulePreparation`.
+
+They need none of what a scope's other changes need (a scratch namespace, source order, a
+batch of statements to run), which is what a sweep that moves every definition of a package
+would otherwise pay per definition."""
+
+from __future__ import annotations
+
+import types
+from typing import Any, Callable, Optional
+
+from ._lookup import has_nested_code, namespace_of, qualname_matches, shift_lines
+from ._mutations import Mutations
+from ._outcomes import UPDATED, OutcomeLog
+from ._plan_data import Definition
+
+#: The class attribute (3.13+) holding the first line of the class statement.
+_FIRST_LINE = "__firstlineno__"
+
+
+def only_moved(d: Definition) -> bool:
+    """Whether a changed definition only moved: a class whose source is the same, or a function
+    whose lines all moved by the same amount (``line_shift``: same layout)."""
+    return (
+        d["status"] == "changed"
+        and d["aspects"] == ["moved"]
+        and d["action"] == "update"
+        and (d["kind"] == "class" or d.get("line_shift") is not None)
+    )
+
+
+class Moves:
+    """Applies the changes :func:`only_moved` selects."""
+
+    # Provided by ModulePreparation.
+    globals: dict[str, Any]
+    path: str
+    mutations: Mutations
+    outcomes: OutcomeLog
+    code_swaps: list[tuple[types.CodeType, types.CodeType, str]]
+    changed_classes: list[type]
+    live_class: Callable[[str], Optional[type]]
+    update_function: Callable[..., None]
+
+    def shift_moved(self, scope_name: str, entries: list[Definition]) -> None:
+        """Apply the moves of one scope (the module or a kept class). A scope whose object is
+        gone from the live module has nothing to update, as :meth:`predict` says."""
+        scope: Any = self.live_class(scope_name) if scope_name else self.globals
+        if scope is None:
+            return
+        if scope_name and not any(c is scope for c in self.changed_classes):
+            # Kept and changed: its migration hook runs, as for any other change of its body.
+            self.changed_classes.append(scope)
+        items = namespace_of(scope)
+        for d in entries:
+            if d["kind"] == "class":
+                self.move_class_first_line(d)
+                continue
+            qualname = d["qualname"]
+            live = items.get(qualname.rpartition(".")[2])
+            code = live.__code__ if type(live) is types.FunctionType else None
+            if (
+                code is None
+                or code.co_firstlineno != d["old_span"]["start_line"]  # type: ignore[index]
+                or code.co_filename != self.path
+                or not qualname_matches(code, qualname)
+            ):
+                # Behind a decorator, a descriptor or a registry: found the general way. Only
+                # moved, its update compiles and evaluates nothing (no namespace is read).
+                self.update_function(d, scope, scope_name, {})
+                continue
+            new = shift_lines(code, d["line_shift"])  # type: ignore[arg-type]
+            self.mutations.setattr(live, "__code__", new)
+            if has_nested_code(code):
+                self.code_swaps.append((code, new, qualname))
+            self.outcomes.record(d["name"], UPDATED)
+
+    def move_class_first_line(self, d: Definition) -> None:
+        """A kept class whose statement starts on another line: its ``__firstlineno__``
+        follows (3.13+; ``inspect.getsource`` would show other lines)."""
+        old, new = d["old_span"], d["new_span"]
+        if old is None or new is None or old["start_line"] == new["start_line"]:
+            return
+        live = self.live_class(d["qualname"])
+        if live is None or type(live.__dict__.get(_FIRST_LINE)) is not int:
+            return
+        self.mutations.setattr(live, _FIRST_LINE, new["start_line"])
