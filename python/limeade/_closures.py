@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import gc
 import inspect
+import sys
+import sysconfig
 import types
 from collections.abc import Iterator
-from typing import Any, Callable, NamedTuple, Optional
+from typing import Any, Callable, NamedTuple, Optional, cast
 
 from . import _native
 from ._errors import ApplyError
@@ -63,6 +65,10 @@ class ClosureSwap(NamedTuple):
     qualname: str
     #: Module it belongs to.
     module: str
+    #: The old code of the updated function ``old`` is nested in, kept alive here: its
+    #: constants hold ``held`` references to ``old`` (see :func:`_may_have_functions`).
+    outer: Optional[types.CodeType] = None
+    held: int = 0
 
 
 #: Why live closures keep their old code.
@@ -87,9 +93,18 @@ def update_closures(
         if each.new.co_freevars != each.old.co_freevars:
             # Closures made from the old code hold cells for the old free variables only.
             refused.add((each.module, each.qualname))
-    # The refused ones are only counted as such: no need to look for their closures.
-    wanted = [i for i, each in swaps.items() if (each.module, each.qualname) not in refused]
-    for obj in _native.functions_with_code(gc.get_objects(), types.FunctionType, wanted):
+    # The refused ones are only counted as such: no need to look for their closures; nor for
+    # those no function can hold.
+    baseline = _own_references()
+    wanted = [
+        i
+        for i, each in swaps.items()
+        if (each.module, each.qualname) not in refused and _may_have_functions(each, baseline)
+    ]
+    found = (
+        _native.functions_with_code(gc.get_objects(), types.FunctionType, wanted) if wanted else []
+    )
+    for obj in found:
         swap = swaps.get(id(obj.__code__))
         if swap is None or swap.old is not obj.__code__:
             continue
@@ -105,6 +120,29 @@ def update_closures(
             plural = "" if count == 1 else "s"
             outcomes[key] = Outcome(CLOSURE_UPDATED, f"{count} live closure{plural}")
     return mutations, outcomes
+
+
+#: Free-threaded builds count some references lazily (deferred reference counting): there a
+#: reference count cannot prove that nothing holds an object.
+_COUNTS_EVERY_REFERENCE = not sysconfig.get_config_var("Py_GIL_DISABLED")
+
+
+def _own_references() -> int:
+    """What ``sys.getrefcount(swap.old)`` counts for a swap's own field and the call itself,
+    measured on an object nothing else holds (the call's own reference is counted up to 3.13
+    and may not be from 3.14 on)."""
+    probe = ClosureSwap(cast(types.CodeType, object()), cast(types.CodeType, None), "", "")
+    return sys.getrefcount(probe.old)
+
+
+def _may_have_functions(swap: ClosureSwap, own: int) -> bool:
+    """Whether a live function may hold ``swap.old``: anything holding it beyond the constants
+    of its old outer code (kept alive by the swap) and the swap itself shows in its reference
+    count. Most nested code (comprehensions, lambdas called at once, inner functions not kept)
+    has no live function, and a sweep that moves every definition need not search the heap."""
+    if not _COUNTS_EVERY_REFERENCE or swap.outer is None:
+        return True
+    return sys.getrefcount(swap.old) > swap.held + own
 
 
 class ClosureUpdates:
@@ -131,11 +169,17 @@ class ClosureUpdates:
             if not has_nested_code(old_outer):
                 continue
             new_nested = dict(nested_codes(new_outer, qualname))
-            for key, old_code in nested_codes(old_outer, qualname):
+            old_nested = list(nested_codes(old_outer, qualname))
+            # How many constants of the old code's tree hold each nested code (once, unless
+            # the compiler shared one between two places).
+            held: dict[int, int] = {}
+            for _, old_code in old_nested:
+                held[id(old_code)] = held.get(id(old_code), 0) + 1
+            for key, old_code in old_nested:
                 new_code = new_nested.get(key)
                 if new_code is not None and new_code != old_code:
                     self.closure_swaps[id(old_code)] = ClosureSwap(
-                        old_code, new_code, key[0], self.name
+                        old_code, new_code, key[0], self.name, old_outer, held[id(old_code)]
                     )
 
     def update_moved_statements(self) -> None:

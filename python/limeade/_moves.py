@@ -79,12 +79,13 @@ class Moves:
             self.outcomes.record(d["name"], UPDATED)
 
     def move_class_first_line(self, d: Definition) -> None:
-        """A kept class whose statement starts on another line: its ``__firstlineno__``
-        follows (3.13+; ``inspect.getsource`` would show other lines)."""
-        old, new = d["old_span"], d["new_span"]
-        if old is None or new is None or old["start_line"] == new["start_line"]:
+        """A kept class whose statement starts on another line (aspect ``moved``): its
+        ``__firstlineno__`` follows (3.13+; ``inspect.getsource`` would show other lines), and
+        the class counts as updated in place (its moved members are changes of their own)."""
+        new = d["new_span"]
+        if "moved" not in d["aspects"] or new is None:
             return
+        self.outcomes.record(d["name"], UPDATED)
         live = self.live_class(d["qualname"])
-        if live is None or type(live.__dict__.get(_FIRST_LINE)) is not int:
-            return
-        self.mutations.setattr(live, _FIRST_LINE, new["start_line"])
+        if live is not None and type(live.__dict__.get(_FIRST_LINE)) is int:
+            self.mutations.setattr(live, _FIRST_LINE, new["start_line"])
