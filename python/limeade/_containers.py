@@ -24,6 +24,7 @@ from itertools import compress
 from typing import Any, Callable, Optional
 
 from ._lookup import find_class
+from ._moves import only_moved
 from ._plan_data import ModulePlan, new_lines
 
 logger = logging.getLogger("limeade")
@@ -295,6 +296,7 @@ def may_run_user_code(module: Optional[types.ModuleType], plan: ModulePlan) -> b
                 return True
             if (
                 d["status"] == "changed"
+                and not only_moved(d)  # same code on other lines: its decorators do not run
                 and d["def_line"] is not None
                 and new_lines(d)[0] < d["def_line"]
             ):
