@@ -594,7 +594,7 @@ def prepare_module(
     preparation.prepare()
     # The text and its lines served the preparation only: a refresh of many modules keeps each
     # preparation until it ends, and must not keep every module's lines with it.
-    preparation.text, preparation.lines = "", []
+    preparation.text, preparation.lines, preparation.encoded = "", [], None
     return preparation
 
 

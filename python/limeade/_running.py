@@ -11,6 +11,7 @@ import sys
 import types
 from typing import Any, Callable, Optional, Union
 
+from . import _native
 from ._errors import ApplyError
 from ._lookup import MISSING, find_class, find_code, shift_lines, split_lines
 from ._mutations import Mutations
@@ -119,6 +120,23 @@ class SourceRunner:
         refresh that only moves definitions compiles nothing from them."""
         return split_lines(self.text)
 
+    @functools.cached_property
+    def encoded(self) -> Optional[bytes]:
+        """The new source as UTF-8 (None for text that has none: lone surrogates a custom
+        loader's source may hold)."""
+        try:
+            return self.text.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+
+    def line_text(self, first: int, last: int) -> str:
+        """Lines ``first..last`` of the new source, cut out natively: a refresh that compiles
+        one definition does not split a 10,000-line module into lines."""
+        encoded = self.encoded
+        if encoded is None:
+            return "".join(self.lines[first - 1 : last])
+        return _native.source_lines(encoded, first, last)
+
     # Provided by ModulePreparation.
     path: str
     name: str
@@ -148,7 +166,7 @@ class SourceRunner:
             if start < current:
                 continue
             out.append("\n" * (start - current))
-            out.append("".join(self.lines[start - 1 : end]))
+            out.append(self.line_text(start, end))
             current = end + 1
         return Snippet("".join(out), header_line - 1)
 
@@ -199,7 +217,7 @@ class SourceRunner:
             line_no = self.class_def_lines.get(prefix)
             if line_no is None:
                 raise ApplyError(f"no class {prefix} in the new source", self.name, prefix)
-            line = self.lines[line_no - 1]
+            line = self.line_text(line_no, line_no)
             indent = line[: len(line) - len(line.lstrip())]
             params = self.class_type_params.get(prefix, "")
             out.append(f"{indent}class {parts[i]}{params}:")

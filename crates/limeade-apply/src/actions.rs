@@ -49,6 +49,35 @@ fn last(qualname: &str) -> &str {
     qualname.rsplit_once('.').map_or(qualname, |(_, l)| l)
 }
 
+/// Every class holding something that changed (a definition, a statement, a moved statement
+/// that makes functions) or having a conflict, with the classes enclosing it: the live side
+/// compiles a member under its chain of `class` lines and looks those classes up. Other
+/// unchanged classes are not sent (a 10,000-line module has hundreds).
+fn classes_in_use<'a>(m: &'a ModulePlan, moved: &[&'a StatementChange]) -> HashSet<&'a str> {
+    let scopes = m
+        .definitions
+        .iter()
+        .filter(|d| d.status != DefinitionStatus::Unchanged)
+        .map(|d| parent(&d.qualname))
+        .chain(
+            m.statements
+                .iter()
+                .filter(|s| s.status != StatementStatus::Unchanged)
+                .chain(moved.iter().copied())
+                .map(|s| s.scope.as_str()),
+        )
+        .chain(m.conflicts.iter().map(|c| c.qualname.as_str()));
+    let mut out = HashSet::new();
+    for scope in scopes {
+        // `A.B.C` is inside `A.B` and `A`.
+        for (i, _) in scope.match_indices('.') {
+            out.insert(&scope[..i]);
+        }
+        out.insert(scope);
+    }
+    out
+}
+
 /// The actions of `plan` as JSON.
 pub fn actions_json(plan: &Plan) -> String {
     let modules = plan.modules.iter().map(module_actions).collect();
@@ -100,7 +129,7 @@ fn module_actions(m: &ModulePlan) -> ModuleActions<'_> {
         names.sort_unstable();
         names.dedup();
     }
-    let moved_statements = m
+    let moved_statements: Vec<&StatementChange> = m
         .statements
         .iter()
         .filter(|s| {
@@ -110,6 +139,7 @@ fn module_actions(m: &ModulePlan) -> ModuleActions<'_> {
                 && s.old_span.map(|o| o.start_line) != s.new_span.map(|n| n.start_line)
         })
         .collect();
+    let classes = classes_in_use(m, &moved_statements);
     ModuleActions {
         module: &m.module,
         path: &m.path,
@@ -118,7 +148,10 @@ fn module_actions(m: &ModulePlan) -> ModuleActions<'_> {
         definitions: m
             .definitions
             .iter()
-            .filter(|d| d.status != DefinitionStatus::Unchanged || d.kind == DefinitionKind::Class)
+            .filter(|d| {
+                d.status != DefinitionStatus::Unchanged
+                    || (d.kind == DefinitionKind::Class && classes.contains(d.qualname.as_str()))
+            })
             .collect(),
         statements: m
             .statements

@@ -63,6 +63,37 @@ impl LineIndex {
     }
 }
 
+/// Lines `first..=last` (1-based) of the UTF-8 bytes `text`, with their line ends, split at
+/// `\n` only as the compiler counts lines. Lines past the end are empty. What the live side
+/// compiles a definition from, without splitting the whole module into lines (a `\n` byte is
+/// never part of another character in UTF-8, so the cut is valid text when `text` is).
+pub fn line_range(text: &[u8], first: usize, last: usize) -> &[u8] {
+    if first == 0 || last < first {
+        return &[];
+    }
+    let next_line = |from: usize| {
+        text[from..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(text.len(), |i| from + i + 1)
+    };
+    let mut start = 0;
+    for _ in 1..first {
+        start = next_line(start);
+        if start >= text.len() {
+            return &[];
+        }
+    }
+    let mut end = start;
+    for _ in first..=last {
+        if end >= text.len() {
+            break;
+        }
+        end = next_line(end);
+    }
+    &text[start..end]
+}
+
 /// Decode raw source bytes like CPython: a UTF-8 BOM or no cookie means UTF-8; a PEP 263 cookie on
 /// line 1 or 2 may name Latin-1 or ASCII. Other encodings are refused with a
 /// [`PlanError::Decode`] rather than guessed: such a file is not tracked (or not planned), and
@@ -243,5 +274,23 @@ mod tests {
         let err = decode_source(b"# coding: shift_jis\nx = 1\n", "m.py", Version::New)
             .expect_err("refused");
         assert!(err.to_string().contains("shift-jis"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod line_range_tests {
+    use super::line_range;
+
+    #[test]
+    fn lines_are_cut_at_newlines_only() {
+        let text = "a\nb\x0cc\r\nd\u{2028}e\nlast".as_bytes();
+        let cut = |first, last| String::from_utf8(line_range(text, first, last).to_vec());
+        assert_eq!(cut(1, 1).as_deref(), Ok("a\n"));
+        assert_eq!(cut(2, 3).as_deref(), Ok("b\x0cc\r\nd\u{2028}e\n"));
+        assert_eq!(cut(4, 4).as_deref(), Ok("last"));
+        assert_eq!(cut(4, 9).as_deref(), Ok("last"));
+        assert_eq!(cut(5, 6).as_deref(), Ok(""));
+        assert_eq!(cut(0, 2).as_deref(), Ok(""));
+        assert_eq!(line_range(b"x\n", 1, 3), b"x\n");
     }
 }

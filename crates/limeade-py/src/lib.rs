@@ -174,6 +174,21 @@ fn plan_batch(modules: Vec<BatchModule>) -> PyResult<Plan> {
 }
 
 /// `(module name, is_package)` of a `/`-separated path relative to a source root.
+/// Lines `first..=last` (1-based) of the UTF-8 source `text` as the compiler counts them, with
+/// their line ends (a last line without one gets one). Bytes, not `str`: the limited API would
+/// copy and check the whole module's text on every call.
+#[pyfunction]
+fn source_lines(text: &[u8], first: usize, last: usize) -> PyResult<String> {
+    let cut = limeade_plan::line_range(text, first, last);
+    let mut out = std::str::from_utf8(cut)
+        .map_err(|e| PyValueError::new_err(format!("source is not UTF-8: {e}")))?
+        .to_owned();
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok(out)
+}
+
 #[pyfunction]
 fn module_name_from_path(relative: &str) -> (String, bool) {
     limeade_plan::module_name_from_path(relative)
@@ -449,6 +464,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<watch::PySubscription>()?;
     m.add_function(wrap_pyfunction!(plan_batch, m)?)?;
     m.add_function(wrap_pyfunction!(module_name_from_path, m)?)?;
+    m.add_function(wrap_pyfunction!(source_lines, m)?)?;
     m.add_function(wrap_pyfunction!(labels, m)?)?;
     m.add_function(wrap_pyfunction!(commit, m)?)?;
     m.add_function(wrap_pyfunction!(set_fail_at, m)?)?;
