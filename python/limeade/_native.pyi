@@ -19,6 +19,7 @@ __all__ = [
     "mutation_count",
     "plan_batch",
     "set_fail_at",
+    "source_lines",
 ]
 
 class PlanFailure(Exception):
