@@ -163,10 +163,11 @@ def labels() -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[s
 def plan_batch(modules: list[tuple[str, str, bool, bytes, bytes]]) -> Plan:
     """Plan ``[(name, path, is_package, old_bytes, new_bytes)]`` (decoded per PEP 263)."""
 
-def source_lines(text: bytes, first: int, last: int) -> str:
-    """Lines ``first..last`` (1-based, inclusive) of the UTF-8 source ``text`` as the compiler
-    counts them (split at ``\\n`` only), with their line ends; a last line without one gets one.
-    Raises ``ValueError`` for bytes that are not UTF-8."""
+def source_lines(text: bytes, spans: list[tuple[int, int]]) -> list[str]:
+    """For each ``(first, last)`` span (1-based, inclusive), those lines of the UTF-8 source
+    ``text`` as the compiler counts them (split at ``\\n`` only), with their line ends; a last
+    line without one gets one. One pass over ``text`` for spans in source order. Raises
+    ``ValueError`` for bytes that are not UTF-8."""
 
 def module_name_from_path(relative: str) -> tuple[str, bool]:
     """``(module name, is_package)`` of a ``/``-separated path relative to a source root."""

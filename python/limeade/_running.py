@@ -129,13 +129,13 @@ class SourceRunner:
         except UnicodeEncodeError:
             return None
 
-    def line_text(self, first: int, last: int) -> str:
-        """Lines ``first..last`` of the new source, cut out natively: a refresh that compiles
-        one definition does not split a 10,000-line module into lines."""
+    def line_texts(self, spans: list[tuple[int, int]]) -> list[str]:
+        """Lines ``first..last`` of the new source per span, cut out natively in one pass: a
+        refresh that compiles one definition does not split a 10,000-line module into lines."""
         encoded = self.encoded
         if encoded is None:
-            return "".join(self.lines[first - 1 : last])
-        return _native.source_lines(encoded, first, last)
+            return ["".join(self.lines[first - 1 : last]) for first, last in spans]
+        return _native.source_lines(encoded, spans)
 
     # Provided by ModulePreparation.
     path: str
@@ -160,13 +160,18 @@ class SourceRunner:
                 self.name,
                 f"line {first}",
             )
-        out = [h + "\n" for h in headers]
+        kept: list[tuple[int, int]] = []
         current = first
         for start, end in spans:
             if start < current:
                 continue
+            kept.append((start, end))
+            current = end + 1
+        out = [h + "\n" for h in headers]
+        current = first
+        for (start, end), text in zip(kept, self.line_texts(kept)):
             out.append("\n" * (start - current))
-            out.append(self.line_text(start, end))
+            out.append(text)
             current = end + 1
         return Snippet("".join(out), header_line - 1)
 
@@ -217,7 +222,7 @@ class SourceRunner:
             line_no = self.class_def_lines.get(prefix)
             if line_no is None:
                 raise ApplyError(f"no class {prefix} in the new source", self.name, prefix)
-            line = self.line_text(line_no, line_no)
+            (line,) = self.line_texts([(line_no, line_no)])
             indent = line[: len(line) - len(line.lstrip())]
             params = self.class_type_params.get(prefix, "")
             out.append(f"{indent}class {parts[i]}{params}:")

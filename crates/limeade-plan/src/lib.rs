@@ -29,7 +29,7 @@ pub use outcome::Outcome;
 pub use parsed::{ParsedModule, ReparseKind};
 pub use plan::*;
 pub use render::{render_module, render_plan, render_plan_with, OutcomeNotes};
-pub use source::{decode_source, line_range};
+pub use source::{decode_source, line_ranges};
 pub use syntax::{MAX_DEPTH, MAX_INDENT};
 
 /// What the planner needs to know about a module besides its source.

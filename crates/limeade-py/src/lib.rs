@@ -174,19 +174,23 @@ fn plan_batch(modules: Vec<BatchModule>) -> PyResult<Plan> {
 }
 
 /// `(module name, is_package)` of a `/`-separated path relative to a source root.
-/// Lines `first..=last` (1-based) of the UTF-8 source `text` as the compiler counts them, with
-/// their line ends (a last line without one gets one). Bytes, not `str`: the limited API would
-/// copy and check the whole module's text on every call.
+/// For each span `(first, last)` (1-based, inclusive), those lines of the UTF-8 source `text`
+/// as the compiler counts them, with their line ends (a last line without one gets one). Bytes,
+/// not `str`: the limited API would copy and check the whole module's text on every call.
 #[pyfunction]
-fn source_lines(text: &[u8], first: usize, last: usize) -> PyResult<String> {
-    let cut = limeade_plan::line_range(text, first, last);
-    let mut out = std::str::from_utf8(cut)
-        .map_err(|e| PyValueError::new_err(format!("source is not UTF-8: {e}")))?
-        .to_owned();
-    if !out.is_empty() && !out.ends_with('\n') {
-        out.push('\n');
-    }
-    Ok(out)
+fn source_lines(text: &[u8], spans: Vec<(usize, usize)>) -> PyResult<Vec<String>> {
+    limeade_plan::line_ranges(text, &spans)
+        .into_iter()
+        .map(|cut| {
+            let mut out = std::str::from_utf8(cut)
+                .map_err(|e| PyValueError::new_err(format!("source is not UTF-8: {e}")))?
+                .to_owned();
+            if !out.is_empty() && !out.ends_with('\n') {
+                out.push('\n');
+            }
+            Ok(out)
+        })
+        .collect()
 }
 
 #[pyfunction]
