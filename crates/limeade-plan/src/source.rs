@@ -15,8 +15,10 @@ impl LineIndex {
     pub fn new(text: &str) -> Self {
         let mut starts = Vec::with_capacity(text.len() / 30 + 1);
         starts.push(0);
-        // `match_indices` on a char searches with memchr: far faster than a byte loop.
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        // A vectorised search for every newline: `match_indices` starts one memchr per line,
+        // which on short lines costs more than the search (a fifth of planning a one-line edit
+        // in a 10,000-line module).
+        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         LineIndex { starts }
     }
 
@@ -70,12 +72,8 @@ impl LineIndex {
 /// 200,000 added definitions costs the file once (a `\n` byte is never part of another
 /// character in UTF-8, so each cut is valid text when `text` is).
 pub fn line_ranges<'t>(text: &'t [u8], spans: &[(usize, usize)]) -> Vec<&'t [u8]> {
-    let next_line = |from: usize| {
-        text[from..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(text.len(), |i| from + i + 1)
-    };
+    let next_line =
+        |from: usize| memchr::memchr(b'\n', &text[from..]).map_or(text.len(), |i| from + i + 1);
     // `offset` is where line `line` starts.
     let (mut line, mut offset) = (1, 0);
     spans
