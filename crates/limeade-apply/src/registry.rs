@@ -450,43 +450,39 @@ impl Registry {
     /// from its tree when first asked (parsed then if needed) and kept until its source
     /// changes; a module that does not parse is skipped.
     pub fn importers_of(&mut self, source: &str) -> Vec<(String, String, String)> {
-        let mut out = Vec::new();
-        let mut names: Vec<String> = self.modules.keys().cloned().collect();
-        names.sort_unstable();
-        for name in names {
-            if name == source {
-                continue;
-            }
-            let needs_bindings = self
-                .modules
-                .get(&name)
-                .is_some_and(|t| t.bindings.is_none());
-            if needs_bindings {
-                let bindings = match (
-                    self.modules.get(&name).map(|t| t.meta.clone()),
-                    self.current_tree(&name),
-                ) {
-                    (Some(meta), Some(tree)) => import_bindings(&meta, tree),
-                    _ => Vec::new(),
-                };
-                if let Some(tracked) = self.modules.get_mut(&name) {
-                    tracked.bindings = Some(bindings);
-                }
-            }
-            let Some(tracked) = self.modules.get(&name) else {
-                continue;
+        // Bindings are computed once per running version; usually none is missing, and a
+        // refresh of many modules asks this once per module: no copy or sort of every name.
+        let missing: Vec<String> = self
+            .modules
+            .iter()
+            .filter(|(name, t)| t.bindings.is_none() && name.as_str() != source)
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in missing {
+            let bindings = match (
+                self.modules.get(&name).map(|t| t.meta.clone()),
+                self.current_tree(&name),
+            ) {
+                (Some(meta), Some(tree)) => import_bindings(&meta, tree),
+                _ => Vec::new(),
             };
-            for binding in tracked.bindings.iter().flatten() {
-                if binding.source_module == source {
-                    out.push((
-                        binding.importer.clone(),
-                        binding.bound_as.clone(),
-                        binding.name.clone(),
-                    ));
-                }
+            if let Some(tracked) = self.modules.get_mut(&name) {
+                tracked.bindings = Some(bindings);
             }
         }
-        out
+        let mut found: Vec<(&str, &ImportBinding)> = self
+            .modules
+            .iter()
+            .filter(|(name, _)| name.as_str() != source)
+            .flat_map(|(name, t)| t.bindings.iter().flatten().map(move |b| (name.as_str(), b)))
+            .filter(|(_, b)| b.source_module == source)
+            .collect();
+        // By importer, each importer's bindings in source order (a stable sort).
+        found.sort_by(|a, b| a.0.cmp(b.0));
+        found
+            .into_iter()
+            .map(|(_, b)| (b.importer.clone(), b.bound_as.clone(), b.name.clone()))
+            .collect()
     }
 
     /// Functions of `module`'s running source (module level and methods of its classes) whose
