@@ -15,13 +15,16 @@ from __future__ import annotations
 import _thread
 import gc
 import time
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Callable, Literal, Optional
 
 from . import _disable, _preload, _tracking
 from ._errors import ApplyError, ConflictError, PlanError, RefreshError, TrackError
 
+#: `typing` is not imported at run time: `import limeade` stays lean (see _tracking).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any, Callable, Literal, Optional
+
     from ._hooks import on_error, on_refresh, remove_hook
     from ._report import Change, ModuleReport, Plan, RefreshReport
     from ._signals import install_signal_handler, uninstall_signal_handler

@@ -19,10 +19,15 @@ import marshal
 import os
 import sys
 import types
-from typing import Any, Optional
 
-#: ``(mtime_ns, size, inode)`` of a source file, as the hook took it before reading.
-Stamp = Optional[tuple[int, int, int]]
+#: `typing` is imported for type checking only: `import limeade` must not pay for it.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
+
+    #: ``(mtime_ns, size, inode)`` of a source file, as the hook took it before reading.
+    Stamp = Optional[tuple[int, int, int]]
+
 
 _HEADER = 16
 _HASH_BASED = 0b1

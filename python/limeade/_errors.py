@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Optional
+#: `typing` is imported for type checking only: `import limeade` must not pay for it.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 
 class RefreshError(Exception):

@@ -17,10 +17,15 @@ from __future__ import annotations
 import _thread
 import os
 import stat
-from collections.abc import Iterable
-from typing import Callable, Optional
 
 from ._log import logger
+
+#: `typing` is imported for type checking only: `import limeade` must not pay for it.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Callable, Optional
+
 
 #: Paths already warned about: never twice in a process.
 _WARNED: set[str] = set()

@@ -15,12 +15,17 @@ import os
 import sys
 import time
 import types
-from typing import Any, Optional, Union
+
+#: `typing` is imported for type checking only: `import limeade` must not pay for it.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional, Union
+
+    Source = Union[bytes, str]
+
 
 #: Loaders the import hook handles itself (exact types): not "custom".
 STANDARD_LOADERS: set[type] = {importlib.machinery.SourceFileLoader}
-
-Source = Union[bytes, str]
 
 #: Seconds within which a file's stamp is not trusted (same-size writes in one clock tick).
 _RACY_SECONDS = 2.0

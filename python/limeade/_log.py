@@ -11,7 +11,12 @@ configured, and the last-resort handler shows WARNING and above), and anything e
 from __future__ import annotations
 
 import sys
-from typing import Any
+
+#: `typing` is imported for type checking only: `import limeade` must not pay for it.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 #: The name of limeade's logger.
 NAME = "limeade"

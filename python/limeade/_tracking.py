@@ -15,11 +15,15 @@ import os
 import site
 import sys
 import types
-from typing import Any, Optional
 
 from . import _bytecode, _disable, _exposure, _loaders, _native
 from ._errors import TrackError
 from ._log import logger
+
+#: `typing` is imported for type checking only: `import limeade` must not pay for it.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 
 def poll_from_env() -> bool:
