@@ -93,6 +93,7 @@ def _keyed_changes(
         if d["action"] == "rename" and "renamed_from" in d
     }
     renamed_away = set(renames.values())
+    kinds: dict[tuple[str, ...], str] = {}
     conflicted = {c["qualname"] for c in module_plan["conflicts"]}
     for d in module_plan["definitions"]:
         status = d["status"]
@@ -103,12 +104,17 @@ def _keyed_changes(
         if status == "added" and d["qualname"] in renames:
             add(f"{renames[d['qualname']]} -> {d['qualname']}", "renamed", d["qualname"])
             continue
-        kind = (
-            status
-            if status in ("added", "removed")
-            else ", ".join(ASPECT_LABELS.get(a, a) for a in d["aspects"])
-        )
-        add(definition_name(d), kind, definition_name(d))
+        kind: str
+        if status in ("added", "removed"):
+            kind = status
+        else:
+            # A sweep reports thousands of changes with the same few aspect lists.
+            aspects = tuple(d["aspects"])
+            kind = kinds.get(aspects) or kinds.setdefault(
+                aspects, ", ".join(ASPECT_LABELS.get(a, a) for a in aspects)
+            )
+        shown = definition_name(d)
+        add(shown, kind, shown)
     for s in module_plan["statements"]:
         if s["status"] == "unchanged":
             continue
