@@ -14,7 +14,7 @@ from typing import Any, Callable, Optional
 
 from ._lookup import has_nested_code, namespace_of, qualname_matches, shift_lines
 from ._mutations import Mutations
-from ._outcomes import UPDATED, OutcomeLog
+from ._outcomes import UPDATED, Outcome, OutcomeLog
 from ._plan_data import Definition
 
 #: The class attribute (3.13+) holding the first line of the class statement.
@@ -55,6 +55,7 @@ class Moves:
             # Kept and changed: its migration hook runs, as for any other change of its body.
             self.changed_classes.append(scope)
         items = namespace_of(scope)
+        updated = Outcome(UPDATED)
         for d in entries:
             if d["kind"] == "class":
                 self.move_class_first_line(d)
@@ -72,11 +73,14 @@ class Moves:
                 # moved, its update compiles and evaluates nothing (no namespace is read).
                 self.update_function(d, scope, scope_name, {})
                 continue
-            new = shift_lines(code, d["line_shift"])  # type: ignore[arg-type]
-            self.mutations.setattr(live, "__code__", new)
+            shift: int = d["line_shift"]  # type: ignore[typeddict-item]
             if has_nested_code(code):
+                new = shift_lines(code, shift)
                 self.code_swaps.append((code, new, qualname))
-            self.outcomes.record(d["name"], UPDATED)
+            else:
+                new = code.replace(co_firstlineno=code.co_firstlineno + shift)
+            self.mutations.setattr(live, "__code__", new)
+            self.outcomes.record_outcome(d["name"], updated)
 
     def move_class_first_line(self, d: Definition) -> None:
         """A kept class whose statement starts on another line (aspect ``moved``): its

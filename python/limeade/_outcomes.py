@@ -63,6 +63,10 @@ class OutcomeLog:
     def record(self, name: str, outcome: str, why: str = "") -> None:
         self.by_name[name] = Outcome(outcome, why)
 
+    def record_outcome(self, name: str, outcome: Outcome) -> None:
+        """:meth:`record` with a decision already made (one shared by many changes)."""
+        self.by_name[name] = outcome
+
     def get(self, name: str) -> Optional[Outcome]:
         """The outcome recorded for ``name``, or for the closest enclosing class recorded as a
         whole (members of a replaced, added, removed or grafted class share its outcome)."""
