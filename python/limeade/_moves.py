@@ -83,13 +83,18 @@ class Moves:
             self.outcomes.record_outcome(d["name"], updated)
 
     def move_class_first_line(self, d: Definition) -> None:
-        """A kept class whose statement starts on another line (aspect ``moved``): its
-        ``__firstlineno__`` follows (3.13+; ``inspect.getsource`` would show other lines), and
-        the class counts as updated in place (its moved members are changes of their own)."""
-        new = d["new_span"]
-        if "moved" not in d["aspects"] or new is None:
+        """A kept class whose statement starts on another line: its ``__firstlineno__``
+        follows (3.13+; ``inspect.getsource`` would show other lines). One that only moved
+        (aspect ``moved``) counts as updated in place, unless a decision about the class
+        itself (kept with new bases) was recorded; its moved members are changes of their
+        own."""
+        old, new = d["old_span"], d["new_span"]
+        if old is None or new is None:
             return
-        self.outcomes.record(d["name"], UPDATED)
+        if "moved" in d["aspects"] and self.outcomes.get(d["name"]) is None:
+            self.outcomes.record(d["name"], UPDATED)
+        if old["start_line"] == new["start_line"]:
+            return
         live = self.live_class(d["qualname"])
         if live is not None and type(live.__dict__.get(_FIRST_LINE)) is int:
             self.mutations.setattr(live, _FIRST_LINE, new["start_line"])

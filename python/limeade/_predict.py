@@ -117,7 +117,9 @@ class Predictions:
             elif d["action"] in ("run", "rename"):
                 log.record(definition_name(d), *self._predict_binding(scope, d))
             elif d["kind"] == "class":
-                if "docstring" in d["aspects"] or "moved" in d["aspects"]:
+                if "docstring" in d["aspects"]:
+                    log.record(definition_name(d), UPDATED)
+                elif "moved" in d["aspects"] and log.get(definition_name(d)) is None:
                     log.record(definition_name(d), UPDATED)
             elif scope is not None:
                 try:
