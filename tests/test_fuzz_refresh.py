@@ -74,9 +74,21 @@ def _shape(code: types.CodeType) -> tuple[Any, ...]:
     """What the new version of a function determines, whatever context the compiler had (the
     bytes of ``co_code`` are not: e.g. a method call can compile to ``LOAD_ATTR`` or
     ``LOAD_METHOD``): names, constants (nested code by shape), lines."""
-    consts = tuple(_shape(c) if isinstance(c, types.CodeType) else repr(c) for c in code.co_consts)
+    consts = tuple(_const_shape(c) for c in code.co_consts)
     lines = sorted({line for _, line in dis.findlinestarts(code) if line is not None})
     return (code.co_name, code.co_names, code.co_varnames, consts, lines)
+
+
+def _const_shape(const: Any) -> Any:
+    """A constant as compared: nested code by shape, a ``frozenset`` (``x in {"a", "b"}``) by
+    its sorted items: its iteration order depends on the order its items were inserted when
+    their hashes collide, and a bytecode cache's round trip through ``marshal`` inserts them in
+    the order they were iterated, which can reverse it (equal sets, different reprs)."""
+    if isinstance(const, types.CodeType):
+        return _shape(const)
+    if isinstance(const, frozenset):
+        return ("frozenset", sorted(repr(c) for c in const))
+    return repr(const)
 
 
 def _functions(namespace: dict[str, Any]) -> dict[str, types.CodeType]:
