@@ -8,7 +8,6 @@ from __future__ import annotations
 import gc
 import inspect
 import sys
-import sysconfig
 import types
 from collections.abc import Iterator
 from typing import Any, Callable, NamedTuple, Optional, cast
@@ -122,9 +121,19 @@ def update_closures(
     return mutations, outcomes
 
 
-#: Free-threaded builds count some references lazily (deferred reference counting): there a
-#: reference count cannot prove that nothing holds an object.
-_COUNTS_EVERY_REFERENCE = not sysconfig.get_config_var("Py_GIL_DISABLED")
+def _counts_every_reference() -> bool:
+    """Whether reference counts count every reference: not in free-threaded builds (3.13+),
+    which count some lazily (deferred reference counting), so that there a count cannot prove
+    that nothing holds an object. Older versions have no such build and need no ``sysconfig``
+    import to know it."""
+    if sys.version_info < (3, 13):
+        return True
+    import sysconfig
+
+    return not sysconfig.get_config_var("Py_GIL_DISABLED")
+
+
+_COUNTS_EVERY_REFERENCE = _counts_every_reference()
 
 
 def _own_references() -> int:
