@@ -42,7 +42,7 @@ def function_qualname(fn: types.FunctionType) -> str:
     return code.co_qualname if hasattr(code, "co_qualname") else fn.__qualname__
 
 
-def qualname_matches(code: types.CodeType, qualname: str) -> bool:
+def _qualname_matches(code: types.CodeType, qualname: str) -> bool:
     if hasattr(code, "co_qualname"):
         return code.co_qualname == qualname
     return code.co_name == qualname.rsplit(".", 1)[-1]
@@ -57,7 +57,7 @@ def find_code(
         current = stack.pop()
         for const in current.co_consts:
             if isinstance(const, types.CodeType):
-                if qualname_matches(const, qualname) and (
+                if _qualname_matches(const, qualname) and (
                     firstlineno is None or const.co_firstlineno == firstlineno
                 ):
                     return const
@@ -165,6 +165,21 @@ def _function_children(obj: types.FunctionType) -> list[Any]:
     return out
 
 
+def compiled_from(
+    obj: Any, qualname: str, firstlineno: int, filename: str
+) -> TypeGuard[types.FunctionType]:
+    """Whether ``obj`` is a function compiled from the definition ``qualname`` starting at
+    ``firstlineno`` in ``filename`` (what :func:`find_function` looks for at each level)."""
+    if type(obj) is not types.FunctionType:
+        return False
+    code = obj.__code__
+    return (
+        code.co_firstlineno == firstlineno
+        and code.co_filename == filename
+        and _qualname_matches(code, qualname)
+    )
+
+
 def find_function(
     root: Any, qualname: str, firstlineno: int, filename: str
 ) -> Optional[types.FunctionType]:
@@ -182,12 +197,7 @@ def find_function(
             if id(obj) in seen:
                 continue
             seen.add(id(obj))
-            if (
-                isinstance(obj, types.FunctionType)
-                and obj.__code__.co_firstlineno == firstlineno
-                and obj.__code__.co_filename == filename
-                and qualname_matches(obj.__code__, qualname)
-            ):
+            if compiled_from(obj, qualname, firstlineno, filename):
                 return obj
             next_level.extend(_children(obj))
         level = next_level

@@ -12,7 +12,7 @@ from __future__ import annotations
 import types
 from typing import Any, Callable, Optional
 
-from ._lookup import has_nested_code, namespace_of, qualname_matches, shift_lines
+from ._lookup import compiled_from, has_nested_code, namespace_of, shift_lines
 from ._mutations import Mutations
 from ._outcomes import UPDATED, Outcome, OutcomeLog
 from ._plan_data import Definition
@@ -62,23 +62,16 @@ class Moves:
                 continue
             qualname = d["qualname"]
             live = items.get(qualname.rpartition(".")[2])
-            code = live.__code__ if type(live) is types.FunctionType else None
-            if (
-                code is None
-                or code.co_firstlineno != d["old_span"]["start_line"]  # type: ignore[index]
-                or code.co_filename != self.path
-                or not qualname_matches(code, qualname)
-            ):
+            old_first = d["old_span"]["start_line"]  # type: ignore[index]
+            if not compiled_from(live, qualname, old_first, self.path):
                 # Behind a decorator, a descriptor or a registry: found the general way. Only
                 # moved, its update compiles and evaluates nothing (no namespace is read).
                 self.update_function(d, scope, scope_name, {})
                 continue
-            shift: int = d["line_shift"]  # type: ignore[typeddict-item]
+            code = live.__code__
+            new = shift_lines(code, d["line_shift"])  # type: ignore[typeddict-item]
             if has_nested_code(code):
-                new = shift_lines(code, shift)
                 self.code_swaps.append((code, new, qualname))
-            else:
-                new = code.replace(co_firstlineno=code.co_firstlineno + shift)
             self.mutations.setattr(live, "__code__", new)
             self.outcomes.record_outcome(d["name"], updated)
 
