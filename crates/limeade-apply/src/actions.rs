@@ -54,18 +54,8 @@ fn last(qualname: &str) -> &str {
 /// compiles a member under its chain of `class` lines and looks those classes up. Other
 /// unchanged classes are not sent (a 10,000-line module has hundreds).
 fn classes_in_use<'a>(m: &'a ModulePlan, moved: &[&'a StatementChange]) -> HashSet<&'a str> {
-    let scopes = m
-        .definitions
-        .iter()
-        .filter(|d| d.status != DefinitionStatus::Unchanged)
-        .map(|d| parent(&d.qualname))
-        .chain(
-            m.statements
-                .iter()
-                .filter(|s| s.status != StatementStatus::Unchanged)
-                .chain(moved.iter().copied())
-                .map(|s| s.scope.as_str()),
-        )
+    let scopes = changed_scopes(m)
+        .chain(moved.iter().map(|s| s.scope.as_str()))
         .chain(m.conflicts.iter().map(|c| c.qualname.as_str()));
     let mut out = HashSet::new();
     for scope in scopes {
@@ -76,6 +66,21 @@ fn classes_in_use<'a>(m: &'a ModulePlan, moved: &[&'a StatementChange]) -> HashS
         out.insert(scope);
     }
     out
+}
+
+/// The scope (`""` for the module, else a class qualname) of every changed definition and
+/// statement, once per change.
+fn changed_scopes(m: &ModulePlan) -> impl Iterator<Item = &str> {
+    m.definitions
+        .iter()
+        .filter(|d| d.status != DefinitionStatus::Unchanged)
+        .map(|d| parent(&d.qualname))
+        .chain(
+            m.statements
+                .iter()
+                .filter(|s| s.status != StatementStatus::Unchanged)
+                .map(|s| s.scope.as_str()),
+        )
 }
 
 /// The actions of `plan` as JSON.
@@ -92,18 +97,7 @@ fn module_actions(m: &ModulePlan) -> ModuleActions<'_> {
     // The live side asks a scope's names only where something changed in it (a class's removed
     // members, a grafted class's own names), and the module's only to check new bases: listing
     // every name of a 10,000-line module on each refresh would cost more than the edit.
-    let mut wanted: HashSet<&str> = m
-        .definitions
-        .iter()
-        .filter(|d| d.status != DefinitionStatus::Unchanged)
-        .map(|d| parent(&d.qualname))
-        .chain(
-            m.statements
-                .iter()
-                .filter(|s| s.status != StatementStatus::Unchanged)
-                .map(|s| s.scope.as_str()),
-        )
-        .collect();
+    let mut wanted: HashSet<&str> = changed_scopes(m).collect();
     wanted.remove("");
     if !m.conflicts.is_empty() {
         wanted.insert("");
