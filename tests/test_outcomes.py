@@ -4,6 +4,9 @@ cases where reading the plan alone would say something else."""
 
 from __future__ import annotations
 
+import inspect
+import sys
+
 import limeade
 from conftest import assert_plan_told_the_truth
 
@@ -44,22 +47,23 @@ def test_definition_no_live_object_holds_is_not_updated(live):
     assert m.area is area and area(1) == 3
 
 
+#: A class whose new bases the live class can take (same layout).
+COMPATIBLE_BASES = """
+    class Base:
+        def hello(self):
+            return "base"
+
+    class Plain:
+        def hello(self):
+            return "plain"
+
+    class C(Plain):
+        pass
+    """
+
+
 def test_compatible_new_bases_keep_the_class(live):
-    m = live.load(
-        "m",
-        """
-        class Base:
-            def hello(self):
-                return "base"
-
-        class Plain:
-            def hello(self):
-                return "plain"
-
-        class C(Plain):
-            pass
-        """,
-    )
+    m = live.load("m", COMPATIBLE_BASES)
     C, obj = m.C, m.C()
     live.edit("m", "class C(Plain):", "class C(Base):")
     plan = limeade.plan()
@@ -69,6 +73,20 @@ def test_compatible_new_bases_keep_the_class(live):
     assert report.module(m.__name__).replaced == []
     assert report.module(m.__name__).conflicts == []
     assert m.C is C and obj.hello() == "base"
+
+
+def test_class_with_new_bases_that_also_moved_is_kept_with_new_bases(live):
+    m = live.load("m", COMPATIBLE_BASES)
+    C, obj = m.C, m.C()
+    live.edit("m", "class C(Plain):", "# moved down\nclass C(Base):")
+    plan = limeade.plan()
+    assert _outcome(plan.changes, "C") == ("kept with new bases", "")
+    report = live.refresh()
+    assert _outcome(report.changes, "C") == ("kept with new bases", "")
+    assert m.C is C and obj.hello() == "base"
+    if sys.version_info >= (3, 13):
+        # Its __firstlineno__ followed the statement it now starts on.
+        assert inspect.getsource(C).startswith("class C(Base):")
 
 
 def test_main_guard_is_never_run_again(live):
