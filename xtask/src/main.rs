@@ -154,12 +154,21 @@ impl Step {
         command
     }
 
-    /// Print and run the command, returning its exit status.
+    /// Print and run the command, returning its exit status; the time it took is printed
+    /// after it (CI's wall-clock budget is spent here, step by step).
     pub(crate) fn status(&self) -> Result<ExitStatus, String> {
         eprintln!("$ {}", self.command_line());
-        self.command()
+        let started = std::time::Instant::now();
+        let status = self
+            .command()
             .status()
-            .map_err(|e| format!("cannot run {}: {e}", display_path(&self.program)))
+            .map_err(|e| format!("cannot run {}: {e}", display_path(&self.program)))?;
+        eprintln!(
+            "# {:.1} s: {}",
+            started.elapsed().as_secs_f64(),
+            self.command_line()
+        );
+        Ok(status)
     }
 
     /// Print and run the command; an error names it when it fails.
