@@ -154,6 +154,36 @@ impl Step {
         command
     }
 
+    /// Run the command with its output appended to `log` (with the command line and the time it
+    /// took) instead of the terminal: for steps run in a background thread while another step
+    /// has the terminal. Fails with the command line when it fails.
+    pub(crate) fn run_logged(&self, log: &mut String) -> Result<(), String> {
+        use std::fmt::Write as _;
+        let started = std::time::Instant::now();
+        let output = self
+            .command()
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", display_path(&self.program)))?;
+        let _ = writeln!(log, "$ {}", self.command_line());
+        log.push_str(&String::from_utf8_lossy(&output.stdout));
+        log.push_str(&String::from_utf8_lossy(&output.stderr));
+        let _ = writeln!(
+            log,
+            "# {:.1} s: {}",
+            started.elapsed().as_secs_f64(),
+            self.command_line()
+        );
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "`{}` failed ({})",
+                self.command_line(),
+                output.status
+            ))
+        }
+    }
+
     /// Print and run the command, returning its exit status; the time it took is printed
     /// after it (CI's wall-clock budget is spent here, step by step).
     pub(crate) fn status(&self) -> Result<ExitStatus, String> {

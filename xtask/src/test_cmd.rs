@@ -3,6 +3,8 @@
 //! pytest suite again on every other CPython >= 3.9 found on the machine (the abi3 extension
 //! built once serves them all).
 
+use std::path::Path;
+
 use crate::venv::{self, Profile};
 use crate::{interpreters, run_step, workspace_root};
 
@@ -23,6 +25,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             ))
         }
     };
+    // The venvs (one per interpreter, each a `pip install` of the pinned tools) are made in a
+    // background thread while the Rust checks compile: on a fresh clone that is minutes of
+    // mostly waiting on downloads and files, which the compiler's two cores do not need.
+    let venvs = std::thread::spawn(prepare_venvs);
     run_step("cargo", &["fmt", "--all", "--check"])?;
     run_step(
         "cargo",
@@ -37,7 +43,15 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     )?;
     run_step("cargo", &["test", "--workspace"])?;
 
-    let venv = venv::ensure()?;
+    let (venvs, log) = venvs
+        .join()
+        .map_err(|_| "the thread preparing the venvs panicked".to_owned())?;
+    eprint!("{log}");
+    let mut venvs = venvs.into_iter();
+    let venv = venvs
+        .next()
+        .ok_or_else(|| "no default venv was prepared".to_owned())?
+        .venv?;
     venv.develop(Profile::Debug)?;
     let root = workspace_root();
     let dirs: Vec<&str> = PYTHON_DIRS
@@ -66,31 +80,21 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 
     run_pytest(venv.python_step(), long)?;
 
-    let default_version = interpreters::version_of(&venv.python());
     let mut failures = Vec::new();
-    let found = interpreters::find();
-    for minor in interpreters::SUPPORTED_MINORS {
-        let version = format!("3.{minor}");
-        if Some(&version) != default_version.as_ref() && !found.iter().any(|i| i.version == version)
-        {
-            eprintln!("# Python {version}: not found on this machine, not tested");
-        }
-    }
-    for interpreter in found {
-        if Some(&interpreter.version) == default_version.as_ref() {
-            continue;
-        }
-        eprintln!(
-            "# pytest on Python {} ({})",
-            interpreter.version,
-            interpreter.path.display()
-        );
-        let other = venv::ensure_at(&format!(".venv-{}", interpreter.version), &interpreter.path)?;
+    for prepared in venvs {
+        eprintln!("# pytest on Python {}", prepared.version);
+        let other = match prepared.venv {
+            Ok(other) => other,
+            Err(e) => {
+                failures.push(format!("Python {}: {e}", prepared.version));
+                continue;
+            }
+        };
         // The package is not installed there: its sources and the extension `maturin develop`
         // put next to them are imported from the checkout.
         let python_dir = root.join("python").display().to_string();
         if let Err(e) = run_pytest(other.python_step().env("PYTHONPATH", python_dir), long) {
-            failures.push(format!("Python {}: {e}", interpreter.version));
+            failures.push(format!("Python {}: {e}", prepared.version));
         }
     }
     if failures.is_empty() {
@@ -98,6 +102,61 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     } else {
         Err(failures.join("\n"))
     }
+}
+
+/// A venv the tests run in, made (or found up to date) by [`prepare_venvs`].
+struct PreparedVenv {
+    /// `3.X` (for the default venv, the version of `python3`).
+    version: String,
+    venv: Result<venv::Venv, String>,
+}
+
+/// Make or update the default venv, then one venv per other interpreter found; returns them in
+/// that order with the log of what ran (interpreters looked for and not found are reported
+/// there). A failure is kept per venv: one broken interpreter does not stop the others.
+fn prepare_venvs() -> (Vec<PreparedVenv>, String) {
+    let mut log = String::new();
+    let mut prepared = Vec::new();
+    let (default_dir, default_python) = venv::DEFAULT;
+    let venv = venv::ensure_at(default_dir, Path::new(default_python), Some(&mut log));
+    let default_version = venv
+        .as_ref()
+        .ok()
+        .and_then(|v| interpreters::version_of(&v.python()));
+    prepared.push(PreparedVenv {
+        version: default_version.clone().unwrap_or_else(|| "3".to_owned()),
+        venv,
+    });
+    let found = interpreters::find();
+    for minor in interpreters::SUPPORTED_MINORS {
+        let version = format!("3.{minor}");
+        if Some(&version) != default_version.as_ref() && !found.iter().any(|i| i.version == version)
+        {
+            log.push_str(&format!(
+                "# Python {version}: not found on this machine, not tested\n"
+            ));
+        }
+    }
+    for interpreter in found {
+        if Some(&interpreter.version) == default_version.as_ref() {
+            continue;
+        }
+        log.push_str(&format!(
+            "# venv for Python {} ({})\n",
+            interpreter.version,
+            interpreter.path.display()
+        ));
+        let venv = venv::ensure_at(
+            &format!(".venv-{}", interpreter.version),
+            &interpreter.path,
+            Some(&mut log),
+        );
+        prepared.push(PreparedVenv {
+            version: interpreter.version,
+            venv,
+        });
+    }
+    (prepared, log)
 }
 
 /// Run the pytest suite with `python` (a step running a venv's interpreter); `long` adds the

@@ -72,14 +72,26 @@ impl Venv {
     }
 }
 
+/// The default venv's folder and the interpreter it is made with.
+pub(crate) const DEFAULT: (&str, &str) = (".venv", "python3");
+
 /// Make sure `.venv/` exists and has the pinned tools; returns it.
 pub(crate) fn ensure() -> Result<Venv, String> {
-    ensure_at(".venv", Path::new("python3"))
+    ensure_at(DEFAULT.0, Path::new(DEFAULT.1), None)
 }
 
 /// Make sure the venv `dir` (relative to the workspace root) made with `interpreter` exists and
-/// has the pinned tools; returns it.
-pub(crate) fn ensure_at(dir: &str, interpreter: &Path) -> Result<Venv, String> {
+/// has the pinned tools; returns it. The commands' output goes to `log` when one is given (a
+/// background thread), else to the terminal.
+pub(crate) fn ensure_at(
+    dir: &str,
+    interpreter: &Path,
+    mut log: Option<&mut String>,
+) -> Result<Venv, String> {
+    let mut run = |step: Step| match log.as_deref_mut() {
+        Some(log) => step.run_logged(log),
+        None => step.run(),
+    };
     let workspace = workspace_root();
     let venv = Venv {
         root: workspace.join(dir),
@@ -89,7 +101,7 @@ pub(crate) fn ensure_at(dir: &str, interpreter: &Path) -> Result<Venv, String> {
     if created {
         // A half-made venv may hold a stale stamp: the tools are installed again below.
         let _ = std::fs::remove_file(&stamp_path);
-        Step::new(interpreter).args(["-m", "venv", dir]).run()?;
+        run(Step::new(interpreter).args(["-m", "venv", dir]))?;
     }
     let requirements = workspace.join(REQUIREMENTS);
     let bytes = std::fs::read(&requirements)
@@ -97,23 +109,28 @@ pub(crate) fn ensure_at(dir: &str, interpreter: &Path) -> Result<Venv, String> {
     let hash = format!("{:016x}", fnv1a(&bytes));
     let installed = std::fs::read_to_string(&stamp_path).unwrap_or_default();
     if created || installed.trim() != hash {
-        venv.python_step()
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--disable-pip-version-check",
-                "-q",
-                "-r",
-                REQUIREMENTS,
-            ])
-            .run()?;
+        run(venv.python_step().args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "-q",
+            "-r",
+            REQUIREMENTS,
+        ]))?;
         write_stamp(&stamp_path, &hash)?;
     } else {
-        eprintln!(
+        let line = format!(
             "# {} up to date with {REQUIREMENTS}",
             crate::display_path(&venv.root)
         );
+        match log {
+            Some(log) => {
+                log.push_str(&line);
+                log.push('\n');
+            }
+            None => eprintln!("{line}"),
+        }
     }
     Ok(venv)
 }
