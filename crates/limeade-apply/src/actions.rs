@@ -27,7 +27,9 @@ struct ModuleActions<'a> {
     star_exports: &'a StarExports,
     stale_defaults: &'a [DefaultReader],
     /// Scope (`""` for the module, else a class qualname) -> names the new source binds there,
-    /// for the scopes the live side asks about (see `module_actions`).
+    /// for the scopes the live side asks about (see `module_actions`). A class's are all its
+    /// names; the module's are those of the statements the plan lists (the definitions before
+    /// and after the edited region are the same code, bound already).
     scope_names: BTreeMap<&'a str, Vec<&'a str>>,
     /// Unchanged statements on other lines that make functions (lambdas, `def` inside `if`):
     /// those functions need their line numbers updated. Others are not listed (a sweep that

@@ -1,11 +1,13 @@
 //! Every definition of a tree with its qualified name and occurrence, and finding the old
 //! definition a new one matches, for [`crate::diff`].
 
+use std::ops::Range;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::tree::{ModuleTree, Origin, Span, Statement, StatementKind};
+use crate::tree::{ModuleTree, Origin, Slots, Span, Statement, StatementKind};
 
 /// A qualified name: borrowed from the tree at module level (where it is the name), built for
 /// nested definitions. Cheap to clone either way. Compared and hashed as the string it is (so
@@ -66,20 +68,93 @@ impl DefEntry<'_> {
     }
 }
 
-/// Every definition in the tree, depth-first in source order.
-pub(crate) fn flatten(tree: &ModuleTree) -> Vec<DefEntry<'_>> {
-    let mut out = Vec::with_capacity(tree.statements.len() * 4);
+/// Every definition in `statements` (top-level statements of a tree), depth-first in source
+/// order. Occurrences count from the first of them: see [`definition_window`] for when a part
+/// of a tree can be flattened on its own.
+pub(crate) fn flatten(statements: &[Statement]) -> Vec<DefEntry<'_>> {
+    let mut out = Vec::with_capacity(statements.len() * 4);
     let mut seen: HashMap<Qualname<'_>, usize> = HashMap::default();
-    seen.reserve(tree.statements.len() * 4);
-    flatten_into(
-        &tree.statements,
-        None,
-        &Rc::from(""),
-        "",
-        &mut out,
-        &mut seen,
-    );
+    seen.reserve(statements.len() * 4);
+    flatten_into(statements, None, &Rc::from(""), "", &mut out, &mut seen);
     out
+}
+
+/// The top-level statements of each version whose definitions can differ: all but the longest
+/// prefix and suffix the versions share exactly (same code on the same lines). A definition in
+/// such a shared statement is unchanged and did not move, and a one-line edit of a 10,000-line
+/// module would otherwise list and compare its every definition. The shared ends are left out
+/// only when they define no top-level name the rest defines: a qualified name's occurrence
+/// (and so its match) depends on every earlier definition of that name.
+/// A shared class whose `__slots__` expression reads a name in `rebound` (bound anew by the
+/// module's changed statements) may get another layout: then nothing is left out, so that
+/// class is checked like every other.
+pub(crate) fn definition_window(
+    old: &ModuleTree,
+    new: &ModuleTree,
+    rebound: &rustc_hash::FxHashSet<String>,
+) -> (Range<usize>, Range<usize>) {
+    let (old, new) = (&old.statements, &new.statements);
+    let prefix = old
+        .iter()
+        .zip(new)
+        .take_while(|(a, b)| same_place(a, b))
+        .count();
+    let suffix = old[prefix..]
+        .iter()
+        .rev()
+        .zip(new[prefix..].iter().rev())
+        .take_while(|(a, b)| same_place(a, b))
+        .count();
+    let windows = (prefix..old.len() - suffix, prefix..new.len() - suffix);
+    let full = (0..old.len(), 0..new.len());
+    if prefix == 0 && suffix == 0 {
+        return full;
+    }
+    let names: rustc_hash::FxHashSet<&str> = old[windows.0.clone()]
+        .iter()
+        .chain(&new[windows.1.clone()])
+        .filter_map(Statement::definition_name)
+        .collect();
+    let mut shared = old[..prefix].iter().chain(&old[old.len() - suffix..]);
+    let conflicts = |stmt: &Statement| {
+        stmt.definition_name()
+            .is_some_and(|name| names.contains(name))
+            || (!rebound.is_empty() && slots_read_any(stmt, rebound))
+    };
+    if (names.is_empty() && rebound.is_empty()) || !shared.any(conflicts) {
+        windows
+    } else {
+        full
+    }
+}
+
+/// Whether `stmt` is or holds a class whose dynamic `__slots__` reads one of `names`.
+fn slots_read_any(stmt: &Statement, names: &rustc_hash::FxHashSet<String>) -> bool {
+    match &stmt.kind {
+        StatementKind::Class(c) => {
+            matches!(&c.slots, Some(Slots::Dynamic { reads, .. }) if reads.iter().any(|r| names.contains(r)))
+                || c.body.iter().any(|s| slots_read_any(s, names))
+        }
+        StatementKind::Function(f) => f.nested.iter().any(|s| slots_read_any(s, names)),
+        StatementKind::Other(_) => false,
+    }
+}
+
+/// Whether two top-level statements are the same code on the same lines (their definitions,
+/// nested ones included, are then identical). A statement a re-parse kept is the same `Arc`;
+/// two separate parses are compared in full.
+fn same_place(a: &Statement, b: &Statement) -> bool {
+    let same_kind = match (&a.kind, &b.kind) {
+        (StatementKind::Function(x), StatementKind::Function(y)) => Arc::ptr_eq(x, y) || x == y,
+        (StatementKind::Class(x), StatementKind::Class(y)) => Arc::ptr_eq(x, y) || x == y,
+        (StatementKind::Other(x), StatementKind::Other(y)) => Arc::ptr_eq(x, y) || x == y,
+        _ => false,
+    };
+    a.span.start_line == b.span.start_line
+        && a.span.end_line == b.span.end_line
+        && a.fingerprint == b.fingerprint
+        && a.layout == b.layout
+        && same_kind
 }
 
 /// `top`: the origin of the top-level statement holding `statements`, `None` at module level.

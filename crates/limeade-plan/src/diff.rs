@@ -5,7 +5,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::conflicts::class_conflicts;
 use crate::defaults::{default_readers, star_exports};
-use crate::definitions::{flatten, DefEntry, OldDefs};
+use crate::definitions::{definition_window, flatten, DefEntry, OldDefs};
 use crate::imports::resolve_relative;
 use crate::plan::{
     Aspect, DefaultReader, DefinitionAction, DefinitionChange, DefinitionKind, DefinitionStatus,
@@ -83,8 +83,39 @@ fn rename_key(f: &Function) -> u64 {
 
 /// Compare two versions of one module.
 pub(crate) fn diff_module(meta: &ModuleMeta, old: &ModuleTree, new: &ModuleTree) -> ModulePlan {
-    let old_defs = flatten(old);
-    let new_defs = flatten(new);
+    diff_module_in(meta, old, new, Window::Edited)
+}
+
+/// Which top-level statements' definitions [`diff_module_in`] compares.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Window {
+    /// Those between the shared ends (see [`definition_window`]).
+    Edited,
+    /// All of them (tests check that the window changes nothing but unchanged entries).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Everything,
+}
+
+pub(crate) fn diff_module_in(
+    meta: &ModuleMeta,
+    old: &ModuleTree,
+    new: &ModuleTree,
+    window: Window,
+) -> ModulePlan {
+    let top_statements = diff_statements("", (&old.statements, None), (&new.statements, None));
+    // Names the module's changed statements bind anew (what stale defaults and dynamic
+    // `__slots__` read).
+    let rebound: HashSet<String> = top_statements
+        .iter()
+        .filter(|s| s.status != StatementStatus::Unchanged)
+        .flat_map(|s| s.binds.iter().cloned())
+        .collect();
+    let (old_window, new_window) = match window {
+        Window::Edited => definition_window(old, new, &rebound),
+        Window::Everything => (0..old.statements.len(), 0..new.statements.len()),
+    };
+    let old_defs = flatten(&old.statements[old_window]);
+    let new_defs = flatten(&new.statements[new_window]);
     let mut old_index = OldDefs::new(&old_defs);
 
     let mut definitions = Vec::with_capacity(new_defs.len());
@@ -161,7 +192,7 @@ pub(crate) fn diff_module(meta: &ModuleMeta, old: &ModuleTree, new: &ModuleTree)
     let renames = rename_candidates(&removed, &added);
     decide_actions(&mut definitions, &renames);
 
-    let mut statements = diff_statements("", (&old.statements, None), (&new.statements, None));
+    let mut statements = top_statements;
     for (old_class, new_class) in &matched_classes {
         if let (StatementKind::Class(a), StatementKind::Class(b)) =
             (&old_class.stmt.kind, &new_class.stmt.kind)
@@ -174,11 +205,7 @@ pub(crate) fn diff_module(meta: &ModuleMeta, old: &ModuleTree, new: &ModuleTree)
         }
     }
 
-    let module_rebinds: HashSet<&str> = statements
-        .iter()
-        .filter(|s| s.scope.is_empty() && s.status != StatementStatus::Unchanged)
-        .flat_map(|s| s.binds.iter().map(String::as_str))
-        .collect();
+    let module_rebinds: HashSet<&str> = rebound.iter().map(String::as_str).collect();
     let mut conflicts = Vec::new();
     for (old_class, new_class) in &matched_classes {
         if let (StatementKind::Class(a), StatementKind::Class(b)) =
@@ -433,137 +460,4 @@ pub fn import_bindings(meta: &ModuleMeta, new: &ModuleTree) -> Vec<ImportBinding
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{ParsedModule, Version};
-
-    fn check(old: &str, new: &str) -> ModulePlan {
-        let meta = ModuleMeta {
-            name: "m".to_owned(),
-            path: "m.py".to_owned(),
-            is_package: false,
-        };
-        let parse = |text: &str, version| {
-            ParsedModule::parse("m.py", text.to_owned(), version).expect("test source parses")
-        };
-        diff_module(
-            &meta,
-            parse(old, Version::Old).tree(),
-            parse(new, Version::New).tree(),
-        )
-    }
-
-    fn changes(plan: &ModulePlan) -> Vec<(String, DefinitionStatus, Vec<Aspect>)> {
-        plan.definitions
-            .iter()
-            .filter(|d| d.status != DefinitionStatus::Unchanged)
-            .map(|d| (d.name.clone(), d.status, d.aspects.clone()))
-            .collect()
-    }
-
-    #[test]
-    fn matches_by_qualified_name_through_nesting() {
-        let plan = check(
-            "class C:\n    class Inner:\n        def m(self):\n            return 1\n",
-            "class C:\n    class Inner:\n        def m(self):\n            return 2\n",
-        );
-        assert_eq!(
-            changes(&plan),
-            vec![(
-                "C.Inner.m".to_owned(),
-                DefinitionStatus::Changed,
-                vec![Aspect::Body]
-            )]
-        );
-    }
-
-    #[test]
-    fn repeated_names_match_by_occurrence() {
-        let old = "class C:\n    @property\n    def x(self):\n        return 1\n    @x.setter\n    def x(self, v):\n        pass\n";
-        let new = old.replace("        pass", "        print(v)");
-        let plan = check(old, &new);
-        assert_eq!(
-            changes(&plan),
-            vec![(
-                "C.x#2".to_owned(),
-                DefinitionStatus::Changed,
-                vec![Aspect::Body]
-            )]
-        );
-    }
-
-    #[test]
-    fn function_becoming_class_is_removed_and_added() {
-        let plan = check("def f():\n    pass\n", "class f:\n    pass\n");
-        let statuses: Vec<DefinitionStatus> = plan.definitions.iter().map(|d| d.status).collect();
-        assert_eq!(
-            statuses,
-            [DefinitionStatus::Added, DefinitionStatus::Removed]
-        );
-    }
-
-    #[test]
-    fn comment_and_whitespace_edits_are_not_changes() {
-        let plan = check(
-            "def f(a, b):\n    return a+b\n",
-            "def f(a, b):  # add\n    return a + b\n",
-        );
-        assert!(changes(&plan).is_empty(), "{:?}", changes(&plan));
-        assert_eq!(plan.execution, Execution::Nothing);
-    }
-
-    #[test]
-    fn statements_pair_by_bound_name() {
-        let plan = check(
-            "A = 1\nprint(A)\nB = 2\n",
-            "A = 1\nprint(A)\nB = 3\nC = 4\n",
-        );
-        let summary: Vec<(StatementStatus, Vec<String>)> = plan
-            .statements
-            .iter()
-            .map(|s| (s.status, s.binds.clone()))
-            .collect();
-        assert_eq!(
-            summary,
-            vec![
-                (StatementStatus::Unchanged, vec!["A".to_owned()]),
-                (StatementStatus::Unchanged, vec![]),
-                (StatementStatus::Changed, vec!["B".to_owned()]),
-                (StatementStatus::Added, vec!["C".to_owned()]),
-            ]
-        );
-        assert_eq!(plan.execution, Execution::Statements);
-    }
-
-    #[test]
-    fn future_import_change_reexecutes_the_body() {
-        let plan = check("x = 1\n", "from __future__ import annotations\nx = 1\n");
-        assert_eq!(plan.execution, Execution::FullBody);
-    }
-
-    #[test]
-    fn unbound_names_are_the_old_ones_no_new_statement_binds() {
-        // Few and many candidates (scan and set), a name still bound by a statement elsewhere.
-        let many: String = (0..12).map(|i| format!("v{i} = {i}\n")).collect();
-        for middle in ["a = 1\nb = 2\n".to_owned(), many] {
-            let old = format!("x = 0\n{middle}c = 3\ny = 9\n");
-            let new = "x = 0\nb = 5\ny = 9\nc = 3\n";
-            let plan = check(&old, new);
-            let expected: Vec<String> = middle
-                .lines()
-                .filter_map(|l| l.split(" = ").next())
-                .filter(|n| *n != "b")
-                .map(str::to_owned)
-                .collect();
-            assert_eq!(plan.unbound_names, expected);
-        }
-    }
-
-    #[test]
-    fn rename_needs_identical_code() {
-        let plan = check("def a(x):\n    return x\n", "def b(x):\n    return x + 1\n");
-        assert!(plan.renames.is_empty());
-        let plan = check("def a(x):\n    return x\n", "def b(x):\n    return x\n");
-        assert_eq!(plan.renames.len(), 1);
-    }
-}
+mod tests;

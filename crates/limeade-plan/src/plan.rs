@@ -54,8 +54,10 @@ pub struct ModulePlan {
     pub is_package: bool,
     /// What has to run for the refresh.
     pub execution: Execution,
-    /// Every definition of either version, matched by qualified name, in new source order
-    /// followed by removed ones.
+    /// The definitions of either version, matched by qualified name, in new source order
+    /// followed by removed ones: every changed, added and removed one, and the unchanged ones
+    /// among the top-level statements between the first and last that differ (the statements
+    /// before and after them are the same code on the same lines, and are not listed).
     pub definitions: Vec<DefinitionChange>,
     /// Non-definition statements of the module and of class bodies, compared one by one.
     pub statements: Vec<StatementChange>,
