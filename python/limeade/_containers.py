@@ -24,8 +24,7 @@ from itertools import compress
 from typing import Any, Callable, Optional
 
 from ._lookup import find_class
-from ._moves import only_moved
-from ._plan_data import ModulePlan, new_lines
+from ._plan_data import ModulePlan
 
 logger = logging.getLogger("limeade")
 
@@ -263,46 +262,21 @@ class ContainerSnapshot:
         return restored
 
 
-#: Aspects of a changed definition that a refresh applies by compiling alone.
-_COMPILED_ONLY = frozenset({"body", "docstring", "moved"})
-
-
 def may_run_user_code(module: Optional[types.ModuleType], plan: ModulePlan) -> bool:
     """Whether refreshing ``module`` by ``plan`` may run code of the program (statements,
     class bodies, decorators, defaults, annotations, base classes, hooks). Only then are copies
     worth taking: an edit of function bodies alone is applied by compiling, and costs nothing
-    here."""
+    here. What the source tells is decided by the planner (``compiled_only``); what is left is
+    whether a class holding a changed member runs a migration hook (or is gone)."""
     if plan["execution"] == "nothing":
         return False
-    if module is None or plan["execution"] != "definitions_only":
+    if module is None or not plan["compiled_only"]:
         return True
-    if plan["conflicts"] or plan["renames"]:
-        return True
-    if any(s["status"] != "unchanged" for s in plan["statements"]):
-        return True
-    for d in plan["definitions"]:
-        if d["status"] == "unchanged" or "<locals>" in d["qualname"]:
-            # Nested functions get new code through their closures; nothing runs.
-            continue
-        if d["status"] != "removed" and (
-            d["status"] != "changed" or not _COMPILED_ONLY.issuperset(d["aspects"])
-        ):
+    for owner in plan["member_owners"]:
+        live = find_class(module.__dict__, owner)
+        if live is None or hasattr(live, "__limeade_migrate__"):
+            # A changed class runs its migration hook on every live instance.
             return True
-        owner = d["qualname"].rpartition(".")[0]
-        if owner:
-            live = find_class(module.__dict__, owner)
-            if live is None or hasattr(live, "__limeade_migrate__"):
-                # A changed class runs its migration hook on every live instance.
-                return True
-            if (
-                d["status"] == "changed"
-                and not only_moved(d)  # same code on other lines: its decorators do not run
-                and d["def_line"] is not None
-                and new_lines(d)[0] < d["def_line"]
-            ):
-                # A method whose closure changes shape (it starts using super()) is run
-                # again with its decorators.
-                return True
     return False
 
 

@@ -101,7 +101,8 @@ class ModulePlan(TypedDict):
     path: str
     is_package: bool
     execution: Execution
-    #: Changed definitions and every class (unchanged ones included).
+    #: Changed definitions, and the unchanged classes the live side uses (holding a change,
+    #: or in conflict).
     definitions: list[Definition]
     #: Changed statements only.
     statements: list[Statement]
@@ -115,6 +116,11 @@ class ModulePlan(TypedDict):
     #: Per scope the live side asks about (a class with changes; the module when it has
     #: conflicts), the names the new source binds there.
     scope_names: dict[str, list[str]]
+    #: Whether, by the source alone, the refresh only compiles (bodies, docstrings, moves,
+    #: removals; no statement, decorated method, conflict or rename runs anything).
+    compiled_only: bool
+    #: When ``compiled_only``: the classes holding a changed or removed member.
+    member_owners: list[str]
     #: Unchanged statements that moved (functions they made get their new line numbers).
     moved_statements: list[Statement]
 

@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, HashSet};
 
 use limeade_plan::{
-    Conflict, DefaultReader, DefinitionChange, DefinitionKind, DefinitionStatus, Execution,
-    ImportBinding, ModulePlan, Plan, RenameCandidate, StarExports, StatementChange,
-    StatementStatus,
+    Aspect, Conflict, DefaultReader, DefinitionAction, DefinitionChange, DefinitionKind,
+    DefinitionStatus, Execution, ImportBinding, ModulePlan, Plan, RenameCandidate, StarExports,
+    StatementChange, StatementStatus,
 };
 use serde::Serialize;
 
@@ -31,6 +31,14 @@ struct ModuleActions<'a> {
     /// names; the module's are those of the statements the plan lists (the definitions before
     /// and after the edited region are the same code, bound already).
     scope_names: BTreeMap<&'a str, Vec<&'a str>>,
+    /// Whether, by the source alone, the refresh only compiles: its changes are function
+    /// bodies, docstrings and moves of definitions (and removals), with no statement to run,
+    /// no decorated method to run again, no conflict and no rename. The live side then takes
+    /// no copies of the program's containers for a rollback (see `_containers.py`), unless a
+    /// class in `member_owners` is gone or has a migration hook.
+    compiled_only: bool,
+    /// When `compiled_only`: the classes holding a changed or removed member, once each.
+    member_owners: Vec<&'a str>,
     /// Unchanged statements on other lines that make functions (lambdas, `def` inside `if`):
     /// those functions need their line numbers updated. Others are not listed (a sweep that
     /// moves every statement of a package would send each one).
@@ -85,6 +93,60 @@ fn changed_scopes(m: &ModulePlan) -> impl Iterator<Item = &str> {
         )
 }
 
+/// Whether a changed definition applies by compiling alone (its decorators do not run).
+fn compiled_alone(d: &DefinitionChange) -> bool {
+    const COMPILED: [Aspect; 3] = [Aspect::Body, Aspect::Docstring, Aspect::Moved];
+    match d.status {
+        DefinitionStatus::Unchanged | DefinitionStatus::Removed => true,
+        DefinitionStatus::Added => false,
+        DefinitionStatus::Changed => {
+            d.aspects.iter().all(|a| COMPILED.contains(a))
+                // A decorated method whose code changed (not only moved) is run again with
+                // its decorators: its closure may change shape (it starts using super()).
+                && (parent(&d.qualname).is_empty()
+                    || only_moved(d)
+                    || !matches!((d.new_span, d.def_line), (Some(span), Some(def)) if span.start_line < def))
+        }
+    }
+}
+
+/// A definition that only moved: the same code on other lines (a class, or a function whose
+/// lines all moved by the same amount), applied without compiling.
+fn only_moved(d: &DefinitionChange) -> bool {
+    d.status == DefinitionStatus::Changed
+        && d.aspects == [Aspect::Moved]
+        && d.action == DefinitionAction::Update
+        && (d.kind == DefinitionKind::Class || d.line_shift.is_some())
+}
+
+/// [`ModuleActions::compiled_only`] and [`ModuleActions::member_owners`].
+fn compiled_only(m: &ModulePlan) -> (bool, Vec<&str>) {
+    let nothing_else = m.execution == Execution::DefinitionsOnly
+        && m.conflicts.is_empty()
+        && m.renames.is_empty()
+        && m.statements
+            .iter()
+            .all(|s| s.status == StatementStatus::Unchanged);
+    // Nested functions get new code through their closures; nothing runs.
+    let members = m
+        .definitions
+        .iter()
+        .filter(|d| d.status != DefinitionStatus::Unchanged && !d.qualname.contains("<locals>"));
+    if !nothing_else || !members.clone().all(compiled_alone) {
+        return (false, Vec::new());
+    }
+    let mut owners: Vec<&str> = Vec::new();
+    for owner in members
+        .map(|d| parent(&d.qualname))
+        .filter(|o| !o.is_empty())
+    {
+        if !owners.contains(&owner) {
+            owners.push(owner);
+        }
+    }
+    (true, owners)
+}
+
 /// The actions of `plan` as JSON.
 pub fn actions_json(plan: &Plan) -> String {
     let modules = plan.modules.iter().map(module_actions).collect();
@@ -136,6 +198,7 @@ fn module_actions(m: &ModulePlan) -> ModuleActions<'_> {
         })
         .collect();
     let classes = classes_in_use(m, &moved_statements);
+    let (compiled_only, member_owners) = compiled_only(m);
     ModuleActions {
         module: &m.module,
         path: &m.path,
@@ -161,6 +224,8 @@ fn module_actions(m: &ModulePlan) -> ModuleActions<'_> {
         star_exports: &m.star_exports,
         stale_defaults: &m.stale_defaults,
         scope_names,
+        compiled_only,
+        member_owners,
         moved_statements,
     }
 }
@@ -168,6 +233,55 @@ fn module_actions(m: &ModulePlan) -> ModuleActions<'_> {
 #[cfg(test)]
 mod tests {
     use limeade_plan::{plan_module, ModuleMeta};
+
+    /// `compiled_only` and `member_owners` of the actions of the edit `old` -> `new`.
+    fn compiled_only(old: &str, new: &str) -> (bool, Vec<String>) {
+        let meta = ModuleMeta {
+            name: "m".to_owned(),
+            path: "m.py".to_owned(),
+            is_package: false,
+        };
+        let plan = plan_module(meta, old.to_owned(), new.to_owned()).expect("plans");
+        let json: serde_json::Value =
+            serde_json::from_str(&super::actions_json(&plan)).expect("actions are JSON");
+        let module = &json["modules"][0];
+        let owners = module["member_owners"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter_map(|o| o.as_str().map(str::to_owned))
+            .collect();
+        (module["compiled_only"] == true, owners)
+    }
+
+    const CLASSES: &str = "class C:\n    def f(self):\n        return 1\n\n    @staticmethod\n    def s():\n        return 1\n\n\ndef g():\n    return 1\n";
+
+    #[test]
+    fn body_edits_and_moves_only_compile() {
+        let bodies = CLASSES.replace("return 1", "return 2");
+        assert!(
+            !compiled_only(CLASSES, &bodies).0,
+            "a decorated method runs"
+        );
+        let plain = CLASSES.replacen("return 1", "return 2", 1);
+        assert_eq!(compiled_only(CLASSES, &plain), (true, vec!["C".to_owned()]));
+        let top = CLASSES.replace("def g():\n    return 1", "def g():\n    return 2");
+        assert_eq!(compiled_only(CLASSES, &top), (true, Vec::new()));
+        let moved = format!("# a comment\n{CLASSES}");
+        assert_eq!(compiled_only(CLASSES, &moved), (true, vec!["C".to_owned()]));
+    }
+
+    #[test]
+    fn statements_defaults_and_additions_may_run_code() {
+        for new in [
+            CLASSES.replace("def g():", "def g(x=print):"),
+            format!("{CLASSES}X = 1\n"),
+            format!("{CLASSES}def h():\n    return 3\n"),
+            CLASSES.replace("class C:", "class C(object):"),
+        ] {
+            assert!(!compiled_only(CLASSES, &new).0, "{new}");
+        }
+    }
 
     #[test]
     fn only_moved_statements_that_make_functions_are_sent() {
