@@ -110,7 +110,6 @@ class ModulePlan(TypedDict):
     #: Module-level names the new source no longer binds.
     unbound_names: list[str]
     renames: list[Rename]
-    bindings: list[dict[str, Any]]
     star_exports: StarExports
     stale_defaults: list[dict[str, Any]]
     #: Per scope the live side asks about (a class with changes; the module when it has

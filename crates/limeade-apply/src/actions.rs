@@ -1,17 +1,19 @@
-//! The part of a plan the live side acts on, as compact JSON: a 10,000-line module's full plan
-//! lists every unchanged definition, which the live side does not need to see on each refresh.
+//! The part of a plan the live side acts on, as compact JSON: the changes, the unchanged classes
+//! the live side uses, and facts derived from them. The import bindings stay native (the
+//! registry keeps them from the plan for `importers_of`): decoding them on every refresh was
+//! a seventh of a package sweep's JSON.
 
 use std::collections::{BTreeMap, HashSet};
 
 use limeade_plan::{
     Aspect, Conflict, DefaultReader, DefinitionAction, DefinitionChange, DefinitionKind,
-    DefinitionStatus, Execution, ImportBinding, ModulePlan, Plan, RenameCandidate, StarExports,
-    StatementChange, StatementStatus,
+    DefinitionStatus, Execution, ModulePlan, Plan, RenameCandidate, StarExports, StatementChange,
+    StatementStatus,
 };
 use serde::Serialize;
 
-/// One module's actions: its plan without unchanged definitions (classes stay) and statements,
-/// borrowed, never copied (a 10,000-line module's plan holds thousands of unchanged ones).
+/// One module's actions: its plan without unchanged definitions (classes in use stay),
+/// unchanged statements and import bindings, borrowed, never copied.
 #[derive(Serialize)]
 struct ModuleActions<'a> {
     module: &'a str,
@@ -23,7 +25,6 @@ struct ModuleActions<'a> {
     conflicts: &'a [Conflict],
     unbound_names: &'a [String],
     renames: &'a [RenameCandidate],
-    bindings: &'a [ImportBinding],
     star_exports: &'a StarExports,
     stale_defaults: &'a [DefaultReader],
     /// Scope (`""` for the module, else a class qualname) -> names the new source binds there,
@@ -220,7 +221,6 @@ fn module_actions(m: &ModulePlan) -> ModuleActions<'_> {
         conflicts: &m.conflicts,
         unbound_names: &m.unbound_names,
         renames: &m.renames,
-        bindings: &m.bindings,
         star_exports: &m.star_exports,
         stale_defaults: &m.stale_defaults,
         scope_names,
