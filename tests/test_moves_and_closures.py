@@ -49,6 +49,14 @@ class Shape:
     @staticmethod
     def unit():
         return 1
+
+    @sides.setter
+    def sides(self, value):
+        self.given = value
+
+    @classmethod
+    def square(cls):
+        return cls()
 """
 
 
@@ -56,13 +64,16 @@ def test_moved_definitions_get_new_line_numbers_without_a_heap_search(live, heap
     m = live.load("m", MODULE)
     total, area = m.total, m.Shape.area
     sides, unit = m.Shape.__dict__["sides"].fget, m.Shape.unit
-    first = {f: f.__code__.co_firstlineno for f in (total, area, sides, unit)}
+    # Behind a property's setter and a classmethod too (found without the general search).
+    setter, square = m.Shape.__dict__["sides"].fset, m.Shape.__dict__["square"].__func__
+    first = {f: f.__code__.co_firstlineno for f in (total, area, sides, unit, setter, square)}
     live.edit("m", "def make_adder", "# a comment\n# another\ndef make_adder")
     report = live.refresh()
     for f, line in first.items():
         assert f.__code__.co_firstlineno == line + 2, f.__qualname__
     assert m.total is total and m.Shape.area is area
     assert total([1, 2]) == 6 and area(m.Shape()) == [1, 2] and m.Shape().sides == 4
+    assert m.Shape.__dict__["sides"].fset is setter and isinstance(m.Shape.square(), m.Shape)
     # No live function holds the comprehensions' or the inner function's code: nothing to search.
     assert heap_searches == []
     outcomes = {c.qualname: (c.outcome, c.why) for c in report.module(m.__name__).changes}

@@ -32,6 +32,27 @@ def only_moved(d: Definition) -> bool:
     )
 
 
+def _held_function(
+    obj: Any, qualname: str, firstlineno: int, filename: str
+) -> Optional[types.FunctionType]:
+    """The function compiled from the definition that a plain ``staticmethod``,
+    ``classmethod`` or ``property`` holds (the commonest decorators of methods; a property's
+    setter and deleter are definitions of their own), else None: the general search
+    (``find_function``) costs several times more per definition, which a sweep pays for
+    every such method."""
+    kind = type(obj)
+    if kind is staticmethod or kind is classmethod:
+        candidates: tuple[Any, ...] = (obj.__func__,)
+    elif kind is property:
+        candidates = (obj.fget, obj.fset, obj.fdel)
+    else:
+        return None
+    for candidate in candidates:
+        if compiled_from(candidate, qualname, firstlineno, filename):
+            return candidate
+    return None
+
+
 class Moves:
     """Applies the changes :func:`only_moved` selects."""
 
@@ -61,11 +82,16 @@ class Moves:
                 self.move_class_first_line(d)
                 continue
             qualname = d["qualname"]
-            live = items.get(qualname.rpartition(".")[2])
+            found = items.get(qualname.rpartition(".")[2])
             old_first = d["old_span"]["start_line"]  # type: ignore[index]
-            if not compiled_from(live, qualname, old_first, self.path):
-                # Behind a decorator, a descriptor or a registry: found the general way. Only
-                # moved, its update compiles and evaluates nothing (no namespace is read).
+            live = (
+                found
+                if compiled_from(found, qualname, old_first, self.path)
+                else _held_function(found, qualname, old_first, self.path)
+            )
+            if live is None:
+                # Behind another decorator or a registry: found the general way. Only moved,
+                # its update compiles and evaluates nothing (no namespace is read).
                 self.update_function(d, scope, scope_name, {})
                 continue
             code = live.__code__
