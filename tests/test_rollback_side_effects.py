@@ -350,6 +350,19 @@ def test_function_body_edit_runs_no_program_code(live):
     assert _containers.may_run_user_code(m, module_plan)
 
 
+def test_plain_function_added_runs_no_program_code(live):
+    m = live.load("m", "def g():\n    return 1\n")
+    live.edit("m", "return 1\n", "return 1\n\n\ndef h(a, *b, **c):\n    return 2\n")
+    (module_plan,) = limeade.plan()._data["modules"]
+    assert not _containers.may_run_user_code(m, module_plan)
+    # A default value is the program's code, run when the `def` runs.
+    live.edit("m", "def h(a,", "def h(a=print(),")
+    (module_plan,) = limeade.plan()._data["modules"]
+    assert _containers.may_run_user_code(m, module_plan)
+    live.refresh()
+    assert m.h() == 2
+
+
 def test_base_class_kept_counter_and_registry_after_failure(live):
     built = _init_subclass_registry(live)
     plugin = built.modules[0].Plugin

@@ -51,6 +51,9 @@ class Definition(TypedDict):
     type_params: NotRequired[str]
     #: A changed class docstring as the literal gives it (absent when removed).
     docstring: NotRequired[str]
+    #: An added function whose ``def`` evaluates nothing of the program (no decorator,
+    #: default or annotation); absent when false.
+    evaluates_nothing: NotRequired[bool]
 
 
 class Statement(TypedDict):

@@ -32,9 +32,10 @@ struct ModuleActions<'a> {
     /// names; the module's are those of the statements the plan lists (the definitions before
     /// and after the edited region are the same code, bound already).
     scope_names: BTreeMap<&'a str, Vec<&'a str>>,
-    /// Whether, by the source alone, the refresh only compiles: its changes are function
-    /// bodies, docstrings and moves of definitions (and removals), with no statement to run,
-    /// no decorated method to run again, no conflict and no rename. The live side then takes
+    /// Whether, by the source alone, the refresh runs no code of the program: its changes are
+    /// function bodies, docstrings and moves of definitions, removals and plain module-level
+    /// functions added, with no statement to run, no decorated method to run again, no
+    /// conflict and no rename. The live side then takes
     /// no copies of the program's containers for a rollback (see `_containers.py`), unless a
     /// class in `member_owners` is gone or has a migration hook.
     compiled_only: bool,
@@ -99,7 +100,9 @@ fn compiled_alone(d: &DefinitionChange) -> bool {
     const COMPILED: [Aspect; 3] = [Aspect::Body, Aspect::Docstring, Aspect::Moved];
     match d.status {
         DefinitionStatus::Unchanged | DefinitionStatus::Removed => true,
-        DefinitionStatus::Added => false,
+        // A plain module-level `def` (no decorator, default or annotation) runs nothing of
+        // the program: a sweep that adds one function per module takes no copies.
+        DefinitionStatus::Added => d.evaluates_nothing && parent(&d.qualname).is_empty(),
         DefinitionStatus::Changed => {
             d.aspects.iter().all(|a| COMPILED.contains(a))
                 // A decorated method whose code changed (not only moved) is run again with
@@ -272,11 +275,25 @@ mod tests {
     }
 
     #[test]
+    fn a_plain_function_added_runs_nothing() {
+        let added = format!("{CLASSES}\n\ndef h(a, *b, c, **d):\n    return 3\n");
+        assert_eq!(compiled_only(CLASSES, &added), (true, Vec::new()));
+    }
+
+    #[test]
     fn statements_defaults_and_additions_may_run_code() {
         for new in [
             CLASSES.replace("def g():", "def g(x=print):"),
             format!("{CLASSES}X = 1\n"),
-            format!("{CLASSES}def h():\n    return 3\n"),
+            format!("{CLASSES}def h(x=print()):\n    return 3\n"),
+            format!("{CLASSES}def h(x: print()):\n    return 3\n"),
+            format!("{CLASSES}def h() -> print():\n    return 3\n"),
+            format!("{CLASSES}@print\ndef h():\n    return 3\n"),
+            format!("{CLASSES}class D:\n    pass\n"),
+            CLASSES.replace(
+                "    @staticmethod",
+                "    def added(self):\n        return 0\n\n    @staticmethod",
+            ),
             CLASSES.replace("class C:", "class C(object):"),
         ] {
             assert!(!compiled_only(CLASSES, &new).0, "{new}");

@@ -308,7 +308,12 @@ fn definition_change(
     let docstring = new_class
         .filter(|_| aspects.contains(&Aspect::Docstring))
         .and_then(|c| c.docstring.clone());
+    let evaluates_nothing = status == DefinitionStatus::Added
+        && matches!(&entry.stmt.kind, StatementKind::Function(f) if f.decorators.is_empty()
+            && f.defaults.is_empty()
+            && f.annotations_fp == combine(&[]));
     DefinitionChange {
+        evaluates_nothing,
         qualname: entry.qualname.to_string(),
         name: DefinitionChange::display_name(&entry.qualname, entry.occurrence),
         action: DefinitionAction::Keep,

@@ -298,6 +298,11 @@ pub struct DefinitionChange {
     /// docstring was removed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub docstring: Option<String>,
+    /// For an added function: running its `def` evaluates no expression of the program (no
+    /// decorator, default value or annotation), so adding it runs no code of the program.
+    /// Sent only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub evaluates_nothing: bool,
 }
 
 impl DefinitionChange {
