@@ -85,6 +85,7 @@ pub(crate) fn flatten(statements: &[Statement]) -> Vec<DefEntry<'_>> {
 /// module would otherwise list and compare its every definition. The shared ends are left out
 /// only when they define no top-level name the rest defines: a qualified name's occurrence
 /// (and so its match) depends on every earlier definition of that name.
+///
 /// A shared class whose `__slots__` expression reads a name in `rebound` (bound anew by the
 /// module's changed statements) may get another layout: then nothing is left out, so that
 /// class is checked like every other.
