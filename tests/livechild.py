@@ -92,7 +92,13 @@ class Child:
 
     def finish(self, timeout: float = DEADLINE) -> int:
         """Wait for the exit; drain what is left. Returns the exit status."""
-        code = self.proc.wait(timeout=timeout)
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # What the program printed says where it hung (seen once, under load: a server
+            # that did not stop on Ctrl+C).
+            self._drain(0.5)
+            raise AssertionError(f"no exit within {timeout} s\n{self.transcript()}") from None
         self._drain(timeout)
         return code
 
