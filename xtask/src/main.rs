@@ -158,30 +158,14 @@ impl Step {
     /// took) instead of the terminal: for steps run in a background thread while another step
     /// has the terminal. Fails with the command line when it fails.
     pub(crate) fn run_logged(&self, log: &mut String) -> Result<(), String> {
-        use std::fmt::Write as _;
         let started = std::time::Instant::now();
-        let output = self
-            .command()
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", display_path(&self.program)))?;
-        let _ = writeln!(log, "$ {}", self.command_line());
+        let output = self.command().output().map_err(|e| self.cannot_run(e))?;
+        log.push_str(&format!("$ {}\n", self.command_line()));
         log.push_str(&String::from_utf8_lossy(&output.stdout));
         log.push_str(&String::from_utf8_lossy(&output.stderr));
-        let _ = writeln!(
-            log,
-            "# {:.1} s: {}",
-            started.elapsed().as_secs_f64(),
-            self.command_line()
-        );
-        if output.status.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "`{}` failed ({})",
-                self.command_line(),
-                output.status
-            ))
-        }
+        log.push_str(&self.took(started));
+        log.push('\n');
+        self.succeeded(output.status)
     }
 
     /// Print and run the command, returning its exit status; the time it took is printed
@@ -189,21 +173,31 @@ impl Step {
     pub(crate) fn status(&self) -> Result<ExitStatus, String> {
         eprintln!("$ {}", self.command_line());
         let started = std::time::Instant::now();
-        let status = self
-            .command()
-            .status()
-            .map_err(|e| format!("cannot run {}: {e}", display_path(&self.program)))?;
-        eprintln!(
-            "# {:.1} s: {}",
-            started.elapsed().as_secs_f64(),
-            self.command_line()
-        );
+        let status = self.command().status().map_err(|e| self.cannot_run(e))?;
+        eprintln!("{}", self.took(started));
         Ok(status)
     }
 
     /// Print and run the command; an error names it when it fails.
     pub(crate) fn run(&self) -> Result<(), String> {
-        let status = self.status()?;
+        self.succeeded(self.status()?)
+    }
+
+    /// `# 12.3 s: COMMAND`, the line that closes a step.
+    fn took(&self, started: std::time::Instant) -> String {
+        format!(
+            "# {:.1} s: {}",
+            started.elapsed().as_secs_f64(),
+            self.command_line()
+        )
+    }
+
+    fn cannot_run(&self, error: std::io::Error) -> String {
+        format!("cannot run {}: {error}", display_path(&self.program))
+    }
+
+    /// `Ok` for a successful exit, else an error naming the command.
+    fn succeeded(&self, status: ExitStatus) -> Result<(), String> {
         if status.success() {
             Ok(())
         } else {
