@@ -237,17 +237,22 @@ fn module_actions(m: &ModulePlan) -> ModuleActions<'_> {
 mod tests {
     use limeade_plan::{plan_module, ModuleMeta};
 
-    /// `compiled_only` and `member_owners` of the actions of the edit `old` -> `new`.
-    fn compiled_only(old: &str, new: &str) -> (bool, Vec<String>) {
+    /// The actions of module `m` (in `m.py`) edited from `old` to `new`, as JSON.
+    fn module_actions(old: &str, new: &str) -> serde_json::Value {
         let meta = ModuleMeta {
             name: "m".to_owned(),
             path: "m.py".to_owned(),
             is_package: false,
         };
         let plan = plan_module(meta, old.to_owned(), new.to_owned()).expect("plans");
-        let json: serde_json::Value =
+        let mut json: serde_json::Value =
             serde_json::from_str(&super::actions_json(&plan)).expect("actions are JSON");
-        let module = &json["modules"][0];
+        json["modules"][0].take()
+    }
+
+    /// `compiled_only` and `member_owners` of the actions of the edit `old` -> `new`.
+    fn compiled_only(old: &str, new: &str) -> (bool, Vec<String>) {
+        let module = module_actions(old, new);
         let owners = module["member_owners"]
             .as_array()
             .expect("a list")
@@ -302,16 +307,9 @@ mod tests {
 
     #[test]
     fn only_moved_statements_that_make_functions_are_sent() {
-        let meta = ModuleMeta {
-            name: "m".to_owned(),
-            path: "m.py".to_owned(),
-            is_package: false,
-        };
         let old = "X = 1\nh = lambda: X\nif X:\n    def g():\n        return 1\nY = 'def'\n";
-        let plan = plan_module(meta, old.to_owned(), format!("# moved\n{old}")).expect("plans");
-        let json: serde_json::Value =
-            serde_json::from_str(&super::actions_json(&plan)).expect("actions are JSON");
-        let moved: Vec<&str> = json["modules"][0]["moved_statements"]
+        let module = module_actions(old, &format!("# moved\n{old}"));
+        let moved: Vec<&str> = module["moved_statements"]
             .as_array()
             .expect("a list")
             .iter()

@@ -18,7 +18,7 @@ pub(crate) fn class_conflicts(
     old: &Class,
     new: &Class,
     statements: &[StatementChange],
-    module_rebinds: &HashSet<&str>,
+    module_rebinds: &HashSet<String>,
     out: &mut Vec<Conflict>,
 ) {
     let mut push = |kind: ConflictKind, reason: String| {

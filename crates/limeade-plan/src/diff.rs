@@ -205,7 +205,6 @@ pub(crate) fn diff_module_in(
         }
     }
 
-    let module_rebinds: HashSet<&str> = rebound.iter().map(String::as_str).collect();
     let mut conflicts = Vec::new();
     for (old_class, new_class) in &matched_classes {
         if let (StatementKind::Class(a), StatementKind::Class(b)) =
@@ -217,13 +216,13 @@ pub(crate) fn diff_module_in(
                 a,
                 b,
                 &statements,
-                &module_rebinds,
+                &rebound,
                 &mut conflicts,
             );
         }
     }
 
-    let stale_defaults = stale_defaults(new, &definitions, &module_rebinds);
+    let stale_defaults = stale_defaults(new, &definitions, &rebound);
     let unbound_names = unbound_names(old, new);
     let execution = execution(&definitions, &statements, old, new);
     ModulePlan {
@@ -277,9 +276,9 @@ fn decide_actions(definitions: &mut [DefinitionChange], renames: &[RenameCandida
 fn stale_defaults(
     new: &ModuleTree,
     definitions: &[DefinitionChange],
-    rebinds: &HashSet<&str>,
+    rebinds: &HashSet<String>,
 ) -> Vec<DefaultReader> {
-    let mut names: Vec<&str> = rebinds.iter().copied().collect();
+    let mut names: Vec<&str> = rebinds.iter().map(String::as_str).collect();
     names.sort_unstable();
     let mut readers = default_readers(new, &names);
     readers.retain(|r| {

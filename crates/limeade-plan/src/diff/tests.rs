@@ -3,12 +3,17 @@
 use super::*;
 use crate::{ParsedModule, Version};
 
-fn check(old: &str, new: &str) -> ModulePlan {
-    let meta = ModuleMeta {
+/// The module every test plans: `m`, in `m.py`.
+fn meta() -> ModuleMeta {
+    ModuleMeta {
         name: "m".to_owned(),
         path: "m.py".to_owned(),
         is_package: false,
-    };
+    }
+}
+
+fn check(old: &str, new: &str) -> ModulePlan {
+    let meta = meta();
     let parse = |text: &str, version| {
         ParsedModule::parse("m.py", text.to_owned(), version).expect("test source parses")
     };
@@ -136,11 +141,7 @@ fn rename_needs_identical_code() {
 /// The plan with only the definitions in the edited window compared, and with every one
 /// compared: the same but for unchanged entries. Returns the windowed plan.
 fn window_agrees(old: &str, new: &str) -> ModulePlan {
-    let meta = ModuleMeta {
-        name: "m".to_owned(),
-        path: "m.py".to_owned(),
-        is_package: false,
-    };
+    let meta = meta();
     let old = ParsedModule::parse("m.py", old.to_owned(), Version::Old).expect("parses");
     let (new, _) = old.reparse(new.to_owned()).expect("parses");
     let without_unchanged = |mut plan: ModulePlan| {
