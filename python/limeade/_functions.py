@@ -166,11 +166,10 @@ class FunctionUpdates:
             target = find_function(list(live_items.values()), qualname, old_first, self.path)
         if target is None:
             return FunctionDecision(NOT_UPDATED, "no live object holds this definition")
-        shift = d.get("line_shift")
-        if shift is not None and set(d["aspects"]) == {"moved"}:
+        if d["action"] == "move":
             # Same code, same layout: only the line numbers move, no compiling.
             return FunctionDecision(
-                UPDATED, target=target, code=shift_lines(target.__code__, shift)
+                UPDATED, target=target, code=shift_lines(target.__code__, d["line_shift"])
             )
         what = describe(d)
         code = find_code(
@@ -206,7 +205,7 @@ class FunctionUpdates:
             return
         self.outcomes.record(definition_name(d), UPDATED)
         aspects = set(d["aspects"])
-        if aspects == {"moved"} and d.get("line_shift") is not None:
+        if d["action"] == "move":
             self.mutations.setattr(target, "__code__", code)
             self.code_swaps.append((target.__code__, code, qualname))
             return

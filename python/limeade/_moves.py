@@ -21,17 +21,6 @@ from ._plan_data import Definition
 _FIRST_LINE = "__firstlineno__"
 
 
-def only_moved(d: Definition) -> bool:
-    """Whether a changed definition only moved: a class whose source is the same, or a function
-    whose lines all moved by the same amount (``line_shift``: same layout)."""
-    return (
-        d["status"] == "changed"
-        and d["aspects"] == ["moved"]
-        and d["action"] == "update"
-        and (d["kind"] == "class" or d.get("line_shift") is not None)
-    )
-
-
 def _held_function(
     obj: Any, qualname: str, firstlineno: int, filename: str
 ) -> Optional[types.FunctionType]:
@@ -54,7 +43,8 @@ def _held_function(
 
 
 class Moves:
-    """Applies the changes :func:`only_moved` selects."""
+    """Applies the changes the planner gives the action ``move``: a class whose source is the
+    same, or a function whose lines all moved by the same amount (``line_shift``)."""
 
     # Provided by ModulePreparation.
     globals: dict[str, Any]

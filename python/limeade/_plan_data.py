@@ -42,7 +42,7 @@ class Definition(TypedDict):
     def_line: Optional[int]
     #: What the live side does with it as far as the source tells (the live side may still
     #: run a class again when the live class cannot take its change).
-    action: Literal["keep", "update", "run", "rename", "remove"]
+    action: Literal["keep", "update", "move", "run", "rename", "remove"]
     #: For ``action == "rename"``: the removed definition it renames.
     renamed_from: NotRequired[str]
     #: A class whose body starts on its header line (``class C: x = 1``).

@@ -36,7 +36,7 @@ from ._lookup import (
     parent_scope,
     split_lines,
 )
-from ._moves import Moves, only_moved
+from ._moves import Moves
 from ._mutations import Mutations
 from ._outcomes import (
     ADDED,
@@ -286,7 +286,11 @@ class ModulePreparation(
                 continue
             if d["status"] == "unchanged" and qualname not in replaced_classes:
                 continue
-            if only_moved(d) and qualname not in replaced_classes and qualname not in grafted:
+            if (
+                d["action"] == "move"
+                and qualname not in replaced_classes
+                and qualname not in grafted
+            ):
                 moves.setdefault(parent_scope(qualname), []).append(d)
             else:
                 scopes.setdefault(parent_scope(qualname), []).append(("def", d))

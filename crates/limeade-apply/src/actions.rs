@@ -108,19 +108,10 @@ fn compiled_alone(d: &DefinitionChange) -> bool {
                 // A decorated method whose code changed (not only moved) is run again with
                 // its decorators: its closure may change shape (it starts using super()).
                 && (parent(&d.qualname).is_empty()
-                    || only_moved(d)
+                    || d.action == DefinitionAction::Move
                     || !matches!((d.new_span, d.def_line), (Some(span), Some(def)) if span.start_line < def))
         }
     }
-}
-
-/// A definition that only moved: the same code on other lines (a class, or a function whose
-/// lines all moved by the same amount), applied without compiling.
-fn only_moved(d: &DefinitionChange) -> bool {
-    d.status == DefinitionStatus::Changed
-        && d.aspects == [Aspect::Moved]
-        && d.action == DefinitionAction::Update
-        && (d.kind == DefinitionKind::Class || d.line_shift.is_some())
 }
 
 /// [`ModuleActions::compiled_only`] and [`ModuleActions::member_owners`].

@@ -264,6 +264,10 @@ fn decide_actions(definitions: &mut [DefinitionChange], renames: &[RenameCandida
             DefinitionStatus::Changed => {
                 if d.kind != DefinitionKind::Class && d.aspects.contains(&Aspect::Decorators) {
                     DefinitionAction::Run
+                } else if d.aspects == [Aspect::Moved]
+                    && (d.kind == DefinitionKind::Class || d.line_shift.is_some())
+                {
+                    DefinitionAction::Move
                 } else {
                     DefinitionAction::Update
                 }

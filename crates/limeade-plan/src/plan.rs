@@ -242,6 +242,10 @@ pub enum DefinitionAction {
     Keep,
     /// Give the live object its new code (and defaults, docstring, line numbers).
     Update,
+    /// Only moved: the same code on other lines (a function's every line by the same amount,
+    /// `line_shift`; a class's first line). The live object gets its new line numbers; nothing
+    /// is compiled and nothing runs.
+    Move,
     /// Run the definition again in full (added, or its decorators changed) and bind the result.
     Run,
     /// Give the live function its new name (`renamed_from` says which).

@@ -233,3 +233,26 @@ fn an_unchanged_class_whose_slots_read_a_rebound_name_is_still_checked() {
     let plan = window_agrees(old, &old.replace("('a',)", "('a', 'b')"));
     assert_eq!(plan.conflicts.len(), 1, "{:?}", plan.conflicts);
 }
+
+#[test]
+fn only_moved_definitions_are_moved_not_updated() {
+    let old = "class C:\n    def m(self):\n        return 1\n\ndef f():\n    return 1\n\ndef g():\n    return 1\n";
+    // Everything moves down one line; inside `g` a blank line moves its last line again.
+    let new = format!("# moved\n{}", old.replace("def g():\n", "def g():\n\n"));
+    let plan = check(old, &new);
+    let actions: Vec<(&str, DefinitionAction, Option<i64>)> = plan
+        .definitions
+        .iter()
+        .map(|d| (d.name.as_str(), d.action, d.line_shift))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("C", DefinitionAction::Move, None),
+            ("C.m", DefinitionAction::Move, Some(1)),
+            ("f", DefinitionAction::Move, Some(1)),
+            // Its lines did not all move by the same amount: new code, compiled.
+            ("g", DefinitionAction::Update, None),
+        ]
+    );
+}
