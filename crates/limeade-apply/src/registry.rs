@@ -128,6 +128,10 @@ pub struct Registry {
     watch_at_once: bool,
     /// Parses the running sources in the background once imports went quiet.
     warm: WarmParser,
+    /// Every tracked module's `from m import X` bindings by source module `m`, built once all
+    /// are known and dropped whenever one changes (a module tracked, untracked or refreshed): a
+    /// refresh of many modules asks [`Registry::importers_of`] once per module.
+    importers: Option<FxHashMap<String, Vec<(String, String, String)>>>,
 }
 
 impl Registry {
@@ -176,6 +180,7 @@ impl Registry {
         let tracked = Tracked::new(meta, text, hash, stamp, false);
         self.warm
             .submit(&name, &tracked.meta.path, &tracked.current.text);
+        self.importers = None;
         self.modules.insert(name, tracked);
     }
 
@@ -209,6 +214,7 @@ impl Registry {
         let text = source.decode(&meta.path, Version::Old)?;
         let name = meta.name.clone();
         self.untrack(&name);
+        self.importers = None;
         self.modules.insert(
             name,
             Tracked::new(meta, text, source.hash(), Stamp::default(), true),
@@ -260,6 +266,7 @@ impl Registry {
     /// Stop tracking `name`.
     pub fn untrack(&mut self, name: &str) -> bool {
         self.warm.forget(name);
+        self.importers = None;
         let Some(tracked) = self.modules.remove(name) else {
             return false;
         };
@@ -470,19 +477,16 @@ impl Registry {
                 tracked.bindings = Some(bindings);
             }
         }
-        let mut found: Vec<(&str, &ImportBinding)> = self
-            .modules
-            .iter()
-            .filter(|(name, _)| name.as_str() != source)
-            .flat_map(|(name, t)| t.bindings.iter().flatten().map(move |b| (name.as_str(), b)))
-            .filter(|(_, b)| b.source_module == source)
-            .collect();
-        // By importer, each importer's bindings in source order (a stable sort).
-        found.sort_by(|a, b| a.0.cmp(b.0));
-        found
-            .into_iter()
-            .map(|(_, b)| (b.importer.clone(), b.bound_as.clone(), b.name.clone()))
-            .collect()
+        if self.importers.is_none() && self.modules.values().all(|t| t.bindings.is_some()) {
+            self.importers = Some(index_importers(&self.modules));
+        }
+        if let Some(index) = &self.importers {
+            return index.get(source).cloned().unwrap_or_default();
+        }
+        // The source's own bindings are not known yet: they are not needed for its importers.
+        index_importers(&self.modules)
+            .remove(source)
+            .unwrap_or_default()
     }
 
     /// Functions of `module`'s running source (module level and methods of its classes) whose
@@ -528,6 +532,7 @@ impl Registry {
 
     /// The pending versions of `names` were applied: they are what the program runs now.
     pub fn accept(&mut self, names: &[String]) {
+        self.importers = None;
         for name in names {
             if let Some(tracked) = self.modules.get_mut(name) {
                 if let Some(mut pending) = tracked.pending.take() {
@@ -539,6 +544,30 @@ impl Registry {
             }
         }
     }
+}
+
+/// Every known `from m import X` binding of `modules` by source module `m` (a module's import
+/// of itself left out): `(importer, bound_as, name)`, by importer, each importer's bindings in
+/// source order.
+fn index_importers(
+    modules: &FxHashMap<String, Tracked>,
+) -> FxHashMap<String, Vec<(String, String, String)>> {
+    let mut found: Vec<(&str, &ImportBinding)> = modules
+        .iter()
+        .flat_map(|(name, t)| t.bindings.iter().flatten().map(move |b| (name.as_str(), b)))
+        .filter(|(name, b)| b.source_module != *name)
+        .collect();
+    // By importer (a stable sort keeps each importer's source order).
+    found.sort_by(|a, b| a.0.cmp(b.0));
+    let mut index: FxHashMap<String, Vec<(String, String, String)>> = FxHashMap::default();
+    for (_, b) in found {
+        index.entry(b.source_module.clone()).or_default().push((
+            b.importer.clone(),
+            b.bound_as.clone(),
+            b.name.clone(),
+        ));
+    }
+    index
 }
 
 /// The watcher, even if a thread panicked while holding it.

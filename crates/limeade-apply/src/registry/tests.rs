@@ -150,3 +150,52 @@ fn folders_are_watched_at_the_next_scan_or_at_once_for_a_watcher() {
     assert!(eager.dirs.contains(&dir), "watched as it is tracked");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn importers_follow_the_running_sources() {
+    let dir = std::env::temp_dir().join(format!("limeade-importers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut registry = Registry::default();
+    let mut track = |name: &str, text: &str| {
+        let path = dir.join(format!("{name}.py"));
+        std::fs::write(&path, text).expect("write");
+        let meta = ModuleMeta {
+            name: name.to_owned(),
+            path: path.display().to_string(),
+            is_package: false,
+        };
+        let stamp = Stamp::of(&path).expect("stamp");
+        registry.track(meta, text.as_bytes(), stamp).expect("tracks");
+        path
+    };
+    track("lib", "def f():\n    return 1\ndef g():\n    return 2\n");
+    let app = track("app", "from lib import f\nfrom lib import g as h\n");
+    let other = track("other", "from lib import *\nimport lib\n");
+    let binding = |importer: &str, bound_as: &str, name: &str| {
+        (importer.to_owned(), bound_as.to_owned(), name.to_owned())
+    };
+    let expected = vec![
+        binding("app", "f", "f"),
+        binding("app", "h", "g"),
+        binding("other", "*", "*"),
+    ];
+    assert_eq!(registry.importers_of("lib"), expected);
+    assert_eq!(registry.importers_of("lib"), expected, "asked again");
+    assert!(registry.importers_of("app").is_empty());
+
+    // `app` is refreshed to import `g` only: the bindings it runs now are the new ones.
+    std::fs::write(&app, "from lib import g\n").expect("write");
+    std::fs::write(&other, "import lib\n").expect("write");
+    let changed = registry.scan(None);
+    assert_eq!(changed.len(), 2, "{changed:?}");
+    registry
+        .plan(&["app".to_owned(), "other".to_owned()])
+        .expect("plans");
+    assert_eq!(registry.importers_of("lib"), expected, "not applied yet");
+    registry.accept(&["app".to_owned(), "other".to_owned()]);
+    assert_eq!(registry.importers_of("lib"), vec![binding("app", "g", "g")]);
+
+    registry.untrack("app");
+    assert!(registry.importers_of("lib").is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
