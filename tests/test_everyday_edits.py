@@ -140,10 +140,17 @@ def test_alias_rebound_to_another_function(live):
     )
     g, k = m.g, m.k
     live.edit("m", "h = g", "h = k")
-    live.refresh()
+    [predicted] = limeade.plan().changes
+    report = live.refresh()
     assert m.g is g and g() == "g"
     assert m.k is k and k() == "k"
     assert m.h is k
+    # Only running the statement tells whether `h` gets a new object; the report says it did,
+    # and lists it with the names replaced (a reference to the old `h` still calls `g`).
+    assert (predicted.qualname, predicted.outcome) == ("h", "decided when the new code runs")
+    [done] = report.changes
+    assert (done.qualname, done.outcome) == ("h", "replaced")
+    assert report.module(m.__name__).replaced == [("h", "a new object was bound")]
 
 
 def test_lambda_assignment_edit_keeps_the_lambda(live):

@@ -79,7 +79,7 @@ def test_metaclass_descriptor_is_not_run_during_the_commit(live):
     report = live.refresh()
     assert m.calls == []
     assert m.C().f() == 2
-    assert ("label", "a data descriptor of the metaclass owns this name") in report.module(
+    assert ("C.label", "a data descriptor of the metaclass owns this name") in report.module(
         m.__name__
     ).not_updated
 

@@ -159,7 +159,6 @@ class ClosureUpdates:
 
     # Provided by ModulePreparation.
     mutations: Mutations
-    not_updated: list[tuple[str, str]]
     code_swaps: list[tuple[types.CodeType, types.CodeType, str]]
     closure_swaps: dict[int, ClosureSwap]
     name: str

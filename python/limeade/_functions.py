@@ -82,8 +82,6 @@ class FunctionUpdates:
 
     # Provided by ModulePreparation.
     mutations: Mutations
-    replaced: list[tuple[str, str]]
-    not_updated: list[tuple[str, str]]
     outcomes: OutcomeLog
     after_commit: list[Any]
     code_swaps: list[tuple[types.CodeType, types.CodeType, str]]
@@ -197,7 +195,6 @@ class FunctionUpdates:
         decision = self.decide_function(d, scope, class_qualname)
         target, code = decision.target, decision.code
         if target is None or code is None:
-            self.not_updated.append((qualname, decision.why))
             self.outcomes.record(definition_name(d), NOT_UPDATED, decision.why)
             return
         if decision.outcome == REPLACED:
@@ -272,7 +269,6 @@ class FunctionUpdates:
             dict.__setitem__(namespace, name, old)
             self.outcomes.record(definition_name(d), UPDATED)
             return
-        self.replaced.append((d["qualname"], why))
         self.outcomes.record(definition_name(d), REPLACED, why)
         self.set_name(scope, name, new)
 

@@ -282,7 +282,6 @@ class ClassChanges:
                 if parent_class is not None
                 else self.module_scratch
             )
-            self.replaced.append((qualname, reason))
             self.outcomes.record(qualname, REPLACED, reason)
             self.run_entry(parent, scope, entry, namespace_for)
             self.merge(

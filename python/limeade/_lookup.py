@@ -65,6 +65,26 @@ def find_code(
     return None
 
 
+def metaclass_intercepts(cls: type, name: str) -> bool:
+    """Whether ``type.__setattr__(cls, name, ...)`` would call a Python data descriptor found on
+    the metaclass instead of setting the class attribute."""
+    metaclasses: tuple[type, ...] = type.__dict__["__mro__"].__get__(type(cls))
+    for klass in metaclasses:
+        if klass is type:
+            return False
+        descriptor = klass.__dict__.get(name)
+        if descriptor is not None:
+            return hasattr(type(descriptor), "__set__")
+    return False
+
+
+def is_definition_like(obj: Any) -> bool:
+    """Whether a value is a definition's kind of object: a function, class, method wrapper or
+    other callable (not data such as a number or a list). Rebinding a name that holds one to a
+    new object is a replacement old references do not see."""
+    return isinstance(obj, (type, classmethod, staticmethod, property)) or callable(obj)
+
+
 def shift_lines(code: types.CodeType, delta: int) -> types.CodeType:
     """``code`` moved ``delta`` lines down (up when negative), nested code objects included. The
     line table is relative to ``co_firstlineno`` (3.9-3.13), so that is all that changes."""

@@ -35,6 +35,8 @@ DECIDED_WHEN_RUN = OUTCOME_LABELS["decided_when_run"]
 NEW_OBJECT = "a new object was bound"
 #: Why a changed ``if __name__ == "__main__":`` is left alone.
 MAIN_GUARD = "never re-run: it would start the program again"
+#: Why a class attribute is left alone: setting it would run the metaclass's descriptor.
+METACLASS_OWNS_NAME = "a data descriptor of the metaclass owns this name"
 #: Why a change the executors never acted on is reported as not updated.
 NOTHING_DONE = "nothing was changed for it"
 
@@ -73,12 +75,18 @@ class OutcomeLog:
         found = self.by_name.get(name)
         if found is not None:
             return found
+        owner = self.whole_class_of(name)
+        return None if owner is None else Outcome(owner[1].outcome, f"with {owner[0]}")
+
+    def whole_class_of(self, name: str) -> Optional[tuple[str, Outcome]]:
+        """The closest class enclosing ``name`` whose outcome was recorded for it as a whole
+        (replaced, added, removed, grafted), with that outcome: its members share it."""
         base = name.split("#", 1)[0]
         while "." in base:
             base = base.rsplit(".", 1)[0]
             outer = self.by_name.get(base)
             if outer is not None and outer.outcome in _WHOLE_CLASS:
-                return Outcome(outer.outcome, f"with {base}")
+                return base, outer
         return None
 
 

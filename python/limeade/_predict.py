@@ -15,7 +15,15 @@ from typing import Any, Callable, Optional
 
 from ._closures import CLOSURE_REFUSED, nested_codes
 from ._errors import ApplyError
-from ._lookup import MISSING, find_function, function_qualname, namespace_of, parent_scope
+from ._lookup import (
+    MISSING,
+    find_function,
+    function_qualname,
+    is_definition_like,
+    metaclass_intercepts,
+    namespace_of,
+    parent_scope,
+)
 from ._outcomes import (
     ADDED,
     CLOSURE_UPDATED,
@@ -23,6 +31,7 @@ from ._outcomes import (
     GRAFTED,
     KEPT_WITH_NEW_BASES,
     MAIN_GUARD,
+    METACLASS_OWNS_NAME,
     NEW_OBJECT,
     NOT_UPDATED,
     RAN,
@@ -33,7 +42,7 @@ from ._outcomes import (
     Outcome,
     OutcomeLog,
 )
-from ._plan_data import Definition, ModulePlan, old_lines
+from ._plan_data import Definition, ModulePlan, Statement, old_lines
 from ._report import definition_name, statement_key
 
 #: What the prediction of a closure update says (the report counts them).
@@ -48,6 +57,10 @@ DECORATED = (
 SAME_CLOSURE = "updated in place if its new version closes over the same cells, else replaced"
 #: What only running the statement of a base class added in the same edit tells.
 DEFERRED_BASES = "kept with new bases if CPython accepts them once they exist, else replaced"
+#: Why a statement that binds a name holding a function or class now is decided when it runs.
+REBINDS_DEFINITION = (
+    "replaced if it binds a new object where a function or class is bound now, else ran"
+)
 
 
 class Predictions:
@@ -79,7 +92,7 @@ class Predictions:
             elif s["status"] == "removed" and execution != "full_body":
                 log.record(statement_key(s), REMOVED)
             else:
-                log.record(statement_key(s), RAN)
+                log.record_outcome(statement_key(s), self._predict_statement(s))
         for name in self.plan["unbound_names"]:
             log.record(name, REMOVED)
         if execution == "full_body":
@@ -152,6 +165,21 @@ class Predictions:
             if live is not None and hasattr(live, "__limeade_migrate__"):
                 out.append(live)
         return out
+
+    def _predict_statement(self, s: Statement) -> Outcome:
+        """A changed statement runs; where it binds a name that holds a function or class now,
+        only running it tells whether the name gets a new object (replaced: old references keep
+        the old one) or the same (the refresh reports which)."""
+        scope = self.globals if not s["scope"] else self.live_class(s["scope"])
+        if isinstance(scope, type):
+            for name in s["binds"]:
+                if metaclass_intercepts(scope, name):
+                    return Outcome(NOT_UPDATED, METACLASS_OWNS_NAME)
+        if scope is not None:
+            names = namespace_of(scope)
+            if any(is_definition_like(names.get(n)) for n in s["binds"] if n != "*"):
+                return Outcome(DECIDED_WHEN_RUN, REBINDS_DEFINITION)
+        return Outcome(RAN)
 
     def _whole_classes(self, decided: Any) -> set[str]:
         """Classes whose statement runs (or goes) as a whole: replaced, added, removed."""

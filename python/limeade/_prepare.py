@@ -31,7 +31,9 @@ from ._lookup import (
     MISSING,
     describe,
     future_flags,
+    is_definition_like,
     is_plain_function,
+    metaclass_intercepts,
     namespace_of,
     parent_scope,
     split_lines,
@@ -43,6 +45,7 @@ from ._outcomes import (
     GRAFTED,
     KEPT_WITH_NEW_BASES,
     MAIN_GUARD,
+    METACLASS_OWNS_NAME,
     NEW_OBJECT,
     NOT_UPDATED,
     RAN,
@@ -69,19 +72,6 @@ __all__ = [
 ]
 
 
-def _metaclass_intercepts(cls: type, name: str) -> bool:
-    """Whether ``type.__setattr__(cls, name, ...)`` would call a Python data descriptor found on
-    the metaclass instead of setting the class attribute."""
-    metaclasses: tuple[type, ...] = type.__dict__["__mro__"].__get__(type(cls))
-    for klass in metaclasses:
-        if klass is type:
-            return False
-        descriptor = klass.__dict__.get(name)
-        if descriptor is not None:
-            return hasattr(type(descriptor), "__set__")
-    return False
-
-
 #: Methods ``type.__new__`` wraps implicitly, and in what: setting one on an existing class must
 #: wrap it the same way.
 _IMPLICIT_WRAPPERS: dict[str, type] = {
@@ -89,12 +79,6 @@ _IMPLICIT_WRAPPERS: dict[str, type] = {
     "__class_getitem__": classmethod,
     "__new__": staticmethod,
 }
-
-
-def _is_definition_like(obj: Any) -> bool:
-    """Whether a replaced value is worth a report line: a function, class, method wrapper or
-    other callable (not data such as a number or a list)."""
-    return isinstance(obj, (type, classmethod, staticmethod, property)) or callable(obj)
 
 
 class ModulePreparation(
@@ -117,8 +101,11 @@ class ModulePreparation(
         self.text = new_text
         self.flags = future_flags(self.globals)
         self.mutations = Mutations()
-        self.replaced: list[tuple[str, str]] = []
-        self.not_updated: list[tuple[str, str]] = []
+        #: Names a statement rebound from a definition-like object to a new one (old references
+        #: keep the old object), and names a statement could not bind, with why: what the
+        #: statement's outcome says beside "ran" (see :meth:`statement_outcome`).
+        self.rebound_definitions: dict[str, str] = {}
+        self.refused_names: dict[str, str] = {}
         #: What was decided for each change of the plan (the report is built from it).
         self.outcomes = OutcomeLog()
         #: Per scope, the names the new source binds there (see :meth:`names_bound_in`).
@@ -176,9 +163,9 @@ class ModulePreparation(
 
     def set_name(self, scope: Any, name: str, value: Any) -> None:
         if isinstance(scope, type):
-            if _metaclass_intercepts(scope, name):
+            if metaclass_intercepts(scope, name):
                 # Setting it would run the metaclass's descriptor (Python code) in the commit.
-                self.not_updated.append((name, "a data descriptor of the metaclass owns this name"))
+                self.refused_names[f"{scope.__qualname__}.{name}"] = METACLASS_OWNS_NAME
                 return
             self.mutations.setattr(scope, name, value)
         else:
@@ -221,9 +208,8 @@ class ModulePreparation(
         elif self.same_definition(old, new) and self.transfer(old, new):
             self.bound[qualprefix + name] = Outcome(UPDATED)
             return old
-        already = any(q == qualprefix + name for q, _ in self.replaced)
-        if not already and old is not MISSING and _is_definition_like(old):
-            self.replaced.append((qualprefix + name, NEW_OBJECT))
+        if old is not MISSING and is_definition_like(old):
+            self.rebound_definitions.setdefault(qualprefix + name, NEW_OBJECT)
         self.bound[qualprefix + name] = (
             Outcome(ADDED) if old is MISSING else Outcome(REPLACED, NEW_OBJECT)
         )
@@ -236,6 +222,20 @@ class ModulePreparation(
                 ) from e
         self.set_name(scope, name, new)
         return new
+
+    def statement_outcome(self, prefix: str, names: list[str]) -> Outcome:
+        """What running a statement did: it ran, unless binding one of its names did more to
+        say (a name the metaclass's descriptor owns was left alone; a function or class was
+        rebound to a new object, which old references do not see)."""
+        for table, outcome in (
+            (self.refused_names, NOT_UPDATED),
+            (self.rebound_definitions, REPLACED),
+        ):
+            for name in names:
+                why = table.get(prefix + name)
+                if why is not None:
+                    return Outcome(outcome, why)
+        return Outcome(RAN)
 
     def merge_annotations(self, scope: Any, live_names: Any, namespace: dict[str, Any]) -> None:
         """Annotated assignments that ran update a copy of ``__annotations__``: bind it."""
@@ -408,7 +408,9 @@ class ModulePreparation(
                         self.merge(scope, prefix, namespace, [name])
                 for entry, names in batch:
                     if "qualname" not in entry:
-                        self.outcomes.record(statement_key(entry), RAN)
+                        self.outcomes.record_outcome(
+                            statement_key(entry), self.statement_outcome(prefix, names)
+                        )
                     elif definition_name(entry) not in self.outcomes.by_name:
                         # What binding its name did (a replaced class has its reason already).
                         outcome = self.bound.get(prefix + names[0], Outcome(ADDED))
@@ -420,7 +422,6 @@ class ModulePreparation(
                 if entry["main_guard"]:
                     # Re-running `if __name__ == "__main__":` would start the program again
                     # inside refresh(); its definitions elsewhere are still updated.
-                    self.not_updated.append((describe(entry), MAIN_GUARD))
                     self.outcomes.record(statement_key(entry), NOT_UPDATED, MAIN_GUARD)
                 elif entry["status"] == "removed":
                     removed.extend(entry["binds"])
@@ -448,7 +449,6 @@ class ModulePreparation(
                 bound.append(name)
                 if entry["qualname"] in replaced_classes:
                     reason = self.replace_reasons[entry["qualname"]]
-                    self.replaced.append((entry["qualname"], reason))
                     self.outcomes.record(definition_name(entry), REPLACED, reason)
                 continue
             # Everything else reads what the statements above it bound: run them first.

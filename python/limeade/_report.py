@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Optional
 
 from . import _native
-from ._outcomes import MIGRATED, NOT_UPDATED, NOTHING_DONE, Outcome, OutcomeLog
+from ._outcomes import MIGRATED, NOT_UPDATED, NOTHING_DONE, REPLACED, Outcome, OutcomeLog
 from ._plan_data import Actions, Definition, ModulePlan, Statement
 
 #: The plan's words for people, from the planner itself (one vocabulary for plan text, reports
@@ -208,12 +208,40 @@ class ModuleReport:
     #: Conflicts that made the refresh replace a class, as ``(qualname, reason)`` (conflicts
     #: applied to the live class, such as compatible new bases, are not listed).
     conflicts: list[tuple[str, str]] = field(default_factory=list)
-    #: Names bound to a new object instead of mutated in place, with why.
-    replaced: list[tuple[str, str]] = field(default_factory=list)
     #: Why the module was skipped (deleted or unreadable file).
     skipped_reason: str = ""
-    #: Definitions no live object holds (shadowed, ``@overload`` stubs), left alone, with why.
-    not_updated: list[tuple[str, str]] = field(default_factory=list)
+    #: What was recorded for each change while the refresh ran (the changes' outcomes come
+    #: from it; it also says which class a member's outcome belongs to).
+    outcomes: OutcomeLog = field(default_factory=OutcomeLog, repr=False, compare=False)
+
+    @property
+    def replaced(self) -> list[tuple[str, str]]:
+        """Names bound to a new object instead of mutated in place (old references keep the
+        old object), with why: this module's changes whose outcome is replaced. A replaced
+        class's members are listed with it, not each."""
+        return self._with_outcome(REPLACED)
+
+    @property
+    def not_updated(self) -> list[tuple[str, str]]:
+        """Changes left alone, with why (a definition no live object holds, such as a shadowed
+        one or an ``@overload`` stub; a closure whose free variables changed; the
+        ``__main__`` guard): this module's changes whose outcome is not updated."""
+        return self._with_outcome(NOT_UPDATED)
+
+    def _with_outcome(self, outcome: str) -> list[tuple[str, str]]:
+        # Read from the changes and the outcomes recorded for them, the one record of what was
+        # done: never a second list kept beside them. A member whose outcome is its class's
+        # (replaced with it) is listed as the class, once, with the class's reason.
+        found: dict[str, str] = {}
+        for c in self.changes:
+            if c.module != self.module or c.outcome != outcome:
+                continue
+            owner = self.outcomes.whole_class_of(c.qualname)
+            if owner is not None and owner[1].outcome == outcome:
+                found.setdefault(owner[0], owner[1].why)
+            else:
+                found.setdefault(c.qualname, c.why)
+        return list(found.items())
 
 
 @dataclass

@@ -226,10 +226,6 @@ def run_refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> Refre
                 c for c in prepared.changed_classes if hasattr(c, "__limeade_migrate__")
             )
             closure_swaps.update(prepared.closure_swaps)
-            for qualname, why in prepared.replaced:
-                logger.warning("limeade: %s.%s replaced: %s", name, qualname, why)
-            for qualname, why in prepared.not_updated:
-                logger.info("limeade: %s.%s not updated: %s", name, qualname, why)
             done.append((module_plan, prepared, rebinds))
         closure_outcomes = _update_closures(closure_swaps, logs)
         for module_plan, prepared, rebinds in done:
@@ -238,25 +234,24 @@ def run_refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> Refre
             for (module_name, qualname), outcome in closure_outcomes.items():
                 if module_name == module_plan["module"]:
                     outcomes.record(qualname, *outcome)
-                    if outcome.outcome == NOT_UPDATED:
-                        prepared.not_updated.append((qualname, outcome.why))
-            report.modules.append(
-                ModuleReport(
-                    module_plan["module"],
-                    module_plan["path"],
-                    strategy_name(module_plan["execution"]),
-                    changes_of_module(module_plan, outcomes) + rebinds,
-                    [
-                        (c["qualname"], c["reason"])
-                        for c in module_plan["conflicts"]
-                        # a conflict applied to the live class is not one any more
-                        if (outcomes.get(c["qualname"]) or Outcome("")).outcome
-                        != KEPT_WITH_NEW_BASES
-                    ],
-                    prepared.replaced,
-                    not_updated=prepared.not_updated,
-                )
+            module_report = ModuleReport(
+                module_plan["module"],
+                module_plan["path"],
+                strategy_name(module_plan["execution"]),
+                changes_of_module(module_plan, outcomes) + rebinds,
+                [
+                    (c["qualname"], c["reason"])
+                    for c in module_plan["conflicts"]
+                    # a conflict applied to the live class is not one any more
+                    if (outcomes.get(c["qualname"]) or Outcome("")).outcome != KEPT_WITH_NEW_BASES
+                ],
+                outcomes=outcomes,
             )
+            report.modules.append(module_report)
+            for qualname, why in module_report.replaced:
+                logger.warning("limeade: %s.%s replaced: %s", module_report.module, qualname, why)
+            for qualname, why in module_report.not_updated:
+                logger.info("limeade: %s.%s not updated: %s", module_report.module, qualname, why)
         _add_to_owners(report, _run_migrations(migrations))
         _rewire(rewirings, report, logs)
     except BaseException as e:
