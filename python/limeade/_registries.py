@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import sys
 import types
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, Callable
 
 from . import _tracking
@@ -48,8 +48,11 @@ def unregister_removed(
         return []
     namespace_changes = mutations.item_changes(module.__dict__)
     unbound = [key for key, value in namespace_changes.items() if value is DELETED]
+    if not unbound:
+        return []
+    after = mutations.post_commit(module.__dict__) or module.__dict__
     changes = []
-    for container, key, value, change in registry_entries(name, unbound):
+    for container, key, value, change in registry_entries(name, unbound, after.values()):
         if isinstance(container, dict):
             mutations.delitem(container, key)
         else:
@@ -58,11 +61,16 @@ def unregister_removed(
     return changes
 
 
-def registry_entries(name: str, unbound: list[str]) -> list[tuple[Any, Any, Any, Change]]:
+def registry_entries(
+    name: str, unbound: list[str], kept: Iterable[Any] = ()
+) -> list[tuple[Any, Any, Any, Change]]:
     """Where the classes and functions of module ``name`` bound under the ``unbound`` names
     are still held by a registry: ``(container, key, value, change)`` per entry (the key of a
     dict entry; None for a list or set item). What :func:`unregister_removed` takes out, and
-    what a plan predicts it will."""
+    what a plan predicts it will. An object the module still binds afterwards (``kept``: a
+    renamed function keeps its object under the new name) stays registered, as a fresh import
+    would register it again."""
+    kept_ids = {id(value) for value in kept}
     module = sys.modules.get(name)
     if module is None:
         return []
@@ -72,6 +80,7 @@ def registry_entries(name: str, unbound: list[str]) -> list[tuple[Any, Any, Any,
         for value in [module.__dict__.get(key)]
         if isinstance(value, (type, types.FunctionType))
         and getattr(value, "__module__", None) == name
+        and id(value) not in kept_ids
     }
     if not removed:
         return []

@@ -148,7 +148,16 @@ def _predicted_rebinds(
         if d["status"] in ("added", "removed") or _OWN_DEFAULTS_ASPECTS & set(d["aspects"])
     }
     changes = list(prediction.changes)
-    changes += [e[3] for e in registry_entries(module_plan["module"], module_plan["unbound_names"])]
+    module = sys.modules.get(module_plan["module"])
+    # A renamed function keeps its object, under the new name: it stays registered.
+    renamed = [
+        module.__dict__.get(d["renamed_from"])
+        for d in module_plan["definitions"]
+        if module is not None and d["action"] == "rename" and "renamed_from" in d
+    ]
+    changes += [
+        e[3] for e in registry_entries(module_plan["module"], module_plan["unbound_names"], renamed)
+    ]
     for name in dict.fromkeys([module_plan["module"], *prediction.rebound]):
         names = prediction.rebound.get(name, set()) | prediction.unbound.get(name, set())
         exclude = own_defaults if name == module_plan["module"] else set()
