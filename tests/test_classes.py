@@ -379,6 +379,57 @@ def test_abc_method_change(live):
         m.Shape()
 
 
+def test_abstract_method_added_to_a_base_reaches_its_subclasses(live):
+    # The subclasses live in another module, and one of them derives from another ABC in
+    # between: each is as abstract as a fresh import would make it.
+    base = live.load(
+        "base",
+        """
+        import abc
+
+        class Shape(abc.ABC):
+            @abc.abstractmethod
+            def area(self): ...
+        """,
+    )
+    shapes = live.load(
+        "shapes",
+        f"""
+        from {live.name("base")} import Shape
+
+        class Square(Shape):
+            def area(self):
+                return 1
+
+        class Tile(Square):
+            pass
+        """,
+    )
+    made_before = shapes.Tile()
+    live.edit(
+        "base",
+        "    def area(self): ...\n",
+        "    def area(self): ...\n\n    @abc.abstractmethod\n    def perimeter(self): ...\n",
+    )
+    live.refresh()
+    assert base.Shape.__abstractmethods__ == frozenset({"area", "perimeter"})
+    for cls in (shapes.Square, shapes.Tile):
+        assert cls.__abstractmethods__ == frozenset({"perimeter"})
+        with pytest.raises(TypeError, match="perimeter"):
+            cls()
+    assert made_before.area() == 1
+
+    # Implemented in the middle class: both can be made again.
+    live.edit(
+        "shapes",
+        "        return 1\n",
+        "        return 1\n\n    def perimeter(self):\n        return 4\n",
+    )
+    live.refresh()
+    assert shapes.Tile().perimeter() == 4 and shapes.Square().area() == 1
+    assert shapes.Tile.__abstractmethods__ == frozenset()
+
+
 def test_custom_metaclass_method_change(live):
     m = live.load(
         "m",

@@ -171,27 +171,38 @@ class ClassChanges:
         return namespace
 
     def update_abstract_methods(self) -> None:
-        """ABCs: recompute ``__abstractmethods__`` of changed classes from what their dicts will
-        hold after the commit, so adding or implementing an abstract method takes effect."""
-        for cls in self.changed_classes:
+        """ABCs: recompute ``__abstractmethods__`` of changed classes and of every class deriving
+        from them, as ``ABCMeta`` computes it when a class is made, from what the classes' dicts
+        will hold after the commit: adding or implementing an abstract method takes effect in
+        the whole hierarchy (a subclass that lacks a method its base just made abstract can no
+        longer be instantiated, as after a fresh import)."""
+        changed = [c for c in dict.fromkeys(self.changed_classes) if isinstance(c, abc.ABCMeta)]
+        if not changed:
+            return
+        views: dict[int, dict[str, Any]] = {}
+
+        def view(cls: type) -> dict[str, Any]:
+            found = views.get(id(cls))
+            if found is None:
+                found = views[id(cls)] = self.committed_view(cls)
+            return found
+
+        new: dict[int, frozenset[str]] = {}
+        # Bases before the classes deriving from them: a class's MRO is longer than its bases'.
+        for cls in sorted(_with_subclasses(changed), key=lambda c: len(c.__mro__)):
             if not isinstance(cls, abc.ABCMeta):
                 continue
-            namespace = self.committed_view(cls)
             abstract = {
-                n for n, v in namespace.items() if getattr(v, "__isabstractmethod__", False)
+                n for n, v in view(cls).items() if getattr(v, "__isabstractmethod__", False)
             }
             for base in cls.__bases__:
-                for n in getattr(base, "__abstractmethods__", ()):
-                    if n in namespace:
-                        value = namespace[n]
-                    else:
-                        value = next(
-                            (b.__dict__[n] for b in cls.__mro__[1:] if n in b.__dict__), None
-                        )
+                for n in new.get(id(base), getattr(base, "__abstractmethods__", ())):
+                    value = next((view(k)[n] for k in cls.__mro__ if n in view(k)), None)
                     if getattr(value, "__isabstractmethod__", False):
                         abstract.add(n)
-            if frozenset(abstract) != getattr(cls, "__abstractmethods__", frozenset()):
-                self.mutations.setattr(cls, "__abstractmethods__", frozenset(abstract))
+            new[id(cls)] = frozenset(abstract)
+            if new[id(cls)] != getattr(cls, "__abstractmethods__", frozenset()):
+                self.mutations.setattr(cls, "__abstractmethods__", new[id(cls)])
 
     def update_protocols(self) -> None:
         """Runtime-checkable protocols: the member sets ``typing`` keeps on a protocol (3.12+)
