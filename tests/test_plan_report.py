@@ -314,3 +314,41 @@ def test_plan_text_changes_and_report_use_the_same_words(live):
     assert [c.kind for c in report.changes] == ["kw-only defaults"]
     assert report.module(m.__name__).strategy in str(plan)
     assert m.f() == 2
+
+
+def test_plan_text_shows_what_the_refresh_does_elsewhere(live):
+    # A registry entry of a removed function and an importer's copy of a replaced one: the
+    # printed plan shows both, not only `plan.changes`.
+    lib = live.load(
+        "lib",
+        """
+        import functools
+
+        EXPORTERS = {}
+
+
+        def exporter(fn):
+            EXPORTERS[fn.__name__] = fn
+            return fn
+
+
+        @exporter
+        def export_csv():
+            return "csv"
+
+
+        def total():
+            return 1
+        """,
+    )
+    live.load("app", f"from {live.name('lib')} import total\n")
+    live.edit("lib", '@exporter\ndef export_csv():\n    return "csv"\n', "")
+    live.edit("lib", "def total():", "@functools.cache\ndef total():")
+    plan = limeade.plan()
+    text = str(plan).splitlines()
+    assert f"* export_csv  removed from {lib.__name__}.EXPORTERS -> removed" in text
+    assert any(line.startswith(f"* {live.name('app')}.total  rebound from") for line in text), text
+    assert not any(line.startswith("< ") for line in text), "unchanged imports are not listed"
+    report = live.refresh()
+    assert_plan_told_the_truth(plan, report)
+    assert "export_csv" not in lib.EXPORTERS

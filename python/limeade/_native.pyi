@@ -33,7 +33,9 @@ class PlanFailure(Exception):
 class Plan:
     """A plan made by the Rust planner."""
 
-    def render_with_outcomes(self, outcomes: dict[str, dict[str, str]]) -> str:
+    def render_with_outcomes(
+        self, outcomes: dict[str, dict[str, str]], elsewhere: dict[str, list[str]]
+    ) -> str:
         """The compact text with each change's predicted outcome after it (module -> change
         key -> words)."""
     def render(self) -> str:

@@ -37,6 +37,12 @@ class Change(NamedTuple):
             return self.outcome_words()  # "added", not "added -> added"
         return f"{self.kind} -> {self.outcome_words()}"
 
+    def line_in(self, module: str) -> str:
+        """``C.m  body -> updated in place`` as the report or plan of ``module`` shows it (a
+        change in another module, an importer's copy or a registry, names its module)."""
+        where = self.qualname if self.module == module else f"{self.module}.{self.qualname}"
+        return f"{where}  {self.describe()}"
+
     def outcome_words(self) -> str:
         """``replaced (it became a generator function)`` (a conflict's reason, which is its
         kind already, is not repeated)."""
@@ -185,7 +191,12 @@ class Plan:
                     m["module"]: outcome_notes(m, self.outcomes[m["module"]])
                     for m in self._data["modules"]
                     if m["module"] in self.outcomes
-                }
+                },
+                {
+                    module: [c.line_in(module) for c in changes]
+                    for module, changes in self.rebinds.items()
+                    if changes
+                },
             )
         for module, reason in self.skipped:
             text += f"? {module}  skipped: {reason}\n"
@@ -276,10 +287,5 @@ class RefreshReport:
                 lines.append(f"{m.module}: skipped ({m.skipped_reason})")
                 continue
             lines.append(f"{m.module}: {len(m.changes)} change(s), {m.strategy}")
-            # Changes in other modules (importers' copies, their defaults) name their module.
-            lines.extend(
-                f"  {c.qualname if c.module == m.module else f'{c.module}.{c.qualname}'}"
-                f"  {c.describe()}"
-                for c in m.changes
-            )
+            lines.extend(f"  {c.line_in(m.module)}" for c in m.changes)
         return "\n".join(lines)

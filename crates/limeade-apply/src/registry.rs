@@ -27,6 +27,9 @@ pub type SharedWatcher = Arc<Mutex<FileWatcher>>;
 /// How often polled directories are looked at.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
 
+/// Per source module, its importers' `from m import X` bindings: `(importer, bound_as, name)`.
+type ImportersIndex = FxHashMap<String, Vec<(String, String, String)>>;
+
 /// A version of a module's source.
 #[derive(Debug, Clone)]
 struct SourceVersion {
@@ -131,7 +134,7 @@ pub struct Registry {
     /// Every tracked module's `from m import X` bindings by source module `m`, built once all
     /// are known and dropped whenever one changes (a module tracked, untracked or refreshed): a
     /// refresh of many modules asks [`Registry::importers_of`] once per module.
-    importers: Option<FxHashMap<String, Vec<(String, String, String)>>>,
+    importers: Option<ImportersIndex>,
 }
 
 impl Registry {
@@ -549,9 +552,7 @@ impl Registry {
 /// Every known `from m import X` binding of `modules` by source module `m` (a module's import
 /// of itself left out): `(importer, bound_as, name)`, by importer, each importer's bindings in
 /// source order.
-fn index_importers(
-    modules: &FxHashMap<String, Tracked>,
-) -> FxHashMap<String, Vec<(String, String, String)>> {
+fn index_importers(modules: &FxHashMap<String, Tracked>) -> ImportersIndex {
     let mut found: Vec<(&str, &ImportBinding)> = modules
         .iter()
         .flat_map(|(name, t)| t.bindings.iter().flatten().map(move |b| (name.as_str(), b)))
@@ -559,7 +560,7 @@ fn index_importers(
         .collect();
     // By importer (a stable sort keeps each importer's source order).
     found.sort_by(|a, b| a.0.cmp(b.0));
-    let mut index: FxHashMap<String, Vec<(String, String, String)>> = FxHashMap::default();
+    let mut index = ImportersIndex::default();
     for (_, b) in found {
         index.entry(b.source_module.clone()).or_default().push((
             b.importer.clone(),

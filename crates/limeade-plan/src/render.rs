@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 use crate::plan::{DefinitionStatus, ModulePlan, Plan, StatementStatus};
+use crate::tree::Span;
 
 /// What the live side predicts a change does, by module and change key (a definition's
 /// `name`, a statement's `name label status`, a conflict's class), shown after the change.
@@ -18,6 +19,17 @@ pub fn render_plan(plan: &Plan) -> String {
 /// [`render_plan`] with each change's predicted outcome after it (`~ f  body -> updated in
 /// place`).
 pub fn render_plan_with(plan: &Plan, outcomes: &OutcomeNotes) -> String {
+    render_plan_annotated(plan, outcomes, &HashMap::new())
+}
+
+/// [`render_plan_with`] plus, per module, lines about what its refresh does elsewhere (copies
+/// in importers rebound, registry entries removed, defaults re-evaluated: found by the live
+/// side), each shown after the module's own changes as `* line`.
+pub fn render_plan_annotated(
+    plan: &Plan,
+    outcomes: &OutcomeNotes,
+    elsewhere: &HashMap<String, Vec<String>>,
+) -> String {
     let mut out = String::new();
     if plan.modules.len() > 1 || !plan.order.cycles.is_empty() {
         let order: Vec<String> = plan
@@ -57,6 +69,9 @@ pub fn render_plan_with(plan: &Plan, outcomes: &OutcomeNotes) -> String {
         out.push_str(&render_module_with(module, &|key| {
             notes.and_then(|n| n.get(key)).map(String::as_str)
         }));
+        for line in elsewhere.get(&module.module).into_iter().flatten() {
+            let _ = writeln!(out, "* {line}");
+        }
     }
     out
 }
@@ -179,7 +194,19 @@ fn render_module_with<'a>(plan: &ModulePlan, outcome: &dyn Fn(&str) -> Option<&'
             reader.def_line
         );
     }
-    for binding in &plan.bindings {
+    // The `from m import X` bindings of the import statements the edit added or changed (every
+    // binding of the module would repeat its unchanged imports on each plan).
+    let edited: Vec<Span> = plan
+        .statements
+        .iter()
+        .filter(|s| matches!(s.status, StatementStatus::Added | StatementStatus::Changed))
+        .filter_map(|s| s.new_span)
+        .collect();
+    for binding in plan.bindings.iter().filter(|b| {
+        edited
+            .iter()
+            .any(|s| (s.start_line..=s.end_line).contains(&b.line))
+    }) {
         let alias = if binding.bound_as == binding.name {
             String::new()
         } else {

@@ -76,9 +76,14 @@ impl Plan {
 
     /// The compact text with each change's predicted outcome after it: `outcomes` maps module
     /// -> change key (definition name, `name label status` of a statement, conflict's class)
-    /// -> the outcome's words.
-    fn render_with_outcomes(&self, outcomes: limeade_plan::OutcomeNotes) -> String {
-        limeade_plan::render_plan_with(&self.plan, &outcomes)
+    /// -> the outcome's words; `elsewhere` maps module -> lines about what its refresh does in
+    /// other places (shown after its changes).
+    fn render_with_outcomes(
+        &self,
+        outcomes: limeade_plan::OutcomeNotes,
+        elsewhere: std::collections::HashMap<String, Vec<String>>,
+    ) -> String {
+        limeade_plan::render_plan_annotated(&self.plan, &outcomes, &elsewhere)
     }
 
     /// The whole plan as JSON.

@@ -165,7 +165,9 @@ fn importers_follow_the_running_sources() {
             is_package: false,
         };
         let stamp = Stamp::of(&path).expect("stamp");
-        registry.track(meta, text.as_bytes(), stamp).expect("tracks");
+        registry
+            .track(meta, text.as_bytes(), stamp)
+            .expect("tracks");
         path
     };
     track("lib", "def f():\n    return 1\ndef g():\n    return 2\n");
