@@ -248,6 +248,17 @@ def test_plan_prints_the_planners_text_for_files_and_trees() -> None:
     expected = (snapshots / "batch_relative_imports.snap").read_text().split("---\n", 2)[2]
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == expected.strip()
+    # A path that does not exist is named as such.
+    done = subprocess.run(
+        [sys.executable, "-m", "limeade", "plan", "before/app/__init__.py", "after/missing.py"],
+        cwd=tree,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "after/missing.py: no such file or directory" in done.stderr
 
 
 class Terminal(io.StringIO):

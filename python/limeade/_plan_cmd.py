@@ -58,6 +58,9 @@ def plan_command(parser: argparse.ArgumentParser, options: Any) -> int:
         name = options.module or stem
         batch = [(name, new, os.path.basename(new) == "__init__.py", _read(old), _read(new))]
     else:
+        missing = [path for path in (old, new) if not os.path.exists(path)]
+        if missing:
+            parser.error(f"{missing[0]}: no such file or directory")
         parser.error(f"{old} and {new} must both be files or both be directories")
     try:
         plan = _native.plan_batch(batch)
