@@ -19,12 +19,43 @@ import limeade
 DEADLINE = 20.0
 
 
+# A test run started in the background (`nohup`, `cmd &` in a script) inherits SIGINT ignored,
+# and so would every program it starts: they would not stop on Ctrl+C (a test's SIGINT), and
+# tests of that would hang. A handler set here is reset to the default in the programs started
+# (an ignored signal stays ignored across exec; a handled one does not).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _thread_signals(pid: int) -> str:
+    """Per thread of process ``pid``, its blocked and pending signals (Linux: ``/proc``)."""
+    lines = []
+    try:
+        for tid in sorted(os.listdir(f"/proc/{pid}/task")):
+            with open(f"/proc/{pid}/task/{tid}/status", encoding="ascii") as f:
+                fields = dict(
+                    line.split(":\t", 1) for line in f.read().splitlines() if ":\t" in line
+                )
+            lines.append(
+                f"thread {tid} {fields.get('Name', '?').strip()}: "
+                + " ".join(
+                    f"{k} {fields.get(k, '?').strip()}"
+                    for k in ("SigBlk", "SigPnd", "ShdPnd", "SigCgt", "SigIgn")
+                )
+            )
+    except OSError:
+        return ""
+    return "\n".join(lines) + "\n"
+
+
 def child_env(**extra: str) -> dict[str, str]:
     """The environment of a child: same interpreter, this limeade importable, no colour."""
     env = dict(os.environ)
     package_root = str(Path(limeade.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
     env["PYTHONUNBUFFERED"] = "1"
+    # A child that hangs is made to print every thread's stack (SIGABRT, see `finish`).
+    env["PYTHONFAULTHANDLER"] = "1"
     env.pop("NO_COLOR", None)
     env.pop("LIMEADE_POLL", None)
     env.pop("LIMEADE_DISABLE", None)
@@ -95,10 +126,14 @@ class Child:
         try:
             code = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            # What the program printed says where it hung (seen once, under load: a server
-            # that did not stop on Ctrl+C).
-            self._drain(0.5)
-            raise AssertionError(f"no exit within {timeout} s\n{self.transcript()}") from None
+            # What the program printed, and every thread's stack (faulthandler prints them on
+            # SIGABRT), say where it hung (seen twice, under load: a Flask server under
+            # `limeade run` that did not stop on Ctrl+C after a refresh).
+            signals = _thread_signals(self.proc.pid)
+            self.proc.send_signal(signal.SIGABRT)
+            self._drain(2.0)
+            message = f"no exit within {timeout} s\n{signals}{self.transcript()}"
+            raise AssertionError(message) from None
         self._drain(timeout)
         return code
 
