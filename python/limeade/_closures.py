@@ -70,6 +70,9 @@ class ClosureSwap(NamedTuple):
     held: int = 0
 
 
+#: A nested function updated where no closure made from it is alive: only new ones, made by the
+#: enclosing function's new code, run it.
+NO_LIVE_CLOSURE = "no live closure yet: new ones run the new code"
 #: Why live closures keep their old code.
 CLOSURE_REFUSED = "closure not updated: free variables changed"
 
@@ -115,6 +118,9 @@ def update_closures(
     for key, count in updated.items():
         if key in refused:
             outcomes[key] = Outcome(NOT_UPDATED, CLOSURE_REFUSED)
+        elif count == 0:
+            # Closures made from now on come from the enclosing function's new code.
+            outcomes[key] = Outcome(CLOSURE_UPDATED, NO_LIVE_CLOSURE)
         else:
             plural = "" if count == 1 else "s"
             outcomes[key] = Outcome(CLOSURE_UPDATED, f"{count} live closure{plural}")
