@@ -101,6 +101,11 @@ def test_a_syntax_error_keeps_the_program_running_and_the_fix_applies(
         child.out("value=a 1")
         save(app / "models.py", "def value(:\n    return 'b'\n")
         line = child.err("models.py:1")
+        # Saved back as the program runs it: nothing to apply, and the user is told so.
+        save(app / "models.py", model("a"))
+        child.err("limeade: nothing to refresh: the program runs the code on disk")
+        save(app / "models.py", "def value(:\n    return 'b'\n")
+        child.err("models.py:1")
         save(app / "models.py", model("fixed"))
         child.out("value=fixed 1")
         (app / "STOP").write_text("")

@@ -214,6 +214,9 @@ class ReportPrinter:
             noun = "change" if count == 1 else "changes"
             lines.append(f"{prefix} {names}  {count} {noun}  {timing}")
         lines.extend(f"{prefix} {m.module} skipped: {m.skipped_reason}" for m in skipped)
+        if not report.modules:
+            # Reported only after a failed refresh: the files are back to what the program runs.
+            lines.append(f"{prefix} nothing to refresh: the program runs the code on disk")
         if self.verbose:
             lines.extend(f"  {line}" for line in str(report).splitlines())
         self._write(lines)

@@ -97,6 +97,9 @@ class Watcher:
         self._subscription: Any = None
         self._dirs: list[str] = []
         self._disabled = False
+        #: The last refresh failed: the next one is reported even when it changes nothing (a
+        #: file saved back as the program runs it), so the user learns the program is fine.
+        self._failed = False
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -326,9 +329,11 @@ class Watcher:
         try:
             report = refresh()
         except Exception as e:
+            self._failed = True
             _call(self.on_error or _log_error, e)
             return None
-        if report.modules:
+        if report.modules or self._failed:
+            self._failed = False
             _call(self.on_refresh or _log_report, report)
         return report
 
@@ -341,6 +346,9 @@ def _call(callback: Callable[[Any], None], value: Any) -> None:
 
 
 def _log_report(report: Any) -> None:
+    if not report.modules:  # after a failed refresh: the files are back to the running code
+        logger.info("limeade: nothing to refresh: the program runs the code on disk")
+        return
     logger.info("limeade: %s", str(report).replace("\n", "; "))
 
 
