@@ -3,8 +3,6 @@
 
 use limeade_plan::{decode_source, PlanError, Version};
 
-use crate::registry::content_hash;
-
 /// A module's source as a loader gave it.
 #[derive(Debug, Clone, Copy)]
 pub enum LoaderSource<'a> {
@@ -15,10 +13,11 @@ pub enum LoaderSource<'a> {
 }
 
 impl LoaderSource<'_> {
-    pub(crate) fn hash(self) -> u64 {
+    /// Whether it is `text` itself, without decoding (bytes of a UTF-8 source are their text).
+    pub(crate) fn is(self, text: &str) -> bool {
         match self {
-            LoaderSource::Encoded(bytes) => content_hash(bytes),
-            LoaderSource::Decoded(text) => content_hash(text.as_bytes()),
+            LoaderSource::Encoded(bytes) => bytes == text.as_bytes(),
+            LoaderSource::Decoded(given) => given == text,
         }
     }
 

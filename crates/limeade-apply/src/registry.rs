@@ -16,7 +16,6 @@ use rustc_hash::FxHashMap;
 
 use crate::error::RegistryError;
 pub use crate::loader_source::LoaderSource;
-pub(crate) use crate::stamp::content_hash;
 pub use crate::stamp::Stamp;
 use crate::warm::WarmParser;
 use crate::watch::FileWatcher;
@@ -33,9 +32,10 @@ type ImportersIndex = FxHashMap<String, Vec<(String, String, String)>>;
 /// A version of a module's source.
 #[derive(Debug, Clone)]
 struct SourceVersion {
-    /// Shared with its parsed version: one copy of each text.
+    /// Shared with its parsed version: one copy of each text. A file is compared with it
+    /// byte for byte (a UTF-8 file without a BOM or lone CR is its own text), else decoded
+    /// first: no hash of every file is kept or computed.
     text: Arc<str>,
-    hash: u64,
     stamp: Stamp,
     parsed: Option<ParsedModule>,
     /// Its `from m import X` bindings, when a plan computed them from this version: they
@@ -65,12 +65,11 @@ struct Tracked {
 
 impl Tracked {
     /// A module just tracked as running `text`: nothing pending, no problem seen yet.
-    fn new(meta: ModuleMeta, text: String, hash: u64, stamp: Stamp, offered: bool) -> Tracked {
+    fn new(meta: ModuleMeta, text: String, stamp: Stamp, offered: bool) -> Tracked {
         Tracked {
             meta,
             current: SourceVersion {
                 text: text.into(),
-                hash,
                 stamp,
                 parsed: None,
                 bindings: None,
@@ -158,12 +157,12 @@ impl Registry {
         stamp: Stamp,
     ) -> Result<(), RegistryError> {
         let text = decode_source(source, &meta.path, Version::Old)?;
-        self.track_text(meta, text, content_hash(source), stamp);
+        self.track_text(meta, text, stamp);
         Ok(())
     }
 
     /// Track `meta` as running `text` (already decoded, by [`Registry::track`] or by tests).
-    pub fn track_text(&mut self, meta: ModuleMeta, text: String, hash: u64, stamp: Stamp) {
+    pub fn track_text(&mut self, meta: ModuleMeta, text: String, stamp: Stamp) {
         let name = meta.name.clone();
         let path = PathBuf::from(&meta.path);
         if self.watch_at_once {
@@ -180,7 +179,7 @@ impl Registry {
             }
         }
         self.by_path.entry(path).or_default().push(name.clone());
-        let tracked = Tracked::new(meta, text, hash, stamp, false);
+        let tracked = Tracked::new(meta, text, stamp, false);
         self.warm
             .submit(&name, &tracked.meta.path, &tracked.current.text);
         self.importers = None;
@@ -218,10 +217,8 @@ impl Registry {
         let name = meta.name.clone();
         self.untrack(&name);
         self.importers = None;
-        self.modules.insert(
-            name,
-            Tracked::new(meta, text, source.hash(), Stamp::default(), true),
-        );
+        self.modules
+            .insert(name, Tracked::new(meta, text, Stamp::default(), true));
         Ok(())
     }
 
@@ -238,20 +235,24 @@ impl Registry {
             .get_mut(name)
             .filter(|t| t.offered)
             .ok_or_else(|| RegistryError::NotTracked(name.to_owned()))?;
-        let hash = source.hash();
-        if hash == tracked.current.hash {
+        if source.is(&tracked.current.text) {
             tracked.pending = None;
             tracked.pending_error = None;
             return Ok(false);
         }
-        if tracked.pending.as_ref().is_some_and(|p| p.hash == hash) {
+        if tracked.pending.as_ref().is_some_and(|p| source.is(&p.text)) {
             return Ok(true);
         }
         match source.decode(&tracked.meta.path, Version::New) {
+            Ok(text) if *text == *tracked.current.text => {
+                tracked.pending = None;
+                tracked.pending_error = None;
+                return Ok(false);
+            }
+            Ok(text) if tracked.pending.as_ref().is_some_and(|p| *p.text == *text) => {}
             Ok(text) => {
                 tracked.pending = Some(SourceVersion {
                     text: text.into(),
-                    hash,
                     stamp: Stamp::default(),
                     parsed: None,
                     bindings: None,
@@ -585,6 +586,13 @@ fn is_recent(stamp: Stamp) -> bool {
     now - stamp.mtime_ns < 2_000_000_000
 }
 
+/// The file holds what the program runs again (or still): nothing is pending.
+fn back_to_current(tracked: &mut Tracked, stamp: Stamp) {
+    tracked.current.stamp = stamp;
+    tracked.pending = None;
+    tracked.pending_error = None;
+}
+
 fn scan_one(tracked: &mut Tracked) -> Option<ScanOutcome> {
     let name = tracked.meta.name.clone();
     if tracked.offered {
@@ -630,24 +638,30 @@ fn scan_one(tracked: &mut Tracked) -> Option<ScanOutcome> {
             });
         }
     };
-    let hash = content_hash(&bytes);
-    if hash == tracked.current.hash {
-        tracked.current.stamp = stamp;
-        tracked.pending = None;
-        tracked.pending_error = None;
+    // Nearly every file is its own text (UTF-8, no BOM, no lone CR): compared without decoding.
+    if *bytes == *tracked.current.text.as_bytes() {
+        back_to_current(tracked, stamp);
         return None;
     }
     if let Some(pending) = tracked.pending.as_mut() {
-        if pending.hash == hash {
+        if *bytes == *pending.text.as_bytes() {
             pending.stamp = stamp;
             return Some(ScanOutcome::Changed(name));
         }
     }
     match decode_source(&bytes, &tracked.meta.path, Version::New) {
+        Ok(text) if *text == *tracked.current.text => {
+            back_to_current(tracked, stamp);
+            return None;
+        }
+        Ok(text) if tracked.pending.as_ref().is_some_and(|p| *p.text == *text) => {
+            if let Some(pending) = tracked.pending.as_mut() {
+                pending.stamp = stamp;
+            }
+        }
         Ok(text) => {
             tracked.pending = Some(SourceVersion {
                 text: text.into(),
-                hash,
                 stamp,
                 parsed: None,
                 bindings: None,

@@ -1,7 +1,6 @@
 //! What identifies one version of a file without reading it (a stamp), and the content hash that
 //! decides when a stamp changed but the bytes did not.
 
-use std::hash::{Hash, Hasher};
 use std::path::Path;
 
 /// What identifies one version of a file on disk without reading it.
@@ -34,10 +33,4 @@ impl Stamp {
             inode,
         })
     }
-}
-
-pub(crate) fn content_hash(bytes: &[u8]) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    bytes.hash(&mut h);
-    h.finish()
 }

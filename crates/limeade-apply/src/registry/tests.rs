@@ -201,3 +201,37 @@ fn importers_follow_the_running_sources() {
     assert!(registry.importers_of("lib").is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_file_is_changed_only_when_its_text_is() {
+    // Lone carriage returns end lines as CPython reads them: the text the program runs is not
+    // the file's bytes, and saving it again, or with other line ends, changes nothing.
+    let (dir, path) = module_file("same-text", "cr.py");
+    let old = b"x = 1\ry = 2\r";
+    std::fs::write(&path, old).expect("write");
+    let mut registry = Registry::default();
+    let stamp = Stamp::of(&path).expect("stamp");
+    registry.track(meta(&path), old, stamp).expect("tracks");
+    assert!(registry.scan(None).is_empty());
+    std::fs::write(&path, old).expect("write");
+    assert!(registry.scan(None).is_empty(), "the same bytes again");
+    std::fs::write(&path, "x = 1\ny = 2\n").expect("write");
+    assert!(
+        registry.scan(None).is_empty(),
+        "the same text with other line ends"
+    );
+    std::fs::write(&path, "x = 1\ny = 3\n").expect("write");
+    assert_eq!(
+        registry.scan(None),
+        vec![ScanOutcome::Changed("m".to_owned())]
+    );
+    std::fs::write(&path, b"x = 1\ry = 3\r").expect("write");
+    assert_eq!(
+        registry.scan(None),
+        vec![ScanOutcome::Changed("m".to_owned())],
+        "still the pending text"
+    );
+    std::fs::write(&path, old).expect("write");
+    assert!(registry.scan(None).is_empty(), "back to what runs");
+    let _ = std::fs::remove_dir_all(&dir);
+}
