@@ -531,3 +531,71 @@ def test_lru_cache_results_computed_from_a_changed_constant_are_dropped(live):
     live.refresh()
     assert m.scaled(5) == 15
     assert m.unrelated.cache_info().currsize == 1
+
+
+def test_a_function_edited_while_a_call_of_it_runs_says_that_call_keeps_the_old_code(live):
+    # The commonest surprise: the body of a loop that is running now (a worker thread's loop)
+    # is edited. The running call cannot change its code; new calls run the new code.
+    import threading
+
+    m = live.load(
+        "m",
+        """
+        def work(started, stop):
+            started.set()
+            stop.wait(30)
+            return "old"
+        """,
+    )
+    started, stop = threading.Event(), threading.Event()
+    results = []
+    worker = threading.Thread(target=lambda: results.append(m.work(started, stop)))
+    worker.start()
+    try:
+        assert started.wait(10)
+        live.edit("m", 'return "old"', 'return "new"')
+        [predicted] = limeade.plan().changes
+        report = live.refresh()
+    finally:
+        stop.set()
+        worker.join(10)
+    [done] = report.changes
+    assert (done.outcome, done.why) == (
+        "updated in place",
+        "running now: the call in progress keeps the old code, new calls run the new code",
+    )
+    assert predicted.why == done.why
+    assert results == ["old"]
+    assert m.work(threading.Event(), stop) == "new"
+
+
+def test_a_coroutine_edited_while_its_task_is_suspended_says_so(live):
+    import asyncio
+
+    m = live.load(
+        "m",
+        """
+        import asyncio
+
+
+        async def main(ticks):
+            while len(ticks) < 3:
+                ticks.append("old")
+                await asyncio.sleep(0)
+            return ticks
+        """,
+    )
+
+    async def drive():
+        ticks: list[str] = []
+        task = asyncio.ensure_future(m.main(ticks))
+        await asyncio.sleep(0)
+        live.edit("m", 'ticks.append("old")', 'ticks.append("new")')
+        report = live.refresh()
+        await task
+        return report, ticks, await m.main([])
+
+    report, ticks, fresh = asyncio.run(drive())
+    [done] = report.changes
+    assert done.why.startswith("running now"), report
+    assert ticks == ["old", "old", "old"] and fresh == ["new", "new", "new"]

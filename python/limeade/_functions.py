@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from typing_extensions import TypeGuard
 
 from ._errors import ApplyError
+from ._in_progress import RUNNING_NOW, running_codes
 from ._lookup import (
     MISSING,
     describe,
@@ -83,6 +84,8 @@ class FunctionUpdates:
     # Provided by ModulePreparation.
     mutations: Mutations
     outcomes: OutcomeLog
+    #: ``id`` of the code objects running now, once :meth:`running_codes` looked them up.
+    _running: Optional[set[int]]
     after_commit: list[Any]
     code_swaps: list[tuple[types.CodeType, types.CodeType, str]]
     previews: dict[int, tuple[types.FunctionType, types.FunctionType]]
@@ -149,6 +152,13 @@ class FunctionUpdates:
             and function_qualname(old) == function_qualname(new)
         )
 
+    def running_codes(self) -> set[int]:
+        """Code objects some call is executing now (see :mod:`._in_progress`): looked up once
+        per module, and only when a function's new code is going in place."""
+        if self._running is None:
+            self._running = running_codes()
+        return self._running
+
     def decide_function(self, d: Definition, scope: Any, class_qualname: str) -> FunctionDecision:
         """What a matched function whose decorators did not change gets: its new code in
         place, replaced (a new object; why), or nothing (no live object holds it). Compiles
@@ -183,6 +193,9 @@ class FunctionUpdates:
             # CPython 3.13 deprecates giving a function code of another kind (and a later
             # version refuses it): callers would get a generator where they expected a value.
             return FunctionDecision(REPLACED, f"it became {_kind_name(code)}", target, code)
+        if id(target.__code__) in self.running_codes():
+            # A `while True` loop edited while it runs: that call goes on with the old code.
+            return FunctionDecision(UPDATED, RUNNING_NOW, target, code)
         return FunctionDecision(UPDATED, target=target, code=code)
 
     def update_function(
@@ -200,7 +213,7 @@ class FunctionUpdates:
         if decision.outcome == REPLACED:
             self.replace_definition(d, scope, class_qualname, decision.why, namespace)
             return
-        self.outcomes.record(definition_name(d), UPDATED)
+        self.outcomes.record(definition_name(d), UPDATED, decision.why)
         aspects = set(d["aspects"])
         if d["action"] == "move":
             self.mutations.setattr(target, "__code__", code)

@@ -112,6 +112,8 @@ class ModulePreparation(
         self.bound_names: dict[str, frozenset[str]] = {}
         #: What :meth:`bind` did per name, for the definitions that ran in full.
         self.bound: dict[str, Outcome] = {}
+        #: ``id`` of the code objects running now (see :mod:`._in_progress`), when first asked.
+        self._running: Optional[set[int]] = None
         #: Derived state to reset after the commit (``lru_cache`` results, ABC caches).
         self.after_commit: list[Any] = []
         #: Classes kept and changed in place (for ``__abstractmethods__`` and migration hooks).

@@ -1,0 +1,48 @@
+"""Calls in progress: code objects some frame is executing right now, on any thread's stack or
+in a coroutine an asyncio task of this thread's running loop has suspended. A function updated
+in place while one of its calls is running keeps running the old code in that call (a frame
+cannot change its code); the report says so, instead of letting "updated in place" suggest the
+running loop changed."""
+
+from __future__ import annotations
+
+import sys
+import types
+from typing import Any, Optional
+
+#: Why an updated function's change is not seen by the call running now.
+RUNNING_NOW = "running now: the call in progress keeps the old code, new calls run the new code"
+
+
+def running_codes() -> set[int]:
+    """``id`` of every code object a frame of any thread executes now, or a suspended coroutine
+    of a task of this thread's running asyncio loop (each coroutine awaited by one included)."""
+    found: set[int] = set()
+    for top in sys._current_frames().values():
+        frame: Optional[types.FrameType] = top
+        while frame is not None:
+            found.add(id(frame.f_code))
+            frame = frame.f_back
+    for coroutine in _suspended_coroutines():
+        while coroutine is not None:
+            code = getattr(coroutine, "cr_code", None) or getattr(coroutine, "gi_code", None)
+            if code is not None:
+                found.add(id(code))
+            coroutine = getattr(coroutine, "cr_await", None) or getattr(
+                coroutine, "gi_yieldfrom", None
+            )
+    return found
+
+
+def _suspended_coroutines() -> list[Any]:
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:
+        return []
+    loop = asyncio.events._get_running_loop()
+    if loop is None:
+        return []
+    try:
+        tasks = asyncio.all_tasks(loop)
+    except RuntimeError:  # the set of tasks changed while it was copied
+        return []
+    return [task.get_coro() for task in tasks]
