@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use limeade_plan::tree::ModuleTree;
 use limeade_plan::{
-    decode_source, default_readers, import_bindings, plan_parsed, DefaultReader, ImportBinding,
-    ModuleMeta, ParsedModule, ParsedPair, Plan, PlanError, Version,
+    decode_source, default_readers, plan_parsed, DefaultReader, ImportBinding, ModuleMeta,
+    ParsedModule, ParsedPair, Plan, PlanError, Version,
 };
 use rustc_hash::FxHashMap;
 
@@ -19,15 +19,13 @@ pub use crate::loader_source::LoaderSource;
 pub use crate::stamp::Stamp;
 use crate::warm::WarmParser;
 use crate::watch::FileWatcher;
+use importers::ImportersIndex;
 
 /// The process's file watcher, shared by the registry and auto-refresh.
 pub type SharedWatcher = Arc<Mutex<FileWatcher>>;
 
 /// How often polled directories are looked at.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
-
-/// Per source module, its importers' `from m import X` bindings: `(importer, bound_as, name)`.
-type ImportersIndex = FxHashMap<String, Vec<(String, String, String)>>;
 
 /// A version of a module's source.
 #[derive(Debug, Clone)]
@@ -81,6 +79,49 @@ impl Tracked {
             bindings: None,
             offered,
         }
+    }
+
+    /// When the module's source (read with `stamp`) is, by `is`, the text it runs or the one
+    /// pending: whether the module has news (the pending version, kept with its parse).
+    /// `None` when it is neither, as far as `is` can tell without decoding.
+    fn known_version(&mut self, is: impl Fn(&str) -> bool, stamp: Stamp) -> Option<bool> {
+        if is(&self.current.text) {
+            self.back_to_current(stamp);
+            return Some(false);
+        }
+        let pending = self.pending.as_mut().filter(|p| is(&p.text))?;
+        pending.stamp = stamp;
+        Some(true)
+    }
+
+    /// The module's source (read with `stamp`) now decodes to `text`: nothing pending when it
+    /// is the running text, else it is the pending version (kept, with its parse, when it is
+    /// the same). Returns whether the module has news.
+    fn now_holds(&mut self, text: String, stamp: Stamp) -> bool {
+        if *text == *self.current.text {
+            self.back_to_current(stamp);
+            return false;
+        }
+        match self.pending.as_mut() {
+            Some(pending) if *pending.text == *text => pending.stamp = stamp,
+            _ => {
+                self.pending = Some(SourceVersion {
+                    text: text.into(),
+                    stamp,
+                    parsed: None,
+                    bindings: None,
+                });
+            }
+        }
+        self.pending_error = None;
+        true
+    }
+
+    /// The source holds what the program runs again (or still): nothing is pending.
+    fn back_to_current(&mut self, stamp: Stamp) {
+        self.current.stamp = stamp;
+        self.pending = None;
+        self.pending_error = None;
     }
 }
 
@@ -235,36 +276,17 @@ impl Registry {
             .get_mut(name)
             .filter(|t| t.offered)
             .ok_or_else(|| RegistryError::NotTracked(name.to_owned()))?;
-        if source.is(&tracked.current.text) {
-            tracked.pending = None;
-            tracked.pending_error = None;
-            return Ok(false);
-        }
-        if tracked.pending.as_ref().is_some_and(|p| source.is(&p.text)) {
-            return Ok(true);
+        if let Some(news) = tracked.known_version(|text| source.is(text), Stamp::default()) {
+            return Ok(news);
         }
         match source.decode(&tracked.meta.path, Version::New) {
-            Ok(text) if *text == *tracked.current.text => {
-                tracked.pending = None;
-                tracked.pending_error = None;
-                return Ok(false);
-            }
-            Ok(text) if tracked.pending.as_ref().is_some_and(|p| *p.text == *text) => {}
-            Ok(text) => {
-                tracked.pending = Some(SourceVersion {
-                    text: text.into(),
-                    stamp: Stamp::default(),
-                    parsed: None,
-                    bindings: None,
-                });
-                tracked.pending_error = None;
-            }
+            Ok(text) => Ok(tracked.now_holds(text, Stamp::default())),
             Err(e) => {
                 tracked.pending = None;
                 tracked.pending_error = Some(e);
+                Ok(true)
             }
         }
-        Ok(true)
     }
 
     /// Stop tracking `name`.
@@ -455,44 +477,6 @@ impl Registry {
         tracked.current.parsed.as_ref().map(ParsedModule::tree)
     }
 
-    /// Every `from source import X` binding in the running source of the other tracked modules:
-    /// `(importer, bound_as, name)`, with `("*", "*")` for `from source import *`. A refreshed
-    /// module's bindings come from the plan it was refreshed by; another module's are computed
-    /// from its tree when first asked (parsed then if needed) and kept until its source
-    /// changes; a module that does not parse is skipped.
-    pub fn importers_of(&mut self, source: &str) -> Vec<(String, String, String)> {
-        // Bindings are computed once per running version; usually none is missing, and a
-        // refresh of many modules asks this once per module: no copy or sort of every name.
-        let missing: Vec<String> = self
-            .modules
-            .iter()
-            .filter(|(name, t)| t.bindings.is_none() && name.as_str() != source)
-            .map(|(name, _)| name.clone())
-            .collect();
-        for name in missing {
-            let bindings = match (
-                self.modules.get(&name).map(|t| t.meta.clone()),
-                self.current_tree(&name),
-            ) {
-                (Some(meta), Some(tree)) => import_bindings(&meta, tree),
-                _ => Vec::new(),
-            };
-            if let Some(tracked) = self.modules.get_mut(&name) {
-                tracked.bindings = Some(bindings);
-            }
-        }
-        if self.importers.is_none() && self.modules.values().all(|t| t.bindings.is_some()) {
-            self.importers = Some(index_importers(&self.modules));
-        }
-        if let Some(index) = &self.importers {
-            return index.get(source).cloned().unwrap_or_default();
-        }
-        // The source's own bindings are not known yet: they are not needed for its importers.
-        index_importers(&self.modules)
-            .remove(source)
-            .unwrap_or_default()
-    }
-
     /// Functions of `module`'s running source (module level and methods of its classes) whose
     /// default expressions read one of `names`, with those expressions.
     pub fn default_readers(&mut self, module: &str, names: &[String]) -> Vec<DefaultReader> {
@@ -550,28 +534,6 @@ impl Registry {
     }
 }
 
-/// Every known `from m import X` binding of `modules` by source module `m` (a module's import
-/// of itself left out): `(importer, bound_as, name)`, by importer, each importer's bindings in
-/// source order.
-fn index_importers(modules: &FxHashMap<String, Tracked>) -> ImportersIndex {
-    let mut found: Vec<(&str, &ImportBinding)> = modules
-        .iter()
-        .flat_map(|(name, t)| t.bindings.iter().flatten().map(move |b| (name.as_str(), b)))
-        .filter(|(name, b)| b.source_module != *name)
-        .collect();
-    // By importer (a stable sort keeps each importer's source order).
-    found.sort_by(|a, b| a.0.cmp(b.0));
-    let mut index = ImportersIndex::default();
-    for (_, b) in found {
-        index.entry(b.source_module.clone()).or_default().push((
-            b.importer.clone(),
-            b.bound_as.clone(),
-            b.name.clone(),
-        ));
-    }
-    index
-}
-
 /// The watcher, even if a thread panicked while holding it.
 fn lock(watcher: &SharedWatcher) -> MutexGuard<'_, FileWatcher> {
     watcher
@@ -584,13 +546,6 @@ fn is_recent(stamp: Stamp) -> bool {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i128);
     now - stamp.mtime_ns < 2_000_000_000
-}
-
-/// The file holds what the program runs again (or still): nothing is pending.
-fn back_to_current(tracked: &mut Tracked, stamp: Stamp) {
-    tracked.current.stamp = stamp;
-    tracked.pending = None;
-    tracked.pending_error = None;
 }
 
 fn scan_one(tracked: &mut Tracked) -> Option<ScanOutcome> {
@@ -639,34 +594,14 @@ fn scan_one(tracked: &mut Tracked) -> Option<ScanOutcome> {
         }
     };
     // Nearly every file is its own text (UTF-8, no BOM, no lone CR): compared without decoding.
-    if *bytes == *tracked.current.text.as_bytes() {
-        back_to_current(tracked, stamp);
-        return None;
-    }
-    if let Some(pending) = tracked.pending.as_mut() {
-        if *bytes == *pending.text.as_bytes() {
-            pending.stamp = stamp;
-            return Some(ScanOutcome::Changed(name));
-        }
+    if let Some(news) = tracked.known_version(|text| *bytes == *text.as_bytes(), stamp) {
+        return news.then_some(ScanOutcome::Changed(name));
     }
     match decode_source(&bytes, &tracked.meta.path, Version::New) {
-        Ok(text) if *text == *tracked.current.text => {
-            back_to_current(tracked, stamp);
-            return None;
-        }
-        Ok(text) if tracked.pending.as_ref().is_some_and(|p| *p.text == *text) => {
-            if let Some(pending) = tracked.pending.as_mut() {
-                pending.stamp = stamp;
-            }
-        }
         Ok(text) => {
-            tracked.pending = Some(SourceVersion {
-                text: text.into(),
-                stamp,
-                parsed: None,
-                bindings: None,
-            });
-            tracked.pending_error = None;
+            if !tracked.now_holds(text, stamp) {
+                return None;
+            }
         }
         Err(e) => {
             // Reported by planning, like a syntax error: the refresh fails with the position.
@@ -679,6 +614,7 @@ fn scan_one(tracked: &mut Tracked) -> Option<ScanOutcome> {
 }
 
 mod coverage;
+mod importers;
 
 #[cfg(test)]
 mod tests;

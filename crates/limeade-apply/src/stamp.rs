@@ -1,5 +1,5 @@
-//! What identifies one version of a file without reading it (a stamp), and the content hash that
-//! decides when a stamp changed but the bytes did not.
+//! What identifies one version of a file without reading it (a stamp); when a stamp changed, the
+//! registry compares the file's bytes with the text it keeps.
 
 use std::path::Path;
 
