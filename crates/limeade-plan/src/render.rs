@@ -13,19 +13,14 @@ pub type OutcomeNotes = HashMap<String, HashMap<String, String>>;
 
 /// Render a whole batch: the apply order, then each module.
 pub fn render_plan(plan: &Plan) -> String {
-    render_plan_with(plan, &OutcomeNotes::new())
+    render_plan_with(plan, &OutcomeNotes::new(), &HashMap::new())
 }
 
 /// [`render_plan`] with each change's predicted outcome after it (`~ f  body -> updated in
-/// place`).
-pub fn render_plan_with(plan: &Plan, outcomes: &OutcomeNotes) -> String {
-    render_plan_annotated(plan, outcomes, &HashMap::new())
-}
-
-/// [`render_plan_with`] plus, per module, lines about what its refresh does elsewhere (copies
-/// in importers rebound, registry entries removed, defaults re-evaluated: found by the live
-/// side), each shown after the module's own changes as `* line`.
-pub fn render_plan_annotated(
+/// place`) and, per module, lines about what its refresh does elsewhere (copies in importers
+/// rebound, registry entries removed, defaults re-evaluated: found by the live side), shown
+/// after the module's own changes as `* line`.
+pub fn render_plan_with(
     plan: &Plan,
     outcomes: &OutcomeNotes,
     elsewhere: &HashMap<String, Vec<String>>,

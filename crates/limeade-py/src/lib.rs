@@ -83,7 +83,7 @@ impl Plan {
         outcomes: limeade_plan::OutcomeNotes,
         elsewhere: std::collections::HashMap<String, Vec<String>>,
     ) -> String {
-        limeade_plan::render_plan_annotated(&self.plan, &outcomes, &elsewhere)
+        limeade_plan::render_plan_with(&self.plan, &outcomes, &elsewhere)
     }
 
     /// The whole plan as JSON.
