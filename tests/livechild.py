@@ -126,9 +126,9 @@ class Child:
         try:
             code = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            # What the program printed, and every thread's stack (faulthandler prints them on
-            # SIGABRT), say where it hung (seen twice, under load: a Flask server under
-            # `limeade run` that did not stop on Ctrl+C after a refresh).
+            # What the program printed, every thread's stack (faulthandler prints them on
+            # SIGABRT) and its signal masks say where it hung (a Flask server under `limeade
+            # run` ignored Ctrl+C in runs started in the background: SIGINT was ignored).
             signals = _thread_signals(self.proc.pid)
             self.proc.send_signal(signal.SIGABRT)
             self._drain(2.0)

@@ -54,6 +54,18 @@ def model(value: str) -> str:
     return f"def value():\n    return {value!r}\n"
 
 
+def python_m(cwd: Path, module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m MODULE ARGS`` run to its end in ``cwd``, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=cwd,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 @pytest.fixture
 def app(tmp_path: Path) -> Path:
     (tmp_path / "app.py").write_text(APP)
@@ -128,22 +140,8 @@ def test_run_module_has_python_dash_m_semantics(tmp_path: Path) -> None:
             """
         )
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "limeade", "run", "-q", "-m", "tool", "--flag", "x"],
-        cwd=tmp_path,
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    plain = subprocess.run(
-        [sys.executable, "-m", "tool", "--flag", "x"],
-        cwd=tmp_path,
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = python_m(tmp_path, "limeade", "run", "-q", "-m", "tool", "--flag", "x")
+    plain = python_m(tmp_path, "tool", "--flag", "x")
     assert (
         (done.returncode, done.stdout)
         == (plain.returncode, plain.stdout)
@@ -156,14 +154,7 @@ def test_run_module_has_python_dash_m_semantics(tmp_path: Path) -> None:
 
 def test_an_uncaught_exception_exits_1_with_the_programs_traceback(tmp_path: Path) -> None:
     (tmp_path / "boom.py").write_text("def f():\n    raise ValueError('boom')\n\nf()\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "limeade", "run", "boom.py"],
-        cwd=tmp_path,
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = python_m(tmp_path, "limeade", "run", "boom.py")
     assert done.returncode == 1
     assert "ValueError: boom" in done.stderr and "limeade" not in done.stderr, done.stderr
 
@@ -205,63 +196,31 @@ def test_a_forked_child_refreshes_with_its_own_watcher(tmp_path: Path) -> None:
 
 
 def test_usage_errors_exit_2_and_help_exits_0(tmp_path: Path) -> None:
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "limeade", *args],
-            cwd=tmp_path,
-            env=child_env(),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-
     for args in ([], ["run"], ["bogus"], ["plan", "only-one"], ["run", "--nope", "x.py"]):
-        done = run(*args)
+        done = python_m(tmp_path, "limeade", *args)
         assert done.returncode == 2, (args, done.stderr)
         assert "usage" in done.stderr, (args, done.stderr)
     for args in (["--help"], ["run", "--help"], ["plan", "--help"]):
-        done = run(*args)
+        done = python_m(tmp_path, "limeade", *args)
         assert done.returncode == 0 and "usage" in done.stdout, args
 
 
 def test_plan_prints_the_planners_text_for_files_and_trees() -> None:
     snapshots = FIXTURES.parent / "crates" / "limeade-plan" / "tests" / "snapshots"
     for name in ("function_body_changed", "class_method_added"):
-        done = subprocess.run(
-            [
-                sys.executable, "-m", "limeade", "plan", "--module", name,
-                f"{name}/before.py", f"{name}/after.py",
-            ],
-            cwd=FIXTURES,
-            env=child_env(),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )  # fmt: skip
+        done = python_m(
+            FIXTURES, "limeade", "plan", "--module", name, f"{name}/before.py", f"{name}/after.py"
+        )
         expected = (snapshots / f"{name}.snap").read_text().split("---\n", 2)[2]
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip() == expected.strip()
     tree = FIXTURES / "batch_relative_imports"
-    done = subprocess.run(
-        [sys.executable, "-m", "limeade", "plan", "before", "after"],
-        cwd=tree,
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = python_m(tree, "limeade", "plan", "before", "after")
     expected = (snapshots / "batch_relative_imports.snap").read_text().split("---\n", 2)[2]
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == expected.strip()
     # A path that does not exist is named as such.
-    done = subprocess.run(
-        [sys.executable, "-m", "limeade", "plan", "before/app/__init__.py", "after/missing.py"],
-        cwd=tree,
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = python_m(tree, "limeade", "plan", "before/app/__init__.py", "after/missing.py")
     assert done.returncode == 2
     assert "after/missing.py: no such file or directory" in done.stderr
 

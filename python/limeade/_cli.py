@@ -216,7 +216,9 @@ class ReportPrinter:
         lines.extend(f"{prefix} {m.module} skipped: {m.skipped_reason}" for m in skipped)
         if not report.modules:
             # Reported only after a failed refresh: the files are back to what the program runs.
-            lines.append(f"{prefix} nothing to refresh: the program runs the code on disk")
+            from ._watch import NOTHING_TO_REFRESH
+
+            lines.append(f"{prefix} {NOTHING_TO_REFRESH}")
         if self.verbose:
             lines.extend(f"  {line}" for line in str(report).splitlines())
         self._write(lines)

@@ -345,9 +345,14 @@ def _call(callback: Callable[[Any], None], value: Any) -> None:
         logger.exception("limeade: a watch callback raised")
 
 
+#: What the refresh after a failed one says when it finds nothing to change (the files are
+#: back to the code the program runs).
+NOTHING_TO_REFRESH = "nothing to refresh: the program runs the code on disk"
+
+
 def _log_report(report: Any) -> None:
-    if not report.modules:  # after a failed refresh: the files are back to the running code
-        logger.info("limeade: nothing to refresh: the program runs the code on disk")
+    if not report.modules:  # after a failed refresh (see `Watcher._failed`)
+        logger.info("limeade: %s", NOTHING_TO_REFRESH)
         return
     logger.info("limeade: %s", str(report).replace("\n", "; "))
 
