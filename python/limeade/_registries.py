@@ -50,7 +50,7 @@ def unregister_removed(
     unbound = [key for key, value in namespace_changes.items() if value is DELETED]
     if not unbound:
         return []
-    after = mutations.post_commit(module.__dict__) or module.__dict__
+    after = mutations.post_commit(module.__dict__) or {}
     changes = []
     for container, key, value, change in registry_entries(name, unbound, after.values()):
         if isinstance(container, dict):
