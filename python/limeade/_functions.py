@@ -288,13 +288,11 @@ class FunctionUpdates:
     def rename(self, entry: Definition, old: Definition, scope: Any, scope_name: str) -> bool:
         """Bind the old function object under its new name (with code compiled under that name),
         so references to it keep working; False when that is not possible here."""
-        live_items = namespace_of(scope)
-        old_name = old["qualname"].rsplit(".", 1)[-1]
-        new_name = entry["qualname"].rsplit(".", 1)[-1]
-        bound = live_items.get(old_name)
-        target = find_function(bound, old["qualname"], old_lines(old)[0], self.path)
-        if target is None or new_name in live_items:
+        target = rename_target(entry, old, scope, self.path)
+        if target is None:
             return False
+        bound = namespace_of(scope)[old["qualname"].rpartition(".")[2]]
+        new_name = entry["qualname"].rpartition(".")[2]
         span = new_lines(entry)
         what = describe(entry)
         code = find_code(
@@ -309,3 +307,16 @@ class FunctionUpdates:
         self.mutations.setattr(target, "__qualname__", entry["qualname"])
         self.set_name(scope, new_name, bound)
         return True
+
+
+def rename_target(
+    new: Definition, old: Definition, scope: Any, path: str
+) -> Optional[types.FunctionType]:
+    """The live function a rename keeps under its new name: the one compiled from ``old``,
+    bound (maybe behind decorators) under the old name in the live ``scope``, when the new name
+    is still free there. None otherwise: the renamed definition then runs like an added one."""
+    items = namespace_of(scope) if scope is not None else {}
+    if new["qualname"].rpartition(".")[2] in items:
+        return None
+    bound = items.get(old["qualname"].rpartition(".")[2])
+    return find_function(bound, old["qualname"], old_lines(old)[0], path)

@@ -14,10 +14,11 @@ import types
 from typing import Any, Callable, Optional
 
 from ._closures import CLOSURE_REFUSED, nested_codes
+from ._decide import Action, ClassDecisions, Step, inside, route_module
 from ._errors import ApplyError
+from ._functions import rename_target
 from ._lookup import (
     MISSING,
-    find_function,
     function_qualname,
     is_definition_like,
     metaclass_intercepts,
@@ -42,7 +43,7 @@ from ._outcomes import (
     Outcome,
     OutcomeLog,
 )
-from ._plan_data import Definition, ModulePlan, Statement, old_lines
+from ._plan_data import Definition, ModulePlan, Statement
 from ._report import definition_name, statement_key
 
 #: What the prediction of a closure update says (the report counts them).
@@ -70,98 +71,119 @@ class Predictions:
     plan: ModulePlan
     path: str
     definitions: list[Definition]
-    renames: dict[str, Definition]
     globals: dict[str, Any]
     live_class: Callable[[str], Optional[type]]
     decide_function: Callable[..., Any]
     same_definition: Callable[[Any, Any], bool]
 
-    def predict(self, decided: Any) -> OutcomeLog:
+    def predict(self, decided: Optional[ClassDecisions]) -> OutcomeLog:
         """The outcome of every change of the plan, as a refresh would record it, given what
-        :meth:`decide_classes` decided (None when the whole body runs again)."""
+        :meth:`decide_classes` decided (None when the whole body runs again). Each change is
+        routed by :func:`._decide.route_module`, as the refresh routes it."""
         log = OutcomeLog()
         execution = self.plan["execution"]
         if execution == "nothing":
             return log
-        whole = self._whole_classes(decided)
-        for s in self.plan["statements"]:
-            if s["status"] == "unchanged" or _inside(s["scope"], whole):
-                continue  # a statement of a replaced class runs with it
-            if execution != "full_body" and s["main_guard"]:
-                log.record(statement_key(s), NOT_UPDATED, MAIN_GUARD)
-            elif s["status"] == "removed" and execution != "full_body":
-                log.record(statement_key(s), REMOVED)
-            else:
-                log.record_outcome(statement_key(s), self._predict_statement(s))
-        for name in self.plan["unbound_names"]:
-            log.record(name, REMOVED)
-        if execution == "full_body":
-            for d in self.definitions:
-                if d["status"] == "removed":
-                    log.record(definition_name(d), REMOVED)
-                elif d["status"] != "unchanged" and "." not in d["qualname"]:
-                    log.record(definition_name(d), *self._predict_binding(self.globals, d))
-            return log
-        assert decided is not None
+        if execution == "full_body" or decided is None:
+            return self._predict_full_body(log)
         for qualname, fix in decided.kept.items():
             if fix.deferred_bases is None:
                 log.record(qualname, KEPT_WITH_NEW_BASES)
             else:
                 log.record(qualname, DECIDED_WHEN_RUN, DEFERRED_BASES)
-        for qualname, why in decided.replaced.items():
-            log.record(qualname, REPLACED, why)
-        for qualname in decided.grafted:
-            if qualname not in decided.replaced:
-                log.record(qualname, GRAFTED)
+        route = route_module(self.plan, decided)
+        for qualname in route.graft_order:
+            log.record(qualname, GRAFTED)
         in_place: dict[str, Any] = {}
-        for d in self.definitions:
-            qualname = d["qualname"]
-            if d["status"] == "unchanged" or "<locals>" in qualname or qualname in decided.grafted:
-                continue
-            if _inside(parent_scope(qualname), whole):
+        for work in route.scopes:
+            if inside(work.scope, route.whole):
                 continue  # comes and goes with its class
-            if qualname in decided.replaced:
-                continue
-            scope = self._live_scope(parent_scope(qualname))
-            if d["status"] == "removed":
-                log.record(definition_name(d), REMOVED)
-            elif d["action"] == "rename" and qualname in self.renames:
-                log.record(qualname, *self._predict_rename(d, scope))
-            elif d["action"] in ("run", "rename"):
-                log.record(definition_name(d), *self._predict_binding(scope, d))
-            elif d["kind"] == "class":
-                if "docstring" in d["aspects"]:
-                    log.record(definition_name(d), UPDATED)
-                elif "moved" in d["aspects"] and log.get(definition_name(d)) is None:
-                    log.record(definition_name(d), UPDATED)
-            elif scope is not None:
-                try:
-                    decision = self.decide_function(d, scope, parent_scope(qualname))
-                except ApplyError as e:
-                    log.record(definition_name(d), NOT_UPDATED, f"the refresh would fail: {e}")
-                    continue
-                log.record(definition_name(d), decision.outcome, decision.why)
-                if decision.outcome == UPDATED and decision.code is not None:
-                    in_place[qualname] = decision
+            scope = self._live_scope(work.scope)
+            for action in work.actions:
+                self._predict_action(log, action, scope, in_place)
+            for d in work.moves:
+                self._predict_update(log, d, scope, in_place)
+        for name in self.plan["unbound_names"]:
+            log.record(name, REMOVED)
         self._predict_closures(log, in_place)
         return log
 
-    def predict_migrations(self, decided: Any) -> list[type]:
+    def _predict_action(
+        self, log: OutcomeLog, action: Action, scope: Any, in_place: dict[str, Any]
+    ) -> None:
+        """The outcome of one routed change of a scope that is kept (``scope``: its live
+        namespace or class, None when it is gone)."""
+        step, entry = action.step, action.entry
+        if action.is_statement:
+            if step is Step.MAIN_GUARD:
+                log.record(action.key, NOT_UPDATED, MAIN_GUARD)
+            elif step is Step.REMOVE:
+                log.record(action.key, REMOVED)
+            else:
+                statement: Statement = entry  # type: ignore[assignment]
+                log.record_outcome(action.key, self._predict_statement(statement))
+            return
+        d: Definition = entry  # type: ignore[assignment]
+        if step is Step.REMOVE:
+            log.record(definition_name(d), REMOVED)
+        elif step is Step.REPLACE_CLASS:
+            log.record(d["qualname"], REPLACED, action.why)
+        elif step is Step.RENAME:
+            assert action.renamed_from is not None
+            log.record(d["qualname"], *self._predict_rename(d, action.renamed_from, scope))
+        elif step is Step.RUN:
+            log.record(definition_name(d), *self._predict_binding(scope, d))
+        elif step is Step.CLASS_HEADER:
+            if "docstring" in d["aspects"]:
+                log.record(definition_name(d), UPDATED)
+            elif "moved" in d["aspects"] and log.get(definition_name(d)) is None:
+                log.record(definition_name(d), UPDATED)
+        elif step is Step.UPDATE_FUNCTION:
+            self._predict_update(log, d, scope, in_place)
+
+    def _predict_update(
+        self, log: OutcomeLog, d: Definition, scope: Any, in_place: dict[str, Any]
+    ) -> None:
+        """A matched definition whose new code goes into the live object (or only moved)."""
+        if d["kind"] == "class":
+            if "moved" in d["aspects"] and log.get(definition_name(d)) is None:
+                log.record(definition_name(d), UPDATED)
+            return
+        if scope is None:
+            return
+        try:
+            decision = self.decide_function(d, scope, parent_scope(d["qualname"]))
+        except ApplyError as e:
+            log.record(definition_name(d), NOT_UPDATED, f"the refresh would fail: {e}")
+            return
+        log.record(definition_name(d), decision.outcome, decision.why)
+        if decision.outcome == UPDATED and decision.code is not None:
+            in_place[d["qualname"]] = decision
+
+    def _predict_full_body(self, log: OutcomeLog) -> OutcomeLog:
+        """A ``from __future__`` import changed: the whole new body runs again."""
+        for s in self.plan["statements"]:
+            if s["status"] != "unchanged":
+                log.record_outcome(statement_key(s), self._predict_statement(s))
+        for name in self.plan["unbound_names"]:
+            log.record(name, REMOVED)
+        for d in self.definitions:
+            if d["status"] == "removed":
+                log.record(definition_name(d), REMOVED)
+            elif d["status"] != "unchanged" and "." not in d["qualname"]:
+                log.record(definition_name(d), *self._predict_binding(self.globals, d))
+        return log
+
+    def predict_migrations(self, decided: Optional[ClassDecisions]) -> list[type]:
         """Classes kept and changed in place (the refresh's ``changed_classes``) that have a
         ``__limeade_migrate__`` hook, given what :meth:`decide_classes` decided."""
         if decided is None:
             return []
-        whole = self._whole_classes(decided)
-        scopes = {
-            parent_scope(d["qualname"])
-            for d in self.definitions
-            if d["status"] != "unchanged" and "<locals>" not in d["qualname"]
-        }
-        scopes |= {s["scope"] for s in self.plan["statements"] if s["status"] != "unchanged"}
-        scopes |= decided.grafted
+        route = route_module(self.plan, decided)
+        scopes = {work.scope for work in route.scopes} | decided.grafted
         out = []
         for scope in sorted(scopes):
-            live = self.live_class(scope) if scope and not _inside(scope, whole) else None
+            live = self.live_class(scope) if scope and not inside(scope, route.whole) else None
             if live is not None and hasattr(live, "__limeade_migrate__"):
                 out.append(live)
         return out
@@ -180,15 +202,6 @@ class Predictions:
             if any(is_definition_like(names.get(n)) for n in s["binds"] if n != "*"):
                 return Outcome(DECIDED_WHEN_RUN, REBINDS_DEFINITION)
         return Outcome(RAN)
-
-    def _whole_classes(self, decided: Any) -> set[str]:
-        """Classes whose statement runs (or goes) as a whole: replaced, added, removed."""
-        replaced = set(decided.replaced) if decided is not None else set()
-        return replaced | {
-            d["qualname"]
-            for d in self.definitions
-            if d["kind"] == "class" and d["status"] in ("added", "removed")
-        }
 
     def _live_scope(self, scope_name: str) -> Any:
         """The live module namespace or class a definition belongs to (None: not there)."""
@@ -221,13 +234,9 @@ class Predictions:
             return Outcome(DECIDED_WHEN_RUN, SAME_CLOSURE)
         return Outcome(REPLACED, NEW_OBJECT)
 
-    def _predict_rename(self, d: Definition, scope: Any) -> Outcome:
+    def _predict_rename(self, d: Definition, old: Definition, scope: Any) -> Outcome:
         """A renamed function keeps its live object when it is there and the new name is free."""
-        old = self.renames[d["qualname"]]
-        items = namespace_of(scope) if scope is not None else {}
-        old_name = old["qualname"].rsplit(".", 1)[-1]
-        live = find_function(items.get(old_name), old["qualname"], old_lines(old)[0], self.path)
-        if live is None or d["qualname"].rsplit(".", 1)[-1] in items:
+        if rename_target(d, old, scope, self.path) is None:
             return Outcome(ADDED)
         return Outcome(RENAMED)
 
@@ -250,8 +259,3 @@ class Predictions:
                 log.record(definition_name(d), NOT_UPDATED, CLOSURE_REFUSED)
             else:
                 log.record(definition_name(d), CLOSURE_UPDATED, EVERY_LIVE_CLOSURE)
-
-
-def _inside(scope: str, classes: set[str]) -> bool:
-    """Whether ``scope`` is one of ``classes`` or nested in one."""
-    return any(scope == c or scope.startswith(c + ".") for c in classes)

@@ -1,32 +1,27 @@
 """Turn one module's plan into mutations, or predict what they would do.
 
-:class:`ModulePreparation` walks the plan scope by scope (the module, then each kept class),
-decides what happens to every change (:meth:`~ModulePreparation.decide_classes` for classes,
-``decide_function`` in :mod:`._functions` for functions) and has its mixins do it before any live
-object changes: :mod:`._running` compiles new code at its real line numbers (inside its
-classes, so name mangling and ``super()`` work) and runs statements in scratch namespaces;
-:mod:`._functions`, :mod:`._grafting`, :mod:`._closures` and :mod:`._previews` turn the results
-into mutation tuples, which ``limeade._native.commit`` applies atomically.
-:func:`predict_module` runs the same deciding code without running new code (:mod:`._predict`).
+:mod:`._decide` decides what happens to every change (which classes are kept, replaced or
+grafted; the :class:`~._decide.Step` of every statement and definition, by scope).
+:class:`ModulePreparation` does it scope by scope (the module, then each kept class), before any
+live object changes, through its mixins, one per kind of step: :mod:`._running` compiles new
+code at its real line numbers (inside its classes, so name mangling and ``super()`` work) and
+runs statements in scratch namespaces; :mod:`._functions` (new code into live functions,
+renames), :mod:`._moves`, :mod:`._grafting`, :mod:`._closures` and :mod:`._previews` turn the
+results into mutations, which ``limeade._native.commit`` applies atomically.
+:func:`predict_module` acts on the same decisions without running new code (:mod:`._predict`).
 Nothing in this module mutates a live object.
 """
 
 from __future__ import annotations
 
 import types
-from typing import Any, NamedTuple, Optional
+from typing import Any, Optional
 
 from ._closures import ClosureSwap, ClosureUpdates
+from ._decide import Action, ClassDecisions, Step, decide_classes, inside, route_module
 from ._errors import ApplyError
 from ._functions import FunctionUpdates
 from ._grafting import ClassChanges
-from ._layout import (
-    InPlace,
-    decorated_member_changes,
-    graftable,
-    in_place,
-    replace_reason,
-)
 from ._lookup import (
     MISSING,
     describe,
@@ -35,7 +30,6 @@ from ._lookup import (
     is_plain_function,
     metaclass_intercepts,
     namespace_of,
-    parent_scope,
     split_lines,
 )
 from ._moves import Moves
@@ -64,7 +58,6 @@ from ._running import ScratchNamespace, SourceRunner, compiled_docstring
 
 __all__ = [
     "ModulePreparation",
-    "in_place",
     "predict_module",
     "prepare_module",
     "split_lines",
@@ -147,19 +140,8 @@ class ModulePreparation(
         self.previews: dict[int, tuple[types.FunctionType, types.FunctionType]] = {}
         #: The scratch namespaces of kept classes this refresh ran code in.
         self.class_namespaces: list[dict[str, Any]] = []
-        self.conflicted = {c["qualname"]: c["reason"] for c in plan["conflicts"]}
-        self.replace_reasons: dict[str, str] = {}
-        #: Dataclasses and enums kept while their generated parts are replaced.
-        self.grafted: set[str] = set()
         #: Per grafted class, the names the graft bound (not bound again by the scope update).
         self.graft_bound: dict[str, set[str]] = {}
-        by_qualname = {d["qualname"]: d for d in self.definitions if d["occurrence"] == 0}
-        #: new qualname -> the removed definition it renames (same code, same scope).
-        self.renames: dict[str, Definition] = {
-            d["qualname"]: by_qualname[d["renamed_from"]]
-            for d in self.definitions
-            if d["action"] == "rename" and d.get("renamed_from", "") in by_qualname
-        }
 
     # ---------------------------------------------------------------------------- mutations
 
@@ -266,58 +248,22 @@ class ModulePreparation(
             if fix.slots is not None:
                 self.change_slots(live, *fix.slots)
             self.outcomes.record(qualname, KEPT_WITH_NEW_BASES)
-            del self.conflicted[qualname]
         replaced_classes = set(decided.replaced)
-        self.replace_reasons.update(decided.replaced)
-        grafted = decided.grafted
-        for qualname in sorted(grafted, key=lambda q: q.count(".")):
-            if not any(
-                qualname.startswith(r + ".") for r in replaced_classes | grafted - {qualname}
-            ):
-                self.graft_bound[qualname] = self.graft(qualname)
-                self.outcomes.record(qualname, GRAFTED)
-        self.grafted = grafted
-        #: Per scope, its changed definitions ("def", Definition) and statements ("stmt",
-        #: Statement), to apply in source order.
-        scopes: dict[str, list[tuple[str, Any]]] = {}
-        #: Per scope, its definitions that only moved (see :mod:`._moves`).
-        moves: dict[str, list[Definition]] = {}
-        for d in self.definitions:
-            qualname = d["qualname"]
-            if "<locals>" in qualname:
-                continue
-            if d["status"] == "unchanged" and qualname not in replaced_classes:
-                continue
-            if (
-                d["action"] == "move"
-                and qualname not in replaced_classes
-                and qualname not in grafted
-            ):
-                moves.setdefault(parent_scope(qualname), []).append(d)
-            else:
-                scopes.setdefault(parent_scope(qualname), []).append(("def", d))
-        for s in self.plan["statements"]:
-            if s["status"] != "unchanged":
-                scopes.setdefault(s["scope"], []).append(("stmt", s))
-        # Members of a class whose statement runs in full (added or replaced) come with it; a
-        # removed class's members go with it.
-        whole = replaced_classes | {
-            d["qualname"]
-            for d in self.definitions
-            if d["kind"] == "class" and d["status"] in ("added", "removed")
-        }
-        for scope_name in sorted(
-            scopes.keys() | moves.keys(), key=lambda q: (q.count(".") if q else -1, q)
-        ):
-            if scope_name and self.deferred_bases:
+        route = route_module(self.plan, decided)
+        for qualname in route.graft_order:
+            self.graft_bound[qualname] = self.graft(qualname)
+            self.outcomes.record(qualname, GRAFTED)
+        whole = set(route.whole)
+        for work in route.scopes:
+            if work.scope and self.deferred_bases:
                 # Base classes the module's statements just bound can be evaluated now.
                 whole |= self.resolve_deferred_bases(replaced_classes)
-            if any(scope_name == r or scope_name.startswith(r + ".") for r in whole):
+            if inside(work.scope, whole):
                 continue
-            if scope_name in scopes:
-                self.prepare_scope(scope_name, scopes[scope_name], replaced_classes)
-            if scope_name in moves:
-                self.shift_moved(scope_name, moves[scope_name])
+            if work.actions:
+                self.prepare_scope(work.scope, work.actions)
+            if work.moves:
+                self.shift_moved(work.scope, list(work.moves))
         if self.deferred_bases:
             self.resolve_deferred_bases(replaced_classes)
         self.unbind_removed_names()
@@ -328,53 +274,11 @@ class ModulePreparation(
         self.resolve_previews()
 
     def decide_classes(self) -> ClassDecisions:
-        """Which changed classes are kept (their conflicts applied in place), replaced (and
-        why) or grafted. Decided from the plan and the live classes; runs no new code (new
-        base expressions are evaluated against the live module)."""
-        pending = self.names_bound_in("") if self.conflicted else frozenset()
-        kept: dict[str, InPlace] = {}
-        replaced: dict[str, str] = {}
-        for qualname in self.conflicted:
-            fix = in_place(self.module, qualname, self.plan["conflicts"], pending)
-            if self.live_class(qualname) is not None and fix is not None:
-                kept[qualname] = fix
-        for d in self.definitions:
-            q = d["qualname"]
-            if d["kind"] != "class" or d["status"] == "removed" or q in replaced:
-                continue
-            if q in self.conflicted and q not in kept:
-                replaced[q] = self.conflicted[q]
-            elif "decorators" in d["aspects"]:
-                replaced[q] = "class decorators changed"
-        entry: Any
-        # `class C: x = 1` (the plan says which): a member on its class's header line cannot
-        # be compiled alone.
-        header_bodies = {d["qualname"] for d in self.definitions if d["body_on_header_line"]}
-        for entry in [*self.definitions, *self.plan["statements"]]:
-            scope = entry["scope"] if "scope" in entry else parent_scope(entry["qualname"])
-            if scope in header_bodies and entry["new_span"] is not None:
-                replaced.setdefault(scope, "the class body is on its header line")
-        grafted: set[str] = set()
-        for s in [*self.plan["statements"], *decorated_member_changes(self.plan, self.live_class)]:
-            # Dataclasses, enums, NamedTuples, attrs classes and pydantic models generate code or
-            # members from their class-level statements: setting one attribute would leave them
-            # inconsistent.
-            scope = s["scope"]
-            if s["status"] == "unchanged" or not scope or scope in replaced or scope in grafted:
-                continue
-            live = self.live_class(scope)
-            if live is None:
-                continue
-            if graftable(live):
-                grafted.add(scope)
-            elif (reason := replace_reason(live)) is not None:
-                replaced[scope] = reason
-        return ClassDecisions(kept, replaced, grafted)
+        """Which changed classes are kept, replaced or grafted (:func:`._decide.decide_classes`)."""
+        return decide_classes(self.module, self.plan, self.live_class, self.names_bound_in)
 
-    def prepare_scope(
-        self, scope_name: str, entries: list[tuple[str, Any]], replaced_classes: set[str]
-    ) -> None:
-        """Apply one scope's changes (the module, or one kept class) in source order: each
+    def prepare_scope(self, scope_name: str, actions: tuple[Action, ...]) -> None:
+        """Do one scope's changes (the module, or one kept class) in source order: each
         statement or definition runs where it stands, against a scratch namespace holding what
         the refresh bound before it, as a fresh import of the new source would see it."""
         if scope_name:
@@ -419,62 +323,50 @@ class ModulePreparation(
                         self.outcomes.record(definition_name(entry), *outcome)
                 batch.clear()
 
-        for kind, entry in sorted(entries, key=_source_position):
-            if kind == "stmt":
-                if entry["main_guard"]:
-                    # Re-running `if __name__ == "__main__":` would start the program again
-                    # inside refresh(); its definitions elsewhere are still updated.
-                    self.outcomes.record(statement_key(entry), NOT_UPDATED, MAIN_GUARD)
-                elif entry["status"] == "removed":
-                    removed.extend(entry["binds"])
-                    self.outcomes.record(statement_key(entry), REMOVED)
-                else:
-                    batch.append((entry, entry["binds"]))
-                    ran = True
-                    bound.extend(b for b in entry["binds"] if b != "*")
+        for action in actions:
+            step, entry = action.step, action.entry
+            key = action.key
+            if step is Step.GRAFTED:
                 continue
-            name = entry["qualname"].rsplit(".", 1)[-1]
-            if entry["qualname"] in self.grafted:
+            if step is Step.MAIN_GUARD:
+                self.outcomes.record(key, NOT_UPDATED, MAIN_GUARD)
                 continue
-            if entry["status"] == "removed":
-                removed.append(name)
-                self.outcomes.record(definition_name(entry), REMOVED)
+            if step is Step.REMOVE:
+                removed.extend(action.binds)
+                self.outcomes.record(key, REMOVED)
                 continue
-            runs_in_full = (
-                entry["action"] == "run"
-                or (entry["action"] == "rename" and entry["qualname"] not in self.renames)
-                or entry["qualname"] in replaced_classes
-            )
-            if runs_in_full:
-                batch.append((entry, [name]))
+            if step is Step.RUN or step is Step.REPLACE_CLASS:
+                batch.append((entry, list(action.binds)))
                 ran = True
-                bound.append(name)
-                if entry["qualname"] in replaced_classes:
-                    reason = self.replace_reasons[entry["qualname"]]
-                    self.outcomes.record(definition_name(entry), REPLACED, reason)
+                bound.extend(b for b in action.binds if b != "*")
+                if step is Step.REPLACE_CLASS:
+                    self.outcomes.record(key, REPLACED, action.why)
                 continue
             # Everything else reads what the statements above it bound: run them first.
             flush()
-            renamed_from = self.renames.get(entry["qualname"])
-            if renamed_from is not None and self.rename(entry, renamed_from, scope, scope_name):
-                self.outcomes.record(entry["qualname"], RENAMED)
-                bound.append(name)
-                dict.__setitem__(namespace, name, namespace_of(scope).get(name))
-            elif renamed_from is not None:
-                batch.append((entry, [name]))
-                ran = True
-                bound.append(name)
-            elif entry["kind"] == "class":
-                self.move_class_first_line(entry)
-                if "docstring" in entry["aspects"]:
-                    self.outcomes.record(definition_name(entry), UPDATED)
+            definition: Definition = entry  # type: ignore[assignment]
+            name = action.binds[0]
+            if step is Step.RENAME:
+                assert action.renamed_from is not None
+                if self.rename(definition, action.renamed_from, scope, scope_name):
+                    self.outcomes.record(definition["qualname"], RENAMED)
+                    bound.append(name)
+                    dict.__setitem__(namespace, name, namespace_of(scope).get(name))
+                else:
+                    batch.append((entry, [name]))
+                    ran = True
+                    bound.append(name)
+            elif step is Step.CLASS_HEADER:
+                self.move_class_first_line(definition)
+                if "docstring" in definition["aspects"]:
+                    self.outcomes.record(key, UPDATED)
                     self.mutations.setattr(
-                        self.live_class(entry["qualname"]),
+                        self.live_class(definition["qualname"]),
                         "__doc__",
-                        compiled_docstring(entry.get("docstring")),
+                        compiled_docstring(definition.get("docstring")),
                     )
             else:
-                self.update_function(entry, scope, scope_name, namespace)
+                self.update_function(definition, scope, scope_name, namespace)
         flush()
         if ran and isinstance(namespace, ScratchNamespace):
             for name in namespace.deleted:
@@ -568,23 +460,6 @@ class ModulePreparation(
             if name in self.globals:
                 self.mutations.delitem(self.globals, name)
             self.outcomes.record(name, REMOVED)
-
-
-class ClassDecisions(NamedTuple):
-    """What happens to each changed class (see :meth:`ModulePreparation.decide_classes`)."""
-
-    #: Classes kept, with how their conflicts are applied in place.
-    kept: dict[str, InPlace]
-    #: Classes whose statement runs again and whose new class is bound, with why.
-    replaced: dict[str, str]
-    #: Dataclasses and enums kept while their generated parts are rebuilt.
-    grafted: set[str]
-
-
-def _source_position(item: tuple[str, dict[str, Any]]) -> int:
-    """Where a plan entry stands in the new source (removed ones first: they run nothing)."""
-    span = item[1].get("new_span")
-    return span["start_line"] if span else 0
 
 
 def prepare_module(

@@ -26,6 +26,7 @@ from ._closures import ClosureSwap, update_closures
 from ._defaults import predict_defaults, refresh_defaults
 from ._errors import ApplyError, ConflictError, PlanError
 from ._importers import predict_copies, rebind_copies
+from ._layout import in_place
 from ._mutations import Mutation, Mutations
 from ._outcomes import (
     CACHE_CLEARED,
@@ -37,7 +38,7 @@ from ._outcomes import (
 )
 from ._plan_data import ModulePlan
 from ._predict import EVERY_INSTANCE
-from ._prepare import in_place, predict_module, prepare_module, split_lines, strategy_name
+from ._prepare import predict_module, prepare_module, split_lines, strategy_name
 from ._registries import cached_readers, registry_entries, stale_caches, unregister_removed
 from ._report import (
     Change,

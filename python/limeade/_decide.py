@@ -1,0 +1,281 @@
+"""What a refresh does with each change of one module, decided before anything runs.
+
+Two pure steps, shared by :func:`limeade.refresh` (which then does it, :mod:`._prepare`) and
+:func:`limeade.plan` (which predicts the outcomes, :mod:`._predict`), so the two cannot route a
+change differently:
+
+- :func:`decide_classes`: which changed classes are kept (their conflicts applied in place),
+  replaced (their statement runs again; with why) or grafted (a dataclass or enum whose generated
+  parts are rebuilt). It reads the live classes and evaluates new base expressions against the
+  live module; it runs no new code and changes nothing.
+- :func:`route_module`: from the plan and those decisions, the :class:`Step` of every changed
+  statement and definition, grouped by the scope it belongs to (the module, then each class),
+  in the order the scopes are done and, within one, in source order. Reads no live object.
+
+Everything a step still needs to know from the live objects or from running new code (is the
+live function there; does the new object replace it) is the executors' part.
+"""
+
+from __future__ import annotations
+
+import enum
+import types
+from dataclasses import dataclass, field
+from typing import Any, Callable, NamedTuple, Optional, Union, cast
+
+from ._layout import InPlace, decorated_member_changes, graftable, in_place, replace_reason
+from ._lookup import parent_scope
+from ._plan_data import Definition, Entry, ModulePlan, Statement
+from ._report import definition_name, statement_key
+
+__all__ = [
+    "Action",
+    "ClassDecisions",
+    "ModuleRoute",
+    "ScopeWork",
+    "Step",
+    "decide_classes",
+    "inside",
+    "renames_of",
+    "route_module",
+]
+
+
+class ClassDecisions(NamedTuple):
+    """What happens to each changed class (see :func:`decide_classes`)."""
+
+    #: Classes kept, with how their conflicts are applied in place.
+    kept: dict[str, InPlace]
+    #: Classes whose statement runs again and whose new class is bound, with why.
+    replaced: dict[str, str]
+    #: Dataclasses and enums kept while their generated parts are rebuilt.
+    grafted: set[str]
+
+
+def decide_classes(
+    module: types.ModuleType,
+    plan: ModulePlan,
+    live_class: Callable[[str], Optional[type]],
+    names_bound_in: Callable[[str], frozenset[str]],
+) -> ClassDecisions:
+    """Which changed classes are kept, replaced (and why) or grafted, from the plan and the live
+    classes (``live_class`` finds one by qualname; ``names_bound_in`` gives the names the new
+    source binds in a scope)."""
+    definitions = plan["definitions"]
+    conflicted = {c["qualname"]: c["reason"] for c in plan["conflicts"]}
+    pending = names_bound_in("") if conflicted else frozenset()
+    kept: dict[str, InPlace] = {}
+    replaced: dict[str, str] = {}
+    for qualname in conflicted:
+        fix = in_place(module, qualname, plan["conflicts"], pending)
+        if live_class(qualname) is not None and fix is not None:
+            kept[qualname] = fix
+    for d in definitions:
+        q = d["qualname"]
+        if d["kind"] != "class" or d["status"] == "removed" or q in replaced:
+            continue
+        if q in conflicted and q not in kept:
+            replaced[q] = conflicted[q]
+        elif "decorators" in d["aspects"]:
+            replaced[q] = "class decorators changed"
+    # `class C: x = 1` (the plan says which): a member on its class's header line cannot be
+    # compiled alone.
+    header_bodies = {d["qualname"] for d in definitions if d["body_on_header_line"]}
+    entry: Any
+    for entry in [*definitions, *plan["statements"]]:
+        scope = entry["scope"] if "scope" in entry else parent_scope(entry["qualname"])
+        if scope in header_bodies and entry["new_span"] is not None:
+            replaced.setdefault(scope, "the class body is on its header line")
+    grafted: set[str] = set()
+    for s in [*plan["statements"], *decorated_member_changes(plan, live_class)]:
+        # Dataclasses, enums, NamedTuples, attrs classes and pydantic models generate code or
+        # members from their class-level statements: setting one attribute would leave them
+        # inconsistent.
+        scope = s["scope"]
+        if s["status"] == "unchanged" or not scope or scope in replaced or scope in grafted:
+            continue
+        live = live_class(scope)
+        if live is None:
+            continue
+        if graftable(live):
+            grafted.add(scope)
+        elif (reason := replace_reason(live)) is not None:
+            replaced[scope] = reason
+    return ClassDecisions(kept, replaced, grafted)
+
+
+class Step(enum.Enum):
+    """What the refresh does with one changed statement or definition."""
+
+    #: ``if __name__ == "__main__":``: never run again (it would start the program inside the
+    #: refresh); definitions elsewhere are still updated.
+    MAIN_GUARD = "main guard"
+    #: Gone from the new source: its names go unless something else binds them.
+    REMOVE = "remove"
+    #: Runs in full in the scope's scratch namespace; what it binds is merged into the scope.
+    RUN = "run"
+    #: A class that cannot be kept: its statement runs in full and the new class is bound.
+    REPLACE_CLASS = "replace class"
+    #: A renamed function: the live object is bound under the new name when it can be.
+    RENAME = "rename"
+    #: A kept class: its first line and docstring follow the source.
+    CLASS_HEADER = "class header"
+    #: A matched function: its new code goes into the live function object.
+    UPDATE_FUNCTION = "update function"
+    #: Part of a grafted class: the graft did it.
+    GRAFTED = "grafted"
+
+
+@dataclass(frozen=True)
+class Action:
+    """One changed statement or definition and what is done with it."""
+
+    step: Step
+    entry: Entry
+    #: The names it binds in its scope (a definition: its own name; ``*`` for a star import).
+    binds: tuple[str, ...]
+    #: :attr:`Step.REPLACE_CLASS`: why the class cannot be kept.
+    why: str = ""
+    #: :attr:`Step.RENAME`: the removed definition it renames.
+    renamed_from: Optional[Definition] = None
+
+    @property
+    def is_statement(self) -> bool:
+        return "qualname" not in self.entry
+
+    @property
+    def key(self) -> str:
+        """How changes and outcomes name it."""
+        if self.is_statement:
+            return statement_key(cast(Statement, self.entry))
+        return definition_name(cast(Definition, self.entry))
+
+
+@dataclass(frozen=True)
+class ScopeWork:
+    """The changes of one scope: the module (``""``) or a class (its qualname)."""
+
+    scope: str
+    #: Changed statements and definitions, in source order (removed ones first).
+    actions: tuple[Action, ...] = ()
+    #: Definitions that only moved (the same code on other lines, see :mod:`._moves`): they
+    #: need no scratch namespace and no source order.
+    moves: tuple[Definition, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModuleRoute:
+    """Every change of a module with its step, by scope."""
+
+    #: Scopes in the order they are done: the module first, outer classes before inner ones.
+    scopes: tuple[ScopeWork, ...]
+    #: Classes whose statement runs (or goes) as a whole: replaced, added, removed. The
+    #: changes inside them come and go with them.
+    whole: frozenset[str]
+    #: Grafted classes to graft, outer ones first (one inside another grafted or replaced class
+    #: is rebuilt with it).
+    graft_order: tuple[str, ...]
+    #: new qualname -> the removed definition it renames.
+    renames: dict[str, Definition] = field(default_factory=dict)
+
+
+def renames_of(plan: ModulePlan) -> dict[str, Definition]:
+    """new qualname -> the removed definition it renames (same code, same scope)."""
+    definitions = plan["definitions"]
+    by_qualname = {d["qualname"]: d for d in definitions if d["occurrence"] == 0}
+    return {
+        d["qualname"]: by_qualname[d["renamed_from"]]
+        for d in definitions
+        if d["action"] == "rename" and d.get("renamed_from", "") in by_qualname
+    }
+
+
+def inside(scope: str, classes: Union[set[str], frozenset[str]]) -> bool:
+    """Whether ``scope`` is one of ``classes`` or nested in one."""
+    return any(scope == c or scope.startswith(c + ".") for c in classes)
+
+
+def route_module(plan: ModulePlan, decided: ClassDecisions) -> ModuleRoute:
+    """The step of every change of the plan, by scope (see :class:`ModuleRoute`)."""
+    renames = renames_of(plan)
+    replaced, grafted = decided.replaced, decided.grafted
+    graft_order = tuple(
+        q
+        for q in sorted(grafted, key=lambda q: q.count("."))
+        if not any(q.startswith(other + ".") for other in (replaced.keys() | grafted) - {q})
+    )
+    actions: dict[str, list[Action]] = {}
+    moves: dict[str, list[Definition]] = {}
+    for d in plan["definitions"]:
+        qualname = d["qualname"]
+        if "<locals>" in qualname:
+            continue  # nested functions follow their function (see :mod:`._closures`)
+        if d["status"] == "unchanged" and qualname not in replaced:
+            continue
+        if d["action"] == "move" and qualname not in replaced and qualname not in grafted:
+            moves.setdefault(parent_scope(qualname), []).append(d)
+        else:
+            actions.setdefault(parent_scope(qualname), []).append(
+                _definition_action(d, replaced, grafted, renames)
+            )
+    for s in plan["statements"]:
+        if s["status"] != "unchanged":
+            actions.setdefault(s["scope"], []).append(_statement_action(s))
+    whole = set(replaced) | {
+        d["qualname"]
+        for d in plan["definitions"]
+        if d["kind"] == "class" and d["status"] in ("added", "removed")
+    }
+    scopes = tuple(
+        ScopeWork(
+            name,
+            tuple(sorted(actions.get(name, ()), key=_source_position)),
+            tuple(moves.get(name, ())),
+        )
+        for name in sorted(actions.keys() | moves.keys(), key=lambda q: (_depth(q), q))
+    )
+    return ModuleRoute(scopes, frozenset(whole), graft_order, renames)
+
+
+def _definition_action(
+    d: Definition,
+    replaced: dict[str, str],
+    grafted: set[str],
+    renames: dict[str, Definition],
+) -> Action:
+    qualname = d["qualname"]
+    binds = (qualname.rpartition(".")[2],)
+    if qualname in grafted:
+        return Action(Step.GRAFTED, d, binds)
+    if d["status"] == "removed":
+        return Action(Step.REMOVE, d, binds)
+    if qualname in replaced:
+        return Action(Step.REPLACE_CLASS, d, binds, why=replaced[qualname])
+    if d["action"] == "rename" and qualname in renames:
+        return Action(Step.RENAME, d, binds, renamed_from=renames[qualname])
+    if d["action"] in ("run", "rename"):
+        # A rename whose old definition is not in this plan runs like any added definition.
+        return Action(Step.RUN, d, binds)
+    if d["kind"] == "class":
+        return Action(Step.CLASS_HEADER, d, binds)
+    return Action(Step.UPDATE_FUNCTION, d, binds)
+
+
+def _statement_action(s: Statement) -> Action:
+    binds = tuple(s["binds"])
+    if s["main_guard"]:
+        return Action(Step.MAIN_GUARD, s, binds)
+    if s["status"] == "removed":
+        return Action(Step.REMOVE, s, binds)
+    return Action(Step.RUN, s, binds)
+
+
+def _depth(scope: str) -> int:
+    """The module (``""``) first, then classes by nesting."""
+    return scope.count(".") if scope else -1
+
+
+def _source_position(action: Action) -> int:
+    """Where a change stands in the new source (removed ones first: they run nothing)."""
+    span = action.entry["new_span"]
+    return span["start_line"] if span else 0
