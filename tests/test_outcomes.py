@@ -165,6 +165,14 @@ def test_closure_update_counts_the_live_closures(live):
         "closure updated",
         "every live closure made from it",
     )
+    # Asked to count, the plan walks the heap once and says what the refresh will.
+    counted = limeade.plan(count=True)
+    assert _outcome(counted.changes, "make_adder.<locals>.add") == (
+        "closure updated",
+        "3 live closures",
+    )
+    assert "add  body -> closure updated (3 live closures)" in str(counted)
+    assert [a(0) for a in adders] == [0, 1, 2]  # counting changed nothing
     report = live.refresh()
     assert _outcome(report.changes, "make_adder.<locals>.add") == (
         "closure updated",
@@ -251,6 +259,11 @@ def test_migrations_are_counted(live):
     assert ("Account", "migrated", "every live instance") in [
         (c.qualname, c.outcome, c.why) for c in plan.changes
     ]
+    counted = limeade.plan(count=True)
+    assert ("Account", "migrated", "3 instances") in [
+        (c.qualname, c.outcome, c.why) for c in counted.changes
+    ]
+    assert not any(hasattr(a, "currency") for a in accounts)  # counting ran no hook
     report = live.refresh()
     assert ("Account", "migrated", "3 instances") in [
         (c.qualname, c.outcome, c.why) for c in report.changes

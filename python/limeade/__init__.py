@@ -94,12 +94,17 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-def plan(modules: Optional[Iterable[ModuleRef]] = None) -> Plan:
+def plan(modules: Optional[Iterable[ModuleRef]] = None, *, count: bool = False) -> Plan:
     """What :func:`refresh` would do right now, for every changed tracked module (or the given
-    ones), without changing anything. Raises :class:`PlanError` on a syntax or decoding error."""
+    ones), without changing anything. Raises :class:`PlanError` on a syntax or decoding error.
+
+    ``count=True`` also counts what the refresh would touch on the heap: how many live closures
+    would get new nested code and how many instances each ``__limeade_migrate__`` hook would
+    run for, as the refresh reports them (one walk of ``gc.get_objects()``; without it the plan
+    says "every live closure made from it" / "every live instance" and never walks the heap)."""
     from ._transaction import make_plan
 
-    return make_plan(modules)
+    return make_plan(modules, count)
 
 
 def refresh(

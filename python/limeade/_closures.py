@@ -14,6 +14,7 @@ from typing import Any, Callable, NamedTuple, Optional, cast
 
 from . import _native
 from ._errors import ApplyError
+from ._live_counts import closure_count
 from ._lookup import (
     code_qualname,
     describe,
@@ -70,9 +71,6 @@ class ClosureSwap(NamedTuple):
     held: int = 0
 
 
-#: A nested function updated where no closure made from it is alive: only new ones, made by the
-#: enclosing function's new code, run it.
-NO_LIVE_CLOSURE = "no live closure yet: new ones run the new code"
 #: Why live closures keep their old code.
 CLOSURE_REFUSED = "closure not updated: free variables changed"
 
@@ -118,12 +116,9 @@ def update_closures(
     for key, count in updated.items():
         if key in refused:
             outcomes[key] = Outcome(NOT_UPDATED, CLOSURE_REFUSED)
-        elif count == 0:
-            # Closures made from now on come from the enclosing function's new code.
-            outcomes[key] = Outcome(CLOSURE_UPDATED, NO_LIVE_CLOSURE)
         else:
-            plural = "" if count == 1 else "s"
-            outcomes[key] = Outcome(CLOSURE_UPDATED, f"{count} live closure{plural}")
+            # None alive: closures made from now on come from the enclosing function's new code.
+            outcomes[key] = Outcome(CLOSURE_UPDATED, closure_count(count))
     return mutations, outcomes
 
 

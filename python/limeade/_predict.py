@@ -76,11 +76,16 @@ class Predictions:
     decide_function: Callable[..., Any]
     same_definition: Callable[[Any, Any], bool]
 
+    #: Per nested function predicted "closure updated", its old code object: what the live
+    #: closures to update hold (counted only when asked, see ``plan(count=True)``).
+    closure_codes: dict[str, types.CodeType]
+
     def predict(self, decided: Optional[ClassDecisions]) -> OutcomeLog:
         """The outcome of every change of the plan, as a refresh would record it, given what
         :meth:`decide_classes` decided (None when the whole body runs again). Each change is
         routed by :func:`._decide.route_module`, as the refresh routes it."""
         log = OutcomeLog()
+        self.closure_codes = {}
         execution = self.plan["execution"]
         if execution == "nothing":
             return log
@@ -242,7 +247,8 @@ class Predictions:
 
     def _predict_closures(self, log: OutcomeLog, in_place: dict[str, Any]) -> None:
         """Nested functions of functions updated in place: their live closures get the new
-        code unless its free variables changed (the heap is only searched by the refresh)."""
+        code unless its free variables changed. The heap is not searched: the old nested code
+        objects are kept in :attr:`closure_codes` for ``plan(count=True)`` to count."""
         for d in self.definitions:
             qualname = d["qualname"]
             if d["status"] != "changed" or "<locals>" not in qualname:
@@ -259,3 +265,4 @@ class Predictions:
                 log.record(definition_name(d), NOT_UPDATED, CLOSURE_REFUSED)
             else:
                 log.record(definition_name(d), CLOSURE_UPDATED, EVERY_LIVE_CLOSURE)
+                self.closure_codes[definition_name(d)] = old

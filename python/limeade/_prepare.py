@@ -15,7 +15,7 @@ Nothing in this module mutates a live object.
 from __future__ import annotations
 
 import types
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 from ._closures import ClosureSwap, ClosureUpdates
 from ._decide import Action, ClassDecisions, Step, decide_classes, inside, route_module
@@ -479,18 +479,27 @@ def prepare_module(
     return preparation
 
 
-def predict_module(
-    module: types.ModuleType, plan: ModulePlan, new_text: str
-) -> tuple[OutcomeLog, list[type]]:
+class Prediction(NamedTuple):
+    """What :func:`predict_module` tells about one module."""
+
+    #: The outcome predicted for each change.
+    outcomes: OutcomeLog
+    #: Classes whose ``__limeade_migrate__`` would run.
+    migrations: list[type]
+    #: Per nested function whose live closures would get the new code, their old code object.
+    closure_codes: dict[str, types.CodeType]
+
+
+def predict_module(module: types.ModuleType, plan: ModulePlan, new_text: str) -> Prediction:
     """What :func:`prepare_module` and the commit would do to each change of the module, decided
-    by the same code without running any new code or changing anything, and the classes whose
-    ``__limeade_migrate__`` would run."""
+    by the same code without running any new code or changing anything."""
     preparation = ModulePreparation(module, plan, new_text)
     # Decided once: deciding evaluates new base expressions against the live module.
     decided = (
         preparation.decide_classes() if plan["execution"] not in ("nothing", "full_body") else None
     )
-    return preparation.predict(decided), preparation.predict_migrations(decided)
+    outcomes = preparation.predict(decided)
+    return Prediction(outcomes, preparation.predict_migrations(decided), preparation.closure_codes)
 
 
 def strategy_name(execution: str) -> str:

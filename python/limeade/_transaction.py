@@ -27,9 +27,11 @@ from ._defaults import predict_defaults, refresh_defaults
 from ._errors import ApplyError, ConflictError, PlanError
 from ._importers import predict_copies, rebind_copies
 from ._layout import in_place
+from ._live_counts import closure_count, count_closures, instance_count, instances_of
 from ._mutations import Mutation, Mutations
 from ._outcomes import (
     CACHE_CLEARED,
+    CLOSURE_UPDATED,
     DECIDED_WHEN_RUN,
     KEPT_WITH_NEW_BASES,
     NOT_UPDATED,
@@ -379,24 +381,19 @@ def _run_migrations(classes: list[type]) -> list[Change]:
     Returns one change per class, with how many instances it migrated."""
     if not classes:
         return []
-    wanted = tuple(dict.fromkeys(classes))
-    counts = dict.fromkeys(wanted, 0)
-    for obj in gc.get_objects():
-        if isinstance(obj, wanted) and not isinstance(obj, type):
-            owner = next(c for c in type(obj).__mro__ if c in counts)
-            counts[owner] += 1
-            try:
-                obj.__limeade_migrate__()  # type: ignore[attr-defined]
-            except Exception as e:
-                cls = type(obj)
-                raise ApplyError(
-                    f"{cls.__qualname__}.__limeade_migrate__ raised {e!r}",
-                    cls.__module__,
-                    "__limeade_migrate__",
-                ) from e
-    return [
-        migration_change(cls, f"{n} instance{'' if n == 1 else 's'}") for cls, n in counts.items()
-    ]
+    counts = dict.fromkeys(classes, 0)
+    for owner, obj in instances_of(gc.get_objects(), counts):
+        counts[owner] += 1
+        try:
+            obj.__limeade_migrate__()
+        except Exception as e:
+            cls = type(obj)
+            raise ApplyError(
+                f"{cls.__qualname__}.__limeade_migrate__ raised {e!r}",
+                cls.__module__,
+                "__limeade_migrate__",
+            ) from e
+    return [migration_change(cls, instance_count(n)) for cls, n in counts.items()]
 
 
 def _commit(name: str, mutations: list[Mutation]) -> Any:
@@ -449,21 +446,35 @@ def _refresh_loader_linecache(path: str, lines: Optional[list[str]]) -> None:
         linecache.cache[path] = (sum(map(len, lines)), None, lines, path)
 
 
-def make_plan(modules: Optional[Iterable[ModuleRef]]) -> Plan:
+def make_plan(modules: Optional[Iterable[ModuleRef]], count: bool = False) -> Plan:
     """The plan of every changed tracked module (or the given ones), each change with its
     predicted outcome: see :func:`limeade.plan`."""
     changed, skipped = _scan(modules)
     if not changed:
         return Plan(None, skipped)
     result = Plan(_native_plan(changed), skipped)
+    closures: dict[tuple[str, str], types.CodeType] = {}
+    migrating: dict[type, str] = {}
     for module_plan in result._data["modules"]:
         name = module_plan["module"]
         module = sys.modules.get(name)
         new_text = _tracking.REGISTRY.pending_source(name)
-        migrations: list[Change] = []
         if module is not None and new_text is not None:
-            result.outcomes[name], migrated = predict_module(module, module_plan, new_text)
-            migrations = [migration_change(c, EVERY_INSTANCE) for c in migrated]
+            predicted = predict_module(module, module_plan, new_text)
+            result.outcomes[name] = predicted.outcomes
+            closures.update(((name, q), code) for q, code in predicted.closure_codes.items())
+            migrating.update(dict.fromkeys(predicted.migrations, name))
         result.rebinds[name] = _predicted_rebinds(module_plan, result.outcomes.get(name))
-        result.rebinds[name] += migrations
+    instances: dict[type, Optional[int]] = dict.fromkeys(migrating)
+    if count and (closures or migrating):
+        objects = gc.get_objects()
+        for (name, qualname), n in count_closures(objects, closures).items():
+            result.outcomes[name].record(qualname, CLOSURE_UPDATED, closure_count(n))
+        instances.update(dict.fromkeys(migrating, 0))
+        for owner, _ in instances_of(objects, migrating):
+            instances[owner] = (instances[owner] or 0) + 1
+        del objects
+    for cls, counted in instances.items():
+        why = EVERY_INSTANCE if counted is None else instance_count(counted)
+        result.rebinds[migrating[cls]].append(migration_change(cls, why))
     return result
