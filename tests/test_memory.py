@@ -11,6 +11,8 @@ import weakref
 from limeade import _native, _tracking
 from limeade._prepare import ModulePreparation
 from limeade._report import Plan
+from limeade._running import Sandbox
+from limeade._state import ModuleState
 
 
 def test_old_code_and_replaced_values_are_freed(live):
@@ -82,7 +84,7 @@ def test_refresh_keeps_no_preparation_or_plan(live):
     alive = [
         o
         for o in gc.get_objects()
-        if (isinstance(o, ModulePreparation) and o.name == name)
+        if (isinstance(o, (ModulePreparation, Sandbox, ModuleState)) and o.name == name)
         or (isinstance(o, Plan) and name in o.modules)
         or (isinstance(o, _native.Plan) and name in o.module_names())
     ]

@@ -1,7 +1,7 @@
 """Functions made before the refresh by code that changed: closures (``make_adder(2)``, the
 wrapper a decorator returned, a lambda) and functions made by statements that only moved. The
-mixin :class:`ClosureUpdates` of :class:`limeade._prepare.ModulePreparation` collects what
-changed per module; :func:`update_closures` searches the heap once per refresh."""
+executor :class:`ClosureUpdates` collects what changed per module (from the functions updated
+in place); :func:`update_closures` searches the heap once per refresh."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import inspect
 import sys
 import types
 from collections.abc import Iterator
-from typing import Any, Callable, NamedTuple, Optional, cast
+from typing import NamedTuple, Optional, cast
 
 from . import _native
 from ._errors import ApplyError
@@ -25,7 +25,9 @@ from ._lookup import (
 )
 from ._mutations import Mutations
 from ._outcomes import CLOSURE_UPDATED, NOT_UPDATED, Outcome
-from ._plan_data import ModulePlan, new_lines, old_lines
+from ._plan_data import new_lines, old_lines
+from ._running import Sandbox
+from ._state import ModuleState
 
 
 def nested_codes(
@@ -158,23 +160,14 @@ def _may_have_functions(swap: ClosureSwap, own: int) -> bool:
 class ClosureUpdates:
     """Builds the mutations for closures and for functions made by moved statements."""
 
-    # Provided by ModulePreparation.
-    mutations: Mutations
-    code_swaps: list[tuple[types.CodeType, types.CodeType, str]]
-    closure_swaps: dict[int, ClosureSwap]
-    name: str
-    plan: ModulePlan
-    path: str
-    globals: dict[str, Any]
-    live_class: Callable[[str], Optional[type]]
-    snippet: Callable[..., str]
-    compile: Callable[[str, str], types.CodeType]
-    headers: Callable[[str], list[str]]
+    def __init__(self, state: ModuleState, sandbox: Sandbox) -> None:
+        self.state = state
+        self.sandbox = sandbox
 
     def collect_closure_swaps(self) -> None:
         """Pair the nested code objects (functions, lambdas, comprehensions) of every function
         updated in place with their new versions, for :func:`update_closures`."""
-        for old_outer, new_outer, qualname in self.code_swaps:
+        for old_outer, new_outer, qualname in self.state.code_swaps:
             if not has_nested_code(old_outer):
                 continue
             new_nested = dict(nested_codes(new_outer, qualname))
@@ -187,16 +180,16 @@ class ClosureUpdates:
             for key, old_code in old_nested:
                 new_code = new_nested.get(key)
                 if new_code is not None and new_code != old_code:
-                    self.closure_swaps[id(old_code)] = ClosureSwap(
-                        old_code, new_code, key[0], self.name, old_outer, held[id(old_code)]
+                    self.state.closure_swaps[id(old_code)] = ClosureSwap(
+                        old_code, new_code, key[0], self.state.name, old_outer, held[id(old_code)]
                     )
 
     def update_moved_statements(self) -> None:
         """Functions made by statements that did not change but moved (``h = lambda: ...``, a
         ``def`` inside an ``if``) get code with the new line numbers, so tracebacks stay right."""
-        for st in self.plan.get("moved_statements", ()):
+        for st in self.state.plan.get("moved_statements", ()):
             scope_name = st["scope"]
-            scope = self.live_class(scope_name) if scope_name else self.globals
+            scope = self.state.live_class(scope_name) if scope_name else self.state.globals
             if scope is None:
                 continue
             live_items = namespace_of(scope)
@@ -207,16 +200,18 @@ class ClosureUpdates:
                 f
                 for f in (live_items.get(name) for name in st["binds"])
                 if is_plain_function(f)
-                and f.__code__.co_filename == self.path
+                and f.__code__.co_filename == self.state.path
                 and old_first <= f.__code__.co_firstlineno <= old_last
             ]
             if not targets:
                 continue
             try:
-                code = self.compile(self.snippet([span], self.headers(scope_name)), describe(st))
+                code = self.sandbox.compile(
+                    self.sandbox.snippet([span], self.sandbox.headers(scope_name)), describe(st)
+                )
             except ApplyError:
                 continue
             for f in targets:
                 new = find_code(code, code_qualname(f.__code__), f.__code__.co_firstlineno + shift)
                 if new is not None and new.co_freevars == f.__code__.co_freevars:
-                    self.mutations.setattr(f, "__code__", new)
+                    self.state.mutations.setattr(f, "__code__", new)

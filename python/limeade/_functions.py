@@ -1,13 +1,14 @@
 """Functions updated in place: new code (and defaults, annotations, docstring) moved into the
 live function object, definitions run again in full when they cannot be, renames that keep the
-object. A mixin of :class:`limeade._prepare.ModulePreparation`: it only adds mutations."""
+object. The executor of the steps "update function" and "rename" (:mod:`._decide`): it only adds
+mutations."""
 
 from __future__ import annotations
 
 import functools
 import inspect
 import types
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional, cast
 
 if TYPE_CHECKING:
     from typing_extensions import TypeGuard
@@ -24,10 +25,12 @@ from ._lookup import (
     namespace_of,
     shift_lines,
 )
-from ._mutations import Mutations
-from ._outcomes import NOT_UPDATED, REPLACED, UPDATED, OutcomeLog
+from ._outcomes import NOT_UPDATED, REPLACED, UPDATED
 from ._plan_data import Definition, new_lines, old_lines
+from ._previews import Previews
 from ._report import definition_name
+from ._running import Sandbox
+from ._state import ModuleState
 
 #: Aspects whose new values come from evaluating the ``def`` (defaults, annotations).
 _EVALUATED_ASPECTS = frozenset({"defaults", "kw_defaults", "annotations", "signature"})
@@ -81,23 +84,14 @@ class FunctionDecision(NamedTuple):
 class FunctionUpdates:
     """Builds the mutations that give live functions their new versions."""
 
-    # Provided by ModulePreparation.
-    mutations: Mutations
-    outcomes: OutcomeLog
-    #: ``id`` of the code objects running now, once :meth:`running_codes` looked them up.
-    _running: Optional[set[int]]
-    after_commit: list[Any]
-    code_swaps: list[tuple[types.CodeType, types.CodeType, str]]
-    previews: dict[int, tuple[types.FunctionType, types.FunctionType]]
-    path: str
-    name: str
-    globals: dict[str, Any]
-    compile: Callable[[Any, str], types.CodeType]
-    snippet: Callable[..., Any]
-    headers: Callable[[str], list[str]]
-    run_span: Callable[..., dict[str, Any]]
-    set_name: Callable[[Any, str, Any], None]
-    make_preview: Callable[[types.FunctionType, types.CodeType], types.FunctionType]
+    def __init__(self, state: ModuleState, sandbox: Sandbox, previews: Previews) -> None:
+        self.state = state
+        self.sandbox = sandbox
+        self.previews = previews
+        self.path = state.path
+        self.mutations = state.mutations
+        #: ``id`` of the code objects running now, once :meth:`running_codes` looked them up.
+        self._running: Optional[set[int]] = None
 
     def transfer(self, old: types.FunctionType, new: types.FunctionType) -> bool:
         """Make ``old`` behave as ``new`` (code, defaults, annotations, doc, attributes); False
@@ -122,7 +116,7 @@ class FunctionUpdates:
         for key in old.__dict__:
             if key not in new.__dict__:
                 m.delitem(old.__dict__, key)
-        self.code_swaps.append((old.__code__, new.__code__, function_qualname(old)))
+        self.state.code_swaps.append((old.__code__, new.__code__, function_qualname(old)))
         return True
 
     def move_annotations(self, target: types.FunctionType, source: types.FunctionType) -> None:
@@ -181,12 +175,14 @@ class FunctionUpdates:
             )
         what = describe(d)
         code = find_code(
-            self.compile(self.snippet([new_span], self.headers(class_qualname)), what),
+            self.sandbox.compile(
+                self.sandbox.snippet([new_span], self.sandbox.headers(class_qualname)), what
+            ),
             qualname,
             new_span[0],
         )
         if code is None:
-            raise ApplyError(f"{what}: compiled code not found", self.name, what)
+            raise ApplyError(f"{what}: compiled code not found", self.state.name, what)
         if code.co_freevars != target.__code__.co_freevars:
             return FunctionDecision(REPLACED, "its closure variables changed", target, code)
         if (code.co_flags ^ target.__code__.co_flags) & _KIND_FLAGS:
@@ -208,28 +204,28 @@ class FunctionUpdates:
         decision = self.decide_function(d, scope, class_qualname)
         target, code = decision.target, decision.code
         if target is None or code is None:
-            self.outcomes.record(definition_name(d), NOT_UPDATED, decision.why)
+            self.state.outcomes.record(definition_name(d), NOT_UPDATED, decision.why)
             return
         if decision.outcome == REPLACED:
             self.replace_definition(d, scope, class_qualname, decision.why, namespace)
             return
-        self.outcomes.record(definition_name(d), UPDATED, decision.why)
+        self.state.outcomes.record(definition_name(d), UPDATED, decision.why)
         aspects = set(d["aspects"])
         if d["action"] == "move":
             self.mutations.setattr(target, "__code__", code)
-            self.code_swaps.append((target.__code__, code, qualname))
+            self.state.code_swaps.append((target.__code__, code, qualname))
             return
         root = namespace_of(scope).get(name)
         if isinstance(root, functools._lru_cache_wrapper):  # type: ignore[attr-defined]
             # Results computed by the old code must not outlive it.
-            self.after_commit.append(root.cache_clear)
+            self.state.after_commit.append(root.cache_clear)
         self.mutations.setattr(target, "__code__", code)
-        self.code_swaps.append((target.__code__, code, qualname))
+        self.state.code_swaps.append((target.__code__, code, qualname))
         preview: Optional[types.FunctionType] = None
         if dict.get(namespace, name, root) is target:
             # Code run later in this refresh (`VALUE = compute()`, `@factory(2)`) calls the new
             # version, as a fresh import would.
-            preview = self.make_preview(cast(types.FunctionType, target), code)
+            preview = self.previews.make_preview(cast(types.FunctionType, target), code)
             dict.__setitem__(namespace, name, preview)
         if "docstring" in aspects:
             doc = (
@@ -254,14 +250,14 @@ class FunctionUpdates:
         what = describe(d)
         before = dict.get(namespace, name, MISSING)
         def_line = d["def_line"] if d["def_line"] is not None else new_lines(d)[0]
-        self.run_span(class_qualname, scope, (def_line, new_lines(d)[1]), what, namespace)
+        self.sandbox.run_span(class_qualname, scope, (def_line, new_lines(d)[1]), what, namespace)
         fresh = dict.get(namespace, name)
         if before is MISSING:
             dict.pop(namespace, name, None)
         else:
             dict.__setitem__(namespace, name, before)
         if not isinstance(fresh, types.FunctionType):
-            raise ApplyError(f"{what}: did not produce a function", self.name, what)
+            raise ApplyError(f"{what}: did not produce a function", self.state.name, what)
         return fresh
 
     def replace_definition(
@@ -275,15 +271,15 @@ class FunctionUpdates:
         """Run a definition in full (decorators included) in ``namespace`` and bind the
         result."""
         name = d["qualname"].rsplit(".", 1)[-1]
-        self.run_span(class_qualname, scope, new_lines(d), describe(d), namespace)
+        self.sandbox.run_span(class_qualname, scope, new_lines(d), describe(d), namespace)
         old = namespace_of(scope).get(name, MISSING)
         new = namespace[name]
         if self.same_definition(old, new) and self.transfer(old, new):
             dict.__setitem__(namespace, name, old)
-            self.outcomes.record(definition_name(d), UPDATED)
+            self.state.outcomes.record(definition_name(d), UPDATED)
             return
-        self.outcomes.record(definition_name(d), REPLACED, why)
-        self.set_name(scope, name, new)
+        self.state.outcomes.record(definition_name(d), REPLACED, why)
+        self.state.set_name(scope, name, new)
 
     def rename(self, entry: Definition, old: Definition, scope: Any, scope_name: str) -> bool:
         """Bind the old function object under its new name (with code compiled under that name),
@@ -296,7 +292,9 @@ class FunctionUpdates:
         span = new_lines(entry)
         what = describe(entry)
         code = find_code(
-            self.compile(self.snippet([span], self.headers(scope_name)), what),
+            self.sandbox.compile(
+                self.sandbox.snippet([span], self.sandbox.headers(scope_name)), what
+            ),
             entry["qualname"],
             span[0],
         )
@@ -305,7 +303,7 @@ class FunctionUpdates:
         self.mutations.setattr(target, "__code__", code)
         self.mutations.setattr(target, "__name__", new_name)
         self.mutations.setattr(target, "__qualname__", entry["qualname"])
-        self.set_name(scope, new_name, bound)
+        self.state.set_name(scope, new_name, bound)
         return True
 
 

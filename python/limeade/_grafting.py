@@ -1,7 +1,7 @@
 """Class changes applied to the live class that plain attribute updates cannot express: slots that
 grow, dataclasses and enums rebuilt from a throwaway new version (*grafting*), and ABCs' abstract
-method sets, new bases assigned to the live class (also bases the same edit adds). A mixin of
-:class:`limeade._prepare.ModulePreparation`: it only adds mutations."""
+method sets, new bases assigned to the live class. The executor of the class decisions of
+:mod:`._decide` (kept with new bases or slots, grafted): it only adds mutations."""
 
 from __future__ import annotations
 
@@ -10,45 +10,25 @@ import enum
 import types
 import typing
 from collections.abc import Sequence
-from typing import Any, Callable, Optional
+from typing import Any
 
-from ._errors import ApplyError, ConflictError
-from ._layout import assignable_bases
+from ._errors import ApplyError
 from ._lookup import describe, find_code, parent_scope, rehome
-from ._mutations import DELETED, Mutations
-from ._outcomes import KEPT_WITH_NEW_BASES, REPLACED, OutcomeLog
-from ._plan_data import Definition, ModulePlan, new_lines
-from ._running import ScratchNamespace
+from ._mutations import DELETED
+from ._plan_data import new_lines
+from ._running import Sandbox
 from ._slots import SideSlot
+from ._state import ModuleState
 from ._throwaway import quiet_builtins
 
 
 class ClassChanges:
     """Builds the mutations for grafted classes, slots and abstract methods."""
 
-    # Provided by ModulePreparation.
-    mutations: Mutations
-    definitions: list[Definition]
-    changed_classes: list[type]
-    path: str
-    name: str
-    globals: dict[str, Any]
-    live_class: Callable[[str], Optional[type]]
-    run_span: Callable[..., dict[str, Any]]
-    transfer: Callable[[types.FunctionType, types.FunctionType], bool]
-    plan: ModulePlan
-    compile: Callable[..., types.CodeType]
-    snippet: Callable[..., Any]
-    headers: Callable[[str], list[str]]
-    after_commit: list[Any]
-    deferred_bases: dict[str, list[str]]
-    module_scratch: ScratchNamespace
-    refuse_conflicts: bool
-    replaced: list[tuple[str, str]]
-    outcomes: OutcomeLog
-    class_namespace: Callable[[type], dict[str, Any]]
-    run_entry: Callable[..., list[str]]
-    merge: Callable[..., None]
+    def __init__(self, state: ModuleState, sandbox: Sandbox) -> None:
+        self.state = state
+        self.sandbox = sandbox
+        self.mutations = state.mutations
 
     def change_slots(self, live: type, added: list[str], removed: list[str]) -> None:
         """Slots cannot grow in place: an added name gets a :class:`SideSlot` descriptor (or the
@@ -69,33 +49,39 @@ class ClassChanges:
         """Run a class statement in full, in a scratch namespace: a throwaway class to take
         generated methods and members from. Hooks of its bases and metaclass for new classes
         (``__init_subclass__``, the metaclass's ``__init__``) do not run: see ``_throwaway``."""
-        d = next(x for x in self.definitions if x["qualname"] == qualname and x["kind"] == "class")
+        d = next(
+            x for x in self.state.definitions if x["qualname"] == qualname and x["kind"] == "class"
+        )
         span = new_lines(d)
         parent, name = parent_scope(qualname), qualname.rsplit(".", 1)[-1]
         what = describe(d)
-        live_parent = self.live_class(parent) if parent else self.globals
+        live_parent = self.state.live_class(parent) if parent else self.state.globals
         if live_parent is None:
-            raise ApplyError(f"class {parent} not found", self.name, what)
-        code = self.compile(self.snippet([span], self.headers(parent)), what)
+            raise ApplyError(f"class {parent} not found", self.state.name, what)
+        code = self.sandbox.compile(
+            self.sandbox.snippet([span], self.sandbox.headers(parent)), what
+        )
         scope_code = find_code(code, parent) if parent else code
         body = find_code(scope_code, qualname) if scope_code is not None else None
         if scope_code is None or body is None:
-            raise ApplyError(f"{what}: compiled class body not found", self.name, what)
+            raise ApplyError(f"{what}: compiled class body not found", self.state.name, what)
         namespace: dict[str, Any] = {}
         if parent:
             # Names of the enclosing class body resolve as they would in it.
             namespace = dict(live_parent.__dict__)
             if isinstance(namespace.get("__annotations__"), dict):
                 namespace["__annotations__"] = dict(namespace["__annotations__"])
-        scratch = dict(self.globals)
-        scratch["__builtins__"] = quiet_builtins(self.globals, body)
+        scratch = dict(self.state.globals)
+        scratch["__builtins__"] = quiet_builtins(self.state.globals, body)
         try:
             exec(scope_code, scratch, namespace)
         except Exception as e:
-            raise ApplyError(f"{self.path}: running {what} raised {e!r}", self.name, what) from e
+            raise ApplyError(
+                f"{self.state.path}: running {what} raised {e!r}", self.state.name, what
+            ) from e
         new = namespace.get(name)
         if not isinstance(new, type):
-            raise ApplyError(f"{what} did not produce a class", self.name, what)
+            raise ApplyError(f"{what} did not produce a class", self.state.name, what)
         return new
 
     def graft(self, qualname: str) -> set[str]:
@@ -104,21 +90,21 @@ class ClassChanges:
         members) and the values of changed statements onto the live class. Methods are left to
         the ordinary in-place update, and attributes of unchanged statements (class state) are
         kept. Returns the names it bound, which the ordinary update must not bind again."""
-        live = self.live_class(qualname)
+        live = self.state.live_class(qualname)
         if live is None:
             return set()
         new = self.new_class(qualname)
-        self.changed_classes.append(live)
+        self.state.changed_classes.append(live)
         changed = {
             b
-            for s in self.plan["statements"]
+            for s in self.state.plan["statements"]
             if s["scope"] == qualname and s["status"] in ("changed", "added")
             for b in s["binds"]
         }
         if isinstance(live, enum.EnumMeta):
             self.graft_enum(live, new)
             return changed
-        own = set(self.plan["scope_names"].get(qualname, ())) - changed
+        own = set(self.state.plan["scope_names"].get(qualname, ())) - changed
         skip = {"__dict__", "__weakref__", "__module__", "__qualname__"} | own
         for key, value in new.__dict__.items():
             if key in skip:
@@ -176,7 +162,9 @@ class ClassChanges:
         will hold after the commit: adding or implementing an abstract method takes effect in
         the whole hierarchy (a subclass that lacks a method its base just made abstract can no
         longer be instantiated, as after a fresh import)."""
-        changed = [c for c in dict.fromkeys(self.changed_classes) if isinstance(c, abc.ABCMeta)]
+        changed = [
+            c for c in dict.fromkeys(self.state.changed_classes) if isinstance(c, abc.ABCMeta)
+        ]
         if not changed:
             return
         views: dict[int, dict[str, Any]] = {}
@@ -209,12 +197,14 @@ class ClassChanges:
         are recomputed, for changed protocols and the protocols deriving from them, from what
         their dicts will hold after the commit; and the ``isinstance`` answers every changed
         ABC (protocols included) and its subclasses cached are dropped after the commit."""
-        changed = [c for c in dict.fromkeys(self.changed_classes) if isinstance(c, abc.ABCMeta)]
+        changed = [
+            c for c in dict.fromkeys(self.state.changed_classes) if isinstance(c, abc.ABCMeta)
+        ]
         for cls in _with_subclasses(changed):
             if cls.__dict__.get("_is_protocol") and "__protocol_attrs__" in cls.__dict__:
                 self.update_protocol_members(cls)
             if isinstance(cls, abc.ABCMeta):
-                self.after_commit.append(cls._abc_caches_clear)  # type: ignore[attr-defined]
+                self.state.after_commit.append(cls._abc_caches_clear)  # type: ignore[attr-defined]
 
     def update_protocol_members(self, cls: type) -> None:
         """``__protocol_attrs__`` and the callable-members flags ``typing`` derives from it, as
@@ -253,57 +243,7 @@ class ClassChanges:
         # ABCs cache isinstance() answers, negative ones too.
         for klass in {*live.__mro__, *(c for b in bases for c in b.__mro__)}:
             if isinstance(klass, abc.ABCMeta):
-                self.after_commit.append(klass._abc_caches_clear)  # type: ignore[attr-defined]
-
-    def resolve_deferred_bases(self, replaced_classes: set[str]) -> set[str]:
-        """Classes whose new bases name something this refresh binds (a mixin added in the same
-        edit): evaluated against what the module's statements bound. The class is kept when
-        CPython accepts the bases, else its statement runs in full and replaces it. Returns the
-        classes replaced."""
-        replaced: set[str] = set()
-        deferred, self.deferred_bases = self.deferred_bases, {}
-        namespace = {**self.globals, **self.module_scratch}
-        for qualname, texts in deferred.items():
-            live = self.live_class(qualname)
-            if live is None:
-                continue
-            try:
-                bases = assignable_bases(namespace, live, texts)
-            except NameError:
-                bases = None
-            if bases is not None:
-                self.assign_bases(live, bases)
-                self.outcomes.record(qualname, KEPT_WITH_NEW_BASES)
-                continue
-            reason = f"bases changed: ({', '.join(texts)}) cannot be assigned to the live class"
-            if self.refuse_conflicts:
-                raise ConflictError(
-                    f"refresh refused, classes cannot be mutated in place: "
-                    f"{self.name}.{qualname}: {reason}",
-                    [(self.name, qualname, reason)],
-                )
-            entry = next(
-                d for d in self.definitions if d["qualname"] == qualname and d["kind"] == "class"
-            )
-            parent = parent_scope(qualname)
-            parent_class = self.live_class(parent) if parent else None
-            scope: Any = parent_class if parent_class is not None else self.globals
-            namespace_for = (
-                self.class_namespace(parent_class)
-                if parent_class is not None
-                else self.module_scratch
-            )
-            self.outcomes.record(qualname, REPLACED, reason)
-            self.run_entry(parent, scope, entry, namespace_for)
-            self.merge(
-                scope,
-                f"{parent}." if parent else "",
-                namespace_for,
-                [entry["qualname"].rsplit(".", 1)[-1]],
-            )
-            replaced_classes.add(qualname)
-            replaced.add(qualname)
-        return replaced
+                self.state.after_commit.append(klass._abc_caches_clear)  # type: ignore[attr-defined]
 
 
 def protocol_members(cls: type, views: list[dict[str, Any]]) -> set[str]:

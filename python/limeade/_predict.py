@@ -5,18 +5,18 @@ are kept, replaced or grafted; which functions get their new code in place; whic
 records the outcomes it predicts. Nothing here runs new code or changes a live object: new
 ``def`` statements are compiled, new base expressions are evaluated against the live module,
 and what only running new code can tell (what a changed decorator returns) is predicted from
-the live object. A mixin of :class:`limeade._prepare.ModulePreparation`.
+the live object.
 """
 
 from __future__ import annotations
 
 import types
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from ._closures import CLOSURE_REFUSED, nested_codes
 from ._decide import Action, ClassDecisions, Step, inside, route_module
 from ._errors import ApplyError
-from ._functions import rename_target
+from ._functions import FunctionUpdates, rename_target
 from ._lookup import (
     MISSING,
     function_qualname,
@@ -43,8 +43,9 @@ from ._outcomes import (
     Outcome,
     OutcomeLog,
 )
-from ._plan_data import Definition, ModulePlan, Statement
+from ._plan_data import Definition, Statement
 from ._report import definition_name, statement_key
+from ._state import ModuleState
 
 #: What the prediction of a closure update says (the report counts them).
 EVERY_LIVE_CLOSURE = "every live closure made from it"
@@ -67,25 +68,23 @@ REBINDS_DEFINITION = (
 class Predictions:
     """Predicts each change's outcome from the plan and the live objects."""
 
-    # Provided by ModulePreparation.
-    plan: ModulePlan
-    path: str
-    definitions: list[Definition]
-    globals: dict[str, Any]
-    live_class: Callable[[str], Optional[type]]
-    decide_function: Callable[..., Any]
-    same_definition: Callable[[Any, Any], bool]
-
-    #: Per nested function predicted "closure updated", its old code object: what the live
-    #: closures to update hold (counted only when asked, see ``plan(count=True)``).
-    closure_codes: dict[str, types.CodeType]
+    def __init__(self, state: ModuleState, functions: FunctionUpdates) -> None:
+        self.state = state
+        self.functions = functions
+        self.plan = state.plan
+        self.path = state.path
+        self.definitions = state.definitions
+        self.globals = state.globals
+        #: Per nested function predicted "closure updated", its old code object: what the live
+        #: closures to update hold (counted only when asked, see ``plan(count=True)``).
+        self.closure_codes: dict[str, types.CodeType] = {}
 
     def predict(self, decided: Optional[ClassDecisions]) -> OutcomeLog:
         """The outcome of every change of the plan, as a refresh would record it, given what
         :meth:`decide_classes` decided (None when the whole body runs again). Each change is
         routed by :func:`._decide.route_module`, as the refresh routes it."""
         log = OutcomeLog()
-        self.closure_codes = {}
+        self.closure_codes.clear()
         execution = self.plan["execution"]
         if execution == "nothing":
             return log
@@ -157,7 +156,7 @@ class Predictions:
         if scope is None:
             return
         try:
-            decision = self.decide_function(d, scope, parent_scope(d["qualname"]))
+            decision = self.functions.decide_function(d, scope, parent_scope(d["qualname"]))
         except ApplyError as e:
             log.record(definition_name(d), NOT_UPDATED, f"the refresh would fail: {e}")
             return
@@ -188,7 +187,9 @@ class Predictions:
         scopes = {work.scope for work in route.scopes} | decided.grafted
         out = []
         for scope in sorted(scopes):
-            live = self.live_class(scope) if scope and not inside(scope, route.whole) else None
+            live = (
+                self.state.live_class(scope) if scope and not inside(scope, route.whole) else None
+            )
             if live is not None and hasattr(live, "__limeade_migrate__"):
                 out.append(live)
         return out
@@ -197,7 +198,7 @@ class Predictions:
         """A changed statement runs; where it binds a name that holds a function or class now,
         only running it tells whether the name gets a new object (replaced: old references keep
         the old one) or the same (the refresh reports which)."""
-        scope = self.globals if not s["scope"] else self.live_class(s["scope"])
+        scope = self.globals if not s["scope"] else self.state.live_class(s["scope"])
         if isinstance(scope, type):
             for name in s["binds"]:
                 if metaclass_intercepts(scope, name):
@@ -210,7 +211,7 @@ class Predictions:
 
     def _live_scope(self, scope_name: str) -> Any:
         """The live module namespace or class a definition belongs to (None: not there)."""
-        return self.live_class(scope_name) if scope_name else self.globals
+        return self.state.live_class(scope_name) if scope_name else self.globals
 
     def _predict_binding(self, scope: Any, d: Definition) -> Outcome:
         """A definition that runs in full: the live function of that name is updated in place

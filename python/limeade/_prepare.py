@@ -3,10 +3,13 @@
 :mod:`._decide` decides what happens to every change (which classes are kept, replaced or
 grafted; the :class:`~._decide.Step` of every statement and definition, by scope).
 :class:`ModulePreparation` does it scope by scope (the module, then each kept class), before any
-live object changes, through its mixins, one per kind of step: :mod:`._running` compiles new
-code at its real line numbers (inside its classes, so name mangling and ``super()`` work) and
-runs statements in scratch namespaces; :mod:`._functions` (new code into live functions,
-renames), :mod:`._moves`, :mod:`._grafting`, :mod:`._closures` and :mod:`._previews` turn the
+live object changes: it runs what runs in full and binds the results (merging a new function
+into its live version), and hands every other step to its executor. The executors share one
+:class:`~._state.ModuleState` (the facts, and the mutations and outcomes they add to) and are
+given what they call: the :class:`~._running.Sandbox` compiles new code at its real line
+numbers (inside its classes, so name mangling and ``super()`` work) and runs statements in
+scratch namespaces; :mod:`._functions` (new code into live functions, renames),
+:mod:`._moves`, :mod:`._grafting` (classes), :mod:`._closures` and :mod:`._previews` turn the
 results into mutations, which ``limeade._native.commit`` applies atomically.
 :func:`predict_module` acts on the same decisions without running new code (:mod:`._predict`).
 Nothing in this module mutates a live object.
@@ -17,29 +20,27 @@ from __future__ import annotations
 import types
 from typing import Any, NamedTuple, Optional
 
-from ._closures import ClosureSwap, ClosureUpdates
+from ._closures import ClosureUpdates
 from ._decide import Action, ClassDecisions, Step, decide_classes, inside, route_module
-from ._errors import ApplyError
+from ._errors import ApplyError, ConflictError
 from ._functions import FunctionUpdates
 from ._grafting import ClassChanges
+from ._layout import assignable_bases
 from ._lookup import (
     MISSING,
     describe,
-    future_flags,
     is_definition_like,
     is_plain_function,
-    metaclass_intercepts,
     namespace_of,
+    parent_scope,
     split_lines,
 )
 from ._moves import Moves
-from ._mutations import Mutations
 from ._outcomes import (
     ADDED,
     GRAFTED,
     KEPT_WITH_NEW_BASES,
     MAIN_GUARD,
-    METACLASS_OWNS_NAME,
     NEW_OBJECT,
     NOT_UPDATED,
     RAN,
@@ -54,7 +55,8 @@ from ._plan_data import Definition, ModulePlan
 from ._predict import Predictions
 from ._previews import Previews
 from ._report import EXECUTION_LABELS, definition_name, statement_key
-from ._running import ScratchNamespace, SourceRunner, compiled_docstring
+from ._running import Sandbox, ScratchNamespace, compiled_docstring
+from ._state import ModuleState
 
 __all__ = [
     "ModulePreparation",
@@ -74,10 +76,9 @@ _IMPLICIT_WRAPPERS: dict[str, type] = {
 }
 
 
-class ModulePreparation(
-    SourceRunner, FunctionUpdates, Moves, Previews, ClassChanges, ClosureUpdates, Predictions
-):
-    """Builds the mutations for one module from its plan."""
+class ModulePreparation:
+    """Builds the mutations for one module from its plan: decides (:mod:`._decide`), then runs
+    each scope's changes in source order, handing each step to its executor."""
 
     def __init__(
         self,
@@ -86,74 +87,29 @@ class ModulePreparation(
         new_text: str,
         refuse_conflicts: bool = False,
     ) -> None:
+        self.state = state = ModuleState(module, plan, refuse_conflicts)
         self.module = module
-        self.name = plan["module"]
-        self.globals = module.__dict__
+        self.name = state.name
         self.plan = plan
-        self.path = plan["path"]
-        self.text = new_text
-        self.flags = future_flags(self.globals)
-        self.mutations = Mutations()
+        self.globals = state.globals
+        self.mutations = state.mutations
+        self.outcomes = state.outcomes
+        self.sandbox = Sandbox(state, new_text)
+        self.previews = Previews(state, self.sandbox)
+        self.functions = FunctionUpdates(state, self.sandbox, self.previews)
+        self.moves = Moves(state, self.functions)
+        self.classes = ClassChanges(state, self.sandbox)
+        self.closures = ClosureUpdates(state, self.sandbox)
         #: Names a statement rebound from a definition-like object to a new one (old references
-        #: keep the old object), and names a statement could not bind, with why: what the
-        #: statement's outcome says beside "ran" (see :meth:`statement_outcome`).
+        #: keep the old object): what the statement's outcome says beside "ran" (see
+        #: :meth:`statement_outcome`).
         self.rebound_definitions: dict[str, str] = {}
-        self.refused_names: dict[str, str] = {}
-        #: What was decided for each change of the plan (the report is built from it).
-        self.outcomes = OutcomeLog()
-        #: Per scope, the names the new source binds there (see :meth:`names_bound_in`).
-        self.bound_names: dict[str, frozenset[str]] = {}
         #: What :meth:`bind` did per name, for the definitions that ran in full.
         self.bound: dict[str, Outcome] = {}
-        #: ``id`` of the code objects running now (see :mod:`._in_progress`), when first asked.
-        self._running: Optional[set[int]] = None
-        #: Derived state to reset after the commit (``lru_cache`` results, ABC caches).
-        self.after_commit: list[Any] = []
-        #: Classes kept and changed in place (for ``__abstractmethods__`` and migration hooks).
-        self.changed_classes: list[type] = []
-        #: (old code, new code, qualname) of every function updated in place, to find nested
-        #: code.
-        self.code_swaps: list[tuple[types.CodeType, types.CodeType, str]] = []
-        #: id(old nested code) -> its new version, for the refresh's one heap search.
-        self.closure_swaps: dict[int, ClosureSwap] = {}
-        self.definitions = plan["definitions"]
-        self.class_def_lines = {
-            d["qualname"]: d["def_line"]
-            for d in self.definitions
-            if d["kind"] == "class" and d["status"] != "removed" and d["def_line"] is not None
-        }
-        self.class_type_params: dict[str, str] = {
-            d["qualname"]: d["type_params"]
-            for d in self.definitions
-            if d["kind"] == "class" and d["status"] != "removed" and d.get("type_params")
-        }
-        #: Module-level names bound by this refresh so far, in source order: what later
-        #: statements, defaults and class bodies read before the live module changes.
-        self.module_scratch = ScratchNamespace(self.globals)
-        #: Classes whose new bases are evaluated after the module's statements ran.
-        self.deferred_bases: dict[str, list[str]] = {}
-        #: ``conflicts="error"``: a class that turns out not to be keepable refuses the refresh.
-        self.refuse_conflicts = refuse_conflicts
-        #: id(preview) -> (preview, live function): functions with the new code that code run
-        #: during the refresh calls in place of live functions still holding the old code.
-        #: Every reference to a preview is turned into the live function before the commit.
-        self.previews: dict[int, tuple[types.FunctionType, types.FunctionType]] = {}
-        #: The scratch namespaces of kept classes this refresh ran code in.
-        self.class_namespaces: list[dict[str, Any]] = []
         #: Per grafted class, the names the graft bound (not bound again by the scope update).
         self.graft_bound: dict[str, set[str]] = {}
 
     # ---------------------------------------------------------------------------- mutations
-
-    def set_name(self, scope: Any, name: str, value: Any) -> None:
-        if isinstance(scope, type):
-            if metaclass_intercepts(scope, name):
-                # Setting it would run the metaclass's descriptor (Python code) in the commit.
-                self.refused_names[f"{scope.__qualname__}.{name}"] = METACLASS_OWNS_NAME
-                return
-            self.mutations.setattr(scope, name, value)
-        else:
-            self.mutations.setitem(scope, name, value)
 
     def merge(
         self, scope: Any, qualprefix: str, namespace: dict[str, Any], names: list[str]
@@ -169,14 +125,14 @@ class ModulePreparation(
                 kept = self.bind(scope, qualprefix, name, new)
                 if kept is not new and is_plain_function(new) and is_plain_function(kept):
                     # Later code of this refresh runs the new version under the kept identity.
-                    self.previews[id(new)] = (new, kept)
+                    self.previews.previews[id(new)] = (new, kept)
                 else:
                     dict.__setitem__(namespace, name, kept)
 
     def bind(self, scope: Any, qualprefix: str, name: str, new: Any) -> Any:
         """Bind ``new`` as ``name`` in the live scope; returns the object the scope will hold
         (the live function when ``new`` was merged into it)."""
-        new = self.resolve(new)
+        new = self.previews.resolve(new)
         old = namespace_of(scope).get(name, MISSING)
         if old is new:
             self.bound[qualprefix + name] = Outcome(UPDATED)
@@ -185,11 +141,11 @@ class ModulePreparation(
         if implicit is not None and is_plain_function(new):
             # `type.__new__` would have made a classmethod (staticmethod) of it.
             inner = getattr(old, "__func__", None) if isinstance(old, implicit) else None
-            if self.same_definition(inner, new) and self.transfer(inner, new):
+            if self.functions.same_definition(inner, new) and self.functions.transfer(inner, new):
                 self.bound[qualprefix + name] = Outcome(UPDATED)
                 return old
             new = implicit(new)
-        elif self.same_definition(old, new) and self.transfer(old, new):
+        elif self.functions.same_definition(old, new) and self.functions.transfer(old, new):
             self.bound[qualprefix + name] = Outcome(UPDATED)
             return old
         if old is not MISSING and is_definition_like(old):
@@ -204,7 +160,7 @@ class ModulePreparation(
                 raise ApplyError(
                     f"__set_name__ of {qualprefix}{name} raised {e!r}", self.name, name
                 ) from e
-        self.set_name(scope, name, new)
+        self.state.set_name(scope, name, new)
         return new
 
     def statement_outcome(self, prefix: str, names: list[str]) -> Outcome:
@@ -212,7 +168,7 @@ class ModulePreparation(
         say (a name the metaclass's descriptor owns was left alone; a function or class was
         rebound to a new object, which old references do not see)."""
         for table, outcome in (
-            (self.refused_names, NOT_UPDATED),
+            (self.state.refused_names, NOT_UPDATED),
             (self.rebound_definitions, REPLACED),
         ):
             for name in names:
@@ -225,7 +181,7 @@ class ModulePreparation(
         """Annotated assignments that ran update a copy of ``__annotations__``: bind it."""
         new = namespace.get("__annotations__")
         if isinstance(new, dict) and new != live_names.get("__annotations__"):
-            self.set_name(scope, "__annotations__", new)
+            self.state.set_name(scope, "__annotations__", new)
 
     # --------------------------------------------------------------------------- scopes
 
@@ -238,24 +194,24 @@ class ModulePreparation(
             return
         decided = self.decide_classes()
         for qualname, fix in decided.kept.items():
-            live = self.live_class(qualname)
+            live = self.state.live_class(qualname)
             if live is None:
                 continue
             if fix.new_bases is not None:
-                self.assign_bases(live, fix.new_bases)
+                self.classes.assign_bases(live, fix.new_bases)
             if fix.deferred_bases is not None:
-                self.deferred_bases[qualname] = fix.deferred_bases
+                self.state.deferred_bases[qualname] = fix.deferred_bases
             if fix.slots is not None:
-                self.change_slots(live, *fix.slots)
+                self.classes.change_slots(live, *fix.slots)
             self.outcomes.record(qualname, KEPT_WITH_NEW_BASES)
         replaced_classes = set(decided.replaced)
         route = route_module(self.plan, decided)
         for qualname in route.graft_order:
-            self.graft_bound[qualname] = self.graft(qualname)
+            self.graft_bound[qualname] = self.classes.graft(qualname)
             self.outcomes.record(qualname, GRAFTED)
         whole = set(route.whole)
         for work in route.scopes:
-            if work.scope and self.deferred_bases:
+            if work.scope and self.state.deferred_bases:
                 # Base classes the module's statements just bound can be evaluated now.
                 whole |= self.resolve_deferred_bases(replaced_classes)
             if inside(work.scope, whole):
@@ -263,39 +219,88 @@ class ModulePreparation(
             if work.actions:
                 self.prepare_scope(work.scope, work.actions)
             if work.moves:
-                self.shift_moved(work.scope, list(work.moves))
-        if self.deferred_bases:
+                self.moves.shift_moved(work.scope, list(work.moves))
+        if self.state.deferred_bases:
             self.resolve_deferred_bases(replaced_classes)
         self.unbind_removed_names()
-        self.collect_closure_swaps()
-        self.update_abstract_methods()
-        self.update_protocols()
-        self.update_moved_statements()
-        self.resolve_previews()
+        self.closures.collect_closure_swaps()
+        self.classes.update_abstract_methods()
+        self.classes.update_protocols()
+        self.closures.update_moved_statements()
+        self.previews.resolve_previews()
+
+    def resolve_deferred_bases(self, replaced_classes: set[str]) -> set[str]:
+        """Classes whose new bases name something this refresh binds (a mixin added in the same
+        edit): evaluated against what the module's statements bound. The class is kept when
+        CPython accepts the bases, else its statement runs in full and replaces it. Returns the
+        classes replaced."""
+        replaced: set[str] = set()
+        state = self.state
+        deferred, state.deferred_bases = state.deferred_bases, {}
+        namespace = {**self.globals, **self.sandbox.module_scratch}
+        for qualname, texts in deferred.items():
+            live = state.live_class(qualname)
+            if live is None:
+                continue
+            try:
+                bases = assignable_bases(namespace, live, texts)
+            except NameError:
+                bases = None
+            if bases is not None:
+                self.classes.assign_bases(live, bases)
+                self.outcomes.record(qualname, KEPT_WITH_NEW_BASES)
+                continue
+            reason = f"bases changed: ({', '.join(texts)}) cannot be assigned to the live class"
+            if state.refuse_conflicts:
+                raise ConflictError(
+                    f"refresh refused, classes cannot be mutated in place: "
+                    f"{self.name}.{qualname}: {reason}",
+                    [(self.name, qualname, reason)],
+                )
+            entry = next(
+                d for d in state.definitions if d["qualname"] == qualname and d["kind"] == "class"
+            )
+            parent = parent_scope(qualname)
+            parent_class = state.live_class(parent) if parent else None
+            scope: Any = parent_class if parent_class is not None else self.globals
+            namespace_for = (
+                self.sandbox.class_namespace(parent_class)
+                if parent_class is not None
+                else self.sandbox.module_scratch
+            )
+            self.outcomes.record(qualname, REPLACED, reason)
+            name = qualname.rpartition(".")[2]
+            self.run_entries(parent, scope, [(entry, [name])], namespace_for)
+            self.merge(scope, f"{parent}." if parent else "", namespace_for, [name])
+            replaced_classes.add(qualname)
+            replaced.add(qualname)
+        return replaced
 
     def decide_classes(self) -> ClassDecisions:
         """Which changed classes are kept, replaced or grafted (:func:`._decide.decide_classes`)."""
-        return decide_classes(self.module, self.plan, self.live_class, self.names_bound_in)
+        return decide_classes(
+            self.module, self.plan, self.state.live_class, self.state.names_bound_in
+        )
 
     def prepare_scope(self, scope_name: str, actions: tuple[Action, ...]) -> None:
         """Do one scope's changes (the module, or one kept class) in source order: each
         statement or definition runs where it stands, against a scratch namespace holding what
         the refresh bound before it, as a fresh import of the new source would see it."""
         if scope_name:
-            live = self.live_class(scope_name)
+            live = self.state.live_class(scope_name)
             if live is None:
                 raise ApplyError(
                     f"class {scope_name} not found in module {self.name}", self.name, scope_name
                 )
             scope: Any = live
             live_names: Any = live.__dict__
-            self.changed_classes.append(live)
-            namespace: dict[str, Any] = self.class_namespace(live)
-            self.class_namespaces.append(namespace)
+            self.state.changed_classes.append(live)
+            namespace: dict[str, Any] = self.sandbox.class_namespace(live)
+            self.state.class_namespaces.append(namespace)
         else:
             scope = self.globals
             live_names = self.globals
-            namespace = self.module_scratch
+            namespace = self.sandbox.module_scratch
             if isinstance(self.globals.get("__annotations__"), dict):
                 namespace["__annotations__"] = dict(self.globals["__annotations__"])
         prefix = f"{scope_name}." if scope_name else ""
@@ -348,7 +353,7 @@ class ModulePreparation(
             name = action.binds[0]
             if step is Step.RENAME:
                 assert action.renamed_from is not None
-                if self.rename(definition, action.renamed_from, scope, scope_name):
+                if self.functions.rename(definition, action.renamed_from, scope, scope_name):
                     self.outcomes.record(definition["qualname"], RENAMED)
                     bound.append(name)
                     dict.__setitem__(namespace, name, namespace_of(scope).get(name))
@@ -357,16 +362,16 @@ class ModulePreparation(
                     ran = True
                     bound.append(name)
             elif step is Step.CLASS_HEADER:
-                self.move_class_first_line(definition)
+                self.moves.move_class_first_line(definition)
                 if "docstring" in definition["aspects"]:
                     self.outcomes.record(key, UPDATED)
                     self.mutations.setattr(
-                        self.live_class(definition["qualname"]),
+                        self.state.live_class(definition["qualname"]),
                         "__doc__",
                         compiled_docstring(definition.get("docstring")),
                     )
             else:
-                self.update_function(definition, scope, scope_name, namespace)
+                self.functions.update_function(definition, scope, scope_name, namespace)
         flush()
         if ran and isinstance(namespace, ScratchNamespace):
             for name in namespace.deleted:
@@ -376,26 +381,18 @@ class ModulePreparation(
         if ran and scope_name not in self.graft_bound:
             self.merge_annotations(scope, live_names, namespace)
         for name in dict.fromkeys(removed):
-            if name in bound or name in self.names_bound_in(scope_name):
+            if name in bound or name in self.state.names_bound_in(scope_name):
                 continue
             if name in live_names:
                 if scope_name:
                     self.mutations.delattr(scope, name)
                 # Module-level names are removed through the plan's unbound names.
 
-    def run_entry(
-        self, scope_name: str, scope: Any, entry: dict[str, Any], namespace: dict[str, Any]
-    ) -> list[str]:
-        """Run one statement or definition in full in the scope's scratch namespace; returns
-        the names it bound."""
-        binds = entry.get("binds", [entry.get("qualname", "").rsplit(".", 1)[-1]])
-        return self.run_entries(scope_name, scope, [(entry, binds)], namespace)
-
     def run_entries(
         self,
         scope_name: str,
         scope: Any,
-        entries: list[tuple[dict[str, Any], list[str]]],
+        entries: list[tuple[Any, list[str]]],
         namespace: dict[str, Any],
     ) -> list[str]:
         """Run consecutive statements and definitions in full, as one piece of code, in the
@@ -413,37 +410,28 @@ class ModulePreparation(
             return describe(entries[0][0])
 
         if scope_name:
-            self.run_in_class(scope_name, spans, scope, what, namespace)
+            self.sandbox.run_in_class(scope_name, spans, scope, what, namespace)
         else:
-            self.run_in_module(spans, namespace, what)
+            self.sandbox.run_in_module(spans, namespace, what)
         names = [b for _, binds in entries for b in binds if b != "*"]
         if star:
             # `from m import *` binds whatever m exports.
             names += [k for k in namespace if k not in before and k != "__annotations__"]
         return list(dict.fromkeys(names))
 
-    def names_bound_in(self, scope_name: str) -> frozenset[str]:
-        """Names the new source binds directly in a class body (or the module)."""
-        names = self.bound_names.get(scope_name)
-        if names is None:
-            names = self.bound_names[scope_name] = frozenset(
-                self.plan["scope_names"].get(scope_name, ())
-            )
-        return names
-
     def prepare_full_body(self) -> None:
         """A ``from __future__`` import changed: run the whole new body, keep matched functions."""
-        code = self.compile(self.text, f"module {self.name}")
-        self.flags = code.co_flags
+        code = self.sandbox.compile(self.sandbox.text, f"module {self.name}")
+        self.sandbox.flags = code.co_flags
         namespace: dict[str, Any] = {}
         try:
             exec(code, self.globals, namespace)
         except Exception as e:
             raise ApplyError(
-                f"{self.path}: running the module body raised {e!r}", self.name, "module body"
+                f"{self.state.path}: running the module body raised {e!r}", self.name, "module body"
             ) from e
         self.merge(self.globals, "", namespace, list(namespace))
-        for d in self.definitions:
+        for d in self.state.definitions:
             if d["status"] == "removed":
                 self.outcomes.record(definition_name(d), REMOVED)
             elif d["status"] != "unchanged" and "." not in d["qualname"]:
@@ -467,16 +455,15 @@ def prepare_module(
     plan: ModulePlan,
     new_text: str,
     refuse_conflicts: bool = False,
-) -> ModulePreparation:
-    """Prepare one module: its mutations, replacements and definitions left alone.
-    ``refuse_conflicts`` (``conflicts="error"``) raises :class:`ConflictError` for a class that
-    cannot be kept instead of replacing it."""
+) -> ModuleState:
+    """Prepare one module: its mutations, each change's outcome, and what the commit needs
+    after it. ``refuse_conflicts`` (``conflicts="error"``) raises :class:`ConflictError` for a
+    class that cannot be kept instead of replacing it. The text, its lines and the scratch
+    namespaces served the preparation only: a refresh of many modules keeps each module's
+    state until it ends, and none of them."""
     preparation = ModulePreparation(module, plan, new_text, refuse_conflicts)
     preparation.prepare()
-    # The text and its lines served the preparation only: a refresh of many modules keeps each
-    # preparation until it ends, and must not keep every module's lines with it.
-    preparation.text, preparation.lines, preparation.encoded = "", [], None
-    return preparation
+    return preparation.state
 
 
 class Prediction(NamedTuple):
@@ -493,13 +480,18 @@ class Prediction(NamedTuple):
 def predict_module(module: types.ModuleType, plan: ModulePlan, new_text: str) -> Prediction:
     """What :func:`prepare_module` and the commit would do to each change of the module, decided
     by the same code without running any new code or changing anything."""
-    preparation = ModulePreparation(module, plan, new_text)
+    state = ModuleState(module, plan)
+    sandbox = Sandbox(state, new_text)
+    functions = FunctionUpdates(state, sandbox, Previews(state, sandbox))
     # Decided once: deciding evaluates new base expressions against the live module.
     decided = (
-        preparation.decide_classes() if plan["execution"] not in ("nothing", "full_body") else None
+        decide_classes(module, plan, state.live_class, state.names_bound_in)
+        if plan["execution"] not in ("nothing", "full_body")
+        else None
     )
-    outcomes = preparation.predict(decided)
-    return Prediction(outcomes, preparation.predict_migrations(decided), preparation.closure_codes)
+    predictions = Predictions(state, functions)
+    outcomes = predictions.predict(decided)
+    return Prediction(outcomes, predictions.predict_migrations(decided), predictions.closure_codes)
 
 
 def strategy_name(execution: str) -> str:

@@ -1,8 +1,7 @@
 """Previews: while a refresh runs new code (statements, decorators, class bodies), a function
 changed above it is called in its new version, through a *preview* (a function with the new code,
 the live function's globals and closure). Before the commit, every reference to a preview is
-turned into the live function, which gets the same code in the commit, so ``is`` holds. A mixin of
-:class:`limeade._prepare.ModulePreparation`."""
+turned into the live function, which gets the same code in the commit, so ``is`` holds."""
 
 from __future__ import annotations
 
@@ -11,19 +10,18 @@ import sys
 import types
 from typing import Any
 
-from ._mutations import Mutations
-from ._running import ScratchNamespace
+from ._running import Sandbox
+from ._state import ModuleState
 
 
 class Previews:
     """Keeps the previews of one module's refresh and recalls them before the commit."""
 
-    # Provided by ModulePreparation.
-    mutations: Mutations
-    module_scratch: ScratchNamespace
-    class_namespaces: list[dict[str, Any]]
-    #: id(preview) -> (preview, live function).
-    previews: dict[int, tuple[types.FunctionType, types.FunctionType]]
+    def __init__(self, state: ModuleState, sandbox: Sandbox) -> None:
+        self.state = state
+        self.sandbox = sandbox
+        #: id(preview) -> (preview, live function).
+        self.previews: dict[int, tuple[types.FunctionType, types.FunctionType]] = {}
 
     def make_preview(self, target: types.FunctionType, code: types.CodeType) -> types.FunctionType:
         """A function running ``code`` that stands for the live ``target`` until the commit."""
@@ -48,7 +46,8 @@ class Previews:
         if not self.previews:
             return
         self.recall_escaped_previews()
-        for i, m in enumerate(self.mutations):
+        mutations = self.state.mutations
+        for i, m in enumerate(mutations):
             if m[0] not in ("setattr", "setitem"):
                 continue
             value = m[3]
@@ -56,13 +55,13 @@ class Previews:
             if resolved is value:
                 resolved = self.resolve_inside(value)
             if resolved is not value:
-                self.mutations[i] = (*m[:3], resolved)
+                mutations[i] = (*m[:3], resolved)
 
     def recall_escaped_previews(self) -> None:
         """Previews that code run by the refresh stored somewhere (a registry dict, a list, a
         closure cell) are replaced there by the live function. Reference counts tell whether
         any escaped; only then is the heap searched for what holds them."""
-        own = [self.module_scratch, *self.class_namespaces]
+        own = [self.sandbox.module_scratch, *self.state.class_namespaces]
         escaped = []
         for preview, _ in self.previews.values():
             held = sum(1 for namespace in own for v in namespace.values() if v is preview)

@@ -2,7 +2,8 @@
 their enclosing ``class`` lines, so name mangling and ``super()`` work), and the scratch
 namespaces they run in. Module-level code runs with the live module's globals and a scratch
 namespace as locals, so the functions it creates get the real globals while the live module
-does not change. A mixin of :class:`limeade._prepare.ModulePreparation`."""
+does not change. The :class:`Sandbox` of one module's refresh serves every executor of
+:mod:`._prepare` that compiles or runs new code."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from typing import Any, Callable, Optional, Union
 
 from . import _native
 from ._errors import ApplyError
-from ._lookup import MISSING, find_class, find_code, shift_lines, split_lines
-from ._mutations import Mutations
+from ._lookup import MISSING, find_code, future_flags, shift_lines, split_lines
 from ._stack import on_large_stack
+from ._state import ModuleState
 
 
 def compiled_docstring(literal: Optional[str]) -> Optional[str]:
@@ -111,8 +112,31 @@ class Snippet(str):
         return snippet
 
 
-class SourceRunner:
-    """Compiles and runs parts of the new source of one module."""
+class Sandbox:
+    """Compiles and runs parts of the new source of one module, in scratch namespaces: the
+    module's scratch namespace holds what the refresh bound so far, in source order (what later
+    statements, defaults and class bodies read before the live module changes)."""
+
+    def __init__(self, state: ModuleState, text: str) -> None:
+        self.state = state
+        self.path = state.path
+        self.name = state.name
+        self.text = text
+        self.globals = state.globals
+        #: ``from __future__`` flags the new code compiles with.
+        self.flags = future_flags(self.globals)
+        self.module_scratch = ScratchNamespace(self.globals)
+        definitions = state.definitions
+        self.class_def_lines = {
+            d["qualname"]: d["def_line"]
+            for d in definitions
+            if d["kind"] == "class" and d["status"] != "removed" and d["def_line"] is not None
+        }
+        self.class_type_params: dict[str, str] = {
+            d["qualname"]: d["type_params"]
+            for d in definitions
+            if d["kind"] == "class" and d["status"] != "removed" and d.get("type_params")
+        }
 
     @functools.cached_property
     def lines(self) -> list[str]:
@@ -136,17 +160,6 @@ class SourceRunner:
         if encoded is None:
             return ["".join(self.lines[first - 1 : last]) for first, last in spans]
         return _native.source_lines(encoded, spans)
-
-    # Provided by ModulePreparation.
-    path: str
-    name: str
-    text: str
-    flags: int
-    globals: dict[str, Any]
-    class_def_lines: dict[str, int]
-    class_type_params: dict[str, str]
-    mutations: Mutations
-    module_scratch: ScratchNamespace
 
     def snippet(self, spans: list[tuple[int, int]], headers: list[str]) -> Snippet:
         """Source holding the given line spans, preceded right above the first by ``headers``
@@ -227,9 +240,6 @@ class SourceRunner:
             params = self.class_type_params.get(prefix, "")
             out.append(f"{indent}class {parts[i]}{params}:")
         return out
-
-    def live_class(self, class_qualname: str) -> Optional[type]:
-        return find_class(self.globals, class_qualname)
 
     def class_namespace(self, live: type) -> ClassNamespace:
         """A scratch copy of a live class's attributes to run its body statements in."""
@@ -326,7 +336,7 @@ class SourceRunner:
             return
         for key in [k for k in g if k not in before]:
             if replay:
-                self.mutations.setitem(g, key, g[key])
+                self.state.mutations.setitem(g, key, g[key])
             del g[key]
         for key, value in before.items():
             current = g.get(key, MISSING)
@@ -334,9 +344,9 @@ class SourceRunner:
                 continue
             if replay:
                 if current is MISSING:
-                    self.mutations.delitem(g, key)
+                    self.state.mutations.delitem(g, key)
                 else:
-                    self.mutations.setitem(g, key, current)
+                    self.state.mutations.setitem(g, key, current)
             g[key] = value
 
     def run_span(
