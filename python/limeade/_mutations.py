@@ -10,7 +10,7 @@ index kept here, instead of scanning the whole list again for each question.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Optional, SupportsIndex, Union
 
 #: One mutation tuple, as ``limeade._native.commit`` reads it.
@@ -93,6 +93,15 @@ class Mutations(list[Mutation]):
         elif op in ("setattr", "delattr"):
             attrs = self._attrs.setdefault(id(m[1]), (m[1], {}))
             attrs[1][m[2]] = m[3] if op == "setattr" else _DELETED
+
+    def replace_values(self, change: Callable[[Any], Any]) -> None:
+        """Give every ``setattr`` and ``setitem`` the value ``change`` returns for the value it
+        holds (``change`` returns the same object to leave one as it is)."""
+        for i, m in enumerate(self):
+            if m[0] == "setattr" or m[0] == "setitem":
+                value = change(m[3])
+                if value is not m[3]:
+                    self[i] = (m[0], m[1], m[2], value)
 
     # ------------------------------------------------------------------- questions
 

@@ -46,16 +46,13 @@ class Previews:
         if not self.previews:
             return
         self.recall_escaped_previews()
-        mutations = self.state.mutations
-        for i, m in enumerate(mutations):
-            if m[0] not in ("setattr", "setitem"):
-                continue
-            value = m[3]
-            resolved = self.resolve(value)
-            if resolved is value:
-                resolved = self.resolve_inside(value)
-            if resolved is not value:
-                mutations[i] = (*m[:3], resolved)
+        self.state.mutations.replace_values(self.resolve_value)
+
+    def resolve_value(self, value: Any) -> Any:
+        """A value about to be bound, with a preview (itself, or one a new container holds)
+        turned into its live function."""
+        resolved = self.resolve(value)
+        return self.resolve_inside(value) if resolved is value else resolved
 
     def recall_escaped_previews(self) -> None:
         """Previews that code run by the refresh stored somewhere (a registry dict, a list, a
