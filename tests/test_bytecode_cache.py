@@ -124,3 +124,23 @@ def test_cache_written_elsewhere_names_this_file_and_refreshes(tmp_path):
         """,
     )
     assert out.splitlines() == ["True", "updated in place 2"]
+
+
+def test_undecodable_source_is_refused_once_and_fails_as_without_limeade(tmp_path):
+    (tmp_path / "mod_bad.py").write_bytes(b"VALUE = '\xff\xfe'\n")
+    out = _run(
+        tmp_path,
+        """
+        import logging, sys
+        logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stdout)
+        try:
+            import mod_bad
+        except SyntaxError as e:
+            print("SyntaxError", "utf-8" in str(e))
+        print("mod_bad" in limeade.tracked())
+        """,
+    )
+    lines = out.splitlines()
+    assert lines[-2:] == ["SyntaxError True", "False"]
+    refusals = [line for line in lines if "limeade cannot track" in line and "mod_bad" in line]
+    assert len(refusals) == 1, out

@@ -37,8 +37,12 @@ def _field(pyc: bytes, start: int) -> int:
     return int.from_bytes(pyc[start : start + 4], "little")
 
 
-def cached_code(path: str, source: bytes, stamp: Stamp) -> Optional[types.CodeType]:
-    """The code in ``path``'s bytecode cache, when the cache was compiled from ``source``."""
+def cached_code(
+    path: str, stamp: Stamp, source: Optional[bytes] = None
+) -> Optional[types.CodeType]:
+    """The code in ``path``'s bytecode cache, when the cache was compiled from the bytes the
+    hook recorded: ``source``, or (``None``) the bytes the registry read with ``stamp``, whose
+    size it checked. A hash-based cache needs ``source`` (its hash is of the bytes)."""
     try:
         cache = importlib.util.cache_from_source(path)
         # ``open_code``, as CPython's loader reads caches: an audit hook vets what will run.
@@ -51,18 +55,19 @@ def cached_code(path: str, source: bytes, stamp: Stamp) -> Optional[types.CodeTy
         return None
     flags = _field(pyc, 4)
     if flags & _HASH_BASED:
-        if pyc[8:16] != importlib.util.source_hash(source):
+        if source is None or pyc[8:16] != importlib.util.source_hash(source):
             return None
     elif (
         stamp is None
-        or stamp[1] != len(source)
+        or (source is not None and stamp[1] != len(source))
         or _field(pyc, 8) != (stamp[0] // 1_000_000_000) & 0xFFFFFFFF
-        or _field(pyc, 12) != len(source) & 0xFFFFFFFF
+        or _field(pyc, 12) != stamp[1] & 0xFFFFFFFF
         or cache_mtime_ns < stamp[0]
     ):
         return None
     try:
-        code = marshal.loads(pyc[_HEADER:])
+        # A view, not a copy of the body (as CPython's loader reads it).
+        code = marshal.loads(memoryview(pyc)[_HEADER:])
     except (EOFError, ValueError, TypeError):
         return None
     if not isinstance(code, types.CodeType):

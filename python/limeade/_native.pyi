@@ -108,6 +108,9 @@ class Registry:
         stamp: Optional[tuple[int, int, int]] = None,
     ) -> None:
         """Record that ``name`` runs ``source``; ``stamp`` is ``(mtime_ns, size, inode)``."""
+    def track_file(
+        self, name: str, path: str, is_package: bool
+    ) -> Optional[tuple[int, int, int]]: ...
     def track_offered(
         self, name: str, path: str, is_package: bool, source: Union[bytes, str]
     ) -> None:

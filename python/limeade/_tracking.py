@@ -138,16 +138,28 @@ def is_default_tracked_loader(spec: Any, reader: _loaders.LoaderSource) -> bool:
     return not _is_excluded(where)
 
 
-def record(name: str, path: str, is_package: bool, source: bytes, stamp: Any) -> None:
-    """Record that module ``name`` runs ``source``."""
+def record(
+    name: str, path: str, is_package: bool, source: Optional[bytes] = None, stamp: Any = None
+) -> Any:
+    """Record that module ``name`` runs ``source`` (read with ``stamp``). Without ``source``,
+    the registry reads the file itself and returns the stamp of what it read: ``None`` when it
+    could not (the caller reads the file and records those bytes), ``()`` when the module cannot
+    be tracked (undecodable source: the warning is logged once)."""
     LOADER_MODULES.pop(name, None)
     try:
-        REGISTRY.track(name, path, is_package, source, stamp)
+        if source is None:
+            stamp = REGISTRY.track_file(name, path, is_package)
+            if stamp is None:
+                return None
+        else:
+            REGISTRY.track(name, path, is_package, source, stamp)
         logger.debug("tracking %s (%s)", name, path)
         log_watch_warning()
         _exposure.tracked_while_watching(path)
     except _native.PlanFailure as e:
         logger.warning("limeade cannot track %s: %s", name, e.args[0])
+        return ()
+    return stamp
 
 
 def log_watch_warning() -> None:
@@ -164,13 +176,22 @@ class TrackingLoader(importlib.machinery.SourceFileLoader):
 
     def get_code(self, fullname: str) -> types.CodeType:  # type: ignore[override]
         path = self.get_filename(fullname)
+        name = "__main__" if fullname in MAIN_ALIASES else fullname
+        tracked = fullname in MAIN_ALIASES or fullname not in _IGNORED
+        is_package = name != "__main__" and self.is_package(fullname)
+        if tracked:
+            # The common start-up: the registry reads the file (no bytes cross into Python)
+            # and a timestamp cache of those bytes holds the code.
+            recorded = record(name, path, is_package)
+            code = _bytecode.cached_code(path, recorded) if recorded else None
+            if code is not None:
+                return code
+            tracked = recorded is None
         stamp = _stamp(path)
         data = self.get_data(path)
-        if fullname in MAIN_ALIASES:
-            record("__main__", path, False, data, stamp)
-        elif fullname not in _IGNORED:
-            record(fullname, path, self.is_package(fullname), data, stamp)
-        code = _bytecode.cached_code(path, data, stamp)
+        if tracked:
+            record(name, path, is_package, data, stamp)
+        code = _bytecode.cached_code(path, stamp, data)
         if code is None:
             code = self.source_to_code(data, path)
             _bytecode.write_cache(self, path, data, stamp, code)

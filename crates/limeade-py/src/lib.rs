@@ -290,6 +290,32 @@ impl PyRegistry {
             .map_err(registry_failure)
     }
 
+    /// Read `path` and track it as what module `name` runs: the import hook's fast way (no
+    /// bytes cross into Python). Returns the stamp of what was read, `(mtime_ns, size, inode)`,
+    /// or `None` when the file could not be read or changed while it was read (the caller then
+    /// reads it itself and tracks those bytes).
+    fn track_file(
+        &mut self,
+        name: String,
+        path: String,
+        is_package: bool,
+    ) -> PyResult<Option<(i128, u64, u64)>> {
+        let Ok((bytes, stamp)) = limeade_apply::stamp::read_stamped(std::path::Path::new(&path))
+        else {
+            return Ok(None);
+        };
+        let meta = ModuleMeta {
+            name,
+            path,
+            is_package,
+        };
+        self.registry
+            .track(meta, &bytes, stamp)
+            .map_err(registry_failure)?;
+        let whole = u64::try_from(bytes.len()).is_ok_and(|n| n == stamp.size);
+        Ok(whole.then_some((stamp.mtime_ns, stamp.size, stamp.inode)))
+    }
+
     /// Track a module of a custom loader as running `source` (`bytes` from `get_data`, decoded
     /// like a file, or `str` from `get_source`). `path` is the file name its code was compiled
     /// with; nothing is read from it: the current source comes from `offer_source`.
