@@ -7,18 +7,22 @@ bytes' hash, or a timestamp ``.pyc`` whose size and mtime match the file *and* t
 after the file was last modified (two same-size saves within one second would otherwise share
 a cache, as they can for CPython's own loader). Anything else is compiled from source. With
 bytecode writing on, a compiled module gets a timestamp ``.pyc``, as CPython's loader writes.
-Only public ``importlib`` API and the documented ``.pyc`` layout (PEP 552) are used.
+The documented ``.pyc`` layout (PEP 552) and the functions ``importlib.util`` offers for it
+are used; ``cache_from_source`` and ``MAGIC_NUMBER`` are taken from the module
+``importlib.util`` takes them from, and ``importlib.util`` is imported for hash-based caches
+only: importing it adds ``contextlib``, ``collections`` and ``functools`` to a program's
+start-up (a few ms).
 """
 
 from __future__ import annotations
 
 import _imp
-import importlib.util
 import io
 import marshal
 import os
 import sys
 import types
+from importlib import _bootstrap_external as _importlib_util
 
 #: `typing` is imported for type checking only: `import limeade` must not pay for it.
 TYPE_CHECKING = False
@@ -44,18 +48,22 @@ def cached_code(
     hook recorded: ``source``, or (``None``) the bytes the registry read with ``stamp``, whose
     size it checked. A hash-based cache needs ``source`` (its hash is of the bytes)."""
     try:
-        cache = importlib.util.cache_from_source(path)
+        cache = _importlib_util.cache_from_source(path)
         # ``open_code``, as CPython's loader reads caches: an audit hook vets what will run.
         with io.open_code(cache) as f:
             pyc = f.read()
             cache_mtime_ns = os.fstat(f.fileno()).st_mtime_ns
     except (NotImplementedError, ValueError, OSError):
         return None
-    if len(pyc) < _HEADER or pyc[:4] != importlib.util.MAGIC_NUMBER:
+    if len(pyc) < _HEADER or pyc[:4] != _importlib_util.MAGIC_NUMBER:
         return None
     flags = _field(pyc, 4)
     if flags & _HASH_BASED:
-        if source is None or pyc[8:16] != importlib.util.source_hash(source):
+        if source is None:
+            return None
+        import importlib.util  # only for hash-based caches (rare): see the module docstring
+
+        if pyc[8:16] != importlib.util.source_hash(source):
             return None
     elif (
         stamp is None
@@ -85,11 +93,11 @@ def write_cache(loader: Any, path: str, source: bytes, stamp: Stamp, code: types
     if sys.dont_write_bytecode or stamp is None or stamp[1] != len(source):
         return
     try:
-        cache = importlib.util.cache_from_source(path)
+        cache = _importlib_util.cache_from_source(path)
     except (NotImplementedError, ValueError):
         return
     header = (
-        importlib.util.MAGIC_NUMBER
+        _importlib_util.MAGIC_NUMBER
         + (0).to_bytes(4, "little")
         + ((stamp[0] // 1_000_000_000) & 0xFFFFFFFF).to_bytes(4, "little")
         + (len(source) & 0xFFFFFFFF).to_bytes(4, "little")
