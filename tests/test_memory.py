@@ -6,8 +6,11 @@ from __future__ import annotations
 import gc
 import inspect
 import linecache
+import os
+import types
 import weakref
 
+import limeade
 from limeade import _native, _tracking
 from limeade._prepare import ModulePreparation
 from limeade._report import Plan
@@ -99,3 +102,27 @@ def test_parsed_versions_share_the_recorded_text(live):
     kept = dict(_tracking.REGISTRY.memory_use())
     assert kept["parsed_text_copies"] == 0
     assert kept["source_text"] >= len(live.read("m"))
+
+
+def test_a_refresh_leaves_no_frame_of_its_own_alive(live):
+    # A frame kept alive by a cycle (a local holding the frame itself) keeps every caller's
+    # locals alive with it until the next collection: the refresh's previews among them, which
+    # then look escaped and send each refresh on a heap search.
+    m = live.load("m", "def f():\n    return 1\n\n\nVALUE = f()\n")
+    f = m.f
+    live.edit("m", "return 1", "return 2")
+    live.edit("m", "VALUE = f()", "VALUE = f() + 10")
+    package = os.path.dirname(limeade.__file__) + os.sep
+    gc.collect()
+    gc.disable()
+    try:
+        live.refresh()
+        alive = [
+            o.f_code.co_name
+            for o in gc.get_objects()
+            if isinstance(o, types.FrameType) and o.f_code.co_filename.startswith(package)
+        ]
+    finally:
+        gc.enable()
+    assert (f(), m.VALUE) == (2, 12)
+    assert alive == []

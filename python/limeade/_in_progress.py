@@ -18,8 +18,11 @@ def running_codes() -> set[int]:
     """``id`` of every code object a frame of any thread executes now, or a suspended coroutine
     of a task of this thread's running asyncio loop (each coroutine awaited by one included)."""
     found: set[int] = set()
-    for top in sys._current_frames().values():
-        frame: Optional[types.FrameType] = top
+    # This thread's top frame is this function's own: a local left holding it would make a
+    # cycle that keeps every caller's frame (and their locals) alive until the next collection.
+    # The walk ends each stack with `frame` None.
+    frame: Optional[types.FrameType]
+    for frame in sys._current_frames().values():
         while frame is not None:
             found.add(id(frame.f_code))
             frame = frame.f_back
