@@ -34,10 +34,10 @@ class Plan:
     """A plan made by the Rust planner."""
 
     def render_with_outcomes(
-        self, outcomes: dict[str, dict[str, str]], elsewhere: dict[str, list[str]]
+        self, outcomes: dict[str, list[str]], elsewhere: dict[str, list[str]]
     ) -> str:
-        """The compact text with each change's kind and predicted outcome (module -> change
-        key, as :meth:`changes` gives it -> ``"body -> updated in place"``)."""
+        """The compact text with each change's kind and predicted outcome (module -> each
+        change's ``"body -> updated in place"``, in the order :meth:`changes` gives them)."""
     def render(self) -> str:
         """The compact text (``~ C.method  body``)."""
     def changes(self) -> dict[str, list[tuple[str, str, str]]]:

@@ -65,6 +65,11 @@ def statement_key(s: Statement) -> str:
     return f"{s['name']} {s['label']} {s['status']}"
 
 
+#: The key under which :class:`Plan` keeps each module plan's changes as the planner names them:
+#: ``[(key, shown, kind)]`` from ``_native.Plan.changes``.
+_CHANGE_LINES = "change_lines"
+
+
 def changes_of_module(
     module_plan: ModulePlan, outcomes: Optional[OutcomeLog] = None
 ) -> list[Change]:
@@ -72,32 +77,21 @@ def changes_of_module(
     (``limeade_plan::module_changes``, which the plan text is rendered from too), each with its
     outcome from ``outcomes`` (what was decided for it; a change nothing was decided for is
     reported as not updated)."""
-    return [change for _, change in _keyed_changes(module_plan, outcomes)]
-
-
-def outcome_notes(module_plan: ModulePlan, outcomes: OutcomeLog) -> dict[str, str]:
-    """Each change's kind and outcome in words (``body -> updated in place``), by the key the
-    plan text looks it up by: the plan text shows what the report will."""
-    return {key: change.describe() for key, change in _keyed_changes(module_plan, outcomes)}
-
-
-#: The key under which :class:`Plan` keeps each module plan's changes as the planner names them:
-#: ``[(key, shown, kind)]`` from ``_native.Plan.changes``.
-_CHANGE_LINES = "change_lines"
-
-
-def _keyed_changes(
-    module_plan: ModulePlan, outcomes: Optional[OutcomeLog]
-) -> list[tuple[str, Change]]:
     name = module_plan["module"]
     lines: list[tuple[str, str, str]] = cast("dict[str, Any]", module_plan)[_CHANGE_LINES]
     if outcomes is None:
-        return [(key, Change(name, shown, kind)) for key, shown, kind in lines]
-    out: list[tuple[str, Change]] = []
+        return [Change(name, shown, kind) for _, shown, kind in lines]
+    out: list[Change] = []
     for key, shown, kind in lines:
         found = outcomes.get(key) or Outcome(NOT_UPDATED, NOTHING_DONE)
-        out.append((key, Change(name, shown, kind, found.outcome, found.why)))
+        out.append(Change(name, shown, kind, found.outcome, found.why))
     return out
+
+
+def outcome_notes(module_plan: ModulePlan, outcomes: OutcomeLog) -> list[str]:
+    """Each change's kind and outcome in words (``body -> updated in place``), in plan order:
+    the plan text shows what the report will."""
+    return [change.describe() for change in changes_of_module(module_plan, outcomes)]
 
 
 class Plan:

@@ -7,9 +7,10 @@ use std::fmt::Write;
 use crate::plan::{Aspect, DefinitionAction, DefinitionStatus, ModulePlan, Plan, StatementStatus};
 use crate::tree::Span;
 
-/// What the live side predicts each change does, by module and [`ChangeLine::key`]: the
-/// change's kind with its outcome (`body -> updated in place`), shown in place of the kind.
-pub type OutcomeNotes = HashMap<String, HashMap<String, String>>;
+/// What the live side predicts each change does, by module, one entry per change in
+/// [`module_changes`] order (two conflicts of one class share a key): the change's kind with
+/// its outcome (`body -> updated in place`), shown in place of the kind.
+pub type OutcomeNotes = HashMap<String, Vec<String>>;
 
 /// Render a whole batch: the apply order, then each module.
 pub fn render_plan(plan: &Plan) -> String {
@@ -61,8 +62,8 @@ pub fn render_plan_with(
             out.push('\n');
         }
         let notes = outcomes.get(&module.module);
-        out.push_str(&render_module_with(module, &|key| {
-            notes.and_then(|n| n.get(key)).map(String::as_str)
+        out.push_str(&render_module_with(module, &|i| {
+            notes.and_then(|n| n.get(i)).map(String::as_str)
         }));
         for line in elsewhere.get(&module.module).into_iter().flatten() {
             let _ = writeln!(out, "* {line}");
@@ -222,9 +223,10 @@ pub const UNBOUND: &str = "unbound";
 /// See [`ADDED`].
 pub const CONFLICT: &str = "conflict";
 
+/// `described(i)`: the words of the `i`th change with its outcome, where known.
 fn render_module_with<'a>(
     plan: &ModulePlan,
-    described: &dyn Fn(&str) -> Option<&'a str>,
+    described: &dyn Fn(usize) -> Option<&'a str>,
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -232,8 +234,8 @@ fn render_module_with<'a>(
         "module {} ({}): {}",
         plan.module, plan.path, plan.execution
     );
-    for change in module_changes(plan) {
-        let text = described(&change.key).unwrap_or(&change.kind);
+    for (i, change) in module_changes(plan).iter().enumerate() {
+        let text = described(i).unwrap_or(&change.kind);
         let place = if change.place.is_empty() {
             String::new()
         } else {

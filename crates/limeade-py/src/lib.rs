@@ -74,9 +74,9 @@ impl Plan {
         self.plan.render()
     }
 
-    /// The compact text with each change's predicted outcome: `outcomes` maps module -> change
-    /// key (as [`Plan::changes`] gives it) -> the change's kind and outcome in words (`body ->
-    /// updated in place`), shown in place of its kind; `elsewhere` maps module -> lines about what its refresh does in
+    /// The compact text with each change's predicted outcome: `outcomes` maps module -> the
+    /// kind and outcome in words (`body -> updated in place`) of each change, in the order
+    /// [`Plan::changes`] gives them, shown in place of its kind; `elsewhere` maps module -> lines about what its refresh does in
     /// other places (shown after its changes).
     fn render_with_outcomes(
         &self,
