@@ -449,7 +449,7 @@ def test_base_class_added_in_the_same_edit_that_cannot_be_assigned_is_replaced(l
         "class Number(int):\n    pass\n\n\nclass Other(float):\n    pass\n\n\n"
         "class Item(Other):\n    pass\n",
     )
-    with pytest.raises(limeade.ConflictError):
+    with pytest.raises(limeade.ConflictError):  # refused: no report to compare with a plan
         limeade.refresh(conflicts="error")
 
 

@@ -514,10 +514,10 @@ def test_module_refreshed_by_name_and_by_object(live):
     fa, gb = a.f, b.g
     live.edit("a", "return 1", "return 2")
     live.edit("b", "return 1", "return 2")
-    report = limeade.refresh([a])
+    report = live.refresh(modules=[a])
     assert [r.module for r in report.modules] == [a.__name__]
     assert (fa(), gb()) == (2, 1)
-    report = limeade.refresh(b.__name__)
+    report = live.refresh(modules=b.__name__)
     assert [r.module for r in report.modules] == [b.__name__]
     assert gb() == 2
 

@@ -131,14 +131,13 @@ def _fuzz(live: Live, count: int, seed: int) -> dict[str, int]:
         before = snapshot(module)
         where = f"seed {seed}, step {step}, {name}: {what}"
         try:
-            limeade.plan()
-            report = limeade.refresh()
+            report = live.refresh()
         except limeade.RefreshError:
             assert snapshot(module) == before, f"a failed refresh changed {name} ({where})"
             outcomes["refused"] += 1
             # Back to the last version that applied, as an editor's undo would.
             live.path(name).write_bytes(applied[name])
-            limeade.refresh()
+            live.refresh()
             assert snapshot(module) == before, where
             continue
         except BaseException as e:

@@ -241,7 +241,7 @@ def test_hostile_file(live: Live, case: Case) -> None:
         assert case.says in str(error)
         assert _state(live) == before, "a failed refresh changed live objects"
         # The other module refreshes on its own.
-        limeade.refresh([good])
+        live.refresh(modules=[good])
         assert (f(), obj.m(), g()) == ("old", "old", "new")
 
     # The fix applies at the next refresh, to the objects made before.
@@ -361,7 +361,7 @@ def _deep_case(live: Live, text: str, valid: bool) -> None:
         assert not valid or "nests too deeply" in str(e), e
         assert str(live.path("m")) in str(e) or live.name("m") in str(e)
         assert _state(live) == before
-        limeade.refresh([good])
+        live.refresh(modules=[good])
         assert (f(), g()) == ("old", "new")
     else:
         assert valid, "limeade applied code CPython refuses"

@@ -123,7 +123,7 @@ def _threaded_cycles(live: Live, cycles: int, n_threads: int = 8) -> dict[str, A
     try:
         for v in range(1, cycles + 1):
             live.write("m", SOURCE.format(v=v))
-            limeade.refresh()
+            limeade.refresh()  # timed thousands of times: the short tests check plans
             # The main thread sees the new version at once, through the same objects.
             assert {name: call() for name, call in calls.items()} == dict.fromkeys(calls, (v, v))
     finally:
@@ -205,7 +205,7 @@ def _refresh_cycles(live: Live, cycles: int) -> dict[str, Any]:
             # A sample of what this refresh replaces (weak references only).
             old_codes.append(weakref.ref(f.__code__))
             old_codes.append(weakref.ref(obj.m.__func__.__code__))
-        limeade.refresh()
+        limeade.refresh()  # timed thousands of times: the short tests check plans
         assert (f(1), obj.m(), inner(), m.C.A) == (1 + v, str(v) * 10, v // 10 * 10, v)
         if v == warmup:
             gc.collect()

@@ -67,7 +67,9 @@ def test_compatible_new_bases_keep_the_class(live):
     C, obj = m.C, m.C()
     live.edit("m", "class C(Plain):", "class C(Base):")
     plan = limeade.plan()
-    assert _line(str(plan), "! C  bases changed").endswith("-> kept with new bases")
+    assert _line(str(plan), "! C  conflict: bases changed").endswith(
+        "-> kept with new bases  [line 9]"
+    )
     report = live.refresh()
     assert [c.outcome for c in report.changes if c.qualname == "C"] == ["kept with new bases"]
     assert report.module(m.__name__).replaced == []

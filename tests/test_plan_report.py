@@ -58,7 +58,7 @@ def test_plan_text_and_json(live):
     text = str(plan)
     assert text.startswith(f"module {m.__name__} ")
     assert "\n~ f  body, defaults -> updated in place\n" in text
-    assert "\n+ g  function (line 4) -> added\n" in text
+    assert "\n+ g  added  [function, line 4]\n" in text
     data = json.loads(plan.to_json())
     assert [mod["module"] for mod in data["modules"]] == [m.__name__]
     assert plan.module_plan(m.__name__)["module"] == m.__name__

@@ -89,6 +89,7 @@ for i, name in enumerate(names):
 
 plan = limeade.plan()
 assert sorted(plan.modules) == sorted(names), plan.modules
+# In a child process: conftest's plan-vs-report check is not there (compared below).
 report = limeade.refresh()
 told = sorted(c[:4] for c in plan.changes)
 done = sorted(c[:4] for c in report.changes)
@@ -118,6 +119,7 @@ assert Version.__str__.__code__.co_firstlineno == edited["packaging.version"].sp
 # ---------------------------------------------------------------- revert everything
 for name in names:
     files[name].write_text(originals[name], encoding="utf-8")
+# In a child process: conftest's plan-vs-report check is not there.
 report = limeade.refresh()
 assert sorted(r.module for r in report.modules) == sorted(names)
 assert str(v) == "1.0" and len(spec) == 2
@@ -127,6 +129,7 @@ frame_reverted = failing_frame()
 check_frame(frame_reverted, originals["packaging.version"])
 assert frame_reverted.lineno == frame_before.lineno
 assert 'return "v:"' not in check_source(Version.__str__, originals["packaging.version"])
+# In a child process: conftest's plan-vs-report check is not there.
 assert not limeade.refresh()
 print("OK", len(names), "modules")
 """

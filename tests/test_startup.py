@@ -66,6 +66,7 @@ def test_lazy_names_work_after_a_lean_import(tmp_path: Path) -> None:
             f.write("def price():\\n    return 2\\n")
         plan = limeade.plan()
         assert isinstance(plan, Plan), plan
+        # In a child process: conftest's plan-vs-report check is not there.
         report = limeade.refresh()
         assert isinstance(report, RefreshReport), report
         print(held(), held is shop.price)
@@ -158,6 +159,7 @@ def test_running_sources_are_parsed_in_the_background_once_imports_go_quiet(
         held = part1.f7
         with open(part1.__file__, "a") as f:
             f.write("def f7():\\n    return 'new'\\n")
+        # In a child process: conftest's plan-vs-report check is not there.
         limeade.refresh()
         print(trees_at_import, held(), held is part1.f7)
         """,
@@ -179,6 +181,7 @@ def test_a_forked_child_gets_its_own_watcher_without_any_auto_refresh(tmp_path: 
         import limeade
         import shared
         held = shared.value
+        # In a child process: conftest's plan-vs-report check is not there.
         limeade.refresh()  # the folder is watched from here on
         pid = os.fork()
         if pid == 0:
@@ -188,6 +191,7 @@ def test_a_forked_child_gets_its_own_watcher_without_any_auto_refresh(tmp_path: 
                 with open(shared.__file__, "w") as f:
                     f.write("def value():\\n    return 2\\n")
                 started = time.monotonic()
+                # In a child process: conftest's plan-vs-report check is not there.
                 limeade.refresh()
                 # Without a watcher of its own, the child's first scan waits a
                 # second for the parent's dead watcher thread to confirm its events.
@@ -196,6 +200,7 @@ def test_a_forked_child_gets_its_own_watcher_without_any_auto_refresh(tmp_path: 
                 os._exit(status)
         _, status = os.waitpid(pid, 0)
         # The child's save is on disk: the parent refreshes to it as well.
+        # In a child process: conftest's plan-vs-report check is not there.
         limeade.refresh()
         print(os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode")
               else status >> 8, held())

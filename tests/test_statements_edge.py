@@ -7,6 +7,7 @@ import sys
 
 import limeade
 import pytest
+from conftest import checked_refresh
 
 
 @pytest.mark.skipif(sys.version_info < (3, 10), reason="match statements are Python 3.10+")
@@ -105,9 +106,9 @@ def test_edit_through_a_symlinked_file_is_seen(live, tmp_path):
     sys.path.insert(0, str(linked))
     try:
         mod = importlib.import_module("symlinked_mod")
-        limeade.refresh()
+        checked_refresh()
         (linked / "symlinked_mod.py").write_text("def f():\n    return 2\n")
-        limeade.refresh()
+        checked_refresh()
         assert mod.f() == 2
     finally:
         sys.path.remove(str(linked))

@@ -34,12 +34,15 @@ class Plan:
     """A plan made by the Rust planner."""
 
     def render_with_outcomes(
-        self, outcomes: dict[str, dict[str, str]], elsewhere: dict[str, list[str]]
+        self, outcomes: dict[str, list[str]], elsewhere: dict[str, list[str]]
     ) -> str:
-        """The compact text with each change's predicted outcome after it (module -> change
-        key -> words)."""
+        """The compact text with each change's kind and predicted outcome (module -> each
+        change's ``"body -> updated in place"``, in the order :meth:`changes` gives them)."""
     def render(self) -> str:
         """The compact text (``~ C.method  body``)."""
+    def changes(self) -> dict[str, list[tuple[str, str, str]]]:
+        """Each module's changes as every view names them: ``[(key, shown, kind)]`` in plan
+        order (``key`` is what the change's outcome is recorded under)."""
     def to_json(self) -> str:
         """The whole plan as JSON."""
     def actions_json(self) -> str:

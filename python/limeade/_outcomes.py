@@ -8,6 +8,7 @@ the Rust planner (``limeade_plan::Outcome``) so plan text, reports and logs agre
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple, Optional
 
 from . import _native
@@ -39,6 +40,18 @@ MAIN_GUARD = "never re-run: it would start the program again"
 METACLASS_OWNS_NAME = "a data descriptor of the metaclass owns this name"
 #: Why a change the executors never acted on is reported as not updated.
 NOTHING_DONE = "nothing was changed for it"
+
+
+def possible_outcomes(why: str) -> frozenset[str]:
+    """The outcomes a prediction "decided when the new code runs" leaves open: the ones its why
+    names (``"updated in place if the decorators return this function, else replaced"``); a
+    copy in an importer, whose why names none, is rebound or left as it is."""
+    named = frozenset(
+        o
+        for o in OUTCOME_LABELS.values()
+        if o != DECIDED_WHEN_RUN and re.search(rf"\b{re.escape(o)}\b", why)
+    )
+    return named or frozenset({REBOUND})
 
 
 class Outcome(NamedTuple):

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple, Optional, cast
 
 from . import _native
 from ._outcomes import MIGRATED, NOT_UPDATED, NOTHING_DONE, REPLACED, Outcome, OutcomeLog
 from ._plan_data import Actions, Definition, ModulePlan, Statement
 
 #: The plan's words for people, from the planner itself (one vocabulary for plan text, reports
-#: and logs): aspect and execution names as the plan's data spells them -> words.
-_ASPECTS, _EXECUTIONS, _ = _native.labels()
-ASPECT_LABELS: dict[str, str] = dict(_ASPECTS)
-EXECUTION_LABELS: dict[str, str] = dict(_EXECUTIONS)
+#: and logs): execution names as the plan's data spells them -> words.
+EXECUTION_LABELS: dict[str, str] = dict(_native.labels()[1])
 
 
 class Change(NamedTuple):
@@ -62,75 +60,38 @@ def definition_name(d: Definition) -> str:
 
 def statement_key(s: Statement) -> str:
     """The outcome log's key of a statement: the planner's ``name`` (``X, Y``, ``<if>``) with
-    its label and status (two ``<if>`` blocks, one added and one removed, differ)."""
+    its label and status (two ``<if>`` blocks, one added and one removed, differ), as
+    ``limeade_plan::ChangeLine::key`` spells it."""
     return f"{s['name']} {s['label']} {s['status']}"
+
+
+#: The key under which :class:`Plan` keeps each module plan's changes as the planner names them:
+#: ``[(key, shown, kind)]`` from ``_native.Plan.changes``.
+_CHANGE_LINES = "change_lines"
 
 
 def changes_of_module(
     module_plan: ModulePlan, outcomes: Optional[OutcomeLog] = None
 ) -> list[Change]:
-    """The changes a module plan announces, in plan order (definitions, statements, unbound
-    names, conflicts), each with its outcome from ``outcomes`` (what was decided for it; a
-    change nothing was decided for is reported as not updated)."""
-    return [change for _, change in _keyed_changes(module_plan, outcomes)]
-
-
-def outcome_notes(module_plan: ModulePlan, outcomes: OutcomeLog) -> dict[str, str]:
-    """Each change's outcome in words, by the key the plan text looks it up by."""
-    return {key: change.outcome_words() for key, change in _keyed_changes(module_plan, outcomes)}
-
-
-def _keyed_changes(
-    module_plan: ModulePlan, outcomes: Optional[OutcomeLog]
-) -> list[tuple[str, Change]]:
+    """The changes a module plan announces, in plan order, named and worded by the planner
+    (``limeade_plan::module_changes``, which the plan text is rendered from too), each with its
+    outcome from ``outcomes`` (what was decided for it; a change nothing was decided for is
+    reported as not updated)."""
     name = module_plan["module"]
-    out: list[tuple[str, Change]] = []
-
-    def add(target: str, kind: str, key: str) -> None:
-        if outcomes is None:
-            out.append((key, Change(name, target, kind)))
-            return
+    lines: list[tuple[str, str, str]] = cast("dict[str, Any]", module_plan)[_CHANGE_LINES]
+    if outcomes is None:
+        return [Change(name, shown, kind) for _, shown, kind in lines]
+    out: list[Change] = []
+    for key, shown, kind in lines:
         found = outcomes.get(key) or Outcome(NOT_UPDATED, NOTHING_DONE)
-        out.append((key, Change(name, target, kind, found.outcome, found.why)))
-
-    renames = {
-        d["qualname"]: d["renamed_from"]
-        for d in module_plan["definitions"]
-        if d["action"] == "rename" and "renamed_from" in d
-    }
-    renamed_away = set(renames.values())
-    kinds: dict[tuple[str, ...], str] = {}
-    conflicted = {c["qualname"] for c in module_plan["conflicts"]}
-    for d in module_plan["definitions"]:
-        status = d["status"]
-        if status == "unchanged" or (status == "removed" and d["qualname"] in renamed_away):
-            continue
-        if d["aspects"] == ["header"] and d["qualname"] in conflicted:
-            continue  # its conflicts say what changed in the header
-        if status == "added" and d["qualname"] in renames:
-            add(f"{renames[d['qualname']]} -> {d['qualname']}", "renamed", d["qualname"])
-            continue
-        kind: str
-        if status in ("added", "removed"):
-            kind = status
-        else:
-            # A sweep reports thousands of changes with the same few aspect lists.
-            aspects = tuple(d["aspects"])
-            kind = kinds.get(aspects) or kinds.setdefault(
-                aspects, ", ".join(ASPECT_LABELS.get(a, a) for a in aspects)
-            )
-        shown = definition_name(d)
-        add(shown, kind, shown)
-    for s in module_plan["statements"]:
-        if s["status"] == "unchanged":
-            continue
-        add(s["name"], f"{s['label']} {s['status']}", statement_key(s))
-    for unbound in module_plan["unbound_names"]:
-        if unbound not in renamed_away:
-            add(unbound, "unbound", unbound)
-    for conflict in module_plan["conflicts"]:
-        add(conflict["qualname"], f"conflict: {conflict['reason']}", conflict["qualname"])
+        out.append(Change(name, shown, kind, found.outcome, found.why))
     return out
+
+
+def outcome_notes(module_plan: ModulePlan, outcomes: OutcomeLog) -> list[str]:
+    """Each change's kind and outcome in words (``body -> updated in place``), in plan order:
+    the plan text shows what the report will."""
+    return [change.describe() for change in changes_of_module(module_plan, outcomes)]
 
 
 class Plan:
@@ -150,6 +111,9 @@ class Plan:
         self.skipped: list[tuple[str, str]] = errors or []
         #: Per loaded module, the outcome predicted for each of its changes.
         self.outcomes: dict[str, OutcomeLog] = {}
+        lines = native.changes() if native is not None else {}
+        for m in self._data["modules"]:
+            cast("dict[str, Any]", m)[_CHANGE_LINES] = lines.get(m["module"], [])
 
     @property
     def modules(self) -> list[str]:

@@ -28,7 +28,9 @@ pub use imports::{module_name_from_path, resolve_relative};
 pub use outcome::Outcome;
 pub use parsed::{ParsedModule, ReparseKind};
 pub use plan::*;
-pub use render::{render_module, render_plan, render_plan_with, OutcomeNotes};
+pub use render::{
+    module_changes, render_module, render_plan, render_plan_with, ChangeLine, OutcomeNotes,
+};
 pub use source::{decode_source, line_ranges};
 pub use syntax::{MAX_DEPTH, MAX_INDENT};
 

@@ -161,8 +161,9 @@ fn statement_change(
             .collect::<Vec<_>>()
             .join(", ")
     };
+    // An edited guard is the old one removed and the new one added: both are the guard.
     let main_guard = scope.is_empty()
-        && matches!(new.map(|s| &s.kind), Some(StatementKind::Other(o)) if o.is_main_guard);
+        && matches!(shown.map(|s| &s.kind), Some(StatementKind::Other(o)) if o.is_main_guard);
     StatementChange {
         scope: scope.to_owned(),
         name,

@@ -23,25 +23,30 @@ fn plan_error(new: &str) -> PlanError {
     plan_module(meta, "x = 1\n".to_owned(), new.to_owned()).expect_err("refused")
 }
 
-/// Whether the one changed statement of `guard` (edited body) is flagged as the main guard.
+/// Whether `guard` with an edited body is flagged as the main guard: an `if` binds nothing, so
+/// the edit is the old statement removed and the new one added, and both are the guard (or
+/// neither is).
 fn flagged(guard: &str) -> bool {
     let old = format!("{guard}\n    main(1)\n");
     let new = format!("{guard}\n    main(2)\n");
     let module = plan(&old, &new);
-    // An `if` binds nothing: the edit is the old one removed and the new one added.
-    let added: Vec<_> = module
-        .statements
-        .iter()
-        .filter(|s| s.new_span.is_some())
-        .collect();
-    let [statement] = added.as_slice() else {
-        panic!("{guard}: expected one new statement, got {added:?}");
+    let [first, second] = module.statements.as_slice() else {
+        panic!(
+            "{guard}: expected two statements, got {:?}",
+            module.statements
+        );
     };
-    assert!(module
-        .statements
-        .iter()
-        .all(|s| s.new_span.is_some() || !s.main_guard));
-    statement.main_guard
+    let (removed, added) = if first.new_span.is_none() {
+        (first, second)
+    } else {
+        (second, first)
+    };
+    assert!(
+        removed.new_span.is_none() && added.old_span.is_none(),
+        "{guard}"
+    );
+    assert_eq!(removed.main_guard, added.main_guard, "{guard}");
+    added.main_guard
 }
 
 #[test]

@@ -74,9 +74,9 @@ impl Plan {
         self.plan.render()
     }
 
-    /// The compact text with each change's predicted outcome after it: `outcomes` maps module
-    /// -> change key (definition name, `name label status` of a statement, conflict's class)
-    /// -> the outcome's words; `elsewhere` maps module -> lines about what its refresh does in
+    /// The compact text with each change's predicted outcome: `outcomes` maps module -> the
+    /// kind and outcome in words (`body -> updated in place`) of each change, in the order
+    /// [`Plan::changes`] gives them, shown in place of its kind; `elsewhere` maps module -> lines about what its refresh does in
     /// other places (shown after its changes).
     fn render_with_outcomes(
         &self,
@@ -84,6 +84,22 @@ impl Plan {
         elsewhere: std::collections::HashMap<String, Vec<String>>,
     ) -> String {
         limeade_plan::render_plan_with(&self.plan, &outcomes, &elsewhere)
+    }
+
+    /// Each module's changes as every view names them: module -> `[(key, shown, kind)]` in
+    /// plan order (`key` is what the change's outcome is recorded under).
+    fn changes(&self) -> std::collections::HashMap<String, Vec<(String, String, String)>> {
+        self.plan
+            .modules
+            .iter()
+            .map(|m| {
+                let lines = limeade_plan::module_changes(m)
+                    .into_iter()
+                    .map(|c| (c.key, c.shown, c.kind))
+                    .collect();
+                (m.module.clone(), lines)
+            })
+            .collect()
     }
 
     /// The whole plan as JSON.
