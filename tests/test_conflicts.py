@@ -205,7 +205,24 @@ def test_default_mode_evaluates_changed_bases_once(live):
     m = live.load("m", counting + BASES_SOURCE)
     obj = m.C()
     live.edit("m", "class C(A):", "class C(base_of(B)):")
-    # Not live.refresh(): it counts the refresh's evaluations, and a plan evaluates them too.
-    limeade.refresh()
+    # A plan runs no program code: it leaves the call to the refresh, and says so.
+    plan = limeade.plan()
+    assert calls.CALLS == []
+    (told,) = [c for c in plan.changes if c.qualname == "C"]
+    assert (told.outcome, "kept with new bases" in told.why) == (
+        "decided when the new code runs",
+        True,
+    )
+    live.refresh()  # plans again, then refreshes, and checks the plan against what it did
     assert obj.m() == "old-B"
     assert calls.CALLS == ["B"]
+
+
+def test_a_plan_looks_up_bases_written_as_names(live):
+    m = live.load("m", BASES_SOURCE)
+    obj = m.C()
+    live.edit("m", "class C(A):", "class C(B):")
+    (told,) = [c for c in limeade.plan().changes if c.qualname == "C"]
+    assert told.outcome == "kept with new bases"
+    live.refresh()
+    assert type(obj) is m.C and obj.m() == "old-B"

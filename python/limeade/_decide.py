@@ -6,8 +6,9 @@ change differently:
 
 - :func:`decide_classes`: which changed classes are kept (their conflicts applied in place),
   replaced (their statement runs again; with why) or grafted (a dataclass or enum whose generated
-  parts are rebuilt). It reads the live classes and evaluates new base expressions against the
-  live module; it runs no new code and changes nothing.
+  parts are rebuilt). It reads the live classes and changes nothing; for a refresh it evaluates
+  new base expressions against the live module, for a plan it only looks up bases written as
+  names (``run_code=False``): a plan runs no program code.
 - :func:`route_module`: from the plan and those decisions, the :class:`Step` of every changed
   statement and definition, grouped by the scope it belongs to (the module, then each class),
   in the order the scopes are done and, within one, in source order. Reads no live object.
@@ -57,17 +58,19 @@ def decide_classes(
     plan: ModulePlan,
     live_class: Callable[[str], Optional[type]],
     names_bound_in: Callable[[str], frozenset[str]],
+    run_code: bool = True,
 ) -> ClassDecisions:
     """Which changed classes are kept, replaced (and why) or grafted, from the plan and the live
     classes (``live_class`` finds one by qualname; ``names_bound_in`` gives the names the new
-    source binds in a scope)."""
+    source binds in a scope). Without ``run_code`` (a plan), new bases that only running code
+    evaluates are left for the refresh (see :func:`._layout.in_place`)."""
     definitions = plan["definitions"]
     conflicted = {c["qualname"]: c["reason"] for c in plan["conflicts"]}
     pending = names_bound_in("") if conflicted else frozenset()
     kept: dict[str, InPlace] = {}
     replaced: dict[str, str] = {}
     for qualname in conflicted:
-        fix = in_place(module, qualname, plan["conflicts"], pending)
+        fix = in_place(module, qualname, plan["conflicts"], pending, run_code)
         if live_class(qualname) is not None and fix is not None:
             kept[qualname] = fix
     for d in definitions:

@@ -4,6 +4,7 @@ be grafted (dataclasses, enums), and classes that generate code from their field
 
 from __future__ import annotations
 
+import builtins
 import enum
 import re
 import types
@@ -25,6 +26,13 @@ class InPlace(NamedTuple):
     #: The new bases name something the new source binds that the live module does not have
     #: yet (a base class added in the same edit): evaluated once the module's statements ran.
     deferred_bases: Optional[list[str]] = None
+    #: A plan's decision only: the new bases are expressions only running code evaluates (a
+    #: call, a subscript), which a plan does not do; the refresh evaluates them.
+    unevaluated: bool = False
+
+
+class NotEvaluated(Exception):
+    """Base expressions a plan does not evaluate: finding their value would run code."""
 
 
 def in_place(
@@ -32,10 +40,12 @@ def in_place(
     qualname: str,
     conflicts: list[Conflict],
     pending: frozenset[str] = frozenset(),
+    run_code: bool = True,
 ) -> Optional[InPlace]:
     """How every conflict of a class can be applied to the live class (new bases CPython accepts
     for its layout, a change of literal ``__slots__`` on a class that had them), or None when
-    some conflict needs the class replaced."""
+    some conflict needs the class replaced. Without ``run_code`` (a plan) only bases written as
+    dotted names are looked up (in dicts, running nothing); others are left ``unevaluated``."""
     mine = [c for c in conflicts if c["qualname"] == qualname]
     live = find_class(module.__dict__, qualname)
     if not mine or live is None:
@@ -43,15 +53,19 @@ def in_place(
     new_bases: Optional[tuple[type, ...]] = None
     deferred: Optional[list[str]] = None
     slots: Optional[tuple[list[str], list[str]]] = None
+    unevaluated = False
     for conflict in mine:
         kind = conflict["kind"]
         if kind["type"] == "bases_changed":
             try:
-                new_bases = assignable_bases(module.__dict__, live, kind["new"])
+                new_bases = assignable_bases(module.__dict__, live, kind["new"], run_code)
             except NameError as e:
                 if _missing_name(e) not in pending:
                     return None
                 deferred = kind["new"]
+                continue
+            except NotEvaluated:
+                unevaluated = True
                 continue
             if new_bases is None:
                 return None
@@ -59,7 +73,7 @@ def in_place(
             slots = (kind["added"], kind["removed"])
         else:
             return None
-    return InPlace(new_bases, slots, deferred)
+    return InPlace(new_bases, slots, deferred, unevaluated)
 
 
 def _missing_name(error: NameError) -> Optional[str]:
@@ -72,17 +86,21 @@ def _missing_name(error: NameError) -> Optional[str]:
 
 
 def assignable_bases(
-    namespace: Mapping[str, Any], live: type, texts: list[str]
+    namespace: Mapping[str, Any], live: type, texts: list[str], run_code: bool = True
 ) -> Optional[tuple[type, ...]]:
     """The new bases (source texts evaluated in ``namespace``), when CPython accepts assigning
     them to the live class (same instance layout); else None. A ``NameError`` propagates: the
-    name may be one the refresh is about to bind."""
-    try:
-        new_bases = eval("(" + "".join(t + ", " for t in texts) + ")", dict(namespace))
-    except NameError:
-        raise
-    except Exception:
-        return None
+    name may be one the refresh is about to bind. Without ``run_code``, bases that are not
+    dotted names raise :class:`NotEvaluated`."""
+    if not run_code:
+        new_bases: Any = _looked_up(namespace, texts)
+    else:
+        try:
+            new_bases = eval("(" + "".join(t + ", " for t in texts) + ")", dict(namespace))
+        except NameError:
+            raise
+        except Exception:
+            return None
     if not new_bases or not all(isinstance(b, type) for b in new_bases):
         return None
     metaclasses: tuple[type, ...] = type.__dict__["__mro__"].__get__(type(live))
@@ -91,6 +109,37 @@ def assignable_bases(
     if not _native.bases_assignable(live, new_bases):
         return None
     return new_bases
+
+
+def _looked_up(namespace: Mapping[str, Any], texts: list[str]) -> tuple[Any, ...]:
+    """The objects dotted names (``Base``, ``models.Base``, ``Outer.Inner``) stand for, found in
+    the namespace, the builtins and module and class dicts: no attribute hook, descriptor or
+    module ``__getattr__`` runs. Anything else raises :class:`NotEvaluated`."""
+    found = []
+    for text in texts:
+        first, *rest = text.split(".")
+        if not all(part.isidentifier() for part in (first, *rest)):
+            raise NotEvaluated(text)
+        obj = namespace.get(first, _MISSING)
+        if obj is _MISSING:
+            obj = vars(builtins).get(first, _MISSING)
+        if obj is _MISSING:
+            raise NameError(f"name '{first}' is not defined")
+        for part in rest:
+            if isinstance(obj, types.ModuleType):
+                obj = vars(obj).get(part, _MISSING)
+            elif isinstance(obj, type):
+                obj = next((vars(k)[part] for k in obj.__mro__ if part in vars(k)), _MISSING)
+            else:
+                obj = _MISSING
+            if obj is _MISSING:
+                raise NotEvaluated(text)
+        found.append(obj)
+    return tuple(found)
+
+
+#: No such name.
+_MISSING = object()
 
 
 def graftable(cls: type) -> bool:

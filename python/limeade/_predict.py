@@ -2,10 +2,11 @@
 
 :func:`limeade.plan` asks the same deciding code :func:`limeade.refresh` acts on (which classes
 are kept, replaced or grafted; which functions get their new code in place; which cannot) and
-records the outcomes it predicts. Nothing here runs new code or changes a live object: new
-``def`` statements are compiled, new base expressions are evaluated against the live module,
-and what only running new code can tell (what a changed decorator returns) is predicted from
-the live object.
+records the outcomes it predicts. Nothing here runs program code or changes a live object: new
+``def`` statements are compiled (not run), new bases written as names are looked up (in dicts),
+and what only running code can tell (what a changed decorator returns, what a base expression
+such as ``make_base(x)`` gives) is predicted from the live object or left "decided when the
+new code runs".
 """
 
 from __future__ import annotations
@@ -59,6 +60,11 @@ DECORATED = (
 SAME_CLOSURE = "updated in place if its new version closes over the same cells, else replaced"
 #: What only running the statement of a base class added in the same edit tells.
 DEFERRED_BASES = "kept with new bases if CPython accepts them once they exist, else replaced"
+#: What only evaluating new base expressions (a call, a subscript) tells: a plan runs no code.
+UNEVALUATED_BASES = (
+    "kept with new bases if CPython accepts them once evaluated (a plan runs no program code), "
+    "else replaced"
+)
 #: Why a statement that binds a name holding a function or class now is decided when it runs.
 REBINDS_DEFINITION = (
     "replaced if it binds a new object where a function or class is bound now, else ran"
@@ -91,7 +97,9 @@ class Predictions:
         if execution == "full_body" or decided is None:
             return self._predict_full_body(log)
         for qualname, fix in decided.kept.items():
-            if fix.deferred_bases is None:
+            if fix.unevaluated:
+                log.record(qualname, DECIDED_WHEN_RUN, UNEVALUATED_BASES)
+            elif fix.deferred_bases is None:
                 log.record(qualname, KEPT_WITH_NEW_BASES)
             else:
                 log.record(qualname, DECIDED_WHEN_RUN, DEFERRED_BASES)

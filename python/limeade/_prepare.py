@@ -483,9 +483,10 @@ def predict_module(module: types.ModuleType, plan: ModulePlan, new_text: str) ->
     state = ModuleState(module, plan)
     sandbox = Sandbox(state, new_text)
     functions = FunctionUpdates(state, sandbox, Previews(state, sandbox))
-    # Decided once: deciding evaluates new base expressions against the live module.
+    # Decided once; new bases written as names are looked up, other base expressions are left
+    # to the refresh (a plan runs no program code).
     decided = (
-        decide_classes(module, plan, state.live_class, state.names_bound_in)
+        decide_classes(module, plan, state.live_class, state.names_bound_in, run_code=False)
         if plan["execution"] not in ("nothing", "full_body")
         else None
     )
