@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple, Optional, Union, cast
 
 from ._layout import InPlace, decorated_member_changes, graftable, in_place, replace_reason
-from ._lookup import parent_scope
 from ._plan_data import Definition, Entry, ModulePlan, Statement
 from ._report import definition_name, statement_key
 
@@ -86,7 +85,7 @@ def decide_classes(
     header_bodies = {d["qualname"] for d in definitions if d["body_on_header_line"]}
     entry: Any
     for entry in [*definitions, *plan["statements"]]:
-        scope = entry["scope"] if "scope" in entry else parent_scope(entry["qualname"])
+        scope = entry["scope"]
         if scope in header_bodies and entry["new_span"] is not None:
             replaced.setdefault(scope, "the class body is on its header line")
     grafted: set[str] = set()
@@ -211,14 +210,14 @@ def route_module(plan: ModulePlan, decided: ClassDecisions) -> ModuleRoute:
     moves: dict[str, list[Definition]] = {}
     for d in plan["definitions"]:
         qualname = d["qualname"]
-        if "<locals>" in qualname:
+        if d.get("in_function"):
             continue  # nested functions follow their function (see :mod:`._closures`)
         if d["status"] == "unchanged" and qualname not in replaced:
             continue
         if d["action"] == "move" and qualname not in replaced and qualname not in grafted:
-            moves.setdefault(parent_scope(qualname), []).append(d)
+            moves.setdefault(d["scope"], []).append(d)
         else:
-            actions.setdefault(parent_scope(qualname), []).append(
+            actions.setdefault(d["scope"], []).append(
                 _definition_action(d, replaced, grafted, renames)
             )
     for s in plan["statements"]:
@@ -247,7 +246,7 @@ def _definition_action(
     renames: dict[str, Definition],
 ) -> Action:
     qualname = d["qualname"]
-    binds = (qualname.rpartition(".")[2],)
+    binds = (d["leaf"],)
     if qualname in grafted:
         return Action(Step.GRAFTED, d, binds)
     if d["status"] == "removed":

@@ -157,7 +157,7 @@ class FunctionUpdates:
         """What a matched function whose decorators did not change gets: its new code in
         place, replaced (a new object; why), or nothing (no live object holds it). Compiles
         the new ``def`` but runs nothing."""
-        qualname, name = d["qualname"], d["qualname"].rsplit(".", 1)[-1]
+        qualname, name = d["qualname"], d["leaf"]
         old_first, _ = old_lines(d)
         new_span = new_lines(d)
         live_items = namespace_of(scope)
@@ -200,7 +200,7 @@ class FunctionUpdates:
         """A matched function whose decorators did not change: new code (and defaults,
         annotations, docstring where they changed) into the live function object. Defaults are
         evaluated in ``namespace``, the scope's scratch namespace at this point of the source."""
-        qualname, name = d["qualname"], d["qualname"].rsplit(".", 1)[-1]
+        qualname, name = d["qualname"], d["leaf"]
         decision = self.decide_function(d, scope, class_qualname)
         target, code = decision.target, decision.code
         if target is None or code is None:
@@ -246,7 +246,7 @@ class FunctionUpdates:
     ) -> types.FunctionType:
         """Run the ``def`` without its decorators, in ``namespace`` where it stands in the
         source, to evaluate defaults and annotations; the namespace is left as it was."""
-        name = d["qualname"].rsplit(".", 1)[-1]
+        name = d["leaf"]
         what = describe(d)
         before = dict.get(namespace, name, MISSING)
         def_line = d["def_line"] if d["def_line"] is not None else new_lines(d)[0]
@@ -270,7 +270,7 @@ class FunctionUpdates:
     ) -> None:
         """Run a definition in full (decorators included) in ``namespace`` and bind the
         result."""
-        name = d["qualname"].rsplit(".", 1)[-1]
+        name = d["leaf"]
         self.sandbox.run_span(class_qualname, scope, new_lines(d), describe(d), namespace)
         old = namespace_of(scope).get(name, MISSING)
         new = namespace[name]
@@ -287,8 +287,8 @@ class FunctionUpdates:
         target = rename_target(entry, old, scope, self.path)
         if target is None:
             return False
-        bound = namespace_of(scope)[old["qualname"].rpartition(".")[2]]
-        new_name = entry["qualname"].rpartition(".")[2]
+        bound = namespace_of(scope)[old["leaf"]]
+        new_name = entry["leaf"]
         span = new_lines(entry)
         what = describe(entry)
         code = find_code(
@@ -314,7 +314,7 @@ def rename_target(
     bound (maybe behind decorators) under the old name in the live ``scope``, when the new name
     is still free there. None otherwise: the renamed definition then runs like an added one."""
     items = namespace_of(scope) if scope is not None else {}
-    if new["qualname"].rpartition(".")[2] in items:
+    if new["leaf"] in items:
         return None
-    bound = items.get(old["qualname"].rpartition(".")[2])
+    bound = items.get(old["leaf"])
     return find_function(bound, old["qualname"], old_lines(old)[0], path)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._errors import ApplyError
-from ._lookup import describe, find_code, parent_scope, rehome
+from ._lookup import describe, find_code, rehome
 from ._mutations import DELETED
 from ._plan_data import new_lines
 from ._running import Sandbox
@@ -53,7 +53,7 @@ class ClassChanges:
             x for x in self.state.definitions if x["qualname"] == qualname and x["kind"] == "class"
         )
         span = new_lines(d)
-        parent, name = parent_scope(qualname), qualname.rsplit(".", 1)[-1]
+        parent, name = d["scope"], d["leaf"]
         what = describe(d)
         live_parent = self.state.live_class(parent) if parent else self.state.globals
         if live_parent is None:

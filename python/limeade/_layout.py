@@ -185,11 +185,11 @@ def decorated_member_changes(
     out = []
     for d in plan["definitions"]:
         span = d["new_span"] or d["old_span"]
-        if d["status"] == "unchanged" or "<locals>" in d["qualname"] or span is None:
+        if d["status"] == "unchanged" or d.get("in_function") or span is None:
             continue
         decorated = d["def_line"] is not None and d["def_line"] > span["start_line"]
         code_only = d["status"] == "changed" and set(d["aspects"]) <= _CODE_ONLY_ASPECTS
-        scope = d["qualname"].rsplit(".", 1)[0] if "." in d["qualname"] else ""
+        scope = d["scope"]
         if not decorated or code_only or not scope:
             continue
         live = live_class(scope)

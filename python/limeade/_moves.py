@@ -68,7 +68,7 @@ class Moves:
                 self.move_class_first_line(d)
                 continue
             qualname = d["qualname"]
-            found = items.get(qualname.rpartition(".")[2])
+            found = items.get(d["leaf"])
             old_first = d["old_span"]["start_line"]  # type: ignore[index]
             live = (
                 found

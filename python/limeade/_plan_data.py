@@ -32,6 +32,13 @@ class Definition(TypedDict):
     qualname: str
     #: How changes name it (``C.x#2`` for the second definition of a name).
     name: str
+    #: The scope that binds it: ``""`` (module level), the enclosing class's qualname, or for a
+    #: definition inside a function body (``in_function``) the enclosing function's qualname.
+    scope: str
+    #: Its own name (``m`` of ``C.m``).
+    leaf: str
+    #: Defined inside a function body (``f.<locals>.g``); absent when false.
+    in_function: NotRequired[bool]
     occurrence: int
     kind: Literal["function", "async_function", "class"]
     status: DefinitionStatus

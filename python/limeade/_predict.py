@@ -24,7 +24,6 @@ from ._lookup import (
     is_definition_like,
     metaclass_intercepts,
     namespace_of,
-    parent_scope,
 )
 from ._outcomes import (
     ADDED,
@@ -164,7 +163,7 @@ class Predictions:
         if scope is None:
             return
         try:
-            decision = self.functions.decide_function(d, scope, parent_scope(d["qualname"]))
+            decision = self.functions.decide_function(d, scope, d["scope"])
         except ApplyError as e:
             log.record(definition_name(d), NOT_UPDATED, f"the refresh would fail: {e}")
             return
@@ -225,7 +224,7 @@ class Predictions:
         """A definition that runs in full: the live function of that name is updated in place
         when the new object is its new version (:meth:`bind`), else the new object is bound.
         What decorators return is only known once they ran."""
-        name = d["qualname"].rsplit(".", 1)[-1]
+        name = d["leaf"]
         old = namespace_of(scope).get(name, MISSING) if scope is not None else MISSING
         if old is MISSING:
             return Outcome(ADDED)

@@ -32,7 +32,6 @@ from ._lookup import (
     is_definition_like,
     is_plain_function,
     namespace_of,
-    parent_scope,
     split_lines,
 )
 from ._moves import Moves
@@ -260,7 +259,7 @@ class ModulePreparation:
             entry = next(
                 d for d in state.definitions if d["qualname"] == qualname and d["kind"] == "class"
             )
-            parent = parent_scope(qualname)
+            parent = entry["scope"]
             parent_class = state.live_class(parent) if parent else None
             scope: Any = parent_class if parent_class is not None else self.globals
             namespace_for = (
@@ -269,7 +268,7 @@ class ModulePreparation:
                 else self.sandbox.module_scratch
             )
             self.outcomes.record(qualname, REPLACED, reason)
-            name = qualname.rpartition(".")[2]
+            name = entry["leaf"]
             self.run_entries(parent, scope, [(entry, [name])], namespace_for)
             self.merge(scope, f"{parent}." if parent else "", namespace_for, [name])
             replaced_classes.add(qualname)

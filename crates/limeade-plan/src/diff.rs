@@ -315,10 +315,18 @@ fn definition_change(
         && matches!(&entry.stmt.kind, StatementKind::Function(f) if f.decorators.is_empty()
             && f.defaults.is_empty()
             && f.annotations_fp == combine(&[]));
+    let qualname: &str = &entry.qualname;
+    let leaf = qualname.rsplit_once('.').map_or(qualname, |(_, leaf)| leaf);
+    let in_function = qualname
+        .strip_prefix(&*entry.scope)
+        .is_some_and(|rest| !entry.scope.is_empty() && rest.starts_with(".<locals>."));
     DefinitionChange {
         evaluates_nothing,
-        qualname: entry.qualname.to_string(),
-        name: DefinitionChange::display_name(&entry.qualname, entry.occurrence),
+        qualname: qualname.to_owned(),
+        name: DefinitionChange::display_name(qualname, entry.occurrence),
+        scope: entry.scope.to_string(),
+        leaf: leaf.to_owned(),
+        in_function,
         action: DefinitionAction::Keep,
         renamed_from: None,
         occurrence: entry.occurrence,

@@ -262,6 +262,16 @@ pub struct DefinitionChange {
     /// How changes, reports and outcomes name it: the qualname, with `#2`, `#3`, ... for
     /// repeated definitions of the same name (`C.x#2` for a property's setter).
     pub name: String,
+    /// The scope whose namespace binds it: `""` at module level, the enclosing class's
+    /// qualname for a class member; for a definition inside a function body (`in_function`),
+    /// the enclosing function's qualname.
+    pub scope: String,
+    /// Its own name: the last part of the qualname (`m` of `C.m`).
+    pub leaf: String,
+    /// Defined inside a function body (`f.<locals>.g`): only the closures the function makes
+    /// hold it. Sent only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub in_function: bool,
     /// What the live side does with it, as far as the source tells.
     pub action: DefinitionAction,
     /// For [`DefinitionAction::Rename`], the qualname of the removed definition it renames
