@@ -83,20 +83,44 @@ class Statement(TypedDict):
 Entry = Union[Definition, Statement]
 
 
+class BasesChanged(TypedDict):
+    """The base class list changed (normalised source texts)."""
+
+    type: Literal["bases_changed"]
+    old: list[str]
+    new: list[str]
+
+
+class SlotsChanged(TypedDict):
+    """A literal ``__slots__`` changed."""
+
+    type: Literal["slots_changed"]
+    added: list[str]
+    removed: list[str]
+
+
+class OtherConflict(TypedDict):
+    """A conflict the live side only reads the reason of (the class is replaced)."""
+
+    type: Literal[
+        "type_params_changed",
+        "metaclass_changed",
+        "class_keywords_changed",
+        "slots_dynamic",
+        "enum_members_changed",
+    ]
+
+
+ConflictKind = Union[BasesChanged, SlotsChanged, OtherConflict]
+
+
 class Conflict(TypedDict):
     """A class change the live class cannot take by plain attribute updates."""
 
     qualname: str
     line: int
-    #: ``{"type": "bases_changed", "old": [...], "new": [...]}``, ``{"type": "slots_changed",
-    #: "added": [...], "removed": [...]}``, ...
-    kind: dict[str, Any]
+    kind: ConflictKind
     reason: str
-
-
-class Rename(TypedDict):
-    old_qualname: str
-    new_qualname: str
 
 
 class StarExports(TypedDict):
@@ -109,7 +133,6 @@ class ModulePlan(TypedDict):
 
     module: str
     path: str
-    is_package: bool
     execution: Execution
     #: Changed definitions, and the unchanged classes the live side uses (holding a change,
     #: or in conflict).
@@ -119,9 +142,7 @@ class ModulePlan(TypedDict):
     conflicts: list[Conflict]
     #: Module-level names the new source no longer binds.
     unbound_names: list[str]
-    renames: list[Rename]
     star_exports: StarExports
-    stale_defaults: list[dict[str, Any]]
     #: Per scope the live side asks about (a class with changes; the module when it has
     #: conflicts), the names the new source binds there.
     scope_names: dict[str, list[str]]

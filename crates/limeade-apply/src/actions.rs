@@ -6,9 +6,8 @@
 use std::collections::{BTreeMap, HashSet};
 
 use limeade_plan::{
-    Aspect, Conflict, DefaultReader, DefinitionAction, DefinitionChange, DefinitionKind,
-    DefinitionStatus, Execution, ModulePlan, Plan, RenameCandidate, StarExports, StatementChange,
-    StatementStatus,
+    Aspect, Conflict, DefinitionAction, DefinitionChange, DefinitionKind, DefinitionStatus,
+    Execution, ModulePlan, Plan, StarExports, StatementChange, StatementStatus,
 };
 use serde::Serialize;
 
@@ -18,15 +17,12 @@ use serde::Serialize;
 struct ModuleActions<'a> {
     module: &'a str,
     path: &'a str,
-    is_package: bool,
     execution: Execution,
     definitions: Vec<&'a DefinitionChange>,
     statements: Vec<&'a StatementChange>,
     conflicts: &'a [Conflict],
     unbound_names: &'a [String],
-    renames: &'a [RenameCandidate],
     star_exports: &'a StarExports,
-    stale_defaults: &'a [DefaultReader],
     /// Scope (`""` for the module, else a class qualname) -> names the new source binds there,
     /// for the scopes the live side asks about (see `module_actions`). A class's are all its
     /// names; the module's are those of the statements the plan lists (the definitions before
@@ -197,7 +193,6 @@ fn module_actions(m: &ModulePlan) -> ModuleActions<'_> {
     ModuleActions {
         module: &m.module,
         path: &m.path,
-        is_package: m.is_package,
         execution: m.execution,
         definitions: m
             .definitions
@@ -214,9 +209,7 @@ fn module_actions(m: &ModulePlan) -> ModuleActions<'_> {
             .collect(),
         conflicts: &m.conflicts,
         unbound_names: &m.unbound_names,
-        renames: &m.renames,
         star_exports: &m.star_exports,
-        stale_defaults: &m.stale_defaults,
         scope_names,
         compiled_only,
         member_owners,
