@@ -104,9 +104,9 @@ def _is_excluded(path: str) -> bool:
     the import hook asks for every module imported, and resolving each path component by
     component costs more than importing a module from its cache; a file that is itself a link
     is resolved on its own."""
-    if os.path.islink(path):
-        return _under_excluded(os.path.realpath(path))
     folder = os.path.dirname(path)
+    if os.path.basename(path) in _links_in(folder):
+        return _under_excluded(os.path.realpath(path))
     excluded = _EXCLUDED_FOLDERS.get(folder)
     if excluded is None:
         # A file is under a root exactly when its folder is the root or under it.
@@ -118,6 +118,22 @@ def _is_excluded(path: str) -> bool:
 
 #: Per folder (as spelled in module paths): whether it lies under an excluded root.
 _EXCLUDED_FOLDERS: dict[str, bool] = {}
+#: Per folder: the names in it that are symbolic links, listed once (one ``scandir`` instead of
+#: an ``lstat`` per module imported from it).
+_LINKS: dict[str, frozenset[str]] = {}
+
+
+def _links_in(folder: str) -> frozenset[str]:
+    links = _LINKS.get(folder)
+    if links is None:
+        try:
+            with os.scandir(folder or os.curdir) as entries:
+                links = frozenset(e.name for e in entries if e.is_symlink())
+        except OSError:
+            links = frozenset()
+        if os.path.isabs(folder):
+            _LINKS[folder] = links
+    return links
 
 
 def _under_excluded(real: str) -> bool:
