@@ -151,10 +151,12 @@ fn parse_text(
         ctx,
         tokens: &table,
     };
+    // Each statement's AST is dropped as soon as its tree is built: the trees kept fill the
+    // memory of the ASTs already converted instead of being spread among the whole AST's.
     Ok(module
         .body
-        .iter()
-        .map(|stmt| converter.statement(stmt, false))
+        .into_iter()
+        .map(|stmt| converter.statement(&stmt, false))
         .collect())
 }
 
