@@ -94,6 +94,27 @@ def test_refresh_keeps_no_preparation_or_plan(live):
     assert alive == [], f"still alive after the refresh: {alive}"
 
 
+def test_preparations_are_freed_without_the_cyclic_collector(live):
+    # A refresh holds the collector off: a preparation kept alive by a reference cycle (a
+    # frame holding itself) would stay, with its module's new text and scratch namespaces,
+    # until the end of the refresh, for every module of a large refresh at once.
+    ms = [live.load(f"m{i}", "def f():\n    return 1\n") for i in range(3)]
+    for i in range(3):
+        live.edit(f"m{i}", "return 1", "return 2")
+    names = {live.name(f"m{i}") for i in range(3)}
+    gc.collect()
+    gc.disable()
+    try:
+        live.refresh()
+        assert [m.f() for m in ms] == [2, 2, 2]
+        garbage = [
+            o.name for o in gc.get_objects() if isinstance(o, ModulePreparation) and o.name in names
+        ]
+    finally:
+        gc.enable()
+    assert garbage == [], f"preparations left in reference cycles: {garbage}"
+
+
 def test_parsed_versions_share_the_recorded_text(live):
     m = live.load("m", "def f():\n    return 1\n")
     live.edit("m", "return 1", "return 2")

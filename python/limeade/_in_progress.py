@@ -18,9 +18,10 @@ def running_codes() -> set[int]:
     """``id`` of every code object a frame of any thread executes now, or a suspended coroutine
     of a task of this thread's running asyncio loop (each coroutine awaited by one included)."""
     found: set[int] = set()
-    # This thread's top frame is this function's own: a local left holding it would make a
-    # cycle that keeps every caller's frame (and their locals) alive until the next collection.
-    # The walk ends each stack with `frame` None.
+    # No local may hold a frame after the walk: this function's own frame is among them, and a
+    # local referring to it would make a cycle keeping every caller's frame (and their locals:
+    # a refresh's whole preparation of a module) alive until the cyclic collector runs, which
+    # a refresh holds off.
     frame: Optional[types.FrameType]
     for frame in sys._current_frames().values():
         while frame is not None:

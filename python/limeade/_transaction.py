@@ -211,7 +211,9 @@ def run_refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> Refre
     after_commit: list[Any] = []
     migrations: list[type] = []
     closure_swaps: dict[int, ClosureSwap] = {}
-    done: list[tuple[ModulePlan, Any, list[Change]]] = []
+    # Per module committed: its plan, what was decided per change, and the rebinds elsewhere
+    # (the preparation itself, with its scratch namespaces, is dropped after its commit).
+    done: list[tuple[ModulePlan, OutcomeLog, list[Change]]] = []
     name = ""
     try:
         _check_conflicts(plan_data, conflicts)
@@ -238,11 +240,11 @@ def run_refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> Refre
                 c for c in prepared.changed_classes if hasattr(c, "__limeade_migrate__")
             )
             closure_swaps.update(prepared.closure_swaps)
-            done.append((module_plan, prepared, rebinds))
+            done.append((module_plan, prepared.outcomes, rebinds))
+            del prepared
         closure_outcomes = _update_closures(closure_swaps, logs)
-        for module_plan, prepared, rebinds in done:
+        for module_plan, outcomes, rebinds in done:
             # The report says what the preparation decided and the commits did, per change.
-            outcomes = prepared.outcomes
             for (module_name, qualname), outcome in closure_outcomes.items():
                 if module_name == module_plan["module"]:
                     outcomes.record(qualname, *outcome)

@@ -413,6 +413,9 @@ impl Registry {
                     Version::Old,
                 )?;
                 tracked.current.parsed = Some(parsed);
+                // Parsed here: the background parser's job for it (queued, or running now)
+                // would make a second tree, kept until the next absorb only to be dropped.
+                self.warm.forget(name);
             }
             if let Some(error) = &tracked.pending_error {
                 return Err(RegistryError::Plan(error.clone()));
@@ -473,6 +476,7 @@ impl Registry {
                 Version::Old,
             )
             .ok();
+            self.warm.forget(name);
         }
         tracked.current.parsed.as_ref().map(ParsedModule::tree)
     }
@@ -527,6 +531,8 @@ impl Registry {
                     // The plan's bindings of this version, or none: computed when first asked.
                     tracked.bindings = pending.bindings.take();
                     tracked.current = pending;
+                    // A background parse of the version it ran before is of no use any more.
+                    self.warm.forget(name);
                 }
                 tracked.pending_error = None;
             }

@@ -313,7 +313,7 @@ fn definition_change(
         .and_then(|c| c.docstring.clone());
     let evaluates_nothing = status == DefinitionStatus::Added
         && matches!(&entry.stmt.kind, StatementKind::Function(f) if f.decorators.is_empty()
-            && f.defaults.is_empty()
+            && !f.has_defaults
             && f.annotations_fp == combine(&[]));
     let qualname: &str = &entry.qualname;
     let leaf = qualname.rsplit_once('.').map_or(qualname, |(_, leaf)| leaf);

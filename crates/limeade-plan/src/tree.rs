@@ -130,8 +130,12 @@ pub struct Function {
     pub defaults_fp: Fingerprint,
     /// Keyword-only default expressions.
     pub kwdefaults_fp: Fingerprint,
-    /// Every default expression (positional and keyword-only) in source order, with the names it
-    /// reads: the live side evaluates them again when such a name is rebound.
+    /// Whether any parameter has a default (those that read no name are not in `defaults`).
+    pub has_defaults: bool,
+    /// The default expressions (positional and keyword-only) that read a name, in source order,
+    /// with the names they read: the live side evaluates them again when such a name is
+    /// rebound. One that reads no name (`factor=2`, `None`) never needs it and is not kept:
+    /// trees are kept for every tracked module.
     pub defaults: Vec<DefaultExpr>,
     /// Parameter and return annotations.
     pub annotations_fp: Fingerprint,

@@ -235,3 +235,26 @@ fn a_file_is_changed_only_when_its_text_is() {
     assert!(registry.scan(None).is_empty(), "back to what runs");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_running_source_the_plan_parsed_is_not_parsed_again_in_the_background() {
+    let (dir, path) = module_file("registry-warm", "m.py");
+    let mut registry = Registry::default();
+    let stamp = Stamp::of(&path).expect("stamp");
+    registry
+        .track(meta(&path), b"X = 1\n", stamp)
+        .expect("tracks");
+    assert_eq!(registry.warm_queue(), 1, "queued until imports go quiet");
+    std::fs::write(&path, "X = 2\n").expect("write");
+    assert_eq!(
+        registry.scan(None),
+        vec![ScanOutcome::Changed("m".to_owned())]
+    );
+    registry.plan(&["m".to_owned()]).expect("plans");
+    assert_eq!(
+        registry.warm_queue(),
+        0,
+        "the plan parsed the running source: a second tree would only be dropped"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -151,10 +151,12 @@ fn parse_text(
         ctx,
         tokens: &table,
     };
+    // Each statement's AST is dropped as soon as its tree is built: the trees kept fill the
+    // memory of the ASTs already converted instead of being spread among the whole AST's.
     Ok(module
         .body
-        .iter()
-        .map(|stmt| converter.statement(stmt, false))
+        .into_iter()
+        .map(|stmt| converter.statement(&stmt, false))
         .collect())
 }
 
@@ -267,6 +269,7 @@ impl Converter<'_> {
         let mut annotations = Vec::new();
         let mut default_exprs = Vec::new();
         let mut positional_defaults = 0;
+        let mut has_defaults = false;
         let mut param = |kind: &str, arg: &ast::Arg, default: Option<&ast::Expr>| {
             params.push(fingerprint_str(kind));
             params.push(fingerprint_str(arg.arg.as_str()));
@@ -286,7 +289,8 @@ impl Converter<'_> {
                     positional_defaults += 1;
                     positional_defaults - 1
                 });
-                default_exprs.push(self.default_expr(arg.arg.as_str(), index, default));
+                has_defaults = true;
+                default_exprs.extend(self.default_expr(arg.arg.as_str(), index, default));
             }
         };
         for a in &args.posonlyargs {
@@ -331,6 +335,7 @@ impl Converter<'_> {
             params_fp: combine(&params),
             defaults_fp: combine(&defaults),
             kwdefaults_fp: combine(&kwdefaults),
+            has_defaults,
             defaults: default_exprs,
             annotations_fp: combine(&annotations),
             docstring_fp,
@@ -339,9 +344,20 @@ impl Converter<'_> {
         }
     }
 
-    fn default_expr(&self, param: &str, index: Option<usize>, default: &ast::Expr) -> DefaultExpr {
+    /// The default as the live side needs it, if it reads a name (one that reads none never
+    /// needs evaluating again).
+    fn default_expr(
+        &self,
+        param: &str,
+        index: Option<usize>,
+        default: &ast::Expr,
+    ) -> Option<DefaultExpr> {
         let range = range_of(default);
-        DefaultExpr {
+        let reads = self.tokens.loads_in(self.ctx.text, range.clone());
+        if reads.is_empty() {
+            return None;
+        }
+        Some(DefaultExpr {
             param: param.to_owned(),
             index,
             text: self
@@ -351,8 +367,8 @@ impl Converter<'_> {
                 .unwrap_or_default()
                 .to_owned(),
             line: self.line(range.start),
-            reads: self.tokens.loads_in(self.ctx.text, range),
-        }
+            reads,
+        })
     }
 
     /// Definitions anywhere inside a function body, through compound statements but not into
