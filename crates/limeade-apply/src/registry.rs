@@ -1,6 +1,7 @@
 //! Tracked modules: the source each one was loaded from (recorded at import, never re-read), its
-//! parsed tree (kept so the next edit re-parses only what changed), and cheap change detection:
-//! file stamps first, then a content hash, never `.pyc` files.
+//! parsed tree (kept so the next edit re-parses only what changed), and cheap change detection
+//! (`tracked.rs`): file stamps first, then the bytes compared with the running text, never
+//! `.pyc` files.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -20,110 +21,13 @@ pub use crate::stamp::Stamp;
 use crate::warm::WarmParser;
 use crate::watch::FileWatcher;
 use importers::ImportersIndex;
+use tracked::{scan_one, Tracked};
 
 /// The process's file watcher, shared by the registry and auto-refresh.
 pub type SharedWatcher = Arc<Mutex<FileWatcher>>;
 
 /// How often polled directories are looked at.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
-
-/// A version of a module's source.
-#[derive(Debug, Clone)]
-struct SourceVersion {
-    /// Shared with its parsed version: one copy of each text. A file is compared with it
-    /// byte for byte (a UTF-8 file without a BOM or lone CR is its own text), else decoded
-    /// first: no hash of every file is kept or computed.
-    text: Arc<str>,
-    stamp: Stamp,
-    parsed: Option<ParsedModule>,
-    /// Its `from m import X` bindings, when a plan computed them from this version: they
-    /// become the module's bindings when the version is accepted (no second walk of the tree).
-    bindings: Option<Vec<ImportBinding>>,
-}
-
-/// One tracked module.
-#[derive(Debug, Clone)]
-struct Tracked {
-    meta: ModuleMeta,
-    current: SourceVersion,
-    /// A newer version seen on disk and not yet applied.
-    pending: Option<SourceVersion>,
-    /// The file on disk cannot be decoded: planning reports this error.
-    pending_error: Option<PlanError>,
-    /// Stamp of the file that could not be decoded.
-    error_stamp: Stamp,
-    /// The file is missing or unreadable: every scan reports it until it is back.
-    problem: bool,
-    /// `from m import X` bindings of the running source, computed when first needed.
-    bindings: Option<Vec<ImportBinding>>,
-    /// The module's loader gives its source (a custom loader): it is never read from `path`
-    /// here; the current source is handed over with [`Registry::offer_source`].
-    offered: bool,
-}
-
-impl Tracked {
-    /// A module just tracked as running `text`: nothing pending, no problem seen yet.
-    fn new(meta: ModuleMeta, text: String, stamp: Stamp, offered: bool) -> Tracked {
-        Tracked {
-            meta,
-            current: SourceVersion {
-                text: text.into(),
-                stamp,
-                parsed: None,
-                bindings: None,
-            },
-            pending: None,
-            pending_error: None,
-            error_stamp: Stamp::default(),
-            problem: false,
-            bindings: None,
-            offered,
-        }
-    }
-
-    /// When the module's source (read with `stamp`) is, by `is`, the text it runs or the one
-    /// pending: whether the module has news (the pending version, kept with its parse).
-    /// `None` when it is neither, as far as `is` can tell without decoding.
-    fn known_version(&mut self, is: impl Fn(&str) -> bool, stamp: Stamp) -> Option<bool> {
-        if is(&self.current.text) {
-            self.back_to_current(stamp);
-            return Some(false);
-        }
-        let pending = self.pending.as_mut().filter(|p| is(&p.text))?;
-        pending.stamp = stamp;
-        Some(true)
-    }
-
-    /// The module's source (read with `stamp`) now decodes to `text`: nothing pending when it
-    /// is the running text, else it is the pending version (kept, with its parse, when it is
-    /// the same). Returns whether the module has news.
-    fn now_holds(&mut self, text: String, stamp: Stamp) -> bool {
-        if *text == *self.current.text {
-            self.back_to_current(stamp);
-            return false;
-        }
-        match self.pending.as_mut() {
-            Some(pending) if *pending.text == *text => pending.stamp = stamp,
-            _ => {
-                self.pending = Some(SourceVersion {
-                    text: text.into(),
-                    stamp,
-                    parsed: None,
-                    bindings: None,
-                });
-            }
-        }
-        self.pending_error = None;
-        true
-    }
-
-    /// The source holds what the program runs again (or still): nothing is pending.
-    fn back_to_current(&mut self, stamp: Stamp) {
-        self.current.stamp = stamp;
-        self.pending = None;
-        self.pending_error = None;
-    }
-}
 
 /// What a scan found for one module.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -547,80 +451,9 @@ fn lock(watcher: &SharedWatcher) -> MutexGuard<'_, FileWatcher> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn is_recent(stamp: Stamp) -> bool {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i128);
-    now - stamp.mtime_ns < 2_000_000_000
-}
-
-fn scan_one(tracked: &mut Tracked) -> Option<ScanOutcome> {
-    let name = tracked.meta.name.clone();
-    if tracked.offered {
-        let has_news = tracked.pending.is_some() || tracked.pending_error.is_some();
-        return has_news.then_some(ScanOutcome::Changed(name));
-    }
-    let path = Path::new(&tracked.meta.path);
-    let stamp = match Stamp::of(path) {
-        Ok(stamp) => stamp,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            tracked.pending = None;
-            tracked.pending_error = None;
-            tracked.problem = true;
-            return Some(ScanOutcome::Deleted(name));
-        }
-        Err(e) => {
-            tracked.problem = true;
-            return Some(ScanOutcome::Unreadable {
-                name,
-                reason: e.to_string(),
-            });
-        }
-    };
-    tracked.problem = false;
-    let known = match (&tracked.pending, &tracked.pending_error) {
-        (Some(pending), _) => pending.stamp,
-        (None, Some(_)) => tracked.error_stamp,
-        (None, None) => tracked.current.stamp,
-    };
-    let has_news = tracked.pending.is_some() || tracked.pending_error.is_some();
-    // A file modified within the last two seconds can be written again without its stamp
-    // changing (coarse kernel clocks, same size): like git's "racy" entries, read it anyway.
-    if known == stamp && !is_recent(stamp) {
-        return has_news.then_some(ScanOutcome::Changed(name));
-    }
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            tracked.problem = true;
-            return Some(ScanOutcome::Unreadable {
-                name,
-                reason: e.to_string(),
-            });
-        }
-    };
-    // Nearly every file is its own text (UTF-8, no BOM, no lone CR): compared without decoding.
-    if let Some(news) = tracked.known_version(|text| *bytes == *text.as_bytes(), stamp) {
-        return news.then_some(ScanOutcome::Changed(name));
-    }
-    match decode_source(&bytes, &tracked.meta.path, Version::New) {
-        Ok(text) => {
-            if !tracked.now_holds(text, stamp) {
-                return None;
-            }
-        }
-        Err(e) => {
-            // Reported by planning, like a syntax error: the refresh fails with the position.
-            tracked.pending = None;
-            tracked.pending_error = Some(e);
-            tracked.error_stamp = stamp;
-        }
-    }
-    Some(ScanOutcome::Changed(name))
-}
-
 mod coverage;
 mod importers;
+mod tracked;
 
 #[cfg(test)]
 mod tests;
