@@ -191,3 +191,30 @@ def test_a_class_whose_body_is_on_its_header_line_is_replaced(live: Live) -> Non
     assert _steps(route_module(module_plan, decided))[("", "C")] is Step.REPLACE_CLASS
     live.refresh()
     assert m.C is not old and m.C.x == 2 and old.x == 1
+
+
+def test_a_class_a_function_makes_follows_the_function(live: Live) -> None:
+    source = """\
+def make():
+    class Made:
+        LIMIT = 1
+
+        def m(self):
+            return "old"
+
+    return Made
+"""
+    m = live.load("factory", source)
+    made = m.make()
+    obj = made()
+    live.edit("factory", 'return "old"', 'return "new"')
+    live.edit("factory", "LIMIT = 1", "LIMIT = 2")
+    report = live.refresh()
+    done = {c.qualname: (c.outcome, c.why) for c in report.changes}
+    # The method's live versions are closures of make's code: they get the new code.
+    assert done["make.<locals>.Made.m"] == ("closure updated", "1 live closure")
+    assert obj.m() == "new"
+    # No live class is that scope: the classes made before keep the old attribute.
+    assert done["make.<locals>.Made.LIMIT"][0] == "not updated"
+    assert made.LIMIT == 1
+    assert m.make().LIMIT == 2 and m.make()().m() == "new"

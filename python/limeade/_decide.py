@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import enum
 import types
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple, Optional, Union, cast
 
 from ._layout import InPlace, decorated_member_changes, graftable, in_place, replace_reason
@@ -36,7 +36,6 @@ __all__ = [
     "Step",
     "decide_classes",
     "inside",
-    "renames_of",
     "route_module",
 ]
 
@@ -126,6 +125,9 @@ class Step(enum.Enum):
     UPDATE_FUNCTION = "update function"
     #: Part of a grafted class: the graft did it.
     GRAFTED = "grafted"
+    #: In the body of a class a function makes: nothing live is that class (see
+    #: :attr:`ModuleRoute.inside_functions`).
+    INSIDE_FUNCTION = "inside function"
 
 
 @dataclass(frozen=True)
@@ -177,11 +179,12 @@ class ModuleRoute:
     #: Grafted classes to graft, outer ones first (one inside another grafted or replaced class
     #: is rebuilt with it).
     graft_order: tuple[str, ...]
-    #: new qualname -> the removed definition it renames.
-    renames: dict[str, Definition] = field(default_factory=dict)
+    #: Changed statements in the body of a class a function makes (``f.<locals>.C``): no live
+    #: class is their scope, nothing is done (the function's new code makes the new version).
+    inside_functions: tuple[Action, ...] = ()
 
 
-def renames_of(plan: ModulePlan) -> dict[str, Definition]:
+def _renames_of(plan: ModulePlan) -> dict[str, Definition]:
     """new qualname -> the removed definition it renames (same code, same scope)."""
     definitions = plan["definitions"]
     by_qualname = {d["qualname"]: d for d in definitions if d["occurrence"] == 0}
@@ -199,7 +202,7 @@ def inside(scope: str, classes: Union[set[str], frozenset[str]]) -> bool:
 
 def route_module(plan: ModulePlan, decided: ClassDecisions) -> ModuleRoute:
     """The step of every change of the plan, by scope (see :class:`ModuleRoute`)."""
-    renames = renames_of(plan)
+    renames = _renames_of(plan)
     replaced, grafted = decided.replaced, decided.grafted
     graft_order = tuple(
         q
@@ -211,7 +214,9 @@ def route_module(plan: ModulePlan, decided: ClassDecisions) -> ModuleRoute:
     for d in plan["definitions"]:
         qualname = d["qualname"]
         if d.get("in_function"):
-            continue  # nested functions follow their function (see :mod:`._closures`)
+            # Nested functions and methods of classes a function makes follow the function:
+            # their live versions are closures of its code (see :mod:`._closures`).
+            continue
         if d["status"] == "unchanged" and qualname not in replaced:
             continue
         if d["action"] == "move" and qualname not in replaced and qualname not in grafted:
@@ -220,8 +225,13 @@ def route_module(plan: ModulePlan, decided: ClassDecisions) -> ModuleRoute:
             actions.setdefault(d["scope"], []).append(
                 _definition_action(d, replaced, grafted, renames)
             )
+    inside_functions: list[Action] = []
     for s in plan["statements"]:
-        if s["status"] != "unchanged":
+        if s["status"] == "unchanged":
+            continue
+        if s.get("in_function"):
+            inside_functions.append(Action(Step.INSIDE_FUNCTION, s, tuple(s["binds"])))
+        else:
             actions.setdefault(s["scope"], []).append(_statement_action(s))
     whole = set(replaced) | {
         d["qualname"]
@@ -236,7 +246,7 @@ def route_module(plan: ModulePlan, decided: ClassDecisions) -> ModuleRoute:
         )
         for name in sorted(actions.keys() | moves.keys(), key=lambda q: (_depth(q), q))
     )
-    return ModuleRoute(scopes, frozenset(whole), graft_order, renames)
+    return ModuleRoute(scopes, frozenset(whole), graft_order, tuple(inside_functions))
 
 
 def _definition_action(

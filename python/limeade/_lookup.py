@@ -290,11 +290,6 @@ def describe(entry: Mapping[str, Any]) -> str:
     return f"{entry['label']} {entry['name']} (line {line})"
 
 
-def parent_scope(qualname: str) -> str:
-    """The enclosing scope of a qualified name (``""`` for module level)."""
-    return qualname.rsplit(".", 1)[0] if "." in qualname else ""
-
-
 def find_class(namespace: Mapping[str, Any], qualname: str) -> Optional[type]:
     """The live class ``qualname`` (``A.B`` for a nested class) in a module namespace."""
     obj: Any = namespace.get(qualname.split(".")[0], MISSING)

@@ -54,7 +54,7 @@ class Moves:
 
     def shift_moved(self, scope_name: str, entries: list[Definition]) -> None:
         """Apply the moves of one scope (the module or a kept class). A scope whose object is
-        gone from the live module has nothing to update, as :meth:`predict` says."""
+        gone from the live module has nothing to update, as the prediction says."""
         scope: Any = self.state.live_class(scope_name) if scope_name else self.state.globals
         if scope is None:
             return

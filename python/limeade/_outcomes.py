@@ -38,6 +38,12 @@ NEW_OBJECT = "a new object was bound"
 MAIN_GUARD = "never re-run: it would start the program again"
 #: Why a class attribute is left alone: setting it would run the metaclass's descriptor.
 METACLASS_OWNS_NAME = "a data descriptor of the metaclass owns this name"
+#: Why a statement in the body of a class a function makes is not updated: no live class is
+#: that scope.
+IN_FUNCTION_CLASS = (
+    "in a class a function makes: classes made before keep it, the function's next call makes "
+    "the new version"
+)
 #: Why a change the executors never acted on is reported as not updated.
 NOTHING_DONE = "nothing was changed for it"
 

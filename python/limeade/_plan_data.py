@@ -68,6 +68,8 @@ class Statement(TypedDict):
 
     #: ``""`` for module level, else the class qualname.
     scope: str
+    #: In the body of a class a function makes (``f.<locals>.C``); absent when false.
+    in_function: NotRequired[bool]
     #: How changes name it (``X, Y``, ``<if>``).
     name: str
     status: StatementStatus

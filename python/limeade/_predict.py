@@ -15,7 +15,7 @@ import types
 from typing import Any, Optional
 
 from ._closures import CLOSURE_REFUSED, nested_codes
-from ._decide import Action, ClassDecisions, Step, inside, route_module
+from ._decide import Action, ClassDecisions, ModuleRoute, Step, inside, route_module
 from ._errors import ApplyError
 from ._functions import FunctionUpdates, rename_target
 from ._lookup import (
@@ -30,6 +30,7 @@ from ._outcomes import (
     CLOSURE_UPDATED,
     DECIDED_WHEN_RUN,
     GRAFTED,
+    IN_FUNCTION_CLASS,
     KEPT_WITH_NEW_BASES,
     MAIN_GUARD,
     METACLASS_OWNS_NAME,
@@ -83,11 +84,14 @@ class Predictions:
         #: Per nested function predicted "closure updated", its old code object: what the live
         #: closures to update hold (counted only when asked, see ``plan(count=True)``).
         self.closure_codes: dict[str, types.CodeType] = {}
+        #: How :meth:`predict` routed the changes (None: nothing to route, or the whole body
+        #: runs again).
+        self.route: Optional[ModuleRoute] = None
 
     def predict(self, decided: Optional[ClassDecisions]) -> OutcomeLog:
         """The outcome of every change of the plan, as a refresh would record it, given what
-        :meth:`decide_classes` decided (None when the whole body runs again). Each change is
-        routed by :func:`._decide.route_module`, as the refresh routes it."""
+        :func:`._decide.decide_classes` decided (None when the whole body runs again). Each
+        change is routed by :func:`._decide.route_module`, as the refresh routes it."""
         log = OutcomeLog()
         self.closure_codes.clear()
         execution = self.plan["execution"]
@@ -102,9 +106,11 @@ class Predictions:
                 log.record(qualname, KEPT_WITH_NEW_BASES)
             else:
                 log.record(qualname, DECIDED_WHEN_RUN, DEFERRED_BASES)
-        route = route_module(self.plan, decided)
+        route = self.route = route_module(self.plan, decided)
         for qualname in route.graft_order:
             log.record(qualname, GRAFTED)
+        for action in route.inside_functions:
+            log.record(action.key, NOT_UPDATED, IN_FUNCTION_CLASS)
         in_place: dict[str, Any] = {}
         for work in route.scopes:
             if inside(work.scope, route.whole):
@@ -185,13 +191,13 @@ class Predictions:
                 log.record(definition_name(d), *self._predict_binding(self.globals, d))
         return log
 
-    def predict_migrations(self, decided: Optional[ClassDecisions]) -> list[type]:
+    def predict_migrations(self) -> list[type]:
         """Classes kept and changed in place (the refresh's ``changed_classes``) that have a
-        ``__limeade_migrate__`` hook, given what :meth:`decide_classes` decided."""
-        if decided is None:
+        ``__limeade_migrate__`` hook, as :meth:`predict` routed the changes."""
+        route = self.route
+        if route is None:
             return []
-        route = route_module(self.plan, decided)
-        scopes = {work.scope for work in route.scopes} | decided.grafted
+        scopes = {work.scope for work in route.scopes} | set(route.graft_order)
         out = []
         for scope in sorted(scopes):
             live = (
@@ -222,7 +228,8 @@ class Predictions:
 
     def _predict_binding(self, scope: Any, d: Definition) -> Outcome:
         """A definition that runs in full: the live function of that name is updated in place
-        when the new object is its new version (:meth:`bind`), else the new object is bound.
+        when the new object is its new version (:meth:`._prepare.ModulePreparation.bind`), else the
+        new object is bound.
         What decorators return is only known once they ran."""
         name = d["leaf"]
         old = namespace_of(scope).get(name, MISSING) if scope is not None else MISSING
@@ -259,8 +266,10 @@ class Predictions:
         objects are kept in :attr:`closure_codes` for ``plan(count=True)`` to count."""
         for d in self.definitions:
             qualname = d["qualname"]
-            if d["status"] != "changed" or "<locals>" not in qualname:
+            if d["status"] != "changed" or not d.get("in_function"):
                 continue
+            # The outermost function: the one a refresh updates in place (CPython's qualname
+            # marks each function body with `<locals>`).
             outer = qualname.split(".<locals>.", 1)[0]
             decision = in_place.get(outer)
             if decision is None:

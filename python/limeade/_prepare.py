@@ -38,6 +38,7 @@ from ._moves import Moves
 from ._outcomes import (
     ADDED,
     GRAFTED,
+    IN_FUNCTION_CLASS,
     KEPT_WITH_NEW_BASES,
     MAIN_GUARD,
     NEW_OBJECT,
@@ -103,7 +104,7 @@ class ModulePreparation:
         #: keep the old object): what the statement's outcome says beside "ran" (see
         #: :meth:`statement_outcome`).
         self.rebound_definitions: dict[str, str] = {}
-        #: What :meth:`bind` did per name, for the definitions that ran in full.
+        #: What :meth:`ModulePreparation.bind` did per name, for the definitions that ran in full.
         self.bound: dict[str, Outcome] = {}
         #: Per grafted class, the names the graft bound (not bound again by the scope update).
         self.graft_bound: dict[str, set[str]] = {}
@@ -116,8 +117,9 @@ class ModulePreparation:
         """Bind ``names`` from ``namespace`` into the live ``scope`` (module dict or class),
         updating matched functions in place instead of replacing them. A function merged into
         a live one stays in the namespace as that function's *preview*: code run later in the
-        refresh calls the new version, and :meth:`resolve_previews` turns every reference to
-        it into the live function (``HANDLERS = [f]`` keeps ``HANDLERS[0] is f``)."""
+        refresh calls the new version, and :meth:`._previews.Previews.resolve_previews` turns
+        every reference to it into the live function (``HANDLERS = [f]`` keeps
+        ``HANDLERS[0] is f``)."""
         for name in names:
             if name in namespace:
                 new = namespace[name]
@@ -205,6 +207,8 @@ class ModulePreparation:
             self.outcomes.record(qualname, KEPT_WITH_NEW_BASES)
         replaced_classes = set(decided.replaced)
         route = route_module(self.plan, decided)
+        for action in route.inside_functions:
+            self.outcomes.record(action.key, NOT_UPDATED, IN_FUNCTION_CLASS)
         for qualname in route.graft_order:
             self.graft_bound[qualname] = self.classes.graft(qualname)
             self.outcomes.record(qualname, GRAFTED)
@@ -295,7 +299,7 @@ class ModulePreparation:
             live_names: Any = live.__dict__
             self.state.changed_classes.append(live)
             namespace: dict[str, Any] = self.sandbox.class_namespace(live)
-            self.state.class_namespaces.append(namespace)
+            self.sandbox.class_namespaces.append(namespace)
         else:
             scope = self.globals
             live_names = self.globals
@@ -491,7 +495,7 @@ def predict_module(module: types.ModuleType, plan: ModulePlan, new_text: str) ->
     )
     predictions = Predictions(state, functions)
     outcomes = predictions.predict(decided)
-    return Prediction(outcomes, predictions.predict_migrations(decided), predictions.closure_codes)
+    return Prediction(outcomes, predictions.predict_migrations(), predictions.closure_codes)
 
 
 def strategy_name(execution: str) -> str:

@@ -58,7 +58,7 @@ class Previews:
         """Previews that code run by the refresh stored somewhere (a registry dict, a list, a
         closure cell) are replaced there by the live function. Reference counts tell whether
         any escaped; only then is the heap searched for what holds them."""
-        own = [self.sandbox.module_scratch, *self.state.class_namespaces]
+        own = [self.sandbox.module_scratch, *self.sandbox.class_namespaces]
         escaped = []
         for preview, _ in self.previews.values():
             held = sum(1 for namespace in own for v in namespace.values() if v is preview)

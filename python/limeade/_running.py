@@ -126,6 +126,8 @@ class Sandbox:
         #: ``from __future__`` flags the new code compiles with.
         self.flags = future_flags(self.globals)
         self.module_scratch = ScratchNamespace(self.globals)
+        #: The scratch namespaces of kept classes this refresh ran code in.
+        self.class_namespaces: list[dict[str, Any]] = []
         definitions = state.definitions
         self.class_def_lines = {
             d["qualname"]: d["def_line"]

@@ -47,8 +47,6 @@ class ModuleState:
     refused_names: dict[str, str] = field(default_factory=dict)
     #: Classes whose new bases are evaluated after the module's statements ran.
     deferred_bases: dict[str, list[str]] = field(default_factory=dict)
-    #: The scratch namespaces of kept classes this refresh ran code in.
-    class_namespaces: list[dict[str, Any]] = field(default_factory=list)
     #: Per scope, the names the new source binds there (see :meth:`names_bound_in`).
     _bound_names: dict[str, frozenset[str]] = field(default_factory=dict)
 

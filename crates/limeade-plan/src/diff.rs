@@ -317,9 +317,8 @@ fn definition_change(
             && f.annotations_fp == combine(&[]));
     let qualname: &str = &entry.qualname;
     let leaf = qualname.rsplit_once('.').map_or(qualname, |(_, leaf)| leaf);
-    let in_function = qualname
-        .strip_prefix(&*entry.scope)
-        .is_some_and(|rest| !entry.scope.is_empty() && rest.starts_with(".<locals>."));
+    // CPython's qualname marks every function body it passes through.
+    let in_function = qualname.contains(".<locals>.");
     DefinitionChange {
         evaluates_nothing,
         qualname: qualname.to_owned(),

@@ -268,8 +268,9 @@ pub struct DefinitionChange {
     pub scope: String,
     /// Its own name: the last part of the qualname (`m` of `C.m`).
     pub leaf: String,
-    /// Defined inside a function body (`f.<locals>.g`): only the closures the function makes
-    /// hold it. Sent only when true.
+    /// Defined inside a function body, directly or in a class the function makes
+    /// (`f.<locals>.g`, `f.<locals>.C.m`): only what the function made holds it (closures,
+    /// classes it returned). Sent only when true.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub in_function: bool,
     /// What the live side does with it, as far as the source tells.
@@ -349,6 +350,10 @@ pub enum StatementStatus {
 pub struct StatementChange {
     /// `""` for module level, else the qualified name of the class whose body holds it.
     pub scope: String,
+    /// In the body of a class a function makes (`f.<locals>.C`): no live class is that scope
+    /// (each call of the function makes its own). Sent only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub in_function: bool,
     /// How changes and reports name it: the names it binds (`C.x, C.y`), or its label for
     /// one binding none (`<if>`).
     pub name: String,

@@ -166,6 +166,7 @@ fn statement_change(
         && matches!(shown.map(|s| &s.kind), Some(StatementKind::Other(o)) if o.is_main_guard);
     StatementChange {
         scope: scope.to_owned(),
+        in_function: scope.contains(".<locals>."),
         name,
         status,
         label: label.to_owned(),

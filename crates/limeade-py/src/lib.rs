@@ -76,8 +76,8 @@ impl Plan {
 
     /// The compact text with each change's predicted outcome: `outcomes` maps module -> the
     /// kind and outcome in words (`body -> updated in place`) of each change, in the order
-    /// [`Plan::changes`] gives them, shown in place of its kind; `elsewhere` maps module -> lines about what its refresh does in
-    /// other places (shown after its changes).
+    /// [`Plan::changes`] gives them, shown in place of its kind; `elsewhere` maps module ->
+    /// lines about what its refresh does in other places (shown after its changes).
     fn render_with_outcomes(
         &self,
         outcomes: limeade_plan::OutcomeNotes,
