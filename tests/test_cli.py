@@ -250,3 +250,21 @@ def test_report_lines_colour_only_on_a_terminal_without_no_color(
     quiet = io.StringIO()
     ReportPrinter(quiet, quiet=True).report(report)
     assert no_colour.getvalue() == plain.getvalue() and quiet.getvalue() == ""
+
+
+def test_the_report_line_says_what_was_not_updated(live: Any) -> None:
+    # An edit the program does not take (the block that starts it is never run again) must not
+    # read as a plain success in the one line a user watching `limeade run` sees.
+    m = live.load(
+        "guarded",
+        'def f():\n    return 1\n\n\nif __name__ == "__main__":\n    print("started")\n',
+    )
+    live.edit("guarded", 'print("started")', 'print("STARTED")')
+    live.edit("guarded", "return 1", "return 2")
+    report = live.refresh()
+    out = io.StringIO()
+    ReportPrinter(out).report(report)
+    line = out.getvalue()
+    assert f"limeade: {m.__name__}  " in line
+    assert "; not updated: <if> (never re-run: it would start the program again)" in line
+    assert m.f() == 2

@@ -298,3 +298,27 @@ def test_plan_text_and_report_text_use_the_same_words(live):
     assert "kw-only defaults -> updated in place" in plan_text
     assert "kw-only defaults -> updated in place" in report_text
     assert m.f(1) == 1 and m.C().m() == 2
+
+
+def test_a_migration_hook_added_with_the_new_init_is_predicted(live):
+    m = live.load(
+        "m",
+        """
+        class Account:
+            def __init__(self):
+                self.balance = 0
+        """,
+    )
+    accounts = [m.Account(), m.Account()]
+    live.edit(
+        "m",
+        "self.balance = 0\n",
+        "self.balance = 0\n        self.currency = 'EUR'\n\n"
+        "    def __limeade_migrate__(self):\n        self.currency = 'EUR'\n",
+    )
+    counted = limeade.plan(count=True)
+    assert ("Account", "migrated", "2 instances") in [
+        (c.qualname, c.outcome, c.why) for c in counted.changes
+    ]
+    live.refresh()
+    assert [a.currency for a in accounts] == ["EUR", "EUR"]

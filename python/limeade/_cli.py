@@ -206,13 +206,11 @@ class ReportPrinter:
         applied = [m for m in report.modules if m.strategy != "skipped"]
         skipped = [m for m in report.modules if m.strategy == "skipped"]
         prefix = self._paint("limeade:", "32")
-        timing = f"{report.elapsed_ms:.1f} ms"
         lines = []
         if applied:
-            names = ", ".join(m.module for m in applied)
-            count = len(report.changes)
-            noun = "change" if count == 1 else "changes"
-            lines.append(f"{prefix} {names}  {count} {noun}  {timing}")
+            from ._summary import summary_line
+
+            lines.append(summary_line(report, report.elapsed_ms / 1000, prefix))
         lines.extend(f"{prefix} {m.module} skipped: {m.skipped_reason}" for m in skipped)
         if not report.modules:
             # Reported only after a failed refresh: the files are back to what the program runs.

@@ -198,12 +198,18 @@ class Predictions:
         if route is None:
             return []
         scopes = {work.scope for work in route.scopes} | set(route.graft_order)
+        # A hook the same edit adds or changes is on the class when the migrations run.
+        new_hooks = {
+            d["scope"]
+            for d in self.definitions
+            if d["leaf"] == "__limeade_migrate__" and d["status"] in ("added", "changed")
+        }
         out = []
         for scope in sorted(scopes):
             live = (
                 self.state.live_class(scope) if scope and not inside(scope, route.whole) else None
             )
-            if live is not None and hasattr(live, "__limeade_migrate__"):
+            if live is not None and (hasattr(live, "__limeade_migrate__") or scope in new_hooks):
                 out.append(live)
         return out
 

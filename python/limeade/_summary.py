@@ -11,21 +11,35 @@ from typing import Optional
 
 from . import _tracking
 from ._errors import ApplyError, PlanError
+from ._outcomes import NOT_UPDATED
 from ._report import RefreshReport
 
 #: Module names shown before the rest are counted (``a, b, c +2 more``).
 MAX_NAMES = 3
 
 
-def summary_line(report: RefreshReport, seconds: float) -> str:
-    """``limeade: app.models, app.views  3 changes  2.1 ms`` (the modules that changed)."""
+def summary_line(report: RefreshReport, seconds: float, prefix: str = "limeade:") -> str:
+    """``limeade: app.models, app.views  3 changes  2.1 ms`` (the modules that changed), and
+    what the program still runs the old way: ``; not updated: <if> (never re-run: ...)``. A
+    line that only counted changes would read as success for an edit nothing took."""
     names = [m.module for m in report.modules if m.changes]
     shown = ", ".join(names[:MAX_NAMES])
     if len(names) > MAX_NAMES:
         shown += f" +{len(names) - MAX_NAMES} more"
     count = len(report.changes)
     noun = "change" if count == 1 else "changes"
-    return f"limeade: {shown}  {count} {noun}  {seconds * 1000:.1f} ms"
+    line = f"{prefix} {shown}  {count} {noun}  {seconds * 1000:.1f} ms"
+    left = [c for c in report.changes if c.outcome == NOT_UPDATED]
+    if left:
+        first = left[0]
+        line += (
+            f"; not updated: {first.qualname} ({first.why})"
+            if first.why
+            else (f"; not updated: {first.qualname}")
+        )
+        if len(left) > 1:
+            line += f" +{len(left) - 1} more"
+    return line
 
 
 def error_line(error: BaseException) -> str:
