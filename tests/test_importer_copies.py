@@ -54,3 +54,26 @@ def test_rebinding_is_rolled_back_with_the_refresh(live):
         live.refresh()
     assert app.TIMEOUT == 5
     assert config.TIMEOUT == 5
+
+
+def test_a_removed_name_an_importer_still_holds_is_told(live):
+    util = live.load("util", "def fmt(x):\n    return f'<{x}>'\n\n\ndef other():\n    return 1\n")
+    models = live.load(
+        "models",
+        f"from {util.__name__} import fmt\n\n\ndef show(x):\n    return fmt(x)\n",
+    )
+    held = models.fmt
+    live.edit("util", "def fmt(x):\n    return f'<{x}>'\n\n\n", "")
+    plan = limeade.plan()
+    report = live.refresh()  # also checks the plan against what the refresh did
+    told = limeade.Change(
+        models.__name__,
+        "fmt",
+        f"gone from {util.__name__}.fmt",
+        "not updated",
+        "the importer keeps the removed object; a fresh start would fail with ImportError",
+    )
+    assert told in plan.changes and told in report.changes
+    assert f"{models.__name__}.fmt  gone from {util.__name__}.fmt -> not updated" in str(report)
+    # Nothing a running program holds was taken away.
+    assert not hasattr(util, "fmt") and models.fmt is held and models.show(1) == "<1>"

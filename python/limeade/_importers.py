@@ -12,11 +12,13 @@ from typing import Any, Optional
 
 from . import _tracking
 from ._mutations import DELETED, Mutations
-from ._outcomes import DECIDED_WHEN_RUN, REBOUND, REMOVED, REPLACED, OutcomeLog
+from ._outcomes import DECIDED_WHEN_RUN, NOT_UPDATED, REBOUND, REMOVED, REPLACED, OutcomeLog
 from ._plan_data import ModulePlan
 from ._report import Change
 
 _MISSING = object()
+#: Why an importer's copy of a name its module no longer defines stays as it is.
+STILL_HELD = "the importer keeps the removed object; a fresh start would fail with ImportError"
 
 
 def star_exports(namespace: Mapping[str, Any]) -> list[str]:
@@ -87,8 +89,11 @@ def _named_copy(
 ) -> list[Change]:
     old, new = before.get(name, _MISSING), after.get(name, _MISSING)
     held = target.__dict__.get(bound_as, _MISSING)
-    if old is _MISSING or new is _MISSING or old is new or held is not old:
+    if old is _MISSING or old is new or held is not old:
         return []
+    if new is _MISSING:
+        # Nothing to rebind it to: the importer keeps the old object, and says so.
+        return [Change(importer, bound_as, f"gone from {source}.{name}", NOT_UPDATED, STILL_HELD)]
     if mutations.touched(target.__dict__, bound_as):
         return []
     mutations.setitem(target.__dict__, bound_as, new)
