@@ -737,10 +737,14 @@ def test_lru_cache_is_cleared_when_its_function_changes(live):
         """,
     )
     square = m.square
-    assert square(3) == 9
+    assert (square(3), square(4)) == (9, 16)
     live.edit("m", "return x * x", "return x * x + 1")
-    live.refresh()
+    told = [(c.outcome, c.why) for c in limeade.plan().changes if c.qualname == "square"]
+    report = live.refresh()
     assert m.square is square
+    # The plan and the report say what happens to the cached results.
+    done = [(c.outcome, c.why) for c in report.changes if c.qualname == "square"]
+    assert told == done == [("updated in place", "cache cleared: 2 results")]
     # No stale result survives: the cached 9 was computed by the old code.
     assert square(3) == 10
 

@@ -70,6 +70,15 @@ def _no_annotations(format: int) -> dict[str, Any]:
     return {}
 
 
+def _cache_note(bound: Any) -> str:
+    """What updating a function behind ``functools.lru_cache``/``cache`` does to its results:
+    they are dropped after the commit (results of the old code must not outlive it)."""
+    if not isinstance(bound, functools._lru_cache_wrapper):  # type: ignore[attr-defined]
+        return ""
+    count = bound.cache_info().currsize
+    return f"cache cleared: {count} result{'' if count == 1 else 's'}"
+
+
 class FunctionDecision(NamedTuple):
     """What :meth:`FunctionUpdates.decide_function` decided for one function."""
 
@@ -189,10 +198,11 @@ class FunctionUpdates:
             # CPython 3.13 deprecates giving a function code of another kind (and a later
             # version refuses it): callers would get a generator where they expected a value.
             return FunctionDecision(REPLACED, f"it became {_kind_name(code)}", target, code)
+        why = _cache_note(live_items.get(name))
         if id(target.__code__) in self.running_codes():
             # A `while True` loop edited while it runs: that call goes on with the old code.
-            return FunctionDecision(UPDATED, RUNNING_NOW, target, code)
-        return FunctionDecision(UPDATED, target=target, code=code)
+            why = f"{RUNNING_NOW}; {why}" if why else RUNNING_NOW
+        return FunctionDecision(UPDATED, why, target, code)
 
     def update_function(
         self, d: Definition, scope: Any, class_qualname: str, namespace: dict[str, Any]
