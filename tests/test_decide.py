@@ -218,3 +218,33 @@ def make():
     assert done["make.<locals>.Made.LIMIT"][0] == "not updated"
     assert made.LIMIT == 1
     assert m.make().LIMIT == 2 and m.make()().m() == "new"
+
+
+def test_a_class_a_function_makes_is_not_a_closure(live: Live) -> None:
+    source = """\
+class Base:
+    pass
+
+
+class Other:
+    pass
+
+
+def make():
+    class Made(Base):
+        def m(self):
+            return "old"
+
+    return Made
+"""
+    m = live.load("factory2", source)
+    made = m.make()
+    obj = made()
+    live.edit("factory2", "class Made(Base):", "class Made(Other):")
+    live.edit("factory2", 'return "old"', 'return "new"')
+    report = live.refresh()
+    done = {c.qualname: (c.outcome, c.why) for c in report.changes}
+    outcome, why = done["make.<locals>.Made"]
+    assert (outcome, why.startswith("made by a function")) == ("not updated", True)
+    assert made.__bases__ == (m.Base,) and obj.m() == "new"
+    assert m.make().__bases__ == (m.Other,)

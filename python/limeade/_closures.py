@@ -179,6 +179,8 @@ class ClosureUpdates:
                 held[id(old_code)] = held.get(id(old_code), 0) + 1
             for key, old_code in old_nested:
                 new_code = new_nested.get(key)
+                if not old_code.co_flags & inspect.CO_NEWLOCALS:
+                    continue  # a class body: no function runs it (see `_decide.route_module`)
                 if new_code is not None and new_code != old_code:
                     self.state.closure_swaps[id(old_code)] = ClosureSwap(
                         old_code, new_code, key[0], self.state.name, old_outer, held[id(old_code)]

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple, Optional, Union, cast
 
 from ._layout import InPlace, decorated_member_changes, graftable, in_place, replace_reason
+from ._outcomes import CLASS_IN_FUNCTION, IN_FUNCTION_CLASS
 from ._plan_data import Definition, Entry, ModulePlan, Statement
 from ._report import definition_name, statement_key
 
@@ -138,7 +139,8 @@ class Action:
     entry: Entry
     #: The names it binds in its scope (a definition: its own name; ``*`` for a star import).
     binds: tuple[str, ...]
-    #: :attr:`Step.REPLACE_CLASS`: why the class cannot be kept.
+    #: :attr:`Step.REPLACE_CLASS`: why the class cannot be kept; :attr:`Step.INSIDE_FUNCTION`:
+    #: why nothing is done.
     why: str = ""
     #: :attr:`Step.RENAME`: the removed definition it renames.
     renamed_from: Optional[Definition] = None
@@ -179,8 +181,9 @@ class ModuleRoute:
     #: Grafted classes to graft, outer ones first (one inside another grafted or replaced class
     #: is rebuilt with it).
     graft_order: tuple[str, ...]
-    #: Changed statements in the body of a class a function makes (``f.<locals>.C``): no live
-    #: class is their scope, nothing is done (the function's new code makes the new version).
+    #: Changed classes a function makes and changed statements in their bodies
+    #: (``f.<locals>.C``): no live object is them, nothing is done (the function's new code
+    #: makes the new version; the methods of classes made before follow as closures).
     inside_functions: tuple[Action, ...] = ()
 
 
@@ -211,11 +214,17 @@ def route_module(plan: ModulePlan, decided: ClassDecisions) -> ModuleRoute:
     )
     actions: dict[str, list[Action]] = {}
     moves: dict[str, list[Definition]] = {}
+    inside_functions: list[Action] = []
     for d in plan["definitions"]:
         qualname = d["qualname"]
         if d.get("in_function"):
             # Nested functions and methods of classes a function makes follow the function:
-            # their live versions are closures of its code (see :mod:`._closures`).
+            # their live versions are closures of its code (see :mod:`._closures`). Such a
+            # class itself is no live object to update.
+            if d["kind"] == "class" and d["status"] != "unchanged":
+                inside_functions.append(
+                    Action(Step.INSIDE_FUNCTION, d, (d["leaf"],), why=CLASS_IN_FUNCTION)
+                )
             continue
         if d["status"] == "unchanged" and qualname not in replaced:
             continue
@@ -225,12 +234,13 @@ def route_module(plan: ModulePlan, decided: ClassDecisions) -> ModuleRoute:
             actions.setdefault(d["scope"], []).append(
                 _definition_action(d, replaced, grafted, renames)
             )
-    inside_functions: list[Action] = []
     for s in plan["statements"]:
         if s["status"] == "unchanged":
             continue
         if s.get("in_function"):
-            inside_functions.append(Action(Step.INSIDE_FUNCTION, s, tuple(s["binds"])))
+            inside_functions.append(
+                Action(Step.INSIDE_FUNCTION, s, tuple(s["binds"]), why=IN_FUNCTION_CLASS)
+            )
         else:
             actions.setdefault(s["scope"], []).append(_statement_action(s))
     whole = set(replaced) | {

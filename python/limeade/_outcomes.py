@@ -44,6 +44,11 @@ IN_FUNCTION_CLASS = (
     "in a class a function makes: classes made before keep it, the function's next call makes "
     "the new version"
 )
+#: Why a class a function makes is not updated itself (its methods are, as closures).
+CLASS_IN_FUNCTION = (
+    "made by a function: its next call makes the new class; methods of classes made before "
+    "get the new code"
+)
 #: Why a change the executors never acted on is reported as not updated.
 NOTHING_DONE = "nothing was changed for it"
 

@@ -30,7 +30,6 @@ from ._outcomes import (
     CLOSURE_UPDATED,
     DECIDED_WHEN_RUN,
     GRAFTED,
-    IN_FUNCTION_CLASS,
     KEPT_WITH_NEW_BASES,
     MAIN_GUARD,
     METACLASS_OWNS_NAME,
@@ -110,7 +109,7 @@ class Predictions:
         for qualname in route.graft_order:
             log.record(qualname, GRAFTED)
         for action in route.inside_functions:
-            log.record(action.key, NOT_UPDATED, IN_FUNCTION_CLASS)
+            log.record(action.key, NOT_UPDATED, action.why)
         in_place: dict[str, Any] = {}
         for work in route.scopes:
             if inside(work.scope, route.whole):
@@ -272,8 +271,8 @@ class Predictions:
         objects are kept in :attr:`closure_codes` for ``plan(count=True)`` to count."""
         for d in self.definitions:
             qualname = d["qualname"]
-            if d["status"] != "changed" or not d.get("in_function"):
-                continue
+            if d["status"] != "changed" or not d.get("in_function") or d["kind"] == "class":
+                continue  # a class a function makes is routed as such (`inside_functions`)
             # The outermost function: the one a refresh updates in place (CPython's qualname
             # marks each function body with `<locals>`).
             outer = qualname.split(".<locals>.", 1)[0]

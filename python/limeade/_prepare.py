@@ -38,7 +38,6 @@ from ._moves import Moves
 from ._outcomes import (
     ADDED,
     GRAFTED,
-    IN_FUNCTION_CLASS,
     KEPT_WITH_NEW_BASES,
     MAIN_GUARD,
     NEW_OBJECT,
@@ -208,7 +207,7 @@ class ModulePreparation:
         replaced_classes = set(decided.replaced)
         route = route_module(self.plan, decided)
         for action in route.inside_functions:
-            self.outcomes.record(action.key, NOT_UPDATED, IN_FUNCTION_CLASS)
+            self.outcomes.record(action.key, NOT_UPDATED, action.why)
         for qualname in route.graft_order:
             self.graft_bound[qualname] = self.classes.graft(qualname)
             self.outcomes.record(qualname, GRAFTED)
