@@ -226,3 +226,15 @@ def test_a_plan_looks_up_bases_written_as_names(live):
     assert told.outcome == "kept with new bases"
     live.refresh()
     assert type(obj) is m.C and obj.m() == "old-B"
+
+
+def test_members_of_a_class_with_bases_added_in_the_same_edit_share_its_fate(live):
+    m = live.load("m", "class C:\n    def f(self):\n        return 1\n")
+    old, obj = m.C, m.C()
+    live.edit("m", "class C:", "class Mixin:\n    pass\n\n\nclass C(Mixin):")
+    (told,) = [c for c in limeade.plan().changes if c.qualname == "C.f"]
+    assert told.outcome == "decided when the new code runs"
+    assert "else replaced with C" in told.why
+    live.refresh()  # checks that the refresh did one of the outcomes the plan allowed
+    # CPython refuses new bases for a class whose only base was object: it was replaced.
+    assert m.C is not old and type(obj) is old and issubclass(m.C, m.Mixin)

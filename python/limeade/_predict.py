@@ -122,6 +122,9 @@ class Predictions:
         for name in self.plan["unbound_names"]:
             log.record(name, REMOVED)
         self._predict_closures(log, in_place)
+        for qualname, fix in decided.kept.items():
+            if fix.unevaluated or fix.deferred_bases is not None:
+                _members_follow(log, qualname)
         return log
 
     def _predict_action(
@@ -288,3 +291,14 @@ class Predictions:
             else:
                 log.record(definition_name(d), CLOSURE_UPDATED, EVERY_LIVE_CLOSURE)
                 self.closure_codes[definition_name(d)] = old
+
+
+def _members_follow(log: OutcomeLog, qualname: str) -> None:
+    """The members of a class whose fate only running the new code decides (new bases to
+    evaluate) share it: what was predicted for each if the class is kept, else replaced with
+    the class."""
+    prefix = qualname + "."
+    for key, outcome in list(log.by_name.items()):
+        if key.startswith(prefix) and outcome.outcome != DECIDED_WHEN_RUN:
+            why = f"{outcome.words()} if {qualname} is kept, else replaced with {qualname}"
+            log.record(key, DECIDED_WHEN_RUN, why)
