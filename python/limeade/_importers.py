@@ -173,13 +173,17 @@ def predict_copies(module_plan: ModulePlan, outcomes: Optional[OutcomeLog] = Non
     rebound |= {
         d["qualname"]
         for d in module_plan["definitions"]
-        if d["status"] == "added" and "." not in d["qualname"]
+        if d["status"] == "added" and not d["scope"]
     }
     unbound = set(module_plan["unbound_names"])
     undecided: set[str] = set()
-    for top, outcome in outcomes.by_name.items() if outcomes is not None else ():
-        if "." in top or "#" in top or " " in top:
-            continue  # members, repeated definitions, statements
+    for d in module_plan["definitions"] if outcomes is not None else ():
+        if d["scope"] or d["occurrence"]:
+            continue  # members, repeated definitions
+        top = d["qualname"]
+        outcome = outcomes.by_name.get(d["name"]) if outcomes is not None else None
+        if outcome is None:
+            continue
         if outcome.outcome == REPLACED:
             rebound.add(top)
         elif outcome.outcome == DECIDED_WHEN_RUN:

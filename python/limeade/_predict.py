@@ -189,7 +189,7 @@ class Predictions:
         for d in self.definitions:
             if d["status"] == "removed":
                 log.record(definition_name(d), REMOVED)
-            elif d["status"] != "unchanged" and "." not in d["qualname"]:
+            elif d["status"] != "unchanged" and not d["scope"]:
                 log.record(definition_name(d), *self._predict_binding(self.globals, d))
         return log
 
@@ -257,7 +257,7 @@ class Predictions:
             # `functools.wraps` wrapper, before 3.11 named like the function) is replaced.
             if not old.__code__.co_freevars:
                 return Outcome(UPDATED)
-            if "." not in d["qualname"]:
+            if not d["scope"]:
                 return Outcome(REPLACED, NEW_OBJECT)
             return Outcome(DECIDED_WHEN_RUN, SAME_CLOSURE)
         return Outcome(REPLACED, NEW_OBJECT)

@@ -436,7 +436,7 @@ class ModulePreparation:
         for d in self.state.definitions:
             if d["status"] == "removed":
                 self.outcomes.record(definition_name(d), REMOVED)
-            elif d["status"] != "unchanged" and "." not in d["qualname"]:
+            elif d["status"] != "unchanged" and not d["scope"]:
                 outcome = self.bound.get(d["qualname"], Outcome(UPDATED))
                 self.outcomes.record(definition_name(d), *outcome)
         for st in self.plan["statements"]:
