@@ -238,3 +238,27 @@ def test_members_of_a_class_with_bases_added_in_the_same_edit_share_its_fate(liv
     live.refresh()  # checks that the refresh did one of the outcomes the plan allowed
     # CPython refuses new bases for a class whose only base was object: it was replaced.
     assert m.C is not old and type(obj) is old and issubclass(m.C, m.Mixin)
+
+
+@pytest.mark.parametrize("base, kept", [("B", True), ("int", False)])
+def test_error_mode_evaluates_base_expressions_once_and_refuses_after_them(live, base, kept):
+    calls = live.load("basecalls", "CALLS = []\n")
+    counting = (
+        f"def base_of(cls):\n    import {calls.__name__}\n"
+        f"    {calls.__name__}.CALLS.append(cls.__name__)\n    return cls\n\n"
+    )
+    m = live.load("m", counting + BASES_SOURCE)
+    old, obj = m.C, m.C()
+    live.edit("m", "class C(A):", f"class C(base_of({base})):")
+    live.edit("m", 'return "old"', 'return "new"')
+    if kept:
+        limeade.refresh(conflicts="error")
+        assert m.C is old and obj.m() == "old-B" and m.unrelated() == "new"
+        assert calls.CALLS == ["B"]  # once: the early check runs no program code
+    else:
+        with pytest.raises(limeade.ConflictError, match="cannot be mutated in place"):
+            limeade.refresh(conflicts="error")
+        # Refused whole, once the expression was evaluated: nothing changed, not even the
+        # list the evaluation appended to (rolled back with the rest).
+        assert m.C is old and obj.m() == "old-A" and m.unrelated() == "old"
+        assert calls.CALLS == []

@@ -42,6 +42,12 @@ class ConflictError(RefreshError):
         super().__init__(message)
         self.conflicts = conflicts
 
+    @classmethod
+    def refusing(cls, conflicts: list[tuple[str, str, str]]) -> ConflictError:
+        """The refusal of a refresh because of these ``(module, qualname, reason)``."""
+        text = "; ".join(f"{m}.{q}: {r}" for m, q, r in conflicts)
+        return cls(f"refresh refused, classes cannot be mutated in place: {text}", conflicts)
+
 
 class ApplyError(RefreshError):
     """Running the new code, or mutating a live object, failed. The cause is chained

@@ -193,6 +193,12 @@ class ModulePreparation:
             self.prepare_full_body()
             return
         decided = self.decide_classes()
+        if self.state.refuse_conflicts:
+            # What the early check could not tell without running code (new base expressions).
+            conflicted = {c["qualname"] for c in self.plan["conflicts"]}
+            refused = [(self.name, q, r) for q, r in decided.replaced.items() if q in conflicted]
+            if refused:
+                raise ConflictError.refusing(refused)
         for qualname, fix in decided.kept.items():
             live = self.state.live_class(qualname)
             if live is None:
@@ -254,11 +260,7 @@ class ModulePreparation:
                 continue
             reason = f"bases changed: ({', '.join(texts)}) cannot be assigned to the live class"
             if state.refuse_conflicts:
-                raise ConflictError(
-                    f"refresh refused, classes cannot be mutated in place: "
-                    f"{self.name}.{qualname}: {reason}",
-                    [(self.name, qualname, reason)],
-                )
+                raise ConflictError.refusing([(self.name, qualname, reason)])
             entry = next(
                 d for d in state.definitions if d["qualname"] == qualname and d["kind"] == "class"
             )

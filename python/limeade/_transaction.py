@@ -348,9 +348,10 @@ def _tracked_modules() -> list[types.ModuleType]:
 
 
 def _check_conflicts(plan_data: Plan, conflicts: str) -> None:
-    """With ``conflicts="error"``, refuse the refresh if a class cannot be kept. Checking
-    whether new bases can be assigned evaluates them (user code), so nothing is checked in the
-    default mode: each module's preparation decides its classes once (``decide_classes``)."""
+    """With ``conflicts="error"``, refuse the refresh before anything runs if a class surely
+    cannot be kept. Runs no program code: new bases written as names are looked up; other base
+    expressions are evaluated once, by the module's preparation, which refuses the refresh then
+    if they cannot be assigned."""
     if conflicts != "error":
         return
     conflict_list = []
@@ -361,7 +362,9 @@ def _check_conflicts(plan_data: Plan, conflicts: str) -> None:
             q
             for q in {c["qualname"] for c in m["conflicts"]}
             if module is not None
-            and in_place(module, q, m["conflicts"], frozenset(m["scope_names"].get("", ())))
+            and in_place(
+                module, q, m["conflicts"], frozenset(m["scope_names"].get("", ())), run_code=False
+            )
             is not None
         }
         conflict_list += [
@@ -370,10 +373,7 @@ def _check_conflicts(plan_data: Plan, conflicts: str) -> None:
             if c["qualname"] not in kept
         ]
     if conflict_list:
-        text = "; ".join(f"{m}.{q}: {r}" for m, q, r in conflict_list)
-        raise ConflictError(
-            f"refresh refused, classes cannot be mutated in place: {text}", conflict_list
-        )
+        raise ConflictError.refusing(conflict_list)
 
 
 def _run_migrations(classes: list[type]) -> list[Change]:
