@@ -248,3 +248,14 @@ def make():
     assert (outcome, why.startswith("made by a function")) == ("not updated", True)
     assert made.__bases__ == (m.Base,) and obj.m() == "new"
     assert m.make().__bases__ == (m.Other,)
+
+
+def test_a_class_a_function_makes_is_no_conflict_to_refuse(live: Live) -> None:
+    m = live.load(
+        "factory3",
+        "class Base:\n    pass\n\n\nclass Other:\n    pass\n\n\n"
+        "def make():\n    class Made(Base):\n        pass\n\n    return Made\n",
+    )
+    live.edit("factory3", "class Made(Base):", "class Made(Other):")
+    limeade.refresh(conflicts="error")  # no live class is Made: nothing to refuse
+    assert m.make().__bases__ == (m.Other,)

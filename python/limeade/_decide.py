@@ -26,7 +26,7 @@ from typing import Any, Callable, NamedTuple, Optional, Union, cast
 
 from ._layout import InPlace, decorated_member_changes, graftable, in_place, replace_reason
 from ._outcomes import CLASS_IN_FUNCTION, IN_FUNCTION_CLASS
-from ._plan_data import Definition, Entry, ModulePlan, Statement
+from ._plan_data import Conflict, Definition, Entry, ModulePlan, Statement
 from ._report import definition_name, statement_key
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "Step",
     "decide_classes",
     "inside",
+    "live_conflicts",
     "route_module",
 ]
 
@@ -64,12 +65,13 @@ def decide_classes(
     source binds in a scope). Without ``run_code`` (a plan), new bases that only running code
     evaluates are left for the refresh (see :func:`._layout.in_place`)."""
     definitions = plan["definitions"]
-    conflicted = {c["qualname"]: c["reason"] for c in plan["conflicts"]}
+    conflicts = live_conflicts(plan)
+    conflicted = {c["qualname"]: c["reason"] for c in conflicts}
     pending = names_bound_in("") if conflicted else frozenset()
     kept: dict[str, InPlace] = {}
     replaced: dict[str, str] = {}
     for qualname in conflicted:
-        fix = in_place(module, qualname, plan["conflicts"], pending, run_code)
+        fix = in_place(module, qualname, conflicts, pending, run_code)
         if live_class(qualname) is not None and fix is not None:
             kept[qualname] = fix
     for d in definitions:
@@ -104,6 +106,13 @@ def decide_classes(
         elif (reason := replace_reason(live)) is not None:
             replaced[scope] = reason
     return ClassDecisions(kept, replaced, grafted)
+
+
+def live_conflicts(plan: ModulePlan) -> list[Conflict]:
+    """The plan's conflicts of classes the module holds: a class a function makes is no live
+    object (the function's next call makes it anew), so its conflicts decide nothing."""
+    made_by_functions = {d["qualname"] for d in plan["definitions"] if d.get("in_function")}
+    return [c for c in plan["conflicts"] if c["qualname"] not in made_by_functions]
 
 
 class Step(enum.Enum):

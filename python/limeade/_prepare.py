@@ -21,7 +21,15 @@ import types
 from typing import Any, NamedTuple, Optional
 
 from ._closures import ClosureUpdates
-from ._decide import Action, ClassDecisions, Step, decide_classes, inside, route_module
+from ._decide import (
+    Action,
+    ClassDecisions,
+    Step,
+    decide_classes,
+    inside,
+    live_conflicts,
+    route_module,
+)
 from ._errors import ApplyError, ConflictError
 from ._functions import FunctionUpdates
 from ._grafting import ClassChanges
@@ -195,7 +203,7 @@ class ModulePreparation:
         decided = self.decide_classes()
         if self.state.refuse_conflicts:
             # What the early check could not tell without running code (new base expressions).
-            conflicted = {c["qualname"] for c in self.plan["conflicts"]}
+            conflicted = {c["qualname"] for c in live_conflicts(self.plan)}
             refused = [(self.name, q, r) for q, r in decided.replaced.items() if q in conflicted]
             if refused:
                 raise ConflictError.refusing(refused)

@@ -23,6 +23,7 @@ from typing import Any, Optional, Union
 
 from . import _containers, _integrations, _native, _tracking
 from ._closures import ClosureSwap, update_closures
+from ._decide import live_conflicts
 from ._defaults import predict_defaults, refresh_defaults
 from ._errors import ApplyError, ConflictError, PlanError
 from ._importers import predict_copies, rebind_copies
@@ -357,20 +358,17 @@ def _check_conflicts(plan_data: Plan, conflicts: str) -> None:
     conflict_list = []
     for m in plan_data._data["modules"]:
         module = sys.modules.get(m["module"])
+        held = live_conflicts(m)
         # Each class is checked once, however many conflicts it has.
         kept = {
             q
-            for q in {c["qualname"] for c in m["conflicts"]}
+            for q in {c["qualname"] for c in held}
             if module is not None
-            and in_place(
-                module, q, m["conflicts"], frozenset(m["scope_names"].get("", ())), run_code=False
-            )
+            and in_place(module, q, held, frozenset(m["scope_names"].get("", ())), run_code=False)
             is not None
         }
         conflict_list += [
-            (m["module"], c["qualname"], c["reason"])
-            for c in m["conflicts"]
-            if c["qualname"] not in kept
+            (m["module"], c["qualname"], c["reason"]) for c in held if c["qualname"] not in kept
         ]
     if conflict_list:
         raise ConflictError.refusing(conflict_list)
