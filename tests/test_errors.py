@@ -215,16 +215,25 @@ def test_undecodable_file_never_runs_and_can_be_fixed(live):
     assert (f(), g()) == ("new", "fixed")
 
 
-def test_plan_before_refresh_does_not_hide_deleted_file(live):
+def test_plan_before_refresh_does_not_hide_deleted_file(live, caplog):
     a = live.load("a", "def f():\n    return 1\n")
     live.load("b", "def g():\n    return 1\n")
     live.delete("a")
     live.edit("b", "return 1", "return 2")
-    plan = limeade.plan()
+    with caplog.at_level("WARNING", logger="limeade"):
+        plan = limeade.plan()
     assert plan.skipped == [(a.__name__, "file deleted")]
-    # plan() is a dry run: the refresh right after it reports the same skipped module.
-    report = live.refresh()
+    assert f"? {a.__name__}  skipped: file deleted" in str(plan)
+    # A dry run says it in the plan, and logs nothing.
+    assert caplog.records == []
+    # plan() is a dry run: the refresh right after it reports the same skipped module, and logs
+    # it in the same words.
+    with caplog.at_level("WARNING", logger="limeade"):
+        report = live.refresh()
     assert report.module(a.__name__).strategy == "skipped"
+    assert [r.getMessage() for r in caplog.records] == [
+        f"limeade: {a.__name__} skipped: file deleted"
+    ]
     assert limeade.plan().skipped == [(a.__name__, "file deleted")]
 
 

@@ -67,14 +67,15 @@ def _names(modules: Optional[Iterable[ModuleRef]]) -> Optional[list[str]]:
     return [m if isinstance(m, str) else m.__name__ for m in modules]
 
 
-def _scan(modules: Optional[Iterable[ModuleRef]]) -> tuple[list[str], list[tuple[str, str]]]:
-    """Changed tracked modules that are still imported, and the ones skipped with why."""
+def _scan(
+    modules: Optional[Iterable[ModuleRef]], log: bool = True
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """Changed tracked modules that are still imported, and the ones skipped with why (logged
+    as warnings by a refresh; a plan, a dry run, lists them and logs nothing)."""
     names = _names(modules)
     changed: list[str] = []
     _tracking.discover()
     skipped = _tracking.offer_loader_sources(names)
-    for name, why in skipped:
-        logger.warning("limeade: %s skipped: %s", name, why)
     unreadable = {name for name, _ in skipped}
     scanned = _tracking.REGISTRY.scan(names)
     _tracking.log_watch_warning()
@@ -88,10 +89,10 @@ def _scan(modules: Optional[Iterable[ModuleRef]]) -> tuple[list[str], list[tuple
             changed.append(name)
         elif status == "deleted":
             skipped.append((name, "file deleted"))
-            logger.warning("limeade: %s skipped: its file was deleted", name)
         else:
             skipped.append((name, detail))
-            logger.warning("limeade: %s skipped: %s", name, detail)
+    for name, why in skipped if log else ():
+        logger.warning("limeade: %s skipped: %s", name, why)
     return changed, skipped
 
 
@@ -449,7 +450,7 @@ def _refresh_loader_linecache(path: str, lines: Optional[list[str]]) -> None:
 def make_plan(modules: Optional[Iterable[ModuleRef]], count: bool = False) -> Plan:
     """The plan of every changed tracked module (or the given ones), each change with its
     predicted outcome: see :func:`limeade.plan`."""
-    changed, skipped = _scan(modules)
+    changed, skipped = _scan(modules, log=False)
     if not changed:
         return Plan(None, skipped)
     result = Plan(_native_plan(changed), skipped)
