@@ -28,8 +28,16 @@ pub(crate) fn diff_statements(
             let mut old_used = vec![false; old_gap.len()];
             for n in new_gap {
                 let n_binds = n.binds();
+                // A statement that binds a name pairs with one that bound it; one that binds
+                // nothing (an `if __name__ == "__main__":` block, a call) with the next old one
+                // of its kind that binds nothing either: an edit of it is one change.
                 let partner = old_gap.iter().enumerate().position(|(i, o)| {
-                    !old_used[i] && o.binds().iter().any(|b| n_binds.contains(b))
+                    !old_used[i]
+                        && if n_binds.is_empty() {
+                            o.binds().is_empty() && same_label(o, n)
+                        } else {
+                            o.binds().iter().any(|b| n_binds.contains(b))
+                        }
                 });
                 match partner {
                     Some(i) => {
@@ -77,6 +85,17 @@ pub(crate) fn diff_statements(
     }
     emit_gap(&old[oi..], &new[ni..], &mut out);
     out
+}
+
+/// Both statements are of the same kind (`if`, `expression`, ...), and both or neither is the
+/// `__main__` guard: an edit keeps the kind.
+fn same_label(a: &Statement, b: &Statement) -> bool {
+    match (&a.kind, &b.kind) {
+        (StatementKind::Other(a), StatementKind::Other(b)) => {
+            a.label == b.label && a.is_main_guard == b.is_main_guard
+        }
+        _ => false,
+    }
 }
 
 pub(crate) fn is_other(s: &Statement) -> bool {

@@ -2,7 +2,9 @@
 //! `__main__` guard, a class's new docstring, a class body on its header line, and the kind of a
 //! planning error.
 
-use limeade_plan::{decode_source, plan_module, ModuleMeta, ModulePlan, PlanError, Version};
+use limeade_plan::{
+    decode_source, plan_module, ModuleMeta, ModulePlan, PlanError, StatementStatus, Version,
+};
 
 fn plan(old: &str, new: &str) -> ModulePlan {
     let meta = ModuleMeta {
@@ -23,30 +25,40 @@ fn plan_error(new: &str) -> PlanError {
     plan_module(meta, "x = 1\n".to_owned(), new.to_owned()).expect_err("refused")
 }
 
-/// Whether `guard` with an edited body is flagged as the main guard: an `if` binds nothing, so
-/// the edit is the old statement removed and the new one added, and both are the guard (or
-/// neither is).
+/// Whether `guard` with an edited body is flagged as the main guard: an `if` binds nothing, and
+/// the edit is one changed statement (paired with the old one of its kind).
 fn flagged(guard: &str) -> bool {
     let old = format!("{guard}\n    main(1)\n");
     let new = format!("{guard}\n    main(2)\n");
     let module = plan(&old, &new);
-    let [first, second] = module.statements.as_slice() else {
+    let [changed] = module.statements.as_slice() else {
         panic!(
-            "{guard}: expected two statements, got {:?}",
+            "{guard}: expected one statement, got {:?}",
             module.statements
         );
     };
-    let (removed, added) = if first.new_span.is_none() {
-        (first, second)
-    } else {
-        (second, first)
-    };
-    assert!(
-        removed.new_span.is_none() && added.old_span.is_none(),
-        "{guard}"
+    assert_eq!(changed.status, StatementStatus::Changed, "{guard}");
+    changed.main_guard
+}
+
+#[test]
+fn a_guard_edited_into_another_if_is_not_paired_with_it() {
+    let module = plan(
+        "if __name__ == \"__main__\":\n    main()\n",
+        "if DEBUG:\n    main()\n",
     );
-    assert_eq!(removed.main_guard, added.main_guard, "{guard}");
-    added.main_guard
+    let statuses: Vec<_> = module
+        .statements
+        .iter()
+        .map(|s| (s.status, s.main_guard))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            (StatementStatus::Added, false),
+            (StatementStatus::Removed, true)
+        ]
+    );
 }
 
 #[test]
