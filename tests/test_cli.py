@@ -268,3 +268,12 @@ def test_the_report_line_says_what_was_not_updated(live: Any) -> None:
     assert f"limeade: {m.__name__}  " in line
     assert "; not updated: <if> (never re-run: it would start the program again)" in line
     assert m.f() == 2
+
+
+def test_the_report_line_names_the_module_when_nothing_changed(live: Any) -> None:
+    m = live.load("commented", "def f():\n    return 1  # one\n")
+    live.edit("commented", "# one", "# the first")
+    report = live.refresh()
+    out = io.StringIO()
+    ReportPrinter(out).report(report)
+    assert out.getvalue().startswith(f"limeade: {m.__name__}  ")

@@ -262,3 +262,14 @@ def test_error_mode_evaluates_base_expressions_once_and_refuses_after_them(live,
         # list the evaluation appended to (rolled back with the rest).
         assert m.C is old and obj.m() == "old-A" and m.unrelated() == "old"
         assert calls.CALLS == []
+
+
+def test_error_mode_refuses_a_conflict_when_the_whole_body_runs_again(live):
+    # Adding a `from __future__` import runs the whole new body: no class is kept that way.
+    m = live.load("m", BASES_SOURCE)
+    old, obj = m.C, m.C()
+    live.edit("m", "class A:", "from __future__ import annotations\n\nclass A:", count=1)
+    live.edit("m", "class C(A):", "class C(B):")
+    with pytest.raises(limeade.ConflictError, match="cannot be mutated in place"):
+        limeade.refresh(conflicts="error")
+    assert m.C is old and type(obj) is m.C and obj.m() == "old-A"

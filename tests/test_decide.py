@@ -259,3 +259,26 @@ def test_a_class_a_function_makes_is_no_conflict_to_refuse(live: Live) -> None:
     live.edit("factory3", "class Made(Base):", "class Made(Other):")
     limeade.refresh(conflicts="error")  # no live class is Made: nothing to refuse
     assert m.make().__bases__ == (m.Other,)
+
+
+def test_definitions_added_or_removed_inside_a_function_are_so_for_its_next_call(
+    live: Live,
+) -> None:
+    source = """\
+def outer():
+    def helper():
+        return 1
+
+    return helper()
+"""
+    m = live.load("nested", source)
+    live.edit(
+        "nested",
+        "    def helper():\n        return 1\n\n    return helper()\n",
+        "    def other():\n        return 2\n\n    return other()\n",
+    )
+    report = live.refresh()
+    done = {c.qualname: (c.outcome, c.why) for c in report.changes}
+    assert done["outer.<locals>.other"] == ("added", "inside a function: its next call defines it")
+    assert done["outer.<locals>.helper"][0] == "removed"
+    assert m.outer() == 2

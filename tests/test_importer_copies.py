@@ -77,3 +77,20 @@ def test_a_removed_name_an_importer_still_holds_is_told(live):
     assert f"{models.__name__}.fmt  gone from {util.__name__}.fmt -> not updated" in str(report)
     # Nothing a running program holds was taken away.
     assert not hasattr(util, "fmt") and models.fmt is held and models.show(1) == "<1>"
+
+
+def test_a_removed_name_the_importer_drops_in_the_same_edit_is_not_told(live):
+    util = live.load("util", "def fmt(x):\n    return f'<{x}>'\n\n\ndef other():\n    return 1\n")
+    models = live.load(
+        "models",
+        f"from {util.__name__} import fmt, other\n\n\ndef show(x):\n    return fmt(x)\n",
+    )
+    live.edit("util", "def fmt(x):\n    return f'<{x}>'\n\n\n", "")
+    live.edit(
+        "models",
+        "import fmt, other\n\n\ndef show(x):\n    return fmt(x)\n",
+        "import other\n\n\ndef show(x):\n    return str(x)\n",
+    )
+    report = live.refresh()  # also checks the plan against what the refresh did
+    assert not [c for c in report.changes if c.kind.startswith("gone from")]
+    assert not hasattr(models, "fmt") and models.show(1) == "1"

@@ -25,7 +25,15 @@ from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple, Optional, Union, cast
 
 from ._layout import InPlace, decorated_member_changes, graftable, in_place, replace_reason
-from ._outcomes import CLASS_IN_FUNCTION, IN_FUNCTION_CLASS
+from ._outcomes import (
+    ADDED,
+    CLASS_IN_FUNCTION,
+    IN_FUNCTION_CLASS,
+    INSIDE_FUNCTION_ADDED,
+    INSIDE_FUNCTION_REMOVED,
+    NOT_UPDATED,
+    REMOVED,
+)
 from ._plan_data import Conflict, Definition, Entry, ModulePlan, Statement
 from ._report import definition_name, statement_key
 
@@ -151,6 +159,8 @@ class Action:
     #: :attr:`Step.REPLACE_CLASS`: why the class cannot be kept; :attr:`Step.INSIDE_FUNCTION`:
     #: why nothing is done.
     why: str = ""
+    #: :attr:`Step.INSIDE_FUNCTION`: what it comes to (the outcome word).
+    outcome: str = ""
     #: :attr:`Step.RENAME`: the removed definition it renames.
     renamed_from: Optional[Definition] = None
 
@@ -229,10 +239,12 @@ def route_module(plan: ModulePlan, decided: ClassDecisions) -> ModuleRoute:
         if d.get("in_function"):
             # Nested functions and methods of classes a function makes follow the function:
             # their live versions are closures of its code (see :mod:`._closures`). Such a
-            # class itself is no live object to update.
-            if d["kind"] == "class" and d["status"] != "unchanged":
+            # class itself is no live object to update; what is added or removed inside a
+            # function is so for the function's next call.
+            outcome, why = _inside_function(d)
+            if outcome:
                 inside_functions.append(
-                    Action(Step.INSIDE_FUNCTION, d, (d["leaf"],), why=CLASS_IN_FUNCTION)
+                    Action(Step.INSIDE_FUNCTION, d, (d["leaf"],), why=why, outcome=outcome)
                 )
             continue
         if d["status"] == "unchanged" and qualname not in replaced:
@@ -248,7 +260,13 @@ def route_module(plan: ModulePlan, decided: ClassDecisions) -> ModuleRoute:
             continue
         if s.get("in_function"):
             inside_functions.append(
-                Action(Step.INSIDE_FUNCTION, s, tuple(s["binds"]), why=IN_FUNCTION_CLASS)
+                Action(
+                    Step.INSIDE_FUNCTION,
+                    s,
+                    tuple(s["binds"]),
+                    why=IN_FUNCTION_CLASS,
+                    outcome=NOT_UPDATED,
+                )
             )
         else:
             actions.setdefault(s["scope"], []).append(_statement_action(s))
@@ -290,6 +308,18 @@ def _definition_action(
     if d["kind"] == "class":
         return Action(Step.CLASS_HEADER, d, binds)
     return Action(Step.UPDATE_FUNCTION, d, binds)
+
+
+def _inside_function(d: Definition) -> tuple[str, str]:
+    """The outcome and why of a changed definition inside a function body that no closure
+    update covers ("" when one does: a changed nested function or method)."""
+    if d["status"] == "added":
+        return ADDED, INSIDE_FUNCTION_ADDED
+    if d["status"] == "removed":
+        return REMOVED, INSIDE_FUNCTION_REMOVED
+    if d["status"] == "changed" and d["kind"] == "class":
+        return NOT_UPDATED, CLASS_IN_FUNCTION
+    return "", ""
 
 
 def _statement_action(s: Statement) -> Action:

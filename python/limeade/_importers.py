@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 import types
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Optional
 
 from . import _tracking
@@ -42,12 +42,16 @@ def _rebound(new: Any) -> str:
     return REBOUND
 
 
-def rebind_copies(exporter: str, mutations: Mutations) -> list[Change]:
+def rebind_copies(
+    exporter: str, mutations: Mutations, leaving: Optional[Mapping[str, Collection[str]]] = None
+) -> list[Change]:
     """Add to ``mutations`` what the importers of ``exporter`` need so they hold what they would
     hold after a fresh import: copies of replaced values rebound (only where the importer still
     holds the old object: a name the importer rebound itself is never touched), names a star
     import now gives added, names it no longer gives removed. Importers whose namespace changes
-    this way pass it on to their own importers (a package re-exporting with ``*``)."""
+    this way pass it on to their own importers (a package re-exporting with ``*``). ``leaving``:
+    per module refreshed with this one, the names its new source no longer binds (a copy of a
+    removed name the importer drops itself is not reported as kept)."""
     changes: list[Change] = []
     queue = [exporter]
     seen = {exporter}
@@ -67,8 +71,9 @@ def rebind_copies(exporter: str, mutations: Mutations) -> list[Change]:
             if name == "*":
                 found = _star_copies(source, before, after, importer, target.__dict__, mutations)
             else:
+                dropped = bound_as in (leaving or {}).get(importer, ())
                 found = _named_copy(
-                    source, before, after, name, importer, bound_as, target, mutations
+                    source, before, after, name, importer, bound_as, target, mutations, dropped
                 )
             changes.extend(found)
             if found and importer not in seen:
@@ -86,12 +91,15 @@ def _named_copy(
     bound_as: str,
     target: types.ModuleType,
     mutations: Mutations,
+    dropped: bool = False,
 ) -> list[Change]:
     old, new = before.get(name, _MISSING), after.get(name, _MISSING)
     held = target.__dict__.get(bound_as, _MISSING)
     if old is _MISSING or old is new or held is not old:
         return []
     if new is _MISSING:
+        if dropped:
+            return []  # the importer's own refresh removes its import of it
         # Nothing to rebind it to: the importer keeps the old object, and says so.
         return [Change(importer, bound_as, f"gone from {source}.{name}", NOT_UPDATED, STILL_HELD)]
     if mutations.touched(target.__dict__, bound_as):
@@ -152,7 +160,11 @@ class _Predicted:
         self.decided = decided
 
 
-def predict_copies(module_plan: ModulePlan, outcomes: Optional[OutcomeLog] = None) -> Prediction:
+def predict_copies(
+    module_plan: ModulePlan,
+    outcomes: Optional[OutcomeLog] = None,
+    leaving: Optional[Mapping[str, Collection[str]]] = None,
+) -> Prediction:
     """The copies a refresh of this module would rebind, add or remove in other modules: names
     bound by changed or added module-level statements, or by definitions predicted to be
     replaced (``outcomes``), that importers still hold, names the module's star exports gain or
@@ -203,7 +215,7 @@ def predict_copies(module_plan: ModulePlan, outcomes: Optional[OutcomeLog] = Non
         stand_ins.delitem(namespace, "__all__")
     prediction.rebound[name] = rebound
     prediction.unbound[name] = unbound
-    prediction.changes = rebind_copies(name, stand_ins)
+    prediction.changes = rebind_copies(name, stand_ins, leaving)
     for target in stand_ins.changed_dicts():
         importer = target.get("__name__") if target is not namespace else None
         if isinstance(importer, str):

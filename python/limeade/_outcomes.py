@@ -49,6 +49,10 @@ CLASS_IN_FUNCTION = (
     "made by a function: its next call makes the new class; methods of classes made before "
     "get the new code"
 )
+#: Why a definition added inside a function body exists only for the function's next calls.
+INSIDE_FUNCTION_ADDED = "inside a function: its next call defines it"
+#: Why a definition removed from a function body is still held by what earlier calls made.
+INSIDE_FUNCTION_REMOVED = "inside a function: its next call no longer defines it"
 #: Why a change the executors never acted on is reported as not updated.
 NOTHING_DONE = "nothing was changed for it"
 

@@ -109,7 +109,7 @@ class Predictions:
         for qualname in route.graft_order:
             log.record(qualname, GRAFTED)
         for action in route.inside_functions:
-            log.record(action.key, NOT_UPDATED, action.why)
+            log.record(action.key, action.outcome, action.why)
         in_place: dict[str, Any] = {}
         for work in route.scopes:
             if inside(work.scope, route.whole):

@@ -221,7 +221,7 @@ class ModulePreparation:
         replaced_classes = set(decided.replaced)
         route = route_module(self.plan, decided)
         for action in route.inside_functions:
-            self.outcomes.record(action.key, NOT_UPDATED, action.why)
+            self.outcomes.record(action.key, action.outcome, action.why)
         for qualname in route.graft_order:
             self.graft_bound[qualname] = self.classes.graft(qualname)
             self.outcomes.record(qualname, GRAFTED)
@@ -432,7 +432,17 @@ class ModulePreparation:
         return list(dict.fromkeys(names))
 
     def prepare_full_body(self) -> None:
-        """A ``from __future__`` import changed: run the whole new body, keep matched functions."""
+        """A ``from __future__`` import changed: run the whole new body, keep matched functions.
+        A class statement that runs again makes a new class: under ``conflicts="error"`` a class
+        in conflict that the module holds refuses the refresh (no class is kept this way)."""
+        if self.state.refuse_conflicts:
+            refused = [
+                (self.name, c["qualname"], c["reason"])
+                for c in live_conflicts(self.plan)
+                if self.state.live_class(c["qualname"]) is not None
+            ]
+            if refused:
+                raise ConflictError.refusing(refused)
         code = self.sandbox.compile(self.sandbox.text, f"module {self.name}")
         self.sandbox.flags = code.co_flags
         namespace: dict[str, Any] = {}

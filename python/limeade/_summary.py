@@ -22,7 +22,10 @@ def summary_line(report: RefreshReport, seconds: float, prefix: str = "limeade:"
     """``limeade: app.models, app.views  3 changes  2.1 ms`` (the modules that changed), and
     what the program still runs the old way: ``; not updated: <if> (never re-run: ...)``. A
     line that only counted changes would read as success for an edit nothing took."""
-    names = [m.module for m in report.modules if m.changes]
+    # The modules that changed (or, when nothing did, e.g. a comment edited, those refreshed).
+    names = [m.module for m in report.modules if m.changes] or [
+        m.module for m in report.modules if m.strategy != "skipped"
+    ]
     shown = ", ".join(names[:MAX_NAMES])
     if len(names) > MAX_NAMES:
         shown += f" +{len(names) - MAX_NAMES} more"
@@ -32,11 +35,9 @@ def summary_line(report: RefreshReport, seconds: float, prefix: str = "limeade:"
     left = [c for c in report.changes if c.outcome == NOT_UPDATED]
     if left:
         first = left[0]
-        line += (
-            f"; not updated: {first.qualname} ({first.why})"
-            if first.why
-            else (f"; not updated: {first.qualname}")
-        )
+        # Named with its module unless the line names that module alone (an importer's copy).
+        where = first.line_in(names[0] if len(names) == 1 else "").split("  ", 1)[0]
+        line += f"; not updated: {where} ({first.why})" if first.why else f"; not updated: {where}"
         if len(left) > 1:
             line += f" +{len(left) - 1} more"
     return line

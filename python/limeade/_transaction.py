@@ -140,11 +140,13 @@ _OWN_DEFAULTS_ASPECTS = {
 
 
 def _predicted_rebinds(
-    module_plan: ModulePlan, outcomes: Optional[OutcomeLog] = None
+    module_plan: ModulePlan,
+    outcomes: Optional[OutcomeLog],
+    leaving: dict[str, frozenset[str]],
 ) -> list[Change]:
     """What a refresh of this module would change in other modules' namespaces (copies rebound,
     star-imported names added or removed) and the defaults it would re-evaluate."""
-    prediction = predict_copies(module_plan, outcomes)
+    prediction = predict_copies(module_plan, outcomes, leaving)
     # Definitions whose defaults the module's own refresh sets (see _prepare), and removed
     # ones (no default left to refresh).
     own_defaults = {
@@ -177,12 +179,19 @@ def _predicted_rebinds(
     return changes
 
 
-def _rebind_copies(name: str, mutations: Mutations) -> list[Change]:
+def _leaving(plan_data: Plan) -> dict[str, frozenset[str]]:
+    """Per module of the plan, the names its new source no longer binds."""
+    return {m["module"]: frozenset(m["unbound_names"]) for m in plan_data._data["modules"]}
+
+
+def _rebind_copies(
+    name: str, mutations: Mutations, leaving: dict[str, frozenset[str]]
+) -> list[Change]:
     """Add to ``mutations`` what other modules need after this module's mutations: the copies
     they hold of replaced values rebound, names a star import gives added or removed (see
     :mod:`limeade._importers`), then the defaults that read a changed name re-evaluated (see
     :mod:`limeade._defaults`)."""
-    return rebind_copies(name, mutations) + refresh_defaults(mutations)
+    return rebind_copies(name, mutations, leaving) + refresh_defaults(mutations)
 
 
 def run_refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshReport:
@@ -198,6 +207,7 @@ def run_refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> Refre
     if not changed:
         return report
     plan_data = Plan(_native_plan(changed))
+    leaving = _leaving(plan_data)
     # User code (base class expressions, statements, decorators, hooks) may change existing
     # containers from here on; a rollback puts them back.
     containers = _containers.take(
@@ -232,7 +242,7 @@ def run_refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> Refre
                 )
                 continue
             prepared = prepare_module(module, module_plan, new_text, conflicts == "error")
-            rebinds = _rebind_copies(name, prepared.mutations)
+            rebinds = _rebind_copies(name, prepared.mutations, leaving)
             rebinds += unregister_removed(name, prepared.mutations, after_commit)
             rebinds += stale_caches(prepared.mutations, after_commit)
             logs.append(_commit(name, prepared.mutations))
@@ -454,6 +464,7 @@ def make_plan(modules: Optional[Iterable[ModuleRef]], count: bool = False) -> Pl
     if not changed:
         return Plan(None, skipped)
     result = Plan(_native_plan(changed), skipped)
+    leaving = _leaving(result)
     closures: dict[tuple[str, str], types.CodeType] = {}
     migrating: dict[type, str] = {}
     for module_plan in result._data["modules"]:
@@ -465,7 +476,7 @@ def make_plan(modules: Optional[Iterable[ModuleRef]], count: bool = False) -> Pl
             result.outcomes[name] = predicted.outcomes
             closures.update(((name, q), code) for q, code in predicted.closure_codes.items())
             migrating.update(dict.fromkeys(predicted.migrations, name))
-        result.rebinds[name] = _predicted_rebinds(module_plan, result.outcomes.get(name))
+        result.rebinds[name] = _predicted_rebinds(module_plan, result.outcomes.get(name), leaving)
     instances: dict[type, Optional[int]] = dict.fromkeys(migrating)
     if count and (closures or migrating):
         objects = gc.get_objects()
