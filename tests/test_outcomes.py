@@ -322,3 +322,60 @@ def test_a_migration_hook_added_with_the_new_init_is_predicted(live):
     ]
     live.refresh()
     assert [a.currency for a in accounts] == ["EUR", "EUR"]
+
+
+def _migrations(changes):
+    return sorted((c.qualname, c.why) for c in changes if c.outcome == "migrated")
+
+
+def test_a_hook_removed_in_the_same_edit_migrates_nothing(live):
+    m = live.load(
+        "m",
+        """
+        class A:
+            def __limeade_migrate__(self):
+                self.migrated = True
+
+            def value(self):
+                return 1
+        """,
+    )
+    a = m.A()
+    live.edit(
+        "m",
+        "    def __limeade_migrate__(self):\n        self.migrated = True\n\n",
+        "",
+    )
+    live.edit("m", "return 1", "return 2")
+    told = _migrations(limeade.plan(count=True).changes)
+    report = live.refresh()
+    assert told == _migrations(report.changes) == []
+    assert a.value() == 2 and not hasattr(a, "migrated")
+
+
+def test_a_hook_added_to_a_base_migrates_the_changed_subclass_too(live):
+    m = live.load(
+        "m",
+        """
+        class Base:
+            def value(self):
+                return 1
+
+        class Child(Base):
+            def value(self):
+                return 2
+        """,
+    )
+    base, child = m.Base(), m.Child()
+    live.edit(
+        "m",
+        "    def value(self):\n        return 1\n",
+        "    def __limeade_migrate__(self):\n        self.migrated = True\n\n"
+        "    def value(self):\n        return 1\n",
+    )
+    live.edit("m", "return 2", "return 20")
+    told = _migrations(limeade.plan(count=True).changes)
+    report = live.refresh()
+    # Each instance is migrated once, counted under the first hooked class of its MRO.
+    assert told == _migrations(report.changes) == [("Base", "1 instance"), ("Child", "1 instance")]
+    assert base.migrated and child.migrated and child.value() == 20

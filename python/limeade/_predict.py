@@ -200,20 +200,32 @@ class Predictions:
         if route is None:
             return []
         scopes = {work.scope for work in route.scopes} | set(route.graft_order)
-        # A hook the same edit adds or changes is on the class when the migrations run.
-        new_hooks = {
-            d["scope"]
-            for d in self.definitions
-            if d["leaf"] == "__limeade_migrate__" and d["status"] in ("added", "changed")
-        }
         out = []
         for scope in sorted(scopes):
             live = (
                 self.state.live_class(scope) if scope and not inside(scope, route.whole) else None
             )
-            if live is not None and (hasattr(live, "__limeade_migrate__") or scope in new_hooks):
+            if live is not None and self._hooked_after_commit(live):
                 out.append(live)
         return out
+
+    def _hooked_after_commit(self, live: type) -> bool:
+        """Whether ``live`` will have a ``__limeade_migrate__`` when the migrations run: its
+        own or a base's, counting the hooks this edit adds to or removes from this module's
+        classes."""
+        hook = "__limeade_migrate__"
+        edited = {
+            d["scope"]: d["status"]
+            for d in self.definitions
+            if d["leaf"] == hook and d["status"] != "unchanged"
+        }
+        for klass in live.__mro__:
+            status = edited.get(klass.__qualname__) if klass.__module__ == self.state.name else None
+            if status in ("added", "changed"):
+                return True
+            if status != "removed" and hook in vars(klass):
+                return True
+        return False
 
     def _predict_statement(self, s: Statement) -> Outcome:
         """A changed statement runs; where it binds a name that holds a function or class now,
