@@ -510,3 +510,39 @@ def test_closure_with_other_free_variables_is_reported_not_updated(live):
     assert report.module(m.__name__).not_updated == [
         ("make_adder.<locals>.add", "closure not updated: free variables changed")
     ]
+
+
+def test_a_cached_function_edited_while_a_call_of_it_runs_says_what_that_call_stores(live):
+    import threading
+
+    m = live.load(
+        "m",
+        """
+        import functools
+        import threading
+
+        STARTED, STOP = threading.Event(), threading.Event()
+
+        @functools.cache
+        def work(n):
+            STARTED.set()
+            STOP.wait(30)
+            return n
+        """,
+    )
+    results = []
+    worker = threading.Thread(target=lambda: results.append(m.work(1)))
+    worker.start()
+    try:
+        assert m.STARTED.wait(10)
+        live.edit("m", "return n\n", "return n + 100\n")
+        report = live.refresh()  # also checks the plan said the same
+    finally:
+        m.STOP.set()
+        worker.join(10)
+    [done] = report.changes
+    assert done.outcome == "updated in place"
+    assert done.why.startswith("running now") and "cache cleared: 0 results" in done.why
+    assert "the call in progress may store a result of the old code" in done.why
+    # As the report says: the running call returned and cached its old-code result.
+    assert results == [1] and m.work(1) == 1 and m.work(2) == 102

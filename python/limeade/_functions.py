@@ -70,6 +70,10 @@ def _no_annotations(format: int) -> dict[str, Any]:
     return {}
 
 
+#: What a call of a cached function running during the refresh does when it returns.
+RUNNING_CACHED = "the call in progress may store a result of the old code"
+
+
 def _cache_note(bound: Any) -> str:
     """What updating a function behind ``functools.lru_cache``/``cache`` does to its results:
     they are dropped after the commit (results of the old code must not outlive it)."""
@@ -200,8 +204,9 @@ class FunctionUpdates:
             return FunctionDecision(REPLACED, f"it became {_kind_name(code)}", target, code)
         why = _cache_note(live_items.get(name))
         if id(target.__code__) in self.running_codes():
-            # A `while True` loop edited while it runs: that call goes on with the old code.
-            why = f"{RUNNING_NOW}; {why}" if why else RUNNING_NOW
+            # A `while True` loop edited while it runs: that call goes on with the old code,
+            # and a cached function's call stores its old-code result when it returns.
+            why = f"{RUNNING_NOW}; {why}; {RUNNING_CACHED}" if why else RUNNING_NOW
         return FunctionDecision(UPDATED, why, target, code)
 
     def update_function(
