@@ -273,3 +273,15 @@ def test_error_mode_refuses_a_conflict_when_the_whole_body_runs_again(live):
     with pytest.raises(limeade.ConflictError, match="cannot be mutated in place"):
         limeade.refresh(conflicts="error")
     assert m.C is old and type(obj) is m.C and obj.m() == "old-A"
+
+
+@pytest.mark.parametrize("mode", ["replace", "error"])
+def test_new_bases_that_raise_are_a_refresh_error_in_both_modes(live, mode):
+    m = live.load("m", "def pick():\n    return object\n\n" + BASES_SOURCE)
+    old, obj = m.C, m.C()
+    live.edit("m", "class C(A):", "class C(pick(1)):")
+    with pytest.raises(limeade.ApplyError) as info:
+        limeade.refresh(conflicts=mode)
+    # The user's own error is what the refresh reports, not a conflict.
+    assert isinstance(info.value.__cause__, TypeError)
+    assert m.C is old and obj.m() == "old-A"

@@ -24,7 +24,14 @@ import types
 from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple, Optional, Union, cast
 
-from ._layout import InPlace, decorated_member_changes, graftable, in_place, replace_reason
+from ._layout import (
+    BasesRaised,
+    InPlace,
+    decorated_member_changes,
+    graftable,
+    in_place,
+    replace_reason,
+)
 from ._outcomes import (
     ADDED,
     CLASS_IN_FUNCTION,
@@ -59,6 +66,9 @@ class ClassDecisions(NamedTuple):
     replaced: dict[str, str]
     #: Dataclasses and enums kept while their generated parts are rebuilt.
     grafted: set[str]
+    #: Classes whose new base expressions raised when evaluated, with the exception (they are
+    #: replaced: running their statement raises it again, as a refresh error).
+    raised: Optional[dict[str, BaseException]] = None
 
 
 def decide_classes(
@@ -78,8 +88,13 @@ def decide_classes(
     pending = names_bound_in("") if conflicted else frozenset()
     kept: dict[str, InPlace] = {}
     replaced: dict[str, str] = {}
+    raised: dict[str, BaseException] = {}
     for qualname in conflicted:
-        fix = in_place(module, qualname, conflicts, pending, run_code)
+        try:
+            fix = in_place(module, qualname, conflicts, pending, run_code)
+        except BasesRaised as e:
+            raised[qualname] = e.__cause__ or e
+            continue
         if live_class(qualname) is not None and fix is not None:
             kept[qualname] = fix
     for d in definitions:
@@ -113,7 +128,7 @@ def decide_classes(
             grafted.add(scope)
         elif (reason := replace_reason(live)) is not None:
             replaced[scope] = reason
-    return ClassDecisions(kept, replaced, grafted)
+    return ClassDecisions(kept, replaced, grafted, raised)
 
 
 def live_conflicts(plan: ModulePlan) -> list[Conflict]:

@@ -35,6 +35,11 @@ class NotEvaluated(Exception):
     """Base expressions a plan does not evaluate: finding their value would run code."""
 
 
+class BasesRaised(Exception):
+    """Evaluating new base expressions raised (the cause is chained): the class statement would
+    raise it too."""
+
+
 def in_place(
     module: types.ModuleType,
     qualname: str,
@@ -90,8 +95,9 @@ def assignable_bases(
 ) -> Optional[tuple[type, ...]]:
     """The new bases (source texts evaluated in ``namespace``), when CPython accepts assigning
     them to the live class (same instance layout); else None. A ``NameError`` propagates: the
-    name may be one the refresh is about to bind. Without ``run_code``, bases that are not
-    dotted names raise :class:`NotEvaluated`."""
+    name may be one the refresh is about to bind; any other exception comes as
+    :class:`BasesRaised`. Without ``run_code``, bases that are not dotted names raise
+    :class:`NotEvaluated`."""
     if not run_code:
         new_bases: Any = _looked_up(namespace, texts)
     else:
@@ -99,8 +105,8 @@ def assignable_bases(
             new_bases = eval("(" + "".join(t + ", " for t in texts) + ")", dict(namespace))
         except NameError:
             raise
-        except Exception:
-            return None
+        except Exception as e:
+            raise BasesRaised(", ".join(texts)) from e
     if not new_bases or not all(isinstance(b, type) for b in new_bases):
         return None
     metaclasses: tuple[type, ...] = type.__dict__["__mro__"].__get__(type(live))

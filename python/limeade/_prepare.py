@@ -33,7 +33,7 @@ from ._decide import (
 from ._errors import ApplyError, ConflictError
 from ._functions import FunctionUpdates
 from ._grafting import ClassChanges
-from ._layout import assignable_bases
+from ._layout import BasesRaised, assignable_bases
 from ._lookup import (
     MISSING,
     describe,
@@ -205,6 +205,14 @@ class ModulePreparation:
             # What the early check could not tell without running code (new base expressions).
             conflicted = {c["qualname"] for c in live_conflicts(self.plan)}
             refused = [(self.name, q, r) for q, r in decided.replaced.items() if q in conflicted]
+            for _, qualname, _ in refused:
+                error = (decided.raised or {}).get(qualname)
+                if error is not None:
+                    # The new code itself fails: that is what to fix, not a conflict.
+                    what = f"the new bases of class {qualname}"
+                    raise ApplyError(
+                        f"{self.state.path}: evaluating {what} raised {error!r}", self.name, what
+                    ) from error
             if refused:
                 raise ConflictError.refusing(refused)
         for qualname, fix in decided.kept.items():
@@ -260,8 +268,8 @@ class ModulePreparation:
                 continue
             try:
                 bases = assignable_bases(namespace, live, texts)
-            except NameError:
-                bases = None
+            except (NameError, BasesRaised):
+                bases = None  # running the class statement raises it, as a refresh error
             if bases is not None:
                 self.classes.assign_bases(live, bases)
                 self.outcomes.record(qualname, KEPT_WITH_NEW_BASES)
