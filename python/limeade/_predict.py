@@ -61,8 +61,8 @@ SAME_CLOSURE = "updated in place if its new version closes over the same cells, 
 DEFERRED_BASES = "kept with new bases if CPython accepts them once they exist, else replaced"
 #: What only evaluating new base expressions (a call, a subscript) tells: a plan runs no code.
 UNEVALUATED_BASES = (
-    "kept with new bases if CPython accepts them once evaluated (a plan runs no program code), "
-    "else replaced"
+    "kept with new bases if CPython accepts them once evaluated, else replaced; a plan runs no "
+    "program code to evaluate them"
 )
 #: Why a statement that binds a name holding a function or class now is decided when it runs.
 REBINDS_DEFINITION = (
