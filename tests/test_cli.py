@@ -266,7 +266,8 @@ def test_the_report_line_says_what_was_not_updated(live: Any) -> None:
     ReportPrinter(out).report(report)
     line = out.getvalue()
     assert f"limeade: {m.__name__}  " in line
-    assert "; not updated: <if> (never re-run: it would start the program again)" in line
+    guard = "<__main__ block> (never re-run: it would start the program again)"
+    assert f"; not updated: {guard}" in line
     assert m.f() == 2
 
 

@@ -144,7 +144,7 @@ def test_each_change_gets_its_step_and_deciding_changes_nothing(live: Live) -> N
     assert steps[("", "Kept")] is Step.CLASS_HEADER
     assert steps[("", "Decorated")] is Step.REPLACE_CLASS
     assert steps[("", "Point")] is Step.GRAFTED
-    assert steps[("", "<if> if changed")] is Step.MAIN_GUARD
+    assert steps[("", "<__main__ block> if changed")] is Step.MAIN_GUARD
     # A field added to a grafted dataclass runs in the class's scratch namespace.
     assert steps[("Point", "Point.y assignment added")] is Step.RUN
     # The module's changes come in source order, the removed one first (it runs nothing).

@@ -109,9 +109,9 @@ def test_an_edited_main_guard_is_not_updated_old_and_new(live):
     live.edit("m", "RUNS.append(main())", "RUNS.append(main() * 10)")
     text, changes, report = _views(live, limeade.plan())
     # One change: the edited block is the old one changed, not one removed and one added.
-    assert text == [f"~ <if>  if changed -> not updated ({MAIN_GUARD})  [line 6]"]
+    assert text == [f"~ <__main__ block>  if changed -> not updated ({MAIN_GUARD})  [line 6]"]
     assert [(c.qualname, c.kind, c.outcome, c.why) for c in changes] == [
-        ("<if>", "if changed", "not updated", MAIN_GUARD)
+        ("<__main__ block>", "if changed", "not updated", MAIN_GUARD)
     ]
-    assert report == [f"<if>  if changed -> not updated ({MAIN_GUARD})"]
+    assert report == [f"<__main__ block>  if changed -> not updated ({MAIN_GUARD})"]
     assert m.main is main and m.RUNS == []

@@ -109,10 +109,10 @@ def test_main_guard_is_never_run_again(live):
     live.edit("m", "RUNS.append(main())", "RUNS.append(main() * 10)")
     plan = limeade.plan()
     assert "-> not updated (never re-run: it would start the program again)" in _line(
-        str(plan), "~ <if>  if changed"
+        str(plan), "~ <__main__ block>  if changed"
     )
     report = live.refresh()
-    assert ("<if>", "not updated") in [(c.qualname, c.outcome) for c in report.changes]
+    assert ("<__main__ block>", "not updated") in [(c.qualname, c.outcome) for c in report.changes]
     assert main() == 2 and m.RUNS == []
 
 

@@ -49,7 +49,7 @@ def main():
     live.edit("m", "return 1", "return 2")
     live.edit("m", "RUNS.append(main())", "RUNS.append(main() * 10)")
     report = live.refresh()
-    assert ("<if>", "not updated") in [(c.qualname, c.outcome) for c in report.changes]
+    assert ("<__main__ block>", "not updated") in [(c.qualname, c.outcome) for c in report.changes]
     assert m.RUNS == [] and main() == 2 and m.main is main
 
 

@@ -20,8 +20,9 @@ MAX_NAMES = 3
 
 def summary_line(report: RefreshReport, seconds: float, prefix: str = "limeade:") -> str:
     """``limeade: app.models, app.views  3 changes  2.1 ms`` (the modules that changed), and
-    what the program still runs the old way: ``; not updated: <if> (never re-run: ...)``. A
-    line that only counted changes would read as success for an edit nothing took."""
+    what the program still runs the old way:
+    ``; not updated: <__main__ block> (never re-run: ...)``. A line that only counted changes
+    would read as success for an edit nothing took."""
     # The modules that changed (or, when nothing did, e.g. a comment edited, those refreshed).
     names = [m.module for m in report.modules if m.changes] or [
         m.module for m in report.modules if m.strategy != "skipped"

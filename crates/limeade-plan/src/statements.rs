@@ -87,6 +87,9 @@ pub(crate) fn diff_statements(
     out
 }
 
+/// How changes name the `if __name__ == "__main__":` block.
+pub const MAIN_GUARD_NAME: &str = "<__main__ block>";
+
 /// Both statements are of the same kind (`if`, `expression`, ...), and both or neither is the
 /// `__main__` guard: an edit keeps the kind.
 fn same_label(a: &Statement, b: &Statement) -> bool {
@@ -180,9 +183,14 @@ fn statement_change(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    // An edited guard is the old one removed and the new one added: both are the guard.
     let main_guard = scope.is_empty()
         && matches!(shown.map(|s| &s.kind), Some(StatementKind::Other(o)) if o.is_main_guard);
+    // The block that starts the program is named as such, not by the names its loop binds.
+    let name = if main_guard {
+        MAIN_GUARD_NAME.to_owned()
+    } else {
+        name
+    };
     StatementChange {
         scope: scope.to_owned(),
         in_function: scope.contains(".<locals>."),
