@@ -312,5 +312,6 @@ def _members_follow(log: OutcomeLog, qualname: str) -> None:
     prefix = qualname + "."
     for key, outcome in list(log.by_name.items()):
         if key.startswith(prefix) and outcome.outcome != DECIDED_WHEN_RUN:
-            why = f"{outcome.words()} if {qualname} is kept, else replaced with {qualname}"
+            kept = f"{outcome.outcome}, {outcome.why}" if outcome.why else outcome.outcome
+            why = f"if {qualname} is kept: {kept}; else replaced with {qualname}"
             log.record(key, DECIDED_WHEN_RUN, why)
