@@ -145,3 +145,32 @@ def test_undecodable_source_is_refused_once_and_fails_as_without_limeade(tmp_pat
     assert lines[-2:] == ["SyntaxError True", "False"]
     refusals = [line for line in lines if "limeade cannot track" in line and "mod_bad" in line]
     assert len(refusals) == 1, out
+
+
+def test_without_a_cache_the_bytes_compiled_are_the_bytes_recorded(tmp_path):
+    # The hook reads a file twice when no cache holds its code (the registry, then the
+    # compiler's read): a save in between must not leave the registry with other bytes than
+    # the ones that run, or the next refresh would compare the wrong versions.
+    (tmp_path / "mod_race.py").write_text("VALUE = 'first'\n")
+    out = _run(
+        tmp_path,
+        """
+        import pathlib
+        from limeade import _tracking
+
+        fast = _tracking.record
+
+        def record_then_save(name, path, is_package, source=None, stamp=None):
+            done = fast(name, path, is_package, source, stamp)
+            if source is None and name == "mod_race":
+                pathlib.Path(path).write_text("VALUE = 'second'\\n")
+            return done
+
+        _tracking.record = record_then_save
+        import mod_race
+
+        print(mod_race.VALUE, _tracking.REGISTRY.source("mod_race").strip())
+        """,
+        write_bytecode=False,
+    )
+    assert out == "second VALUE = 'second'"

@@ -202,7 +202,9 @@ class TrackingLoader(importlib.machinery.SourceFileLoader):
             code = _bytecode.cached_code(path, recorded) if recorded else None
             if code is not None:
                 return code
-            tracked = recorded is None
+            # Compiled below from the bytes read now (the file may have changed since the
+            # registry read it): those are recorded, unless the module cannot be tracked.
+            tracked = recorded != ()
         stamp = _stamp(path)
         data = self.get_data(path)
         if tracked:
