@@ -68,7 +68,7 @@ class ClassDecisions(NamedTuple):
     grafted: set[str]
     #: Classes whose new base expressions raised when evaluated, with the exception (they are
     #: replaced: running their statement raises it again, as a refresh error).
-    raised: Optional[dict[str, BaseException]] = None
+    raised: dict[str, BaseException]
 
 
 def decide_classes(

@@ -206,7 +206,7 @@ class ModulePreparation:
             conflicted = {c["qualname"] for c in live_conflicts(self.plan)}
             refused = [(self.name, q, r) for q, r in decided.replaced.items() if q in conflicted]
             for _, qualname, _ in refused:
-                error = (decided.raised or {}).get(qualname)
+                error = decided.raised.get(qualname)
                 if error is not None:
                     # The new code itself fails: that is what to fix, not a conflict.
                     what = f"the new bases of class {qualname}"
@@ -226,7 +226,6 @@ class ModulePreparation:
             if fix.slots is not None:
                 self.classes.change_slots(live, *fix.slots)
             self.outcomes.record(qualname, KEPT_WITH_NEW_BASES)
-        replaced_classes = set(decided.replaced)
         route = route_module(self.plan, decided)
         for action in route.inside_functions:
             self.outcomes.record(action.key, action.outcome, action.why)
@@ -237,7 +236,7 @@ class ModulePreparation:
         for work in route.scopes:
             if work.scope and self.state.deferred_bases:
                 # Base classes the module's statements just bound can be evaluated now.
-                whole |= self.resolve_deferred_bases(replaced_classes)
+                whole |= self.resolve_deferred_bases()
             if inside(work.scope, whole):
                 continue
             if work.actions:
@@ -245,7 +244,7 @@ class ModulePreparation:
             if work.moves:
                 self.moves.shift_moved(work.scope, list(work.moves))
         if self.state.deferred_bases:
-            self.resolve_deferred_bases(replaced_classes)
+            self.resolve_deferred_bases()
         self.unbind_removed_names()
         self.closures.collect_closure_swaps()
         self.classes.update_abstract_methods()
@@ -253,7 +252,7 @@ class ModulePreparation:
         self.closures.update_moved_statements()
         self.previews.resolve_previews()
 
-    def resolve_deferred_bases(self, replaced_classes: set[str]) -> set[str]:
+    def resolve_deferred_bases(self) -> set[str]:
         """Classes whose new bases name something this refresh binds (a mixin added in the same
         edit): evaluated against what the module's statements bound. The class is kept when
         CPython accepts the bases, else its statement runs in full and replaces it. Returns the
@@ -292,7 +291,6 @@ class ModulePreparation:
             name = entry["leaf"]
             self.run_entries(parent, scope, [(entry, [name])], namespace_for)
             self.merge(scope, f"{parent}." if parent else "", namespace_for, [name])
-            replaced_classes.add(qualname)
             replaced.add(qualname)
         return replaced
 

@@ -18,16 +18,15 @@ import logging
 import os
 import sys
 import types
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any, Optional, Union
 
 from . import _containers, _integrations, _native, _tracking
 from ._closures import ClosureSwap, update_closures
-from ._decide import live_conflicts
+from ._decide import decide_classes, live_conflicts
 from ._defaults import predict_defaults, refresh_defaults
 from ._errors import ApplyError, ConflictError, PlanError
 from ._importers import predict_copies, rebind_copies
-from ._layout import in_place
 from ._live_counts import closure_count, count_closures, instance_count, instances_of
 from ._mutations import Mutation, Mutations
 from ._outcomes import (
@@ -52,6 +51,7 @@ from ._report import (
     migration_change,
 )
 from ._stack import on_large_stack
+from ._state import ModuleState
 
 logger = logging.getLogger("limeade")
 
@@ -369,17 +369,17 @@ def _check_conflicts(plan_data: Plan, conflicts: str) -> None:
     conflict_list = []
     for m in plan_data._data["modules"]:
         module = sys.modules.get(m["module"])
-        held = live_conflicts(m)
-        # Each class is checked once, however many conflicts it has.
-        kept = {
-            q
-            for q in {c["qualname"] for c in held}
-            if module is not None
-            and in_place(module, q, held, frozenset(m["scope_names"].get("", ())), run_code=False)
-            is not None
-        }
+        kept: Collection[str] = ()
+        if module is not None:
+            # The preparation's own deciding, without running code.
+            state = ModuleState(module, m)
+            kept = decide_classes(
+                module, m, state.live_class, state.names_bound_in, run_code=False
+            ).kept.keys()
         conflict_list += [
-            (m["module"], c["qualname"], c["reason"]) for c in held if c["qualname"] not in kept
+            (m["module"], c["qualname"], c["reason"])
+            for c in live_conflicts(m)
+            if c["qualname"] not in kept
         ]
     if conflict_list:
         raise ConflictError.refusing(conflict_list)
