@@ -12,9 +12,8 @@ import types
 from collections.abc import Iterator
 from typing import NamedTuple, Optional, cast
 
-from . import _native
 from ._errors import ApplyError
-from ._live_counts import closure_count
+from ._live_counts import closure_count, functions_running
 from ._lookup import (
     code_qualname,
     describe,
@@ -98,22 +97,15 @@ def update_closures(
     # The refused ones are only counted as such: no need to look for their closures; nor for
     # those no function can hold.
     baseline = _own_references()
-    wanted = [
-        i
+    wanted = {
+        i: each.old
         for i, each in swaps.items()
         if (each.module, each.qualname) not in refused and _may_have_functions(each, baseline)
-    ]
-    found = (
-        _native.functions_with_code(gc.get_objects(), types.FunctionType, wanted) if wanted else []
-    )
-    for obj in found:
-        swap = swaps.get(id(obj.__code__))
-        if swap is None or swap.old is not obj.__code__:
-            continue
-        key = (swap.module, swap.qualname)
-        if key not in refused:
-            mutations.setattr(obj, "__code__", swap.new)
-            updated[key] += 1
+    }
+    for obj in functions_running(gc.get_objects(), wanted) if wanted else ():
+        swap = swaps[id(obj.__code__)]
+        mutations.setattr(obj, "__code__", swap.new)
+        updated[(swap.module, swap.qualname)] += 1
     outcomes: dict[tuple[str, str], Outcome] = {}
     for key, count in updated.items():
         if key in refused:

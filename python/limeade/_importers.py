@@ -189,18 +189,15 @@ def predict_copies(
     }
     unbound = set(module_plan["unbound_names"])
     undecided: set[str] = set()
-    for d in module_plan["definitions"] if outcomes is not None else ():
-        if d["scope"] or d["occurrence"]:
-            continue  # members, repeated definitions
-        top = d["qualname"]
-        outcome = outcomes.by_name.get(d["name"]) if outcomes is not None else None
-        if outcome is None:
-            continue
-        if outcome.outcome == REPLACED:
-            rebound.add(top)
-        elif outcome.outcome == DECIDED_WHEN_RUN:
-            rebound.add(top)
-            undecided.add(top)
+    decided = outcomes.by_name if outcomes is not None else {}
+    for d in module_plan["definitions"]:
+        outcome = decided.get(d["name"])
+        if outcome is None or d["scope"] or d["occurrence"]:
+            continue  # nothing predicted; members, repeated definitions
+        if outcome.outcome in (REPLACED, DECIDED_WHEN_RUN):
+            rebound.add(d["qualname"])
+        if outcome.outcome == DECIDED_WHEN_RUN:
+            undecided.add(d["qualname"])
     namespace = module.__dict__
     stand_ins = Mutations()
     for n in sorted(rebound):

@@ -7,12 +7,18 @@ and the report say the same."""
 from __future__ import annotations
 
 import types
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from . import _native
 
-__all__ = ["closure_count", "count_closures", "instance_count", "instances_of"]
+__all__ = [
+    "closure_count",
+    "count_closures",
+    "functions_running",
+    "instance_count",
+    "instances_of",
+]
 
 #: A nested function updated where no closure made from it is alive: only new ones, made by the
 #: enclosing function's new code, run it.
@@ -33,17 +39,26 @@ def instance_count(count: int) -> str:
     return f"{count} instance{'' if count == 1 else 's'}"
 
 
+def functions_running(
+    objects: list[Any], codes: Mapping[int, types.CodeType]
+) -> Iterator[types.FunctionType]:
+    """The plain functions among ``objects`` (``gc.get_objects()``) whose code object is one of
+    ``codes`` (by ``id``), found in one native pass."""
+    if not codes:
+        return
+    for function in _native.functions_with_code(objects, types.FunctionType, list(codes)):
+        if codes.get(id(function.__code__)) is function.__code__:
+            yield function
+
+
 def count_closures(objects: list[Any], codes: dict[Key, types.CodeType]) -> dict[Key, int]:
     """Per key, how many plain functions among ``objects`` (``gc.get_objects()``) run its code
     object now."""
     counts = dict.fromkeys(codes, 0)
-    if not codes:
-        return counts
     keys = {id(code): key for key, code in codes.items()}
-    for function in _native.functions_with_code(objects, types.FunctionType, list(keys)):
-        key = keys.get(id(function.__code__))
-        if key is not None and codes[key] is function.__code__:
-            counts[key] += 1
+    by_id = {id(code): code for code in codes.values()}
+    for function in functions_running(objects, by_id):
+        counts[keys[id(function.__code__)]] += 1
     return counts
 
 

@@ -35,11 +35,14 @@ class Change(NamedTuple):
             return self.outcome_words()  # "added", not "added -> added"
         return f"{self.kind} -> {self.outcome_words()}"
 
+    def where(self, module: str) -> str:
+        """What it changed, as the report or plan of ``module`` names it: ``C.m``, or with its
+        module for a change in another one (an importer's copy, a registry)."""
+        return self.qualname if self.module == module else f"{self.module}.{self.qualname}"
+
     def line_in(self, module: str) -> str:
-        """``C.m  body -> updated in place`` as the report or plan of ``module`` shows it (a
-        change in another module, an importer's copy or a registry, names its module)."""
-        where = self.qualname if self.module == module else f"{self.module}.{self.qualname}"
-        return f"{where}  {self.describe()}"
+        """``C.m  body -> updated in place`` as the report or plan of ``module`` shows it."""
+        return f"{self.where(module)}  {self.describe()}"
 
     def outcome_words(self) -> str:
         """``replaced (it became a generator function)`` (a conflict's reason, which is its

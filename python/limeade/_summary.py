@@ -37,7 +37,7 @@ def summary_line(report: RefreshReport, seconds: float, prefix: str = "limeade:"
     if left:
         first = left[0]
         # Named with its module unless the line names that module alone (an importer's copy).
-        where = first.line_in(names[0] if len(names) == 1 else "").split("  ", 1)[0]
+        where = first.where(names[0] if len(names) == 1 else "")
         line += f"; not updated: {where} ({first.why})" if first.why else f"; not updated: {where}"
         if len(left) > 1:
             line += f" +{len(left) - 1} more"
