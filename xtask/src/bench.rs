@@ -82,6 +82,7 @@ pub(crate) fn run_in_release(args: &[String]) -> Result<(), String> {
     match args.first().map(String::as_str) {
         None | Some("plan") => bench_plan(),
         Some("plan-diff-loop") => diff_loop(),
+        Some("plan-reparse-loop") => reparse_loop(),
         Some("plan-cases") => crate::bench_cases::bench_cases(),
         Some(other) => Err(format!("unknown benchmark {other:?} (known: plan)")),
     }
@@ -273,6 +274,20 @@ fn diff_loop() -> Result<(), String> {
             old: &old_parsed,
             new: &new_parsed,
         }]));
+    }
+    Ok(())
+}
+
+/// Incremental re-parse alone, in a loop, for profilers
+/// (`perf record xtask bench-run plan-reparse-loop`).
+fn reparse_loop() -> Result<(), String> {
+    let old = synthetic_module(1_000);
+    let meta = meta();
+    let old_parsed =
+        ParsedModule::parse(&meta.path, old.clone(), Version::Old).map_err(|e| e.to_string())?;
+    let new = old.replace("item * factor + 505)", "item * factor - 505)");
+    for _ in 0..3000 {
+        std::hint::black_box(old_parsed.reparse(new.clone()).map_err(|e| e.to_string())?);
     }
     Ok(())
 }

@@ -215,7 +215,7 @@ impl ParsedModule {
             // holds no statement: it is not parsed.
             let window = new_window_start..window_end;
             pieces.push(if holds_no_code(&new_text[window.clone()]) {
-                Piece::Comments
+                Piece::Comments(window)
             } else {
                 Piece::Window(window)
             });
@@ -232,33 +232,62 @@ impl ParsedModule {
             }
         }
 
-        let new_lines = Arc::new(LineIndex::new(new_text));
-        let windows: Vec<std::ops::Range<usize>> = pieces
-            .iter()
-            .filter_map(|piece| match piece {
-                Piece::Window(range) => Some(range.clone()),
-                _ => None,
-            })
-            .collect();
-        let parsed_bytes = windows.iter().map(|range| range.len()).sum();
+        // Lines of the new text are counted only where it differs: a kept statement's new line
+        // is its old line moved by the newlines the windows before it added or removed.
+        let mut cursor = NewLines::default();
+        let mut windows = Vec::new();
+        let mut line_deltas = Vec::with_capacity(pieces.len());
+        for piece in &pieces {
+            match piece {
+                Piece::Keep(range, delta) => {
+                    let (Some(first), after) =
+                        (statements[range.clone()].first(), statements.get(range.end))
+                    else {
+                        line_deltas.push(0);
+                        continue;
+                    };
+                    let start_line =
+                        cursor.line_at(new, first.span.start.checked_add_signed(*delta)?)?;
+                    let line_delta = start_line as isize - first.span.start_line as isize;
+                    line_deltas.push(line_delta);
+                    if let Some(after) = after {
+                        cursor = NewLines {
+                            offset: after.span.start.checked_add_signed(*delta)?,
+                            line: after.span.start_line.checked_add_signed(line_delta)?,
+                        };
+                    }
+                }
+                Piece::Window(range) | Piece::Comments(range) => {
+                    let first_line = cursor.line_at(new, range.start)?;
+                    let lines = LineIndex::of_window(new_text, range.clone(), first_line);
+                    cursor = NewLines {
+                        offset: range.end,
+                        line: first_line + lines.newlines(),
+                    };
+                    if let Piece::Window(range) = piece {
+                        windows.push((range.clone(), lines));
+                    }
+                    line_deltas.push(0);
+                }
+            }
+        }
+        let parsed_bytes = windows.iter().map(|(range, _)| range.len()).sum();
         let mut parsed = if windows.is_empty() {
             Vec::new()
         } else {
-            let (path, text, lines) = (
-                self.path.clone(),
-                Arc::clone(new_text),
-                Arc::clone(&new_lines),
-            );
+            let (path, text) = (self.path.clone(), Arc::clone(new_text));
             crate::stack::on_kept_thread(&self.path, move || {
-                let ctx = SourceContext {
-                    path: &path,
-                    version: Version::New,
-                    text: &text,
-                    lines: &lines,
-                };
                 windows
                     .into_iter()
-                    .map(|range| parse_region(ctx, range))
+                    .map(|(range, lines)| {
+                        let ctx = SourceContext {
+                            path: &path,
+                            version: Version::New,
+                            text: &text,
+                            lines: &lines,
+                        };
+                        parse_region(ctx, range)
+                    })
                     .collect::<Result<Vec<_>, _>>()
             })
             .ok()?
@@ -266,12 +295,12 @@ impl ParsedModule {
         .into_iter();
 
         let mut out = Vec::with_capacity(statements.len() + 8);
-        for piece in pieces {
+        for (piece, line_delta) in pieces.into_iter().zip(line_deltas) {
             match piece {
                 Piece::Keep(range, delta) => {
-                    push_moved(&statements[range], delta, &new_lines, &mut out);
+                    push_moved(&statements[range], delta, line_delta, &mut out);
                 }
-                Piece::Comments => {}
+                Piece::Comments(_) => {}
                 Piece::Window(_) => out.extend(parsed.next()?),
             }
         }
@@ -374,7 +403,7 @@ enum Piece {
     /// Bytes of the new text parsed again.
     Window(std::ops::Range<usize>),
     /// Bytes of the new text that hold only comments and blank lines: nothing to parse.
-    Comments,
+    Comments(std::ops::Range<usize>),
 }
 
 /// Bytes the anchor searches of one re-parse may read, per byte of the new text (plus a
@@ -385,18 +414,33 @@ const ANCHOR_SEARCH_SLACK: usize = 64 * 1024;
 /// to the common suffix (statements edited one after another are one window anyway).
 const ANCHOR_MISSES: usize = 8;
 
-/// `statements`, unchanged text moved by `delta` bytes in the new text (lines from its index).
-fn push_moved(
-    statements: &[Statement],
-    delta: isize,
-    new_lines: &LineIndex,
-    out: &mut Vec<Statement>,
-) {
-    let Some(first) = statements.first() else {
-        return;
-    };
-    let new_start = first.span.start.saturating_add_signed(delta);
-    let line_delta = new_lines.line(new_start) as isize - first.span.start_line as isize;
+/// A position of the new text whose line is known, from which lines further on are counted.
+struct NewLines {
+    /// Byte offset in the new text.
+    offset: usize,
+    /// 1-based line of the byte at `offset`.
+    line: usize,
+}
+
+impl Default for NewLines {
+    fn default() -> Self {
+        NewLines { offset: 0, line: 1 }
+    }
+}
+
+impl NewLines {
+    /// 1-based line of byte `offset` of `new`, at or after this position (the pieces of a
+    /// re-parse follow one another: the bytes counted are the few between them); `None` before.
+    fn line_at(&mut self, new: &[u8], offset: usize) -> Option<usize> {
+        let between = new.get(self.offset..offset)?;
+        let line = self.line + between.iter().filter(|&&b| b == b'\n').count();
+        *self = NewLines { offset, line };
+        Some(line)
+    }
+}
+
+/// `statements`, unchanged text moved by `delta` bytes and `line_delta` lines in the new text.
+fn push_moved(statements: &[Statement], delta: isize, line_delta: isize, out: &mut Vec<Statement>) {
     for stmt in statements {
         let mut moved = stmt.clone();
         if delta != 0 || line_delta != 0 {

@@ -4,10 +4,14 @@
 use crate::error::{PlanError, Version};
 
 /// Byte offset of the start of every line, so positions can be turned into lines in O(log n)
-/// without keeping the parser's own locator around.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// without keeping the parser's own locator around. It covers the whole text, or only a window
+/// of it (an incremental re-parse indexes the lines it parses, not the whole new text).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineIndex {
+    /// Absolute byte offsets of the line starts covered, in order.
     starts: Vec<usize>,
+    /// 1-based line number of `starts[0]`.
+    first_line: usize,
 }
 
 impl LineIndex {
@@ -19,7 +23,31 @@ impl LineIndex {
         // which on short lines costs more than the search (a fifth of planning a one-line edit
         // in a 10,000-line module).
         starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
-        LineIndex { starts }
+        LineIndex {
+            starts,
+            first_line: 1,
+        }
+    }
+
+    /// Index the lines of `text[window]` only; `window` starts a line, numbered `first_line`.
+    /// Positions outside the window are not answered right: only use it for the window.
+    pub fn of_window(text: &str, window: std::ops::Range<usize>, first_line: usize) -> Self {
+        let bytes = text.as_bytes().get(window.clone()).unwrap_or_default();
+        let mut starts = Vec::with_capacity(bytes.len() / 30 + 1);
+        starts.push(window.start);
+        starts.extend(
+            bytes
+                .iter()
+                .enumerate()
+                .filter(|&(_, &b)| b == b'\n')
+                .map(|(i, _)| window.start + i + 1),
+        );
+        LineIndex { starts, first_line }
+    }
+
+    /// Newlines in the window indexed (for a whole text, in the text).
+    pub fn newlines(&self) -> usize {
+        self.starts.len() - 1
     }
 
     /// Heap bytes of the line starts (for [`crate::heap::HeapSize`]).
@@ -30,15 +58,15 @@ impl LineIndex {
     /// 1-based line holding byte `offset`.
     pub fn line(&self, offset: usize) -> usize {
         match self.starts.binary_search(&offset) {
-            Ok(i) => i + 1,
-            Err(i) => i,
+            Ok(i) => self.first_line + i,
+            Err(i) => (self.first_line + i).saturating_sub(1).max(self.first_line),
         }
     }
 
     /// Byte offset where 1-based `line` starts (the end of the text past the last line).
     pub fn line_start(&self, line: usize, text_len: usize) -> usize {
         self.starts
-            .get(line.saturating_sub(1))
+            .get(line.saturating_sub(self.first_line))
             .copied()
             .unwrap_or(text_len)
     }
