@@ -10,6 +10,7 @@ __all__ = [
     "Plan",
     "PlanFailure",
     "Registry",
+    "SourceText",
     "Subscription",
     "bases_assignable",
     "commit",
@@ -19,7 +20,6 @@ __all__ = [
     "mutation_count",
     "plan_batch",
     "set_fail_at",
-    "source_lines",
 ]
 
 class PlanFailure(Exception):
@@ -133,6 +133,9 @@ class Registry:
         """The source the program runs."""
     def pending_source(self, name: str) -> Optional[str]:
         """The newer source found on disk by :meth:`scan`."""
+    def pending_text(self, name: str) -> Optional[SourceText]:
+        """The newer source found on disk by :meth:`scan`, shared: lines are cut out of it
+        natively."""
     def scan(self, names: Optional[list[str]] = None) -> list[tuple[str, str, str]]:
         """``[(name, "changed" | "deleted" | "unreadable", detail)]``."""
     def plan(self, names: list[str]) -> Plan:
@@ -157,6 +160,18 @@ class Registry:
         """The pending versions are now what the program runs."""
 
 @final
+class SourceText:
+    """A version of a module's source as the registry holds it, shared (not copied)."""
+
+    def text(self) -> str:
+        """The whole text."""
+    def lines(self, spans: list[tuple[int, int]]) -> list[str]:
+        """For each ``(first, last)`` span (1-based, inclusive), those lines as the compiler
+        counts them (split at ``\\n`` only), with their line ends; a last line without one gets
+        one. One pass over the text for spans in source order."""
+    def __len__(self) -> int: ...
+
+@final
 class MutationLog:
     """Undo log of one commit."""
 
@@ -170,12 +185,6 @@ def labels() -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[s
 
 def plan_batch(modules: list[tuple[str, str, bool, bytes, bytes]]) -> Plan:
     """Plan ``[(name, path, is_package, old_bytes, new_bytes)]`` (decoded per PEP 263)."""
-
-def source_lines(text: bytes, spans: list[tuple[int, int]]) -> list[str]:
-    """For each ``(first, last)`` span (1-based, inclusive), those lines of the UTF-8 source
-    ``text`` as the compiler counts them (split at ``\\n`` only), with their line ends; a last
-    line without one gets one. One pass over ``text`` for spans in source order. Raises
-    ``ValueError`` for bytes that are not UTF-8."""
 
 def module_name_from_path(relative: str) -> tuple[str, bool]:
     """``(module name, is_package)`` of a ``/``-separated path relative to a source root."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 import types
 from typing import Any, NamedTuple, Optional
 
+from . import _native
 from ._closures import ClosureUpdates
 from ._decide import (
     Action,
@@ -91,7 +92,7 @@ class ModulePreparation:
         self,
         module: types.ModuleType,
         plan: ModulePlan,
-        new_text: str,
+        new_source: _native.SourceText,
         refuse_conflicts: bool = False,
     ) -> None:
         self.state = state = ModuleState(module, plan, refuse_conflicts)
@@ -101,7 +102,7 @@ class ModulePreparation:
         self.globals = state.globals
         self.mutations = state.mutations
         self.outcomes = state.outcomes
-        self.sandbox = Sandbox(state, new_text)
+        self.sandbox = Sandbox(state, new_source)
         self.previews = Previews(state, self.sandbox)
         self.functions = FunctionUpdates(state, self.sandbox, self.previews)
         self.moves = Moves(state, self.functions)
@@ -481,7 +482,7 @@ class ModulePreparation:
 def prepare_module(
     module: types.ModuleType,
     plan: ModulePlan,
-    new_text: str,
+    new_source: _native.SourceText,
     refuse_conflicts: bool = False,
 ) -> ModuleState:
     """Prepare one module: its mutations, each change's outcome, and what the commit needs
@@ -489,7 +490,7 @@ def prepare_module(
     class that cannot be kept instead of replacing it. The text, its lines and the scratch
     namespaces served the preparation only: a refresh of many modules keeps each module's
     state until it ends, and none of them."""
-    preparation = ModulePreparation(module, plan, new_text, refuse_conflicts)
+    preparation = ModulePreparation(module, plan, new_source, refuse_conflicts)
     preparation.prepare()
     return preparation.state
 
@@ -505,11 +506,13 @@ class Prediction(NamedTuple):
     closure_codes: dict[str, types.CodeType]
 
 
-def predict_module(module: types.ModuleType, plan: ModulePlan, new_text: str) -> Prediction:
+def predict_module(
+    module: types.ModuleType, plan: ModulePlan, new_source: _native.SourceText
+) -> Prediction:
     """What :func:`prepare_module` and the commit would do to each change of the module, decided
     by the same code without running any new code or changing anything."""
     state = ModuleState(module, plan)
-    sandbox = Sandbox(state, new_text)
+    sandbox = Sandbox(state, new_source)
     functions = FunctionUpdates(state, sandbox, Previews(state, sandbox))
     # Decided once; new bases written as names are looked up, other base expressions are left
     # to the refresh (a plan runs no program code).

@@ -117,11 +117,11 @@ class Sandbox:
     module's scratch namespace holds what the refresh bound so far, in source order (what later
     statements, defaults and class bodies read before the live module changes)."""
 
-    def __init__(self, state: ModuleState, text: str) -> None:
+    def __init__(self, state: ModuleState, source: _native.SourceText) -> None:
         self.state = state
         self.path = state.path
         self.name = state.name
-        self.text = text
+        self.source = source
         self.globals = state.globals
         #: ``from __future__`` flags the new code compiles with.
         self.flags = future_flags(self.globals)
@@ -141,27 +141,20 @@ class Sandbox:
         }
 
     @functools.cached_property
-    def lines(self) -> list[str]:
-        """The new source's lines as the compiler counts them, split when first needed: a
-        refresh that only moves definitions compiles nothing from them."""
-        return split_lines(self.text)
+    def text(self) -> str:
+        """The whole new source, made a ``str`` when first needed: a refresh that compiles one
+        definition takes only its lines (:meth:`line_texts`)."""
+        return self.source.text()
 
     @functools.cached_property
-    def encoded(self) -> Optional[bytes]:
-        """The new source as UTF-8 (None for text that has none: lone surrogates a custom
-        loader's source may hold)."""
-        try:
-            return self.text.encode("utf-8")
-        except UnicodeEncodeError:
-            return None
+    def lines(self) -> list[str]:
+        """The new source's lines as the compiler counts them, split when first needed."""
+        return split_lines(self.text)
 
     def line_texts(self, spans: list[tuple[int, int]]) -> list[str]:
         """Lines ``first..last`` of the new source per span, cut out natively in one pass: a
         refresh that compiles one definition does not split a 10,000-line module into lines."""
-        encoded = self.encoded
-        if encoded is None:
-            return ["".join(self.lines[first - 1 : last]) for first, last in spans]
-        return _native.source_lines(encoded, spans)
+        return self.source.lines(spans)
 
     def snippet(self, spans: list[tuple[int, int]], headers: list[str]) -> Snippet:
         """Source holding the given line spans, preceded right above the first by ``headers``

@@ -234,14 +234,14 @@ def run_refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> Refre
         for module_plan in plan_data._data["modules"]:
             name = module_plan["module"]
             module = sys.modules[name]
-            new_text = _tracking.REGISTRY.pending_source(name)
-            if new_text is None or module_plan["execution"] == "nothing":
+            new_source = _tracking.REGISTRY.pending_text(name)
+            if new_source is None or module_plan["execution"] == "nothing":
                 applied.append(name)
                 report.modules.append(
                     ModuleReport(name, module_plan["path"], strategy_name("nothing"))
                 )
                 continue
-            prepared = prepare_module(module, module_plan, new_text, conflicts == "error")
+            prepared = prepare_module(module, module_plan, new_source, conflicts == "error")
             rebinds = _rebind_copies(name, prepared.mutations, leaving)
             rebinds += unregister_removed(name, prepared.mutations, after_commit)
             rebinds += stale_caches(prepared.mutations, after_commit)
@@ -470,9 +470,9 @@ def make_plan(modules: Optional[Iterable[ModuleRef]], count: bool = False) -> Pl
     for module_plan in result._data["modules"]:
         name = module_plan["module"]
         module = sys.modules.get(name)
-        new_text = _tracking.REGISTRY.pending_source(name)
-        if module is not None and new_text is not None:
-            predicted = predict_module(module, module_plan, new_text)
+        new_source = _tracking.REGISTRY.pending_text(name)
+        if module is not None and new_source is not None:
+            predicted = predict_module(module, module_plan, new_source)
             result.outcomes[name] = predicted.outcomes
             closures.update(((name, q), code) for q, code in predicted.closure_codes.items())
             migrating.update(dict.fromkeys(predicted.migrations, name))

@@ -234,6 +234,15 @@ impl Registry {
         self.modules.get(name)?.pending.as_ref().map(|p| &*p.text)
     }
 
+    /// [`Registry::pending_source`], shared: it stays valid after the version is accepted.
+    pub fn pending_text(&self, name: &str) -> Option<Arc<str>> {
+        self.modules
+            .get(name)?
+            .pending
+            .as_ref()
+            .map(|p| Arc::clone(&p.text))
+    }
+
     /// Whether the file at `name`'s path is, by its stamp, the version the program runs (the
     /// stamp taken when that version was read): then whoever reads the file (`linecache`) gets
     /// the running lines, and no copy of them need be kept. `false` for modules of custom
@@ -434,7 +443,10 @@ impl Registry {
                 if let Some(mut pending) = tracked.pending.take() {
                     // The plan's bindings of this version, or none: computed when first asked.
                     tracked.bindings = pending.bindings.take();
-                    tracked.current = pending;
+                    let replaced = std::mem::replace(&mut tracked.current, pending);
+                    if let Some(parsed) = replaced.parsed {
+                        parsed.drop_in_background();
+                    }
                     // A background parse of the version it ran before is of no use any more.
                     self.warm.forget(name);
                 }

@@ -3,7 +3,7 @@
 //! old value in the function until the live side evaluates the expression again.
 
 use crate::plan::{DefaultReader, StarExports};
-use crate::tree::{DefaultExpr, ModuleTree, Origin, Statement, StatementKind};
+use crate::tree::{DefaultExpr, ModuleTree, NamesMask, Origin, Statement, StatementKind};
 
 /// Module-level functions and methods of module-level classes (nested classes included) whose
 /// default expressions read one of `names`, with only those expressions, in source order.
@@ -66,8 +66,9 @@ fn collect(
 /// What `from module import *` gives, as far as the source tells without running it.
 pub fn star_exports(tree: &ModuleTree) -> StarExports {
     let mut exports = StarExports::Public;
+    let all = NamesMask::of(["__all__"]);
     for stmt in &tree.statements {
-        if !stmt.bound_names().iter().any(|n| n == "__all__") {
+        if !stmt.binds_mask.may_share(all) || !stmt.bound_names().iter().any(|n| n == "__all__") {
             continue;
         }
         exports = match &stmt.kind {

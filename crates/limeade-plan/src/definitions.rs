@@ -3,11 +3,10 @@
 
 use std::ops::Range;
 use std::rc::Rc;
-use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::tree::{ModuleTree, Origin, Slots, Span, Statement, StatementKind};
+use crate::tree::{ModuleTree, NamesMask, Origin, Slots, Span, Statement, StatementKind};
 
 /// A qualified name: borrowed from the tree at module level (where it is the name), built for
 /// nested definitions. Cheap to clone either way. Compared and hashed as the string it is (so
@@ -116,10 +115,13 @@ pub(crate) fn definition_window(
         .chain(&new[windows.1.clone()])
         .filter_map(Statement::definition_name)
         .collect();
+    let names_mask = NamesMask::of(names.iter());
     let mut shared = old[..prefix].iter().chain(&old[old.len() - suffix..]);
     let conflicts = |stmt: &Statement| {
-        stmt.definition_name()
-            .is_some_and(|name| names.contains(name))
+        (stmt.binds_mask.may_share(names_mask)
+            && stmt
+                .definition_name()
+                .is_some_and(|name| names.contains(name)))
             || (!rebound.is_empty() && slots_read_any(stmt, rebound))
     };
     if (names.is_empty() && rebound.is_empty()) || !shared.any(conflicts) {
@@ -145,17 +147,11 @@ fn slots_read_any(stmt: &Statement, names: &rustc_hash::FxHashSet<String>) -> bo
 /// nested ones included, are then identical). A statement a re-parse kept is the same `Arc`;
 /// two separate parses are compared in full.
 fn same_place(a: &Statement, b: &Statement) -> bool {
-    let same_kind = match (&a.kind, &b.kind) {
-        (StatementKind::Function(x), StatementKind::Function(y)) => Arc::ptr_eq(x, y) || x == y,
-        (StatementKind::Class(x), StatementKind::Class(y)) => Arc::ptr_eq(x, y) || x == y,
-        (StatementKind::Other(x), StatementKind::Other(y)) => Arc::ptr_eq(x, y) || x == y,
-        _ => false,
-    };
     a.span.start_line == b.span.start_line
         && a.span.end_line == b.span.end_line
         && a.fingerprint == b.fingerprint
         && a.layout == b.layout
-        && same_kind
+        && (a.shares_kind(b) || a.kind == b.kind)
 }
 
 /// `top`: the origin of the top-level statement holding `statements`, `None` at module level.

@@ -375,7 +375,9 @@ fn rename_candidates(removed: &[&DefEntry<'_>], added: &[&DefEntry<'_>]) -> Vec<
 /// version's names, by a scan when there are few, else through a set.
 fn unbound_names(old: &ModuleTree, new: &ModuleTree) -> Vec<String> {
     let (old, new) = (&old.statements, &new.statements);
-    let same = |(a, b): &(&Statement, &Statement)| a.bound_names() == b.bound_names();
+    let same = |(a, b): &(&Statement, &Statement)| {
+        a.binds_mask == b.binds_mask && (a.shares_kind(b) || a.bound_names() == b.bound_names())
+    };
     let prefix = old.iter().zip(new).take_while(same).count();
     let suffix = old[prefix..]
         .iter()

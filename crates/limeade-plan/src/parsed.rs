@@ -81,6 +81,12 @@ impl ParsedModule {
         &self.path
     }
 
+    /// Free it on the kept parser thread: a large tree's allocations are far apart in memory,
+    /// and a refresh that replaced it need not wait while each is touched.
+    pub fn drop_in_background(self) {
+        crate::stack::drop_on_kept_thread(self);
+    }
+
     /// Heap bytes its tree keeps (the text is shared with whoever handed it over), for the
     /// memory benchmark.
     pub fn tree_heap_bytes(&self) -> usize {
@@ -272,11 +278,13 @@ impl ParsedModule {
             }
         }
         let parsed_bytes = windows.iter().map(|(range, _)| range.len()).sum();
-        let mut parsed = if windows.is_empty() {
-            Vec::new()
+        // The windows are parsed on the kept parser thread while this one copies the kept
+        // statements (each copy touches its shared kind's count: memory far apart).
+        let parsing = if windows.is_empty() {
+            None
         } else {
             let (path, text) = (self.path.clone(), Arc::clone(new_text));
-            crate::stack::on_kept_thread(&self.path, move || {
+            let job = move || {
                 windows
                     .into_iter()
                     .map(|(range, lines)| {
@@ -289,17 +297,30 @@ impl ParsedModule {
                         parse_region(ctx, range)
                     })
                     .collect::<Result<Vec<_>, _>>()
+            };
+            Some(crate::stack::start_on_kept_thread(&self.path, job).ok()?)
+        };
+        let kept: Vec<Vec<Statement>> = pieces
+            .iter()
+            .zip(&line_deltas)
+            .filter_map(|(piece, &line_delta)| match piece {
+                Piece::Keep(range, delta) => {
+                    Some(moved(&statements[range.clone()], *delta, line_delta))
+                }
+                _ => None,
             })
-            .ok()?
+            .collect();
+        let mut parsed = match parsing {
+            Some(started) => started.wait().ok()?,
+            None => Vec::new(),
         }
         .into_iter();
+        let mut kept = kept.into_iter();
 
         let mut out = Vec::with_capacity(statements.len() + 8);
-        for (piece, line_delta) in pieces.into_iter().zip(line_deltas) {
+        for piece in pieces {
             match piece {
-                Piece::Keep(range, delta) => {
-                    push_moved(&statements[range], delta, line_delta, &mut out);
-                }
+                Piece::Keep(..) => out.extend(kept.next()?),
                 Piece::Comments(_) => {}
                 Piece::Window(_) => out.extend(parsed.next()?),
             }
@@ -440,14 +461,17 @@ impl NewLines {
 }
 
 /// `statements`, unchanged text moved by `delta` bytes and `line_delta` lines in the new text.
-fn push_moved(statements: &[Statement], delta: isize, line_delta: isize, out: &mut Vec<Statement>) {
-    for stmt in statements {
-        let mut moved = stmt.clone();
-        if delta != 0 || line_delta != 0 {
-            moved.shift(delta, line_delta);
-        }
-        out.push(moved);
-    }
+fn moved(statements: &[Statement], delta: isize, line_delta: isize) -> Vec<Statement> {
+    statements
+        .iter()
+        .map(|stmt| {
+            let mut moved = stmt.clone();
+            if delta != 0 || line_delta != 0 {
+                moved.shift(delta, line_delta);
+            }
+            moved
+        })
+        .collect()
 }
 
 /// The start of the line holding byte `offset`.

@@ -93,15 +93,16 @@ impl LineIndex {
     }
 }
 
-/// For each span `(first, last)` of 1-based lines, those lines of the UTF-8 bytes `text` with
-/// their line ends, split at `\n` only as the compiler counts lines (lines past the end are
-/// empty). What the live side compiles definitions from, without splitting the whole module
-/// into lines: one forward pass when the spans come in source order, so a refresh that compiles
-/// 200,000 added definitions costs the file once (a `\n` byte is never part of another
-/// character in UTF-8, so each cut is valid text when `text` is).
-pub fn line_ranges<'t>(text: &'t [u8], spans: &[(usize, usize)]) -> Vec<&'t [u8]> {
+/// For each span `(first, last)` of 1-based lines, those lines of `text` with their line ends,
+/// split at `\n` only as the compiler counts lines (lines past the end are empty). What the
+/// live side compiles definitions from, without splitting the whole module into lines: one
+/// forward pass when the spans come in source order, so a refresh that compiles 200,000 added
+/// definitions costs the file once (a `\n` byte is never part of another character in UTF-8,
+/// so each cut is on a character boundary).
+pub fn line_ranges<'t>(text: &'t str, spans: &[(usize, usize)]) -> Vec<&'t str> {
+    let bytes = text.as_bytes();
     let next_line =
-        |from: usize| memchr::memchr(b'\n', &text[from..]).map_or(text.len(), |i| from + i + 1);
+        |from: usize| memchr::memchr(b'\n', &bytes[from..]).map_or(bytes.len(), |i| from + i + 1);
     // `offset` is where line `line` starts.
     let (mut line, mut offset) = (1, 0);
     spans
@@ -113,21 +114,41 @@ pub fn line_ranges<'t>(text: &'t [u8], spans: &[(usize, usize)]) -> Vec<&'t [u8]
             if first < line {
                 (line, offset) = (1, 0);
             }
-            while line < first && offset < text.len() {
-                offset = next_line(offset);
-                line += 1;
-            }
+            (line, offset) = skip_lines(bytes, line, offset, first);
             if line < first {
                 return &text[..0];
             }
             let start = offset;
-            while line <= last && offset < text.len() {
+            while line <= last && offset < bytes.len() {
                 offset = next_line(offset);
                 line += 1;
             }
             &text[start..offset]
         })
         .collect()
+}
+
+/// From line `line` starting at byte `offset`, the start of line `target` (or the end of the
+/// text): newlines are counted a block at a time (a loop the compiler vectorises), not found
+/// one by one, since the lines skipped are most of a large module.
+fn skip_lines(bytes: &[u8], mut line: usize, mut offset: usize, target: usize) -> (usize, usize) {
+    const BLOCK: usize = 256;
+    while line < target && offset + BLOCK <= bytes.len() {
+        let newlines = bytes[offset..offset + BLOCK]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        if line + newlines >= target {
+            break;
+        }
+        line += newlines;
+        offset += BLOCK;
+    }
+    while line < target && offset < bytes.len() {
+        offset = memchr::memchr(b'\n', &bytes[offset..]).map_or(bytes.len(), |i| offset + i + 1);
+        line += 1;
+    }
+    (line, offset)
 }
 
 /// Decode raw source bytes like CPython: a UTF-8 BOM or no cookie means UTF-8; a PEP 263 cookie on
@@ -319,13 +340,8 @@ mod line_range_tests {
 
     #[test]
     fn lines_are_cut_at_newlines_only() {
-        let text = "a\nb\x0cc\r\nd\u{2028}e\nlast".as_bytes();
-        let cut = |spans: &[(usize, usize)]| -> Vec<String> {
-            line_ranges(text, spans)
-                .into_iter()
-                .map(|b| String::from_utf8(b.to_vec()).expect("cut at line ends"))
-                .collect()
-        };
+        let text = "a\nb\x0cc\r\nd\u{2028}e\nlast";
+        let cut = |spans: &[(usize, usize)]| line_ranges(text, spans);
         assert_eq!(cut(&[(1, 1)]), ["a\n"]);
         assert_eq!(cut(&[(2, 3)]), ["b\x0cc\r\nd\u{2028}e\n"]);
         assert_eq!(
@@ -338,9 +354,34 @@ mod line_range_tests {
             cut(&[(3, 3), (1, 2), (1, 1)]),
             ["d\u{2028}e\n", "a\nb\x0cc\r\n", "a\n"]
         );
-        assert_eq!(
-            line_ranges(b"x\n", &[(1, 3), (2, 2)]),
-            [&b"x\n"[..], &b""[..]]
-        );
+        assert_eq!(line_ranges("x\n", &[(1, 3), (2, 2)]), ["x\n", ""]);
+    }
+
+    #[test]
+    fn lines_far_into_a_large_text_are_found_past_whole_blocks() {
+        // Lines of varied lengths (some longer than a block, some empty), UTF-8 among them.
+        let lines: Vec<String> = (0..3_000)
+            .map(|i| match i % 7 {
+                0 => String::new(),
+                1 => "é".repeat(200),
+                _ => format!("line {i} {}", "x".repeat(i % 40)),
+            })
+            .collect();
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        for spans in [
+            vec![(2_999, 3_000)],
+            vec![(1, 1), (1_500, 1_502), (2_990, 2_990)],
+        ] {
+            let expected: Vec<String> = spans
+                .iter()
+                .map(|&(first, last)| {
+                    lines[first - 1..last.min(lines.len())]
+                        .iter()
+                        .map(|l| format!("{l}\n"))
+                        .collect()
+                })
+                .collect();
+            assert_eq!(line_ranges(&text, &spans), expected, "{spans:?}");
+        }
     }
 }

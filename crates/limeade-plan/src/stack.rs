@@ -48,21 +48,45 @@ struct KeptThread {
 
 static KEPT: Mutex<Option<KeptThread>> = Mutex::new(None);
 
-/// Run `work` on the kept parser thread (with [`STACK_BYTES`] of stack), started when first
-/// needed and again when it is gone (in a forked child, or if it stopped).
-pub(crate) fn on_kept_thread<T: Send + 'static>(
+/// Start `work` on the kept parser thread (with [`STACK_BYTES`] of stack; started when first
+/// needed and again when it is gone: in a forked child, or if it stopped) and return at once: the caller does its own part of
+/// the job meanwhile, then [`Started::wait`]s for the thread's.
+pub(crate) fn start_on_kept_thread<T: Send + 'static>(
     path: &str,
     work: impl FnOnce() -> Result<T, PlanError> + Send + 'static,
-) -> Result<T, PlanError> {
+) -> Result<Started<T>, PlanError> {
     let (reply, outcome) = mpsc::sync_channel(1);
     let job: Job = Box::new(move || {
         let _ = reply.send(panic::catch_unwind(AssertUnwindSafe(work)));
     });
     send(job).map_err(|message| internal(path, message))?;
-    match outcome.recv() {
-        Ok(Ok(result)) => result,
-        Ok(Err(panic)) => Err(internal(path, panic_message(&*panic))),
-        Err(_) => Err(internal(path, "parser thread stopped".to_owned())),
+    Ok(Started {
+        path: path.to_owned(),
+        outcome,
+    })
+}
+
+/// Drop `value` on the kept parser thread: freeing a large tree touches every one of its
+/// allocations, which the caller (a refresh holding the GIL) need not wait for.
+pub(crate) fn drop_on_kept_thread<T: Send + 'static>(value: T) {
+    // If the thread cannot take it, it is dropped here.
+    let _ = send(Box::new(move || drop(value)));
+}
+
+/// Work started on the kept parser thread.
+pub(crate) struct Started<T> {
+    path: String,
+    outcome: mpsc::Receiver<std::thread::Result<Result<T, PlanError>>>,
+}
+
+impl<T> Started<T> {
+    /// The work's result, once it is done.
+    pub(crate) fn wait(self) -> Result<T, PlanError> {
+        match self.outcome.recv() {
+            Ok(Ok(result)) => result,
+            Ok(Err(panic)) => Err(internal(&self.path, panic_message(&*panic))),
+            Err(_) => Err(internal(&self.path, "parser thread stopped".to_owned())),
+        }
     }
 }
 

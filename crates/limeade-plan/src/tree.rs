@@ -95,8 +95,45 @@ pub struct Statement {
     /// Imports anywhere inside the statement (those inside function bodies are marked weak).
     /// Their lines are absolute for a top-level statement, relative for a nested one.
     pub imports: Vec<Import>,
+    /// The names it binds, as a set of hash bits: a pass over every statement of a module
+    /// (the names a window defines, `__all__`) skips those that cannot bind a name without
+    /// reading their kind, which lies elsewhere in memory.
+    pub binds_mask: NamesMask,
     /// What kind of statement it is.
     pub kind: StatementKind,
+}
+
+/// A set of names as one bit per name (a hash of it): `may_hold` has false positives only, so
+/// a check against it can skip what surely does not match and must confirm the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NamesMask(u64);
+
+impl NamesMask {
+    /// The mask of `names`.
+    pub fn of<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> NamesMask {
+        NamesMask(
+            names
+                .into_iter()
+                .fold(0, |mask, name| mask | Self::bit(name.as_ref())),
+        )
+    }
+
+    fn bit(name: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = rustc_hash::FxHasher::default();
+        name.hash(&mut hasher);
+        1 << (hasher.finish() >> 58)
+    }
+
+    /// Whether a name in `other` may be among these names (never false when one is).
+    pub fn may_share(self, other: NamesMask) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// Whether `name` may be among these names (never false when it is).
+    pub fn may_hold(self, name: &str) -> bool {
+        self.0 & Self::bit(name) != 0
+    }
 }
 
 /// The kinds of statement the planner treats differently. Shared between versions of a module
@@ -283,6 +320,17 @@ impl Statement {
             StatementKind::Function(f) => Some(&f.name),
             StatementKind::Class(c) => Some(&c.name),
             StatementKind::Other(_) => None,
+        }
+    }
+
+    /// Whether both hold the very same kind (shared by two versions of a module): then it is
+    /// equal without reading it.
+    pub fn shares_kind(&self, other: &Statement) -> bool {
+        match (&self.kind, &other.kind) {
+            (StatementKind::Function(x), StatementKind::Function(y)) => Arc::ptr_eq(x, y),
+            (StatementKind::Class(x), StatementKind::Class(y)) => Arc::ptr_eq(x, y),
+            (StatementKind::Other(x), StatementKind::Other(y)) => Arc::ptr_eq(x, y),
+            _ => false,
         }
     }
 

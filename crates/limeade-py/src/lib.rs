@@ -5,6 +5,7 @@ mod heap;
 mod watch;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use limeade_apply::{
     LoaderSource, Mutation, MutationLog, Registry, RegistryError, ScanOutcome, Stamp,
@@ -195,23 +196,39 @@ fn plan_batch(modules: Vec<BatchModule>) -> PyResult<Plan> {
 }
 
 /// `(module name, is_package)` of a `/`-separated path relative to a source root.
-/// For each span `(first, last)` (1-based, inclusive), those lines of the UTF-8 source `text`
-/// as the compiler counts them, with their line ends (a last line without one gets one). Bytes,
-/// not `str`: the limited API would copy and check the whole module's text on every call.
-#[pyfunction]
-fn source_lines(text: &[u8], spans: Vec<(usize, usize)>) -> PyResult<Vec<String>> {
-    limeade_plan::line_ranges(text, &spans)
-        .into_iter()
-        .map(|cut| {
-            let mut out = std::str::from_utf8(cut)
-                .map_err(|e| PyValueError::new_err(format!("source is not UTF-8: {e}")))?
-                .to_owned();
-            if !out.is_empty() && !out.ends_with('\n') {
-                out.push('\n');
-            }
-            Ok(out)
-        })
-        .collect()
+/// A version of a module's source as the registry holds it, shared (not copied): the new
+/// version a refresh compiles from. A refresh that compiles one definition takes only its
+/// lines; the whole text becomes a Python `str` only when something needs all of it.
+#[pyclass(module = "limeade._native", name = "SourceText", frozen)]
+struct PySourceText {
+    text: Arc<str>,
+}
+
+#[pymethods]
+impl PySourceText {
+    /// The whole text.
+    fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// For each span `(first, last)` (1-based, inclusive), those lines as the compiler counts
+    /// them (split at `\n` only), with their line ends (a last line without one gets one).
+    fn lines(&self, spans: Vec<(usize, usize)>) -> Vec<String> {
+        limeade_plan::line_ranges(&self.text, &spans)
+            .into_iter()
+            .map(|cut| {
+                let mut out = cut.to_owned();
+                if !out.is_empty() && !out.ends_with('\n') {
+                    out.push('\n');
+                }
+                out
+            })
+            .collect()
+    }
+
+    fn __len__(&self) -> usize {
+        self.text.len()
+    }
 }
 
 #[pyfunction]
@@ -381,8 +398,15 @@ impl PyRegistry {
     }
 
     /// The newer source a scan found on disk.
-    fn pending_source(&self, name: &str) -> Option<String> {
-        self.registry.pending_source(name).map(str::to_owned)
+    fn pending_source(&self, name: &str) -> Option<&str> {
+        self.registry.pending_source(name)
+    }
+
+    /// The newer source a scan found on disk, shared: lines are cut out of it natively.
+    fn pending_text(&self, name: &str) -> Option<PySourceText> {
+        self.registry
+            .pending_text(name)
+            .map(|text| PySourceText { text })
     }
 
     /// Look for edits: `[(name, "changed" | "deleted" | "unreadable", detail)]`.
@@ -515,7 +539,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<watch::PySubscription>()?;
     m.add_function(wrap_pyfunction!(plan_batch, m)?)?;
     m.add_function(wrap_pyfunction!(module_name_from_path, m)?)?;
-    m.add_function(wrap_pyfunction!(source_lines, m)?)?;
+    m.add_class::<PySourceText>()?;
     m.add_function(wrap_pyfunction!(labels, m)?)?;
     m.add_function(wrap_pyfunction!(commit, m)?)?;
     m.add_function(wrap_pyfunction!(set_fail_at, m)?)?;

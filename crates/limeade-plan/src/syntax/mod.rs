@@ -248,6 +248,7 @@ impl Converter<'_> {
             fingerprint: self.fp(range.clone()),
             layout: self.tokens.layout(range, start_line),
             imports,
+            binds_mask: crate::tree::NamesMask::of(kind_bound_names(&kind)),
             kind,
         }
     }
@@ -548,5 +549,14 @@ impl Converter<'_> {
             }],
             _ => Vec::new(),
         }
+    }
+}
+
+/// The names a statement of this kind binds (what [`Statement::bound_names`] reads later).
+fn kind_bound_names(kind: &StatementKind) -> &[String] {
+    match kind {
+        StatementKind::Function(f) => std::slice::from_ref(&f.name),
+        StatementKind::Class(c) => std::slice::from_ref(&c.name),
+        StatementKind::Other(o) => &o.binds,
     }
 }
