@@ -163,6 +163,27 @@ pub fn decode_source(bytes: &[u8], path: &str, version: Version) -> Result<Strin
     Ok(lone_cr_to_lf(text))
 }
 
+/// [`decode_source`] of bytes the caller gives up: a UTF-8 file (no BOM, no NUL) becomes the
+/// text without a copy.
+pub fn decode_source_owned(
+    bytes: Vec<u8>,
+    path: &str,
+    version: Version,
+) -> Result<String, PlanError> {
+    let plain_utf8 = !bytes.starts_with(b"\xef\xbb\xbf")
+        && !bytes.contains(&0)
+        && coding_cookie(&bytes).is_none_or(|encoding| {
+            matches!(encoding.as_str(), "utf-8" | "utf8" | "utf_8" | "utf-8-sig")
+        });
+    if !plain_utf8 {
+        return decode_source(&bytes, path, version);
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(lone_cr_to_lf(text)),
+        Err(e) => decode_source(e.as_bytes(), path, version),
+    }
+}
+
 fn decode_bytes(bytes: &[u8], path: &str, version: Version) -> Result<String, PlanError> {
     let with_bom = bytes.starts_with(b"\xef\xbb\xbf");
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
@@ -324,6 +345,26 @@ mod tests {
     fn lone_carriage_returns_end_lines_and_crlf_is_kept() {
         let text = decode_source(b"a = 1\rb = 2\r\nc = 3\r", "m.py", Version::New);
         assert_eq!(text.as_deref().ok(), Some("a = 1\nb = 2\r\nc = 3\n"));
+    }
+
+    #[test]
+    fn owned_bytes_decode_as_borrowed_ones_do() {
+        let inputs: [&[u8]; 8] = [
+            b"x = 1\n",
+            "s = 'é'\r\n".as_bytes(),
+            b"a = 1\rb = 2\n",
+            b"\xef\xbb\xbfx = 1\n",
+            b"# -*- coding: latin-1 -*-\nx = '\xe9'\n",
+            b"x = '\xff'\n",
+            b"x = 1\x00\n",
+            b"# coding: utf-8\nx = 1\n",
+        ];
+        for bytes in inputs {
+            let borrowed = decode_source(bytes, "m.py", Version::New).map_err(|e| e.to_string());
+            let owned = decode_source_owned(bytes.to_vec(), "m.py", Version::New)
+                .map_err(|e| e.to_string());
+            assert_eq!(owned, borrowed, "{bytes:?}");
+        }
     }
 
     #[test]

@@ -5,7 +5,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use limeade_plan::{decode_source, ImportBinding, ModuleMeta, ParsedModule, PlanError, Version};
+use limeade_plan::{
+    decode_source_owned, ImportBinding, ModuleMeta, ParsedModule, PlanError, Version,
+};
 
 use super::{ScanOutcome, Stamp};
 
@@ -167,7 +169,7 @@ pub(super) fn scan_one(tracked: &mut Tracked) -> Option<ScanOutcome> {
     if let Some(news) = tracked.known_version(|text| *bytes == *text.as_bytes(), stamp) {
         return news.then_some(ScanOutcome::Changed(name));
     }
-    match decode_source(&bytes, &tracked.meta.path, Version::New) {
+    match decode_source_owned(bytes, &tracked.meta.path, Version::New) {
         Ok(text) => {
             if !tracked.now_holds(text, stamp) {
                 return None;
