@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use limeade_plan::tree::ModuleTree;
 use limeade_plan::{
-    decode_source, default_readers, plan_parsed, DefaultReader, ImportBinding, ModuleMeta,
-    ParsedModule, ParsedPair, Plan, PlanError, Version,
+    decode_source, default_readers, plan_parsed, DefaultReader, ImportBinding, LineStart,
+    ModuleMeta, ParsedModule, ParsedPair, Plan, PlanError, Version,
 };
 use rustc_hash::FxHashMap;
 
@@ -234,13 +234,17 @@ impl Registry {
         self.modules.get(name)?.pending.as_ref().map(|p| &*p.text)
     }
 
-    /// [`Registry::pending_source`], shared: it stays valid after the version is accepted.
-    pub fn pending_text(&self, name: &str) -> Option<Arc<str>> {
-        self.modules
-            .get(name)?
-            .pending
+    /// [`Registry::pending_source`], shared (it stays valid after the version is accepted),
+    /// with the lines its top-level statements start on, once it is parsed (see
+    /// [`limeade_plan::line_ranges`]).
+    pub fn pending_text(&self, name: &str) -> Option<(Arc<str>, Vec<LineStart>)> {
+        let pending = self.modules.get(name)?.pending.as_ref()?;
+        let starts = pending
+            .parsed
             .as_ref()
-            .map(|p| Arc::clone(&p.text))
+            .map(ParsedModule::line_starts)
+            .unwrap_or_default();
+        Some((Arc::clone(&pending.text), starts))
     }
 
     /// Whether the file at `name`'s path is, by its stamp, the version the program runs (the

@@ -98,8 +98,14 @@ impl LineIndex {
 /// live side compiles definitions from, without splitting the whole module into lines: one
 /// forward pass when the spans come in source order, so a refresh that compiles 200,000 added
 /// definitions costs the file once (a `\n` byte is never part of another character in UTF-8,
-/// so each cut is on a character boundary).
-pub fn line_ranges<'t>(text: &'t str, spans: &[(usize, usize)]) -> Vec<&'t str> {
+/// so each cut is on a character boundary). Lines are counted from the nearest of the `known`
+/// line starts at or before each span (those of the top-level statements of a parsed text), so
+/// one definition far down a large module costs its own lines.
+pub fn line_ranges<'t>(
+    text: &'t str,
+    known: &[LineStart],
+    spans: &[(usize, usize)],
+) -> Vec<&'t str> {
     let bytes = text.as_bytes();
     let next_line =
         |from: usize| memchr::memchr(b'\n', &bytes[from..]).map_or(bytes.len(), |i| from + i + 1);
@@ -114,6 +120,13 @@ pub fn line_ranges<'t>(text: &'t str, spans: &[(usize, usize)]) -> Vec<&'t str> 
             if first < line {
                 (line, offset) = (1, 0);
             }
+            // The nearest known line start at or before the span, if it is further on.
+            let nearest = known.partition_point(|k| k.line <= first);
+            if let Some(k) = nearest.checked_sub(1).and_then(|i| known.get(i)) {
+                if k.line > line && k.byte <= bytes.len() {
+                    (line, offset) = (k.line, k.byte);
+                }
+            }
             (line, offset) = skip_lines(bytes, line, offset, first);
             if line < first {
                 return &text[..0];
@@ -126,6 +139,16 @@ pub fn line_ranges<'t>(text: &'t str, spans: &[(usize, usize)]) -> Vec<&'t str> 
             &text[start..offset]
         })
         .collect()
+}
+
+/// A line whose start is known: 1-based `line` begins at byte `byte` (sorted by line when in a
+/// list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineStart {
+    /// 1-based line.
+    pub line: usize,
+    /// Byte offset of its first character.
+    pub byte: usize,
 }
 
 /// From line `line` starting at byte `offset`, the start of line `target` (or the end of the
@@ -377,12 +400,12 @@ mod tests {
 
 #[cfg(test)]
 mod line_range_tests {
-    use super::line_ranges;
+    use super::{line_ranges, LineStart};
 
     #[test]
     fn lines_are_cut_at_newlines_only() {
         let text = "a\nb\x0cc\r\nd\u{2028}e\nlast";
-        let cut = |spans: &[(usize, usize)]| line_ranges(text, spans);
+        let cut = |spans: &[(usize, usize)]| line_ranges(text, &[], spans);
         assert_eq!(cut(&[(1, 1)]), ["a\n"]);
         assert_eq!(cut(&[(2, 3)]), ["b\x0cc\r\nd\u{2028}e\n"]);
         assert_eq!(
@@ -395,7 +418,7 @@ mod line_range_tests {
             cut(&[(3, 3), (1, 2), (1, 1)]),
             ["d\u{2028}e\n", "a\nb\x0cc\r\n", "a\n"]
         );
-        assert_eq!(line_ranges("x\n", &[(1, 3), (2, 2)]), ["x\n", ""]);
+        assert_eq!(line_ranges("x\n", &[], &[(1, 3), (2, 2)]), ["x\n", ""]);
     }
 
     #[test]
@@ -422,7 +445,17 @@ mod line_range_tests {
                         .collect()
                 })
                 .collect();
-            assert_eq!(line_ranges(&text, &spans), expected, "{spans:?}");
+            assert_eq!(line_ranges(&text, &[], &spans), expected, "{spans:?}");
+            // From known line starts (every 97th line): the same lines.
+            let mut known = Vec::new();
+            let mut byte = 0;
+            for (i, l) in lines.iter().enumerate() {
+                if i % 97 == 0 {
+                    known.push(LineStart { line: i + 1, byte });
+                }
+                byte += l.len() + 1;
+            }
+            assert_eq!(line_ranges(&text, &known, &spans), expected, "{spans:?}");
         }
     }
 }

@@ -334,6 +334,15 @@ impl Statement {
         }
     }
 
+    /// How many trees share its kind (a plain read of the kind's count).
+    pub(crate) fn kind_count(&self) -> usize {
+        match &self.kind {
+            StatementKind::Function(x) => Arc::strong_count(x),
+            StatementKind::Class(x) => Arc::strong_count(x),
+            StatementKind::Other(x) => Arc::strong_count(x),
+        }
+    }
+
     /// Names this statement binds in its scope, borrowed.
     pub fn bound_names(&self) -> &[String] {
         match &self.kind {

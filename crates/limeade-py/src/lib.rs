@@ -202,6 +202,8 @@ fn plan_batch(modules: Vec<BatchModule>) -> PyResult<Plan> {
 #[pyclass(module = "limeade._native", name = "SourceText", frozen)]
 struct PySourceText {
     text: Arc<str>,
+    /// Where the lines of its top-level statements start (empty when it was not parsed).
+    starts: Vec<limeade_plan::LineStart>,
 }
 
 #[pymethods]
@@ -214,7 +216,7 @@ impl PySourceText {
     /// For each span `(first, last)` (1-based, inclusive), those lines as the compiler counts
     /// them (split at `\n` only), with their line ends (a last line without one gets one).
     fn lines(&self, spans: Vec<(usize, usize)>) -> Vec<String> {
-        limeade_plan::line_ranges(&self.text, &spans)
+        limeade_plan::line_ranges(&self.text, &self.starts, &spans)
             .into_iter()
             .map(|cut| {
                 let mut out = cut.to_owned();
@@ -406,7 +408,7 @@ impl PyRegistry {
     fn pending_text(&self, name: &str) -> Option<PySourceText> {
         self.registry
             .pending_text(name)
-            .map(|text| PySourceText { text })
+            .map(|(text, starts)| PySourceText { text, starts })
     }
 
     /// Look for edits: `[(name, "changed" | "deleted" | "unreadable", detail)]`.
