@@ -11,7 +11,7 @@ use std::time::Duration;
 use limeade_plan::tree::ModuleTree;
 use limeade_plan::{
     decode_source, default_readers, plan_parsed, DefaultReader, ImportBinding, LineStart,
-    ModuleMeta, ParsedModule, ParsedPair, Plan, PlanError, Version,
+    ModuleMeta, ParsedModule, ParsedPair, Plan, PlanError, SharedText, Version,
 };
 use rustc_hash::FxHashMap;
 
@@ -226,18 +226,22 @@ impl Registry {
 
     /// The source the program runs for `name`.
     pub fn source(&self, name: &str) -> Option<&str> {
-        self.modules.get(name).map(|t| &*t.current.text)
+        self.modules.get(name).map(|t| t.current.text.as_str())
     }
 
     /// The pending (on-disk) source for `name`, if a scan found one.
     pub fn pending_source(&self, name: &str) -> Option<&str> {
-        self.modules.get(name)?.pending.as_ref().map(|p| &*p.text)
+        self.modules
+            .get(name)?
+            .pending
+            .as_ref()
+            .map(|p| p.text.as_str())
     }
 
     /// [`Registry::pending_source`], shared (it stays valid after the version is accepted),
     /// with the lines its top-level statements start on, once it is parsed (see
     /// [`limeade_plan::line_ranges`]).
-    pub fn pending_text(&self, name: &str) -> Option<(Arc<str>, Vec<LineStart>)> {
+    pub fn pending_text(&self, name: &str) -> Option<(SharedText, Vec<LineStart>)> {
         let pending = self.modules.get(name)?.pending.as_ref()?;
         let starts = pending
             .parsed

@@ -14,7 +14,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use limeade_plan::{ParsedModule, PlanError, Version};
+use limeade_plan::{ParsedModule, PlanError, SharedText, Version};
 use rustc_hash::FxHashMap;
 
 /// How long no module must have been tracked before the thread starts parsing.
@@ -24,14 +24,14 @@ pub const QUIET: Duration = Duration::from_millis(1000);
 struct Job {
     name: String,
     path: String,
-    text: Arc<str>,
+    text: SharedText,
     /// Which submission of `name` this is: only the latest is parsed.
     generation: u64,
 }
 
 /// A finished parse, for the text it was parsed from.
 struct Warmed {
-    text: Arc<str>,
+    text: SharedText,
     parsed: Result<ParsedModule, PlanError>,
 }
 
@@ -78,7 +78,7 @@ impl std::fmt::Debug for WarmParser {
 
 impl WarmParser {
     /// Parse `text` (module `name`, file `path`) in the background, once imports went quiet.
-    pub fn submit(&self, name: &str, path: &str, text: &Arc<str>) {
+    pub fn submit(&self, name: &str, path: &str, text: &SharedText) {
         let mut state = self.shared.lock();
         state.done.remove(name);
         state.submissions += 1;
@@ -113,7 +113,7 @@ impl WarmParser {
 
     /// The finished parses, each with the text it was parsed from: the caller keeps a parse
     /// only for the very text (the same allocation) its module still runs.
-    pub fn take_all(&self) -> Vec<(String, Arc<str>, Result<ParsedModule, PlanError>)> {
+    pub fn take_all(&self) -> Vec<(String, SharedText, Result<ParsedModule, PlanError>)> {
         let mut state = self.shared.lock();
         if state.done.is_empty() {
             return Vec::new();
@@ -218,7 +218,7 @@ mod tests {
     #[test]
     fn parses_after_quiet_and_only_hands_over_the_same_text() {
         let warm = WarmParser::default();
-        let text: Arc<str> = Arc::from("def f():\n    return 1\n");
+        let text: SharedText = Arc::new("def f():\n    return 1\n".to_owned());
         let start = Instant::now();
         warm.submit("m", "m.py", &text);
         wait_until_parsed(&warm);
@@ -239,8 +239,8 @@ mod tests {
     #[test]
     fn a_parse_error_is_handed_over_and_a_forgotten_module_is_dropped() {
         let warm = WarmParser::default();
-        let broken: Arc<str> = Arc::from("def f(:\n");
-        let other: Arc<str> = Arc::from("X = 1\n");
+        let broken: SharedText = Arc::new("def f(:\n".to_owned());
+        let other: SharedText = Arc::new("X = 1\n".to_owned());
         warm.submit("broken", "broken.py", &broken);
         warm.submit("gone", "gone.py", &other);
         warm.forget("gone");

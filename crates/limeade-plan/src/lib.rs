@@ -31,7 +31,7 @@ pub use plan::*;
 pub use render::{
     module_changes, render_module, render_plan, render_plan_with, ChangeLine, OutcomeNotes,
 };
-pub use source::{decode_source, decode_source_owned, line_ranges, LineStart};
+pub use source::{decode_source, decode_source_owned, line_ranges, LineStart, SharedText};
 pub use syntax::{MAX_DEPTH, MAX_INDENT};
 
 /// What the planner needs to know about a module besides its source.

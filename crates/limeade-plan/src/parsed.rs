@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::error::{PlanError, Version};
 use crate::heap::HeapSize;
-use crate::source::{LineIndex, LineStart};
+use crate::source::{LineIndex, LineStart, SharedText};
 use crate::syntax::{parse_region, SourceContext};
 use crate::tree::{ModuleTree, Statement};
 
@@ -16,7 +16,7 @@ use crate::tree::{ModuleTree, Statement};
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParsedModule {
     path: String,
-    text: Arc<str>,
+    text: SharedText,
     tree: ModuleTree,
 }
 
@@ -37,13 +37,13 @@ pub enum ReparseKind {
 impl ParsedModule {
     /// Parse a whole source text.
     pub fn parse(path: &str, text: String, version: Version) -> Result<ParsedModule, PlanError> {
-        ParsedModule::parse_shared(path, Arc::from(text), version)
+        ParsedModule::parse_shared(path, Arc::new(text), version)
     }
 
     /// Parse a whole source text that the caller keeps too (it is shared, not copied).
     pub fn parse_shared(
         path: &str,
-        text: Arc<str>,
+        text: SharedText,
         version: Version,
     ) -> Result<ParsedModule, PlanError> {
         let lines = LineIndex::new(&text);
@@ -67,7 +67,7 @@ impl ParsedModule {
     }
 
     /// The source text, shared.
-    pub fn shared_text(&self) -> &Arc<str> {
+    pub fn shared_text(&self) -> &SharedText {
         &self.text
     }
 
@@ -110,13 +110,13 @@ impl ParsedModule {
     /// Parse `new_text`, a later version of this module, re-using every top-level statement the
     /// edit did not touch. The result equals [`ParsedModule::parse`] of `new_text`.
     pub fn reparse(&self, new_text: String) -> Result<(ParsedModule, ReparseKind), PlanError> {
-        self.reparse_shared(Arc::from(new_text))
+        self.reparse_shared(Arc::new(new_text))
     }
 
     /// [`ParsedModule::reparse`] of a text the caller keeps too (it is shared, not copied).
     pub fn reparse_shared(
         &self,
-        new_text: Arc<str>,
+        new_text: SharedText,
     ) -> Result<(ParsedModule, ReparseKind), PlanError> {
         if new_text == self.text {
             return Ok((
@@ -155,7 +155,7 @@ impl ParsedModule {
     /// own, start flush and end at a line start, as a single window always had to. The windows
     /// are found from the texts alone, then parsed together in one job on the kept parser
     /// thread (windows of comment lines only are not parsed).
-    fn incremental(&self, new_text: &Arc<str>) -> Option<(Vec<Statement>, usize)> {
+    fn incremental(&self, new_text: &SharedText) -> Option<(Vec<Statement>, usize)> {
         let old = self.text.as_bytes();
         let new = new_text.as_bytes();
         let statements = &self.tree.statements;
@@ -292,28 +292,6 @@ impl ParsedModule {
             }
         }
         let parsed_bytes = windows.iter().map(|(range, _)| range.len()).sum();
-        // The windows are parsed on the kept parser thread while this one copies the kept
-        // statements (each copy touches its shared kind's count: memory far apart).
-        let parsing = if windows.is_empty() {
-            None
-        } else {
-            let (path, text) = (self.path.clone(), Arc::clone(new_text));
-            let job = move || {
-                windows
-                    .into_iter()
-                    .map(|(range, lines)| {
-                        let ctx = SourceContext {
-                            path: &path,
-                            version: Version::New,
-                            text: &text,
-                            lines: &lines,
-                        };
-                        parse_region(ctx, range)
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            };
-            Some(crate::stack::start_on_kept_thread(&self.path, job).ok()?)
-        };
         let kept: Vec<Vec<Statement>> = pieces
             .iter()
             .zip(&line_deltas)
@@ -324,11 +302,20 @@ impl ParsedModule {
                 _ => None,
             })
             .collect();
-        let mut parsed = match parsing {
-            Some(started) => started.wait().ok()?,
-            None => Vec::new(),
-        }
-        .into_iter();
+        let mut parsed = windows
+            .into_iter()
+            .map(|(range, lines)| {
+                let ctx = SourceContext {
+                    path: &self.path,
+                    version: Version::New,
+                    text: new_text,
+                    lines: &lines,
+                };
+                crate::stack::with_stack_for(&self.path, range.len(), || parse_region(ctx, range))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .ok()?
+            .into_iter();
         let mut kept = kept.into_iter();
 
         let mut out = Vec::with_capacity(statements.len() + 8);

@@ -3,6 +3,11 @@
 
 use crate::error::{PlanError, Version};
 
+/// A source text shared by the registry, the trees parsed from it and the refresh reading it.
+/// An `Arc<String>`, not an `Arc<str>`: a file read into a `String` is shared without copying
+/// it (an `Arc<str>` is one more allocation as large as the file, and its fresh pages).
+pub type SharedText = std::sync::Arc<String>;
+
 /// Byte offset of the start of every line, so positions can be turned into lines in O(log n)
 /// without keeping the parser's own locator around. It covers the whole text, or only a window
 /// of it (an incremental re-parse indexes the lines it parses, not the whole new text).

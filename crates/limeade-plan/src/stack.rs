@@ -1,8 +1,9 @@
-//! Runs parsing on a thread with a large stack and turns a panic into an error: limeade lives inside
+//! Runs parsing with a large stack and turns a panic into an error: limeade lives inside
 //! long-running programs, and a stack overflow or panic there would take the user's process down.
-//! Whole files parse on a thread of their own; the windows of incremental re-parses on one kept
-//! thread, since starting a thread costs more than parsing an edited window (0.2 ms to a few ms
-//! in a busy process).
+//! Whole files parse on a thread of their own; the windows of incremental re-parses on the
+//! calling thread, on its own stack when it has room for the window however deeply nested, else
+//! on a large stack segment switched to on that thread (handing a window to another thread
+//! costs more than parsing it), and trees are freed on one kept thread.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc;
@@ -36,11 +37,12 @@ pub(crate) fn with_big_stack<T: Send>(
     })
 }
 
-/// A job for the kept parser thread.
+/// A job for the kept thread.
 type Job = Box<dyn FnOnce() + Send>;
 
-/// The kept parser thread: where to send jobs, and the process that started it (a forked child
-/// has the memory of the parent's thread but not the thread).
+/// The kept thread, which frees replaced trees (with [`STACK_BYTES`] of stack: a tree's drop
+/// recurses as deep as it nests): where to send jobs, and the process that started it (a forked
+/// child has the memory of the parent's thread but not the thread).
 struct KeptThread {
     pid: u32,
     jobs: mpsc::Sender<Job>,
@@ -48,46 +50,34 @@ struct KeptThread {
 
 static KEPT: Mutex<Option<KeptThread>> = Mutex::new(None);
 
-/// Start `work` on the kept parser thread (with [`STACK_BYTES`] of stack; started when first
-/// needed and again when it is gone: in a forked child, or if it stopped) and return at once: the caller does its own part of
-/// the job meanwhile, then [`Started::wait`]s for the thread's.
-pub(crate) fn start_on_kept_thread<T: Send + 'static>(
+/// Stack one level of nesting may take while a tree is converted or dropped (a wide margin).
+const STACK_PER_LEVEL: usize = 8 * 1024;
+/// Stack the rest of parsing may take.
+const STACK_BASE: usize = 256 * 1024;
+
+/// Run `work`, which parses `source_bytes` of source, on this thread: on its own stack when that
+/// has room for the source nested as deeply as it can be (one level takes at least a byte, and
+/// never more than [`crate::syntax::MAX_DEPTH`] levels), else on a stack segment of
+/// [`STACK_BYTES`] switched to here. A panic becomes an error.
+pub(crate) fn with_stack_for<T>(
     path: &str,
-    work: impl FnOnce() -> Result<T, PlanError> + Send + 'static,
-) -> Result<Started<T>, PlanError> {
-    let (reply, outcome) = mpsc::sync_channel(1);
-    let job: Job = Box::new(move || {
-        let _ = reply.send(panic::catch_unwind(AssertUnwindSafe(work)));
-    });
-    send(job).map_err(|message| internal(path, message))?;
-    Ok(Started {
-        path: path.to_owned(),
-        outcome,
-    })
+    source_bytes: usize,
+    work: impl FnOnce() -> Result<T, PlanError>,
+) -> Result<T, PlanError> {
+    let levels = source_bytes.min(crate::syntax::MAX_DEPTH);
+    let needed = STACK_BASE + levels * STACK_PER_LEVEL;
+    panic::catch_unwind(AssertUnwindSafe(|| {
+        stacker::maybe_grow(needed, STACK_BYTES, work)
+    }))
+    .unwrap_or_else(|panic| Err(internal(path, panic_message(&*panic))))
 }
 
-/// Drop `value` on the kept parser thread: freeing a large tree touches every one of its
+/// Drop `value` on the kept thread (started when first needed and again when it is gone: in a
+/// forked child, or if it stopped): freeing a large tree touches every one of its
 /// allocations, which the caller (a refresh holding the GIL) need not wait for.
 pub(crate) fn drop_on_kept_thread<T: Send + 'static>(value: T) {
     // If the thread cannot take it, it is dropped here.
     let _ = send(Box::new(move || drop(value)));
-}
-
-/// Work started on the kept parser thread.
-pub(crate) struct Started<T> {
-    path: String,
-    outcome: mpsc::Receiver<std::thread::Result<Result<T, PlanError>>>,
-}
-
-impl<T> Started<T> {
-    /// The work's result, once it is done.
-    pub(crate) fn wait(self) -> Result<T, PlanError> {
-        match self.outcome.recv() {
-            Ok(Ok(result)) => result,
-            Ok(Err(panic)) => Err(internal(&self.path, panic_message(&*panic))),
-            Err(_) => Err(internal(&self.path, "parser thread stopped".to_owned())),
-        }
-    }
 }
 
 fn send(job: Job) -> Result<(), String> {

@@ -5,7 +5,6 @@ mod heap;
 mod watch;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use limeade_apply::{
     LoaderSource, Mutation, MutationLog, Registry, RegistryError, ScanOutcome, Stamp,
@@ -201,7 +200,7 @@ fn plan_batch(modules: Vec<BatchModule>) -> PyResult<Plan> {
 /// lines; the whole text becomes a Python `str` only when something needs all of it.
 #[pyclass(module = "limeade._native", name = "SourceText", frozen)]
 struct PySourceText {
-    text: Arc<str>,
+    text: limeade_plan::SharedText,
     /// Where the lines of its top-level statements start (empty when it was not parsed).
     starts: Vec<limeade_plan::LineStart>,
 }

@@ -3,10 +3,9 @@
 //! it runs (decoded only when they differ), never a hash of every file.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use limeade_plan::{
-    decode_source_owned, ImportBinding, ModuleMeta, ParsedModule, PlanError, Version,
+    decode_source_owned, ImportBinding, ModuleMeta, ParsedModule, PlanError, SharedText, Version,
 };
 
 use super::{ScanOutcome, Stamp};
@@ -17,7 +16,7 @@ pub(super) struct SourceVersion {
     /// Shared with its parsed version: one copy of each text. A file is compared with it
     /// byte for byte (a UTF-8 file without a BOM or lone CR is its own text), else decoded
     /// first: no hash of every file is kept or computed.
-    pub(super) text: Arc<str>,
+    pub(super) text: SharedText,
     pub(super) stamp: Stamp,
     pub(super) parsed: Option<ParsedModule>,
     /// Its `from m import X` bindings, when a plan computed them from this version: they
