@@ -4,7 +4,7 @@
 use crate::source::LineIndex;
 use crate::tree::{
     Class, DefaultExpr, Function, Import, ImportedName, ModuleTree, OtherStatement, Slots,
-    Statement, StatementKind,
+    Statement, StatementKind, ThinList,
 };
 
 /// Bytes of heap memory a value owns (its allocations' capacities, recursively).
@@ -22,6 +22,18 @@ impl HeapSize for String {
 impl<T: HeapSize> HeapSize for Vec<T> {
     fn heap_bytes(&self) -> usize {
         self.capacity() * std::mem::size_of::<T>() + self.iter().map(T::heap_bytes).sum::<usize>()
+    }
+}
+
+impl<T: HeapSize> HeapSize for Box<[T]> {
+    fn heap_bytes(&self) -> usize {
+        std::mem::size_of_val::<[T]>(self) + self.iter().map(T::heap_bytes).sum::<usize>()
+    }
+}
+
+impl<T: HeapSize> HeapSize for ThinList<T> {
+    fn heap_bytes(&self) -> usize {
+        self.allocated_bytes() + self.iter().map(T::heap_bytes).sum::<usize>()
     }
 }
 
