@@ -169,7 +169,7 @@ def test_a_large_refresh_gives_the_memory_it_freed_back(live, monkeypatch):
     assert small.f() == 2
     assert released == [(len(live.read("small")), False)]
 
-    filler = "".join(f"def g{i}():\n    return {i}\n\n" for i in range(_memory.RELEASE_AFTER // 20))
+    filler = ("# " + "x" * 1022 + "\n") * (_memory.RELEASE_AFTER // 1024)
     big = live.load("big", filler + "def f():\n    return 'old'\n")
     live.edit("big", "'old'", "'new'")
     live.refresh()
