@@ -147,3 +147,34 @@ def test_a_refresh_leaves_no_frame_of_its_own_alive(live):
         gc.enable()
     assert (f(), m.VALUE) == (2, 12)
     assert alive == []
+
+
+def test_a_large_refresh_gives_the_memory_it_freed_back(live, monkeypatch):
+    # Both versions of every changed module are alive during a refresh; the allocator would
+    # keep the old ones' memory once they are freed. A refresh that replaced a lot of source
+    # hands the free pages back; a small one is not charged for it.
+    from limeade import _memory
+
+    released: list[tuple[int, bool]] = []
+    real = _memory.release_after_refresh
+
+    def recording(replaced: int) -> bool:
+        released.append((replaced, real(replaced)))
+        return released[-1][1]
+
+    monkeypatch.setattr(_memory, "release_after_refresh", recording)
+    small = live.load("small", "def f():\n    return 1\n")
+    live.edit("small", "return 1", "return 2")
+    live.refresh()
+    assert small.f() == 2
+    assert released == [(len(live.read("small")), False)]
+
+    filler = ("# " + "x" * 1022 + "\n") * (_memory.RELEASE_AFTER // 1024)
+    big = live.load("big", filler + "def f():\n    return 'old'\n")
+    live.edit("big", "'old'", "'new'")
+    live.refresh()
+    assert big.f() == "new"
+    new_size = len(live.read("big"))
+    assert new_size >= _memory.RELEASE_AFTER
+    on_glibc = (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc")
+    assert released[1:] == [(new_size, on_glibc)]

@@ -21,7 +21,7 @@ import types
 from collections.abc import Collection, Iterable
 from typing import Any, Optional, Union
 
-from . import _containers, _integrations, _native, _tracking
+from . import _containers, _integrations, _memory, _native, _tracking
 from ._closures import ClosureSwap, update_closures
 from ._decide import decide_classes, live_conflicts
 from ._defaults import predict_defaults, refresh_defaults
@@ -227,6 +227,7 @@ def run_refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> Refre
     # (the preparation itself, with its scratch namespaces, is dropped after its commit).
     done: list[tuple[ModulePlan, OutcomeLog, list[Change]]] = []
     name = ""
+    replaced = 0  # bytes of new source applied
     try:
         _check_conflicts(plan_data, conflicts)
         # Framework handlers wired from a signature the refresh changes (FastAPI routes).
@@ -242,6 +243,7 @@ def run_refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> Refre
                 )
                 continue
             prepared = prepare_module(module, module_plan, new_source, conflicts == "error")
+            replaced += len(new_source)
             rebinds = _rebind_copies(name, prepared.mutations, leaving)
             rebinds += unregister_removed(name, prepared.mutations, after_commit)
             rebinds += stale_caches(prepared.mutations, after_commit)
@@ -299,7 +301,8 @@ def run_refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> Refre
         clear()
     for name in applied:
         _refresh_linecache(name)
-    del logs
+    del logs, done, plan_data, containers
+    _memory.release_after_refresh(replaced)
     if logger.isEnabledFor(logging.INFO):  # the whole report as text: only when shown
         logger.info("limeade: %s", str(report).replace("\n", "; "))
     return report

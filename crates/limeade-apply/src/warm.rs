@@ -20,13 +20,20 @@ use rustc_hash::FxHashMap;
 /// How long no module must have been tracked before the thread starts parsing.
 pub const QUIET: Duration = Duration::from_millis(1000);
 
-/// One source to parse.
+/// One source to parse, as queued: which submission of module `name` it is. Only the latest is
+/// parsed; its text is held by [`Latest`] alone, so a module tracked again before the thread
+/// got to it (the import hook records a module twice when it compiles from source) does not
+/// keep the text it replaced alive until then.
 struct Job {
     name: String,
-    path: String,
-    text: SharedText,
-    /// Which submission of `name` this is: only the latest is parsed.
     generation: u64,
+}
+
+/// A module's latest submission.
+struct Latest {
+    generation: u64,
+    /// What to parse: taken by the thread when it starts parsing.
+    source: Option<(String, SharedText)>,
 }
 
 /// A finished parse, for the text it was parsed from.
@@ -40,7 +47,7 @@ struct State {
     queue: std::collections::VecDeque<Job>,
     /// Per module, its latest submission (a module tracked again, or forgotten, leaves stale
     /// jobs in the queue: skipped when their turn comes, so submitting stays O(1)).
-    latest: FxHashMap<String, u64>,
+    latest: FxHashMap<String, Latest>,
     submissions: u64,
     done: FxHashMap<String, Warmed>,
     last_submit: Option<Instant>,
@@ -83,12 +90,16 @@ impl WarmParser {
         state.done.remove(name);
         state.submissions += 1;
         let generation = state.submissions;
-        state.latest.insert(name.to_owned(), generation);
+        state.latest.insert(
+            name.to_owned(),
+            Latest {
+                generation,
+                source: Some((path.to_owned(), Arc::clone(text))),
+            },
+        );
         let was_idle = state.queue.is_empty();
         state.queue.push_back(Job {
             name: name.to_owned(),
-            path: path.to_owned(),
-            text: Arc::clone(text),
             generation,
         });
         state.last_submit = Some(Instant::now());
@@ -175,24 +186,22 @@ fn run(shared: &Shared) {
                 let Some(job) = state.queue.pop_front() else {
                     continue;
                 };
-                if !is_latest(&state, &job) {
+                let Some((path, text)) = state
+                    .latest
+                    .get_mut(&job.name)
+                    .filter(|latest| latest.generation == job.generation)
+                    .and_then(|latest| latest.source.take())
+                else {
                     continue;
-                }
+                };
                 state.parsing = true;
                 drop(state);
-                let parsed =
-                    ParsedModule::parse_shared(&job.path, Arc::clone(&job.text), Version::Old);
+                let parsed = ParsedModule::parse_shared(&path, Arc::clone(&text), Version::Old);
                 state = shared.lock();
                 state.parsing = false;
                 // Submitted again meanwhile (a newer text), or forgotten: this result is stale.
                 if is_latest(&state, &job) {
-                    state.done.insert(
-                        job.name,
-                        Warmed {
-                            text: job.text,
-                            parsed,
-                        },
-                    );
+                    state.done.insert(job.name, Warmed { text, parsed });
                 }
             }
         }
@@ -201,7 +210,10 @@ fn run(shared: &Shared) {
 
 /// Whether `job` is its module's latest submission (not superseded, not forgotten).
 fn is_latest(state: &State, job: &Job) -> bool {
-    state.latest.get(&job.name) == Some(&job.generation)
+    state
+        .latest
+        .get(&job.name)
+        .is_some_and(|latest| latest.generation == job.generation)
 }
 
 #[cfg(test)]
@@ -251,5 +263,27 @@ mod tests {
         assert!(Arc::ptr_eq(&done[0].1, &broken));
         assert!(done[0].2.is_err());
         drop(other);
+    }
+
+    #[test]
+    fn a_module_submitted_again_keeps_only_its_latest_text() {
+        let warm = WarmParser::default();
+        let first: SharedText = Arc::new("X = 1\n".to_owned());
+        let second: SharedText = Arc::new("X = 2\n".to_owned());
+        warm.submit("m", "m.py", &first);
+        warm.submit("m", "m.py", &second);
+        assert_eq!(
+            Arc::strong_count(&first),
+            1,
+            "the replaced text is let go at once, not when its turn in the queue comes"
+        );
+        assert_eq!(warm.queued(), 1);
+        wait_until_parsed(&warm);
+        let done = warm.take_all();
+        assert_eq!(done.len(), 1);
+        assert!(
+            Arc::ptr_eq(&done[0].1, &second),
+            "the latest text is parsed"
+        );
     }
 }

@@ -43,8 +43,8 @@ pub(crate) fn class_conflicts(
     if old.bases != new.bases {
         push(
             ConflictKind::BasesChanged {
-                old: old.bases.clone(),
-                new: new.bases.clone(),
+                old: old.bases.to_vec(),
+                new: new.bases.to_vec(),
             },
             format!(
                 "bases changed: ({}) -> ({})",
@@ -79,8 +79,8 @@ pub(crate) fn class_conflicts(
     if old.keywords != new.keywords {
         push(
             ConflictKind::ClassKeywordsChanged {
-                old: old.keywords.clone(),
-                new: new.keywords.clone(),
+                old: old.keywords.to_vec(),
+                new: new.keywords.to_vec(),
             },
             format!(
                 "class keywords changed: ({}) -> ({}) (__init_subclass__ would see other arguments)",

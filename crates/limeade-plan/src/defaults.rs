@@ -44,7 +44,7 @@ fn collect(
                     out.push(DefaultReader {
                         qualname: format!("{prefix}{}", f.name),
                         first_line,
-                        def_line: origin.line + f.def_line,
+                        def_line: origin.line + f.def_line as usize,
                         defaults,
                     });
                 }
@@ -74,7 +74,7 @@ pub fn star_exports(tree: &ModuleTree) -> StarExports {
         exports = match &stmt.kind {
             StatementKind::Other(o) => match &o.all_literal {
                 Some(names) => StarExports::Listed {
-                    names: names.clone(),
+                    names: names.to_vec(),
                 },
                 None => StarExports::Computed,
             },

@@ -19,6 +19,7 @@ pub mod source;
 mod stack;
 mod statements;
 mod syntax;
+mod thin;
 pub mod tree;
 
 pub use defaults::{default_readers, star_exports};

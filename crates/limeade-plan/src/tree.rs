@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+pub use crate::thin::ThinList;
+
 /// A stable 64-bit hash of a token sequence, independent of positions, comments and whitespace.
 pub type Fingerprint = u64;
 
@@ -94,7 +96,7 @@ pub struct Statement {
     pub layout: Fingerprint,
     /// Imports anywhere inside the statement (those inside function bodies are marked weak).
     /// Their lines are absolute for a top-level statement, relative for a nested one.
-    pub imports: Vec<Import>,
+    pub imports: ThinList<Import>,
     /// The names it binds, as a set of hash bits: a pass over every statement of a module
     /// (the names a window defines, `__all__`) skips those that cannot bind a name without
     /// reading their kind, which lies elsewhere in memory.
@@ -156,9 +158,9 @@ pub struct Function {
     /// `async def`.
     pub is_async: bool,
     /// Line of the `def` keyword (after any decorators), relative to the top-level origin.
-    pub def_line: usize,
+    pub def_line: u32,
     /// Decorator expressions as normalised text, for display.
-    pub decorators: Vec<String>,
+    pub decorators: ThinList<String>,
     /// The decorator expressions.
     pub decorators_fp: Fingerprint,
     /// Parameter names and kinds (positional-only, regular, `*args`, keyword-only, `**kwargs`).
@@ -173,7 +175,7 @@ pub struct Function {
     /// with the names they read: the live side evaluates them again when such a name is
     /// rebound. One that reads no name (`factor=2`, `None`) never needs it and is not kept:
     /// trees are kept for every tracked module.
-    pub defaults: Vec<DefaultExpr>,
+    pub defaults: ThinList<DefaultExpr>,
     /// Parameter and return annotations.
     pub annotations_fp: Fingerprint,
     /// The docstring token, if the body starts with one.
@@ -181,7 +183,7 @@ pub struct Function {
     /// The body after the docstring.
     pub body_fp: Fingerprint,
     /// Definitions nested anywhere in the body (qualname `f.<locals>.g`).
-    pub nested: Vec<Statement>,
+    pub nested: ThinList<Statement>,
 }
 
 /// One parameter default, as the live side needs it to evaluate the expression again.
@@ -208,20 +210,20 @@ pub struct Class {
     /// Its name.
     pub name: String,
     /// Line of the `class` keyword (after any decorators), relative to the top-level origin.
-    pub def_line: usize,
+    pub def_line: u32,
     /// Decorator expressions as normalised text, for display.
-    pub decorators: Vec<String>,
+    pub decorators: ThinList<String>,
     /// The decorator expressions.
     pub decorators_fp: Fingerprint,
     /// PEP 695 type parameters as normalised text with their brackets (`[T: int, *Ts]`):
     /// members compile inside that scope.
     pub type_params: Option<String>,
     /// Base class expressions as normalised text.
-    pub bases: Vec<String>,
+    pub bases: Box<[String]>,
     /// The `metaclass=` keyword as normalised text.
     pub metaclass: Option<String>,
     /// Class keywords other than `metaclass` (passed to `__init_subclass__`), as normalised text.
-    pub keywords: Vec<String>,
+    pub keywords: ThinList<String>,
     /// `__slots__` as declared directly in the body.
     pub slots: Option<Slots>,
     /// The docstring token, if the body starts with one.
@@ -232,7 +234,7 @@ pub struct Class {
     /// compiled from its own lines.
     pub body_on_header_line: bool,
     /// Body statements in order (methods, nested classes, attributes, anything else).
-    pub body: Vec<Statement>,
+    pub body: Box<[Statement]>,
 }
 
 /// A `__slots__` declaration.
@@ -256,12 +258,12 @@ pub struct OtherStatement {
     /// Short description of the statement kind (`assignment`, `import`, `if`, `expression`, ...).
     pub label: &'static str,
     /// Names it binds in its scope, in source order, without duplicates.
-    pub binds: Vec<String>,
+    pub binds: Box<[String]>,
     /// For `__slots__ = ...` and enum-like assignments, nothing else needed: binds says it.
     /// `from __future__ import ...`: changes how every statement compiles.
     pub is_future_import: bool,
     /// For `__all__ = [...]` (or a tuple) of string literals: the names, known without running.
-    pub all_literal: Option<Vec<String>>,
+    pub all_literal: Option<Box<[String]>>,
     /// `if __name__ == "__main__":` (any spelling): the block that starts the program.
     pub is_main_guard: bool,
     /// Holds a `lambda` or a `def`: the only statements that make functions (whose line
@@ -308,8 +310,8 @@ impl Statement {
     /// Line of the `def` / `class` keyword of a definition, relative to the top-level origin.
     pub fn def_line(&self) -> Option<usize> {
         match &self.kind {
-            StatementKind::Function(f) => Some(f.def_line),
-            StatementKind::Class(c) => Some(c.def_line),
+            StatementKind::Function(f) => Some(f.def_line as usize),
+            StatementKind::Class(c) => Some(c.def_line as usize),
             StatementKind::Other(_) => None,
         }
     }
@@ -357,46 +359,38 @@ impl Statement {
         match &self.kind {
             StatementKind::Function(f) => vec![f.name.clone()],
             StatementKind::Class(c) => vec![c.name.clone()],
-            StatementKind::Other(o) => o.binds.clone(),
+            StatementKind::Other(o) => o.binds.to_vec(),
         }
     }
 
     /// Give back the spare capacity of every list it holds, nested ones included: trees are
-    /// kept for as long as the module is tracked.
+    /// kept for as long as the module is tracked. (Most lists of a tree are boxed slices, exact
+    /// already; these are the few `Vec`s left.)
     pub(crate) fn shrink_to_fit(&mut self) {
-        self.imports.shrink_to_fit();
         for import in &mut self.imports {
             import.names.shrink_to_fit();
         }
         match &mut self.kind {
             StatementKind::Function(f) => {
+                if f.defaults.is_empty() && f.nested.is_empty() {
+                    return;
+                }
                 let f = Arc::make_mut(f);
-                f.decorators.shrink_to_fit();
-                f.defaults.shrink_to_fit();
                 for default in &mut f.defaults {
                     default.reads.shrink_to_fit();
                 }
-                shrink_all(&mut f.nested);
+                f.nested.iter_mut().for_each(Statement::shrink_to_fit);
             }
             StatementKind::Class(c) => {
                 let c = Arc::make_mut(c);
-                c.decorators.shrink_to_fit();
-                c.bases.shrink_to_fit();
-                c.keywords.shrink_to_fit();
                 match &mut c.slots {
                     Some(Slots::Literal(names)) => names.shrink_to_fit(),
                     Some(Slots::Dynamic { reads, .. }) => reads.shrink_to_fit(),
                     None => {}
                 }
-                shrink_all(&mut c.body);
+                c.body.iter_mut().for_each(Statement::shrink_to_fit);
             }
-            StatementKind::Other(o) => {
-                let o = Arc::make_mut(o);
-                o.binds.shrink_to_fit();
-                if let Some(names) = &mut o.all_literal {
-                    names.shrink_to_fit();
-                }
-            }
+            StatementKind::Other(_) => {}
         }
     }
 
@@ -421,7 +415,7 @@ fn relativize_kind(kind: &mut StatementKind, origin: Origin) {
     match kind {
         StatementKind::Function(f) => {
             let f = Arc::make_mut(f);
-            f.def_line = f.def_line.saturating_sub(origin.line);
+            f.def_line = f.def_line.saturating_sub(line_u32(origin.line));
             for default in &mut f.defaults {
                 default.line = default.line.saturating_sub(origin.line);
             }
@@ -431,7 +425,7 @@ fn relativize_kind(kind: &mut StatementKind, origin: Origin) {
         }
         StatementKind::Class(c) => {
             let c = Arc::make_mut(c);
-            c.def_line = c.def_line.saturating_sub(origin.line);
+            c.def_line = c.def_line.saturating_sub(line_u32(origin.line));
             c.body
                 .iter_mut()
                 .for_each(|member| relativize_nested(member, origin));
@@ -446,6 +440,11 @@ fn relativize_nested(stmt: &mut Statement, origin: Origin) {
         import.line = import.line.saturating_sub(origin.line);
     }
     relativize_kind(&mut stmt.kind, origin);
+}
+
+/// A line number as a tree holds it (saturating: no source has 4 billion lines).
+pub(crate) fn line_u32(line: usize) -> u32 {
+    u32::try_from(line).unwrap_or(u32::MAX)
 }
 
 /// A parsed region's top-level statements made ready to keep: spare capacity given back and

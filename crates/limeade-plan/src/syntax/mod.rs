@@ -11,8 +11,8 @@ use rustpython_parser::Mode;
 use crate::error::{PlanError, Version};
 use crate::source::LineIndex;
 use crate::tree::{
-    Class, DefaultExpr, Fingerprint, Function, Import, ImportedName, OtherStatement, Slots, Span,
-    Statement, StatementKind,
+    line_u32, Class, DefaultExpr, Fingerprint, Function, Import, ImportedName, OtherStatement,
+    Slots, Span, Statement, StatementKind,
 };
 use lex::lex_region;
 use tokens::TokenTable;
@@ -247,7 +247,7 @@ impl Converter<'_> {
             },
             fingerprint: self.fp(range.clone()),
             layout: self.tokens.layout(range, start_line),
-            imports,
+            imports: imports.into(),
             binds_mask: crate::tree::NamesMask::of(kind_bound_names(&kind)),
             kind,
         }
@@ -325,7 +325,7 @@ impl Converter<'_> {
         Function {
             name: name.as_str().to_owned(),
             is_async,
-            def_line: self.line(def_start),
+            def_line: line_u32(self.line(def_start)),
             decorators: decorators.iter().map(|d| self.text(range_of(d))).collect(),
             decorators_fp: combine(
                 &decorators
@@ -337,11 +337,11 @@ impl Converter<'_> {
             defaults_fp: combine(&defaults),
             kwdefaults_fp: combine(&kwdefaults),
             has_defaults,
-            defaults: default_exprs,
+            defaults: default_exprs.into(),
             annotations_fp: combine(&annotations),
             docstring_fp,
             body_fp,
-            nested,
+            nested: nested.into(),
         }
     }
 
@@ -429,7 +429,7 @@ impl Converter<'_> {
         });
         Class {
             name: c.name.as_str().to_owned(),
-            def_line: self.line(class_start),
+            def_line: line_u32(self.line(class_start)),
             decorators: c
                 .decorator_list
                 .iter()
@@ -452,7 +452,7 @@ impl Converter<'_> {
             },
             bases: c.bases.iter().map(|b| self.text(range_of(b))).collect(),
             metaclass,
-            keywords,
+            keywords: keywords.into(),
             slots,
             docstring_fp,
             docstring: docstring_value(&c.body),
@@ -496,9 +496,9 @@ impl Converter<'_> {
             if i.module.as_ref().is_some_and(|m| m.as_str() == "__future__"));
         OtherStatement {
             label: statement_label(stmt),
-            binds: unique,
+            binds: unique.into_boxed_slice(),
             is_future_import,
-            all_literal: all_literal(stmt),
+            all_literal: all_literal(stmt).map(Vec::into_boxed_slice),
             is_main_guard: is_main_guard(stmt),
             makes_functions: self.tokens.has_word(
                 self.ctx.text,
