@@ -118,7 +118,9 @@ impl ParsedModule {
         &self,
         new_text: SharedText,
     ) -> Result<(ParsedModule, ReparseKind), PlanError> {
-        if new_text == self.text {
+        // Found once: the identity check and the first edit's start are the same comparison.
+        let same = common_prefix(self.text.as_bytes(), new_text.as_bytes());
+        if same == self.text.len() && same == new_text.len() {
             return Ok((
                 ParsedModule {
                     path: self.path.clone(),
@@ -128,7 +130,7 @@ impl ParsedModule {
                 ReparseKind::Identical,
             ));
         }
-        match self.incremental(&new_text) {
+        match self.incremental(&new_text, same) {
             Some((statements, parsed_bytes)) => Ok((
                 ParsedModule {
                     path: self.path.clone(),
@@ -153,9 +155,13 @@ impl ParsedModule {
     /// kept, moved. A statement kept this way is the same text at a statement boundary, so it
     /// parses the same whatever the neighbouring windows hold; each window must parse on its
     /// own, start flush and end at a line start, as a single window always had to. The windows
-    /// are found from the texts alone, then parsed together in one job on the kept parser
-    /// thread (windows of comment lines only are not parsed).
-    fn incremental(&self, new_text: &SharedText) -> Option<(Vec<Statement>, usize)> {
+    /// are found from the texts alone, then parsed one after another (windows of comment lines
+    /// only are not parsed). `first_same`: the length of the texts' common prefix.
+    fn incremental(
+        &self,
+        new_text: &SharedText,
+        first_same: usize,
+    ) -> Option<(Vec<Statement>, usize)> {
         let old = self.text.as_bytes();
         let new = new_text.as_bytes();
         let statements = &self.tree.statements;
@@ -164,8 +170,11 @@ impl ParsedModule {
         // is to be matched against `new[new_at..]`, and they start with the same statement.
         let (mut k, mut old_at, mut new_at) = (0, 0, 0);
         let mut search_budget = ANCHOR_SEARCH_FACTOR * new.len() + ANCHOR_SEARCH_SLACK;
+        let mut known_same = Some(first_same);
         loop {
-            let same = common_prefix(&old[old_at..], &new[new_at..]);
+            let same = known_same
+                .take()
+                .unwrap_or_else(|| common_prefix(&old[old_at..], &new[new_at..]));
             let delta = new_at as isize - old_at as isize;
             if old_at + same == old.len() && new_at + same == new.len() {
                 pieces.push(Piece::Keep(k..statements.len(), delta));
