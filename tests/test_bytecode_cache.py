@@ -147,10 +147,17 @@ def test_undecodable_source_is_refused_once_and_fails_as_without_limeade(tmp_pat
     assert len(refusals) == 1, out
 
 
+def _age(path: Path, seconds: int = 60) -> None:
+    """Date ``path`` back: a file not modified within the last two seconds keeps its stamp
+    until it is written again, so the hook reads its bytes in the background."""
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns - seconds * 10**9))
+
+
 def test_without_a_cache_the_bytes_compiled_are_the_bytes_recorded(tmp_path):
-    # The hook reads a file twice when no cache holds its code (the registry, then the
-    # compiler's read): a save in between must not leave the registry with other bytes than
-    # the ones that run, or the next refresh would compare the wrong versions.
+    # Without a cache the hook stamps the file, then reads it to compile: a save in between
+    # must not leave the registry with other bytes than the ones that run, or the next
+    # refresh would compare the wrong versions.
     (tmp_path / "mod_race.py").write_text("VALUE = 'first'\n")
     out = _run(
         tmp_path,
@@ -158,15 +165,15 @@ def test_without_a_cache_the_bytes_compiled_are_the_bytes_recorded(tmp_path):
         import pathlib
         from limeade import _tracking
 
-        fast = _tracking.record
+        stamp = _tracking._stamp
 
-        def record_then_save(name, path, is_package, source=None, stamp=None):
-            done = fast(name, path, is_package, source, stamp)
-            if source is None and name == "mod_race":
+        def stamp_then_save(path):
+            done = stamp(path)
+            if path.endswith("mod_race.py") and "first" in pathlib.Path(path).read_text():
                 pathlib.Path(path).write_text("VALUE = 'second'\\n")
             return done
 
-        _tracking.record = record_then_save
+        _tracking._stamp = stamp_then_save
         import mod_race
 
         print(mod_race.VALUE, _tracking.REGISTRY.source("mod_race").strip())
@@ -174,3 +181,96 @@ def test_without_a_cache_the_bytes_compiled_are_the_bytes_recorded(tmp_path):
         write_bytecode=False,
     )
     assert out == "second VALUE = 'second'"
+
+
+def test_a_module_run_from_its_cache_is_tracked_with_the_bytes_read_later(tmp_path):
+    path = tmp_path / "mod_later.py"
+    path.write_text("def f():\n    return 1\n")
+    _age(path)
+    assert _run(tmp_path, "import mod_later\nprint(mod_later.f())\n") == "1"
+    out = _run(
+        tmp_path,
+        """
+        import pathlib, mod_later
+        from limeade import _tracking
+
+        f = mod_later.f
+        print(repr(_tracking.REGISTRY.source("mod_later")))
+        pathlib.Path("mod_later.py").write_text("def f():\\n    return 2\\n")
+        limeade.refresh()  # a child process: conftest's plan-vs-report check is not there
+        print(f(), "mod_later" in limeade.tracked())
+        """,
+    )
+    assert out.splitlines() == [repr("def f():\n    return 1\n"), "2 True"]
+
+
+@pytest.mark.parametrize("recent", [False, True])
+def test_a_save_after_the_cache_was_checked_never_records_other_bytes(tmp_path, recent):
+    """The cache was validated against the file's stamp, then the file was saved before the
+    registry read it. An old file is read in the background: its new stamp shows the bytes
+    are not the ones the cache was compiled from, so the module is not tracked (a warning
+    says why). A recent file is read at once: the hook sees the stamp moved and compiles the
+    bytes it records."""
+    path = tmp_path / "mod_saved.py"
+    path.write_text("VALUE = 'cached'\n")
+    if not recent:
+        _age(path)
+    assert _run(tmp_path, "import mod_saved\nprint(mod_saved.VALUE)\n") == "cached"
+    out = _run(
+        tmp_path,
+        """
+        import logging, pathlib, sys
+        from limeade import _tracking
+
+        logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stdout)
+        record = _tracking.record_stamped
+
+        def save_then_record(name, path, is_package, stamp):
+            if name == "mod_saved":
+                pathlib.Path(path).write_text("VALUE = 'saved after'\\n")
+            return record(name, path, is_package, stamp)
+
+        _tracking.record_stamped = save_then_record
+        import mod_saved
+
+        print(mod_saved.VALUE)
+        print("mod_saved" in limeade.tracked(), _tracking.REGISTRY.source("mod_saved"))
+        """,
+    )
+    lines = out.splitlines()
+    if recent:
+        assert lines == ["saved after", f"True {'VALUE = ' + repr('saved after')}"]
+    else:
+        assert (lines[0], lines[-1]) == ("cached", "False None"), out
+        warnings = [line for line in lines if "limeade cannot track mod_saved" in line]
+        assert len(warnings) == 1 and "changed after the module was imported" in warnings[0], out
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_fork_right_after_the_imports_gets_every_source(tmp_path):
+    """Forked while the background reads may be under way (their thread does not survive a
+    fork): the child reads what is left itself."""
+    for i in range(30):
+        path = tmp_path / f"mod_fork{i}.py"
+        path.write_text(f"VALUE = {i}\n")
+        _age(path)
+    names = [f"mod_fork{i}" for i in range(30)]
+    _run(tmp_path, f"import importlib\nfor n in {names!r}:\n    importlib.import_module(n)\n")
+    out = _run(
+        tmp_path,
+        f"""
+        import importlib, os
+        from limeade import _tracking
+
+        for n in {names!r}:
+            importlib.import_module(n)
+        pid = os.fork()
+        if pid == 0:
+            sources = [_tracking.REGISTRY.source(n) for n in {names!r}]
+            ok = sources == [f"VALUE = {{i}}\\n" for i in range(30)]
+            os._exit(0 if ok else 1)
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status))
+        """,
+    )
+    assert out == "0"

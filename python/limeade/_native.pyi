@@ -111,9 +111,13 @@ class Registry:
         stamp: Optional[tuple[int, int, int]] = None,
     ) -> None:
         """Record that ``name`` runs ``source``; ``stamp`` is ``(mtime_ns, size, inode)``."""
-    def track_file(
-        self, name: str, path: str, is_package: bool
-    ) -> Optional[tuple[int, int, int]]: ...
+    def track_later(
+        self, name: str, path: str, is_package: bool, stamp: tuple[int, int, int]
+    ) -> bool:
+        """Record that ``name`` runs the bytes its file held with ``stamp``, read in the
+        background; ``False`` when the file (recent, so read now) no longer has that stamp."""
+    def take_lost(self) -> list[tuple[str, str]]:
+        """``[(name, why)]``: background reads that failed since the last call (untracked)."""
     def track_offered(
         self, name: str, path: str, is_package: bool, source: Union[bytes, str]
     ) -> None:

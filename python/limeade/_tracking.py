@@ -154,36 +154,55 @@ def is_default_tracked_loader(spec: Any, reader: _loaders.LoaderSource) -> bool:
     return not _is_excluded(where)
 
 
-def record(
-    name: str, path: str, is_package: bool, source: Optional[bytes] = None, stamp: Any = None
-) -> Any:
-    """Record that module ``name`` runs ``source`` (read with ``stamp``). Without ``source``,
-    the registry reads the file itself and returns the stamp of what it read: ``None`` when it
-    could not (the caller reads the file and records those bytes), ``()`` when the module cannot
-    be tracked (undecodable source: the warning is logged once)."""
+def record(name: str, path: str, is_package: bool, source: bytes, stamp: Any = None) -> None:
+    """Record that module ``name`` runs ``source`` (read with ``stamp``). A module that cannot
+    be tracked (undecodable source) is left out, with a warning."""
     LOADER_MODULES.pop(name, None)
     try:
-        if source is None:
-            stamp = REGISTRY.track_file(name, path, is_package)
-            if stamp is None:
-                return None
-        else:
-            REGISTRY.track(name, path, is_package, source, stamp)
+        REGISTRY.track(name, path, is_package, source, stamp)
         logger.debug("tracking %s (%s)", name, path)
-        log_watch_warning()
+        _log_watch_fallback()
         _exposure.tracked_while_watching(path)
     except _native.PlanFailure as e:
         logger.warning("limeade cannot track %s: %s", name, e.args[0])
-        return ()
-    return stamp
+
+
+def record_stamped(name: str, path: str, is_package: bool, stamp: tuple[int, int, int]) -> bool:
+    """Record that module ``name`` runs the bytes its file held with ``stamp`` (its bytecode
+    cache was validated against that stamp): the registry reads them in the background, and
+    keeps them only if the file still has that stamp then (see :func:`log_lost`). Returns
+    ``False`` when the file changed already: the caller reads and compiles it."""
+    LOADER_MODULES.pop(name, None)
+    try:
+        if not REGISTRY.track_later(name, path, is_package, stamp):
+            return False
+    except _native.PlanFailure as e:  # read at once (a recent file) and undecodable
+        logger.warning("limeade cannot track %s: %s", name, e.args[0])
+        return True
+    logger.debug("tracking %s (%s)", name, path)
+    _exposure.tracked_while_watching(path)
+    return True
 
 
 def log_watch_warning() -> None:
     """Log the registry's warning, once, when folders had to be polled for lack of native
-    watches (the folders are watched when a scan or a watcher needs them, not at import)."""
+    watches (the folders are watched when a scan or a watcher needs them, not at import), and
+    the modules whose source could not be read after their import (:func:`log_lost`)."""
+    log_lost()
+    _log_watch_fallback()
+
+
+def _log_watch_fallback() -> None:
     warning = REGISTRY.take_watch_warning()
     if warning:
         logger.warning("limeade: %s", warning)
+
+
+def log_lost() -> None:
+    """Log each module whose background read failed (its file changed after it was imported
+    and before it was read, or it cannot be read or decoded): it is not tracked."""
+    for name, why in REGISTRY.take_lost():
+        logger.warning("limeade cannot track %s: %s", name, why)
 
 
 class TrackingLoader(importlib.machinery.SourceFileLoader):
@@ -195,17 +214,18 @@ class TrackingLoader(importlib.machinery.SourceFileLoader):
         name = "__main__" if fullname in MAIN_ALIASES else fullname
         tracked = fullname in MAIN_ALIASES or fullname not in _IGNORED
         is_package = name != "__main__" and self.is_package(fullname)
-        if tracked:
-            # The common start-up: the registry reads the file (no bytes cross into Python)
-            # and a timestamp cache of those bytes holds the code.
-            recorded = record(name, path, is_package)
-            code = _bytecode.cached_code(path, recorded) if recorded else None
-            if code is not None:
-                return code
-            # Compiled below from the bytes read now (the file may have changed since the
-            # registry read it): those are recorded, unless the module cannot be tracked.
-            tracked = recorded != ()
         stamp = _stamp(path)
+        if tracked and stamp is not None:
+            # The common start-up: a timestamp cache of the bytes the file holds with this
+            # stamp holds the code; the registry reads those bytes in the background (no
+            # bytes cross into Python, no read on the importing thread).
+            code = _bytecode.cached_code(path, stamp)
+            if code is not None:
+                if record_stamped(name, path, is_package, stamp):
+                    return code
+                stamp = _stamp(path)  # the file changed since it was stamped
+        # Compiled from the bytes read now, which are recorded (a save after the stamp shows
+        # as a new stamp at the next scan, which then compares the bytes).
         data = self.get_data(path)
         if tracked:
             record(name, path, is_package, data, stamp)
@@ -320,6 +340,7 @@ def discover() -> None:
     global _CONSIDERED_LEN
     if not _HOOKED:
         return
+    log_lost()
     if sys.meta_path[:1] != [TrackingFinder]:
         # A finder put first after ``import limeade``: its later imports are seen again.
         try:

@@ -14,6 +14,7 @@
 pub mod actions;
 pub mod error;
 pub mod fault;
+pub mod later;
 pub mod loader_source;
 pub mod mutation;
 pub mod registry;

@@ -16,10 +16,12 @@ use limeade_plan::{
 use rustc_hash::FxHashMap;
 
 use crate::error::RegistryError;
+use crate::later::LaterReader;
 pub use crate::loader_source::LoaderSource;
 pub use crate::stamp::Stamp;
 use crate::warm::WarmParser;
 use crate::watch::FileWatcher;
+use deferred::Deferred;
 use importers::ImportersIndex;
 use tracked::{scan_one, Tracked};
 
@@ -79,6 +81,16 @@ pub struct Registry {
     /// are known and dropped whenever one changes (a module tracked, untracked or refreshed): a
     /// refresh of many modules asks [`Registry::importers_of`] once per module.
     importers: Option<ImportersIndex>,
+    /// Modules tracked by stamp whose source the background reader has yet to hand over
+    /// ([`Registry::track_later`]); every query of the registry takes the reads first.
+    deferred: FxHashMap<String, Deferred>,
+    /// How many deferred tracks were made (each read is matched to its track).
+    deferred_count: u64,
+    /// Reads the files of deferred tracks.
+    reader: LaterReader,
+    /// Deferred tracks that failed (the file changed before it was read, or cannot be read or
+    /// decoded): `(name, why)`, for the caller to log.
+    lost: Vec<(String, String)>,
 }
 
 impl Registry {
@@ -109,6 +121,8 @@ impl Registry {
     /// Track `meta` as running `text` (already decoded, by [`Registry::track`] or by tests).
     pub fn track_text(&mut self, meta: ModuleMeta, text: String, stamp: Stamp) {
         let name = meta.name.clone();
+        // A deferred track of an earlier import is superseded by this one.
+        self.deferred.remove(&name);
         let path = PathBuf::from(&meta.path);
         if self.watch_at_once {
             self.mark_coverage(&name, &path);
@@ -195,10 +209,11 @@ impl Registry {
 
     /// Stop tracking `name`.
     pub fn untrack(&mut self, name: &str) -> bool {
+        let deferred = self.deferred.remove(name).is_some();
         self.warm.forget(name);
         self.importers = None;
         let Some(tracked) = self.modules.remove(name) else {
-            return false;
+            return deferred;
         };
         self.always_scan.retain(|n| n != name);
         if let Some(names) = self.by_path.get_mut(Path::new(&tracked.meta.path)) {
@@ -208,29 +223,34 @@ impl Registry {
     }
 
     /// Whether `name` is tracked.
-    pub fn contains(&self, name: &str) -> bool {
+    pub fn contains(&mut self, name: &str) -> bool {
+        self.settle_deferred();
         self.modules.contains_key(name)
     }
 
     /// Tracked module names, sorted.
-    pub fn names(&self) -> Vec<String> {
+    pub fn names(&mut self) -> Vec<String> {
+        self.settle_deferred();
         let mut names: Vec<String> = self.modules.keys().cloned().collect();
         names.sort_unstable();
         names
     }
 
     /// Path of a tracked module.
-    pub fn path(&self, name: &str) -> Option<&str> {
+    pub fn path(&mut self, name: &str) -> Option<&str> {
+        self.settle_deferred();
         self.modules.get(name).map(|t| t.meta.path.as_str())
     }
 
     /// The source the program runs for `name`.
-    pub fn source(&self, name: &str) -> Option<&str> {
+    pub fn source(&mut self, name: &str) -> Option<&str> {
+        self.settle_deferred();
         self.modules.get(name).map(|t| t.current.text.as_str())
     }
 
     /// The pending (on-disk) source for `name`, if a scan found one.
-    pub fn pending_source(&self, name: &str) -> Option<&str> {
+    pub fn pending_source(&mut self, name: &str) -> Option<&str> {
+        self.settle_deferred();
         self.modules
             .get(name)?
             .pending
@@ -241,7 +261,8 @@ impl Registry {
     /// [`Registry::pending_source`], shared (it stays valid after the version is accepted),
     /// with the lines its top-level statements start on, once it is parsed (see
     /// [`limeade_plan::line_ranges`]).
-    pub fn pending_text(&self, name: &str) -> Option<(SharedText, Vec<LineStart>)> {
+    pub fn pending_text(&mut self, name: &str) -> Option<(SharedText, Vec<LineStart>)> {
+        self.settle_deferred();
         let pending = self.modules.get(name)?.pending.as_ref()?;
         let starts = pending
             .parsed
@@ -255,7 +276,8 @@ impl Registry {
     /// stamp taken when that version was read): then whoever reads the file (`linecache`) gets
     /// the running lines, and no copy of them need be kept. `false` for modules of custom
     /// loaders, whose path is never read here.
-    pub fn file_is_running_version(&self, name: &str) -> bool {
+    pub fn file_is_running_version(&mut self, name: &str) -> bool {
+        self.settle_deferred();
         self.modules.get(name).is_some_and(|t| {
             !t.offered
                 && t.current.stamp != Stamp::default()
@@ -266,6 +288,7 @@ impl Registry {
     /// Look at the files of `names` (all when `None`): a stamp that differs leads to a read and a
     /// hash; a different hash records the new text as pending and reports the module changed.
     pub fn scan(&mut self, names: Option<&[String]>) -> Vec<ScanOutcome> {
+        self.settle_deferred();
         let mut out = Vec::new();
         // Before looking at any file: an edit after this is reported by the watch.
         self.watch_tracked();
@@ -321,6 +344,7 @@ impl Registry {
     /// Plan the pending versions of `names`. Old trees are parsed once and kept; new versions are
     /// re-parsed incrementally from them. Errors name the file, line and column.
     pub fn plan(&mut self, names: &[String]) -> Result<Plan, RegistryError> {
+        self.settle_deferred();
         self.absorb_warm();
         for name in names {
             let tracked = self
@@ -388,6 +412,7 @@ impl Registry {
     /// The tree of the source `name` runs, parsed when first needed (`None` when untracked or
     /// when it does not parse).
     fn current_tree(&mut self, name: &str) -> Option<&ModuleTree> {
+        self.settle_deferred();
         self.absorb_warm();
         let tracked = self.modules.get_mut(name)?;
         if tracked.current.parsed.is_none() {
@@ -415,6 +440,7 @@ impl Registry {
     /// benchmark): the recorded source texts, copies of them held by their parsed versions
     /// (none while they are shared), the definition trees, and the `from m import X` bindings.
     pub fn memory_use(&mut self) -> Vec<(&'static str, usize)> {
+        self.settle_deferred();
         self.absorb_warm();
         let (mut source, mut copies, mut trees, mut bindings) = (0, 0, 0, 0);
         for tracked in self.modules.values() {
@@ -445,6 +471,7 @@ impl Registry {
 
     /// The pending versions of `names` were applied: they are what the program runs now.
     pub fn accept(&mut self, names: &[String]) {
+        self.settle_deferred();
         self.importers = None;
         for name in names {
             if let Some(tracked) = self.modules.get_mut(name) {
@@ -472,6 +499,7 @@ fn lock(watcher: &SharedWatcher) -> MutexGuard<'_, FileWatcher> {
 }
 
 mod coverage;
+mod deferred;
 mod importers;
 mod tracked;
 

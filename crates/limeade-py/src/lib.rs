@@ -324,30 +324,36 @@ impl PyRegistry {
             .map_err(registry_failure)
     }
 
-    /// Read `path` and track it as what module `name` runs: the import hook's fast way (no
-    /// bytes cross into Python). Returns the stamp of what was read, `(mtime_ns, size, inode)`,
-    /// or `None` when the file could not be read or changed while it was read (the caller then
-    /// reads it itself and tracks those bytes).
-    fn track_file(
+    /// Track a module, run from a bytecode cache validated against `stamp`, as running the bytes
+    /// its file held with that stamp: read in the background (at once when the file is recent).
+    /// Returns `False` when the file no longer has `stamp` or cannot be read: the caller reads
+    /// and compiles it itself. Failures found later are given by `take_lost`.
+    fn track_later(
         &mut self,
         name: String,
         path: String,
         is_package: bool,
-    ) -> PyResult<Option<(i128, u64, u64)>> {
-        let Ok((bytes, stamp)) = limeade_apply::stamp::read_stamped(std::path::Path::new(&path))
-        else {
-            return Ok(None);
-        };
+        stamp: (i128, u64, u64),
+    ) -> PyResult<bool> {
+        let (mtime_ns, size, inode) = stamp;
         let meta = ModuleMeta {
             name,
             path,
             is_package,
         };
+        let stamp = Stamp {
+            mtime_ns,
+            size,
+            inode,
+        };
         self.registry
-            .track(meta, &bytes, stamp)
-            .map_err(registry_failure)?;
-        let whole = u64::try_from(bytes.len()).is_ok_and(|n| n == stamp.size);
-        Ok(whole.then_some((stamp.mtime_ns, stamp.size, stamp.inode)))
+            .track_later(meta, stamp)
+            .map_err(registry_failure)
+    }
+
+    /// `[(name, why)]`: modules whose background read failed since the last call (not tracked).
+    fn take_lost(&mut self) -> Vec<(String, String)> {
+        self.registry.take_lost()
     }
 
     /// Track a module of a custom loader as running `source` (`bytes` from `get_data`, decoded
@@ -379,32 +385,32 @@ impl PyRegistry {
         self.registry.untrack(name)
     }
 
-    fn __contains__(&self, name: &str) -> bool {
+    fn __contains__(&mut self, name: &str) -> bool {
         self.registry.contains(name)
     }
 
     /// Tracked module names, sorted.
-    fn names(&self) -> Vec<String> {
+    fn names(&mut self) -> Vec<String> {
         self.registry.names()
     }
 
     /// Path of a tracked module.
-    fn path(&self, name: &str) -> Option<String> {
+    fn path(&mut self, name: &str) -> Option<String> {
         self.registry.path(name).map(str::to_owned)
     }
 
     /// The source the program runs.
-    fn source(&self, name: &str) -> Option<String> {
+    fn source(&mut self, name: &str) -> Option<String> {
         self.registry.source(name).map(str::to_owned)
     }
 
     /// The newer source a scan found on disk.
-    fn pending_source(&self, name: &str) -> Option<&str> {
+    fn pending_source(&mut self, name: &str) -> Option<&str> {
         self.registry.pending_source(name)
     }
 
     /// The newer source a scan found on disk, shared: lines are cut out of it natively.
-    fn pending_text(&self, name: &str) -> Option<PySourceText> {
+    fn pending_text(&mut self, name: &str) -> Option<PySourceText> {
         self.registry
             .pending_text(name)
             .map(|(text, starts)| PySourceText { text, starts })
@@ -466,7 +472,7 @@ impl PyRegistry {
     }
 
     /// Whether the module's file is, by its stamp, the version the program runs.
-    fn file_is_running_version(&self, name: &str) -> bool {
+    fn file_is_running_version(&mut self, name: &str) -> bool {
         self.registry.file_is_running_version(name)
     }
 

@@ -35,6 +35,9 @@ impl Registry {
         // Its thread did not survive either (and may have held its lock): the child's first
         // plans parse as they need.
         std::mem::forget(std::mem::take(&mut self.warm));
+        // The reader's thread is gone too: the deferred tracks are read here, now.
+        std::mem::forget(std::mem::take(&mut self.reader));
+        self.settle_deferred();
         self.watcher = FileWatcher::new(poll, POLL_INTERVAL)
             .ok()
             .map(|w| Arc::new(Mutex::new(w)));

@@ -16,6 +16,7 @@ impl Registry {
     /// from its tree when first asked (parsed then if needed) and kept until its source
     /// changes; a module that does not parse is skipped.
     pub fn importers_of(&mut self, source: &str) -> Vec<(String, String, String)> {
+        self.settle_deferred();
         // Bindings are computed once per running version; usually none is missing, and a
         // refresh of many modules asks this once per module: no copy or sort of every name.
         let missing: Vec<String> = self

@@ -258,3 +258,96 @@ fn a_running_source_the_plan_parsed_is_not_parsed_again_in_the_background() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `file` in its own folder with `text`, last modified a minute ago (not recent: a deferred
+/// track of it is read in the background).
+fn old_module_file(tag: &str, text: &str) -> (PathBuf, PathBuf, Stamp) {
+    let (dir, path) = module_file(tag, "m.py");
+    std::fs::write(&path, text).expect("write");
+    let minute_ago = std::time::SystemTime::now() - Duration::from_secs(60);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .and_then(|f| f.set_modified(minute_ago))
+        .expect("set mtime");
+    let stamp = Stamp::of(&path).expect("stamp");
+    (dir, path, stamp)
+}
+
+#[test]
+fn a_deferred_track_records_the_bytes_read_with_its_stamp() {
+    let (dir, path, stamp) = old_module_file("later-ok", "X = 'later'\n");
+    let mut registry = Registry::default();
+    assert!(registry.track_later(meta(&path), stamp).expect("tracks"));
+    assert!(
+        registry.contains("m"),
+        "known as tracked before the read is taken"
+    );
+    assert_eq!(registry.source("m"), Some("X = 'later'\n"));
+    assert!(registry.take_lost().is_empty());
+    assert!(
+        registry.scan(None).is_empty(),
+        "the file is the running version"
+    );
+    std::fs::write(&path, "X = 'edited'\n").expect("write");
+    assert_eq!(
+        registry.scan(None),
+        vec![ScanOutcome::Changed("m".to_owned())]
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_file_changed_before_its_deferred_read_is_not_tracked() {
+    let (dir, path, stamp) = old_module_file("later-lost", "X = 'cached'\n");
+    // Saved after the import validated its cache against `stamp`, before the read.
+    std::fs::write(&path, "X = 'saved later'\n").expect("write");
+    let mut registry = Registry::default();
+    assert!(registry.track_later(meta(&path), stamp).expect("deferred"));
+    let lost = registry.take_lost();
+    assert_eq!(lost.len(), 1);
+    assert_eq!(lost[0].0, "m");
+    assert!(
+        lost[0].1.contains("changed after the module was imported"),
+        "{}",
+        lost[0].1
+    );
+    assert!(!registry.contains("m"), "the source it runs is unknown");
+    assert_eq!(registry.source("m"), None);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_recent_file_is_read_at_once_and_refused_when_its_stamp_moved() {
+    let (dir, path) = module_file("later-recent", "m.py");
+    let stamp = Stamp::of(&path).expect("stamp");
+    let mut registry = Registry::default();
+    assert!(registry.track_later(meta(&path), stamp).expect("tracks"));
+    assert_eq!(registry.deferred.len(), 0, "read at once");
+    assert_eq!(registry.source("m"), Some("X = 1\n"));
+    std::fs::write(&path, "X = 22\n").expect("write");
+    assert!(
+        !registry.track_later(meta(&path), stamp).expect("no error"),
+        "the file no longer has the stamp its cache was checked against"
+    );
+    assert_eq!(registry.source("m"), Some("X = 1\n"), "left as it was");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_deferred_track_superseded_or_untracked_before_its_read_leaves_nothing_behind() {
+    let (dir, path, stamp) = old_module_file("later-gone", "X = 'first'\n");
+    let mut registry = Registry::default();
+    assert!(registry.track_later(meta(&path), stamp).expect("deferred"));
+    assert!(registry.untrack("m"), "a deferred module can be untracked");
+    assert!(!registry.contains("m"));
+    assert!(registry.take_lost().is_empty());
+    assert!(registry.track_later(meta(&path), stamp).expect("deferred"));
+    // Imported again, compiled from bytes read by the caller: those are what runs.
+    registry
+        .track(meta(&path), b"X = 'compiled'\n", stamp)
+        .expect("tracks");
+    assert_eq!(registry.source("m"), Some("X = 'compiled'\n"));
+    assert!(registry.take_lost().is_empty());
+    std::fs::remove_dir_all(&dir).ok();
+}

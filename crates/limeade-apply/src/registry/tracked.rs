@@ -112,7 +112,9 @@ impl Tracked {
     }
 }
 
-fn is_recent(stamp: Stamp) -> bool {
+/// Whether `stamp`'s file was modified within the last two seconds: written again now, it could
+/// keep the same stamp (coarse kernel clocks, same size).
+pub(super) fn is_recent(stamp: Stamp) -> bool {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i128);
