@@ -480,7 +480,7 @@ impl Registry {
                     tracked.bindings = pending.bindings.take();
                     let replaced = std::mem::replace(&mut tracked.current, pending);
                     if let Some(parsed) = replaced.parsed {
-                        parsed.drop_in_background();
+                        parsed.free();
                     }
                     // A background parse of the version it ran before is of no use any more.
                     self.warm.forget(name);

@@ -3,11 +3,9 @@
 //! Whole files parse on a thread of their own; the windows of incremental re-parses on the
 //! calling thread, on its own stack when it has room for the window however deeply nested, else
 //! on a large stack segment switched to on that thread (handing a window to another thread
-//! costs more than parsing it), and trees are freed on one kept thread.
+//! costs more than parsing it).
 
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::mpsc;
-use std::sync::{Mutex, PoisonError};
 
 use crate::error::PlanError;
 
@@ -37,19 +35,6 @@ pub(crate) fn with_big_stack<T: Send>(
     })
 }
 
-/// A job for the kept thread.
-type Job = Box<dyn FnOnce() + Send>;
-
-/// The kept thread, which frees replaced trees (with [`STACK_BYTES`] of stack: a tree's drop
-/// recurses as deep as it nests): where to send jobs, and the process that started it (a forked
-/// child has the memory of the parent's thread but not the thread).
-struct KeptThread {
-    pid: u32,
-    jobs: mpsc::Sender<Job>,
-}
-
-static KEPT: Mutex<Option<KeptThread>> = Mutex::new(None);
-
 /// Stack one level of nesting may take while a tree is converted or dropped (a wide margin).
 const STACK_PER_LEVEL: usize = 8 * 1024;
 /// Stack the rest of parsing may take.
@@ -70,40 +55,6 @@ pub(crate) fn with_stack_for<T>(
         stacker::maybe_grow(needed, STACK_BYTES, work)
     }))
     .unwrap_or_else(|panic| Err(internal(path, panic_message(&*panic))))
-}
-
-/// Drop `value` on the kept thread (started when first needed and again when it is gone: in a
-/// forked child, or if it stopped): freeing a large tree touches every one of its
-/// allocations, which the caller (a refresh holding the GIL) need not wait for.
-pub(crate) fn drop_on_kept_thread<T: Send + 'static>(value: T) {
-    // If the thread cannot take it, it is dropped here.
-    let _ = send(Box::new(move || drop(value)));
-}
-
-fn send(job: Job) -> Result<(), String> {
-    let mut kept = KEPT.lock().unwrap_or_else(PoisonError::into_inner);
-    let pid = std::process::id();
-    let job = match kept.as_ref().filter(|k| k.pid == pid) {
-        Some(thread) => match thread.jobs.send(job) {
-            Ok(()) => return Ok(()),
-            Err(mpsc::SendError(job)) => job,
-        },
-        None => job,
-    };
-    // In a forked child, the parent's channel may be in any state: forget it, untouched.
-    if let Some(stale) = kept.take() {
-        std::mem::forget(stale);
-    }
-    let (jobs, incoming) = mpsc::channel::<Job>();
-    std::thread::Builder::new()
-        .name("limeade-plan".to_owned())
-        .stack_size(STACK_BYTES)
-        .spawn(move || incoming.into_iter().for_each(|job| job()))
-        .map_err(|e| format!("cannot start parser thread: {e}"))?;
-    jobs.send(job)
-        .map_err(|_| "parser thread stopped".to_owned())?;
-    *kept = Some(KeptThread { pid, jobs });
-    Ok(())
 }
 
 fn internal(path: &str, message: String) -> PlanError {
