@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import json
 import os
 import re
 import sys
@@ -105,9 +106,18 @@ def assert_plan_text_is_its_changes(plan: limeade.Plan) -> None:
     assert plan_text_changes(plan) == expected, f"plan text:\n{plan}\nplan.changes: {expected}"
 
 
+def assert_actions_are_their_json(plan: limeade.Plan) -> None:
+    """The plan's actions handed over as Python objects are exactly what their JSON (the
+    boundary the snapshots record) decodes to."""
+    native = plan._native
+    if native is not None:
+        assert native.actions() == json.loads(native.actions_json())
+
+
 def assert_plan_told_the_truth(predicted: limeade.Plan, report: limeade.RefreshReport) -> None:
     """The plan made just before a refresh lists the changes the refresh reports, with the
     same outcomes, and its text shows those changes in the report's words."""
+    assert_actions_are_their_json(predicted)
     assert_plan_text_is_its_changes(predicted)
     told, done = _outcomes_of(predicted.changes), _outcomes_of(report.changes)
     # What only running the new code decides: the refresh did one of the outcomes the

@@ -47,6 +47,8 @@ class Plan:
         """The whole plan as JSON."""
     def actions_json(self) -> str:
         """The part of the plan the live side acts on, as JSON."""
+    def actions(self) -> Any:
+        """What :meth:`actions_json` holds, as Python objects built directly."""
 
 @final
 class Subscription:

@@ -1,10 +1,11 @@
-"""The shape of the plan the live side reads (``actions_json`` of ``limeade._native.Plan``), as
-types mypy checks: a key the planner does not write, or a value used as the wrong type, is a
-type error here instead of a ``KeyError`` in a user's refresh. The planner's serialisation is
+"""The shape of the plan the live side reads (``actions()`` of ``limeade._native.Plan``, the
+data of its ``actions_json``), as types mypy checks: a key the planner does not write, or a
+value used as the wrong type, is a type error here instead of a ``KeyError`` in a user's
+refresh. The planner's serialisation is
 ``crates/limeade-apply/src/actions.rs`` over the types of ``crates/limeade-plan/src/plan.rs``;
 its snapshots (fixtures) pin the same shape from the Rust side.
 
-Type checking only: at run time the plan stays the dicts ``json.loads`` made.
+Type checking only: at run time the plan stays the plain dicts and lists ``actions()`` built.
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ class ApplyOrder(TypedDict):
 
 
 class Actions(TypedDict):
-    """What ``actions_json`` returns."""
+    """What ``actions()`` returns (``actions_json`` decoded)."""
 
     modules: list[ModulePlan]
     order: ApplyOrder

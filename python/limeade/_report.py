@@ -104,7 +104,7 @@ class Plan:
     def __init__(self, native: Any = None, errors: list[tuple[str, str]] | None = None) -> None:
         self._native = native
         self._data: Actions = (
-            json.loads(native.actions_json())
+            native.actions()
             if native is not None
             else {"modules": [], "order": {"groups": [], "cycles": [], "edges": []}}
         )

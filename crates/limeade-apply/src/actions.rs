@@ -43,8 +43,9 @@ struct ModuleActions<'a> {
     moved_statements: Vec<&'a StatementChange>,
 }
 
+/// What the live side needs of a plan (see [`actions`]).
 #[derive(Serialize)]
-struct Actions<'a> {
+pub struct Actions<'a> {
     modules: Vec<ModuleActions<'a>>,
     order: &'a limeade_plan::ApplyOrder,
 }
@@ -140,12 +141,16 @@ fn compiled_only(m: &ModulePlan) -> (bool, Vec<&str>) {
 
 /// The actions of `plan` as JSON.
 pub fn actions_json(plan: &Plan) -> String {
-    let modules = plan.modules.iter().map(module_actions).collect();
-    serde_json::to_string(&Actions {
-        modules,
+    serde_json::to_string(&actions(plan)).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+/// What the live side needs of `plan`, to be serialised ([`actions_json`]) or handed over as
+/// Python objects directly.
+pub fn actions(plan: &Plan) -> Actions<'_> {
+    Actions {
+        modules: plan.modules.iter().map(module_actions).collect(),
         order: &plan.order,
-    })
-    .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
 }
 
 fn module_actions(m: &ModulePlan) -> ModuleActions<'_> {

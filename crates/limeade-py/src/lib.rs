@@ -113,6 +113,13 @@ impl Plan {
     fn actions_json(&self) -> String {
         limeade_apply::actions::actions_json(&self.plan)
     }
+
+    /// [`Plan::actions_json`]'s data as Python objects (dicts, lists, strings, ints), built
+    /// directly: decoding the JSON cost a sweep of every moved definition more than planning it.
+    fn actions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        pythonize::pythonize(py, &limeade_apply::actions::actions(&self.plan))
+            .map_err(|e| PyValueError::new_err(format!("plan actions: {e}")))
+    }
 }
 
 fn module_source(
