@@ -7,6 +7,7 @@ import gc
 import inspect
 import linecache
 import os
+import time
 import types
 import weakref
 
@@ -74,6 +75,40 @@ def test_file_rewritten_during_the_refresh_keeps_the_running_lines(live):
     # What runs, not what the file holds now (until it changes again).
     assert linecache.getline(path, 8) == "    return VERSION\n"
     assert linecache.getline(path, 4) == "pathlib.Path(__file__).write_text('# later\\n')\n"
+
+
+def test_a_large_refresh_keeps_its_sources_packed_and_tracebacks_get_the_running_lines(live):
+    # 1 MiB of source in one refresh: its new text is kept packed (see limeade_plan::KeptText).
+    padding = "# a comment line that pads the module\n" * 30_000
+    m = live.load(
+        "m", f"import pathlib\n\nVERSION = 1\n{padding}\n\ndef f():\n    return VERSION\n"
+    )
+    path = str(live.path("m"))
+    live.edit(
+        "m", "VERSION = 1\n", "VERSION = 2\npathlib.Path(__file__).write_text('# later\\n')\n"
+    )
+    live.refresh()
+    assert m.f() == 2
+    kept = dict(_tracking.REGISTRY.memory_use())
+    assert kept["source_text"] < 1_000_000 / 4, kept  # packed: 1.1 MB of source kept in less
+    # The file changed during the refresh: the running lines come from the packed text.
+    assert linecache.getline(path, 4) == "pathlib.Path(__file__).write_text('# later\\n')\n"
+    last = len(padding.splitlines()) + 8
+    assert linecache.getline(path, last) == "    return VERSION\n"
+
+
+def test_the_first_refresh_after_the_background_parse_plans_from_the_packed_text(live):
+    m = live.load("m", "".join(f"def f{i}():\n    return {i}\n\n\n" for i in range(300)))
+    old_f = m.f150
+    deadline = time.monotonic() + 60
+    while _tracking.REGISTRY.warm_queue() > 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    # Its text is packed now (the registry's own tests check that): planned from it.
+    live.edit("m", "return 150\n", "return -150\n")
+    report = live.refresh()
+    assert [(c.qualname, c.kind) for c in report.modules[0].changes] == [("f150", "body")]
+    assert old_f() == -150 and old_f is m.f150
+    assert inspect.getsource(m.f150) == "def f150():\n    return -150\n"
 
 
 def test_refresh_keeps_no_preparation_or_plan(live):

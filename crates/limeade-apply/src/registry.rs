@@ -3,6 +3,7 @@
 //! (`tracked.rs`): file stamps first, then the bytes compared with the running text, never
 //! `.pyc` files.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -27,6 +28,12 @@ use tracked::{scan_one, Tracked};
 
 /// The process's file watcher, shared by the registry and auto-refresh.
 pub type SharedWatcher = Arc<Mutex<FileWatcher>>;
+
+/// A refresh that replaced at least this many bytes of source (all its modules together)
+/// keeps their new texts packed (see [`limeade_plan::KeptText`]): a sweep of a package is not followed by
+/// edits of every module of it, while the modules of a small refresh are the ones being
+/// edited (each refresh of theirs would unpack and pack again).
+pub const PACK_AFTER: usize = 1 << 20;
 
 /// How often polled directories are looked at.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
@@ -138,21 +145,24 @@ impl Registry {
             }
         }
         self.by_path.entry(path).or_default().push(name.clone());
+        let text: SharedText = Arc::new(text);
+        self.warm.submit(&name, &meta.path, &text);
         let tracked = Tracked::new(meta, text, stamp, false);
-        self.warm
-            .submit(&name, &tracked.meta.path, &tracked.current.text);
         self.importers = None;
         self.modules.insert(name, tracked);
     }
 
-    /// Move the background parser's finished trees into the versions they were parsed from.
+    /// Move the background parser's finished trees into the versions they were parsed from,
+    /// with the texts it packed.
     fn absorb_warm(&mut self) {
         for (name, text, parsed) in self.warm.take_all() {
             let (Some(tracked), Ok(parsed)) = (self.modules.get_mut(&name), parsed) else {
                 // Untracked meanwhile, or a parse error: the planner reports it when asked.
                 continue;
             };
-            if tracked.current.parsed.is_none() && Arc::ptr_eq(&tracked.current.text, &text) {
+            let same = (tracked.current.text.plain()).is_some_and(|kept| Arc::ptr_eq(kept, &text));
+            if tracked.current.parsed.is_none() && same {
+                tracked.current.text = parsed.kept_text().clone();
                 tracked.current.parsed = Some(parsed);
             }
         }
@@ -176,8 +186,10 @@ impl Registry {
         let name = meta.name.clone();
         self.untrack(&name);
         self.importers = None;
-        self.modules
-            .insert(name, Tracked::new(meta, text, Stamp::default(), true));
+        self.modules.insert(
+            name,
+            Tracked::new(meta, Arc::new(text), Stamp::default(), true),
+        );
         Ok(())
     }
 
@@ -242,10 +254,12 @@ impl Registry {
         self.modules.get(name).map(|t| t.meta.path.as_str())
     }
 
-    /// The source the program runs for `name`.
-    pub fn source(&mut self, name: &str) -> Option<&str> {
+    /// The source the program runs for `name` (unpacked if it was packed; `None` also if
+    /// it does not unpack, which no text packed here does).
+    pub fn source(&mut self, name: &str) -> Option<Cow<'_, str>> {
         self.settle_deferred();
-        self.modules.get(name).map(|t| t.current.text.as_str())
+        let tracked = self.modules.get(name)?;
+        tracked.current.text.text(&tracked.meta.path).ok()
     }
 
     /// The pending (on-disk) source for `name`, if a scan found one.
@@ -255,7 +269,8 @@ impl Registry {
             .get(name)?
             .pending
             .as_ref()
-            .map(|p| p.text.as_str())
+            .and_then(|p| p.text.plain())
+            .map(|text| text.as_str())
     }
 
     /// [`Registry::pending_source`], shared (it stays valid after the version is accepted),
@@ -263,13 +278,14 @@ impl Registry {
     /// [`limeade_plan::line_ranges`]).
     pub fn pending_text(&mut self, name: &str) -> Option<(SharedText, Vec<LineStart>)> {
         self.settle_deferred();
-        let pending = self.modules.get(name)?.pending.as_ref()?;
+        let tracked = self.modules.get(name)?;
+        let pending = tracked.pending.as_ref()?;
         let starts = pending
             .parsed
             .as_ref()
             .map(ParsedModule::line_starts)
             .unwrap_or_default();
-        Some((Arc::clone(&pending.text), starts))
+        Some((pending.text.shared(&tracked.meta.path).ok()?, starts))
     }
 
     /// Whether the file at `name`'s path is, by its stamp, the version the program runs (the
@@ -352,11 +368,9 @@ impl Registry {
                 .get_mut(name)
                 .ok_or_else(|| RegistryError::NotTracked(name.clone()))?;
             if tracked.current.parsed.is_none() {
-                let parsed = ParsedModule::parse_shared(
-                    &tracked.meta.path,
-                    Arc::clone(&tracked.current.text),
-                    Version::Old,
-                )?;
+                let text = tracked.current.text.shared(&tracked.meta.path)?;
+                let parsed = ParsedModule::parse_shared(&tracked.meta.path, text, Version::Old)?;
+                tracked.current.text = parsed.kept_text().clone();
                 tracked.current.parsed = Some(parsed);
                 // Parsed here: the background parser's job for it (queued, or running now)
                 // would make a second tree, kept until the next absorb only to be dropped.
@@ -377,7 +391,7 @@ impl Registry {
                         path: tracked.meta.path.clone(),
                         message: "old tree missing".to_owned(),
                     })?;
-                let (new, _) = old.reparse_shared(Arc::clone(&pending.text))?;
+                let (new, _) = old.reparse_shared(pending.text.shared(&tracked.meta.path)?)?;
                 pending.parsed = Some(new);
             }
         }
@@ -416,12 +430,13 @@ impl Registry {
         self.absorb_warm();
         let tracked = self.modules.get_mut(name)?;
         if tracked.current.parsed.is_none() {
-            tracked.current.parsed = ParsedModule::parse_shared(
-                &tracked.meta.path,
-                Arc::clone(&tracked.current.text),
-                Version::Old,
-            )
-            .ok();
+            let path = &tracked.meta.path;
+            tracked.current.parsed = (tracked.current.text.shared(path))
+                .and_then(|text| ParsedModule::parse_shared(path, text, Version::Old))
+                .ok();
+            if let Some(parsed) = &tracked.current.parsed {
+                tracked.current.text = parsed.kept_text().clone();
+            }
             self.warm.forget(name);
         }
         tracked.current.parsed.as_ref().map(ParsedModule::tree)
@@ -445,10 +460,10 @@ impl Registry {
         let (mut source, mut copies, mut trees, mut bindings) = (0, 0, 0, 0);
         for tracked in self.modules.values() {
             for version in std::iter::once(&tracked.current).chain(&tracked.pending) {
-                source += version.text.len();
+                source += version.text.heap_bytes();
                 if let Some(parsed) = &version.parsed {
-                    if !Arc::ptr_eq(parsed.shared_text(), &version.text) {
-                        copies += parsed.text().len();
+                    if !parsed.kept_text().same_allocation(&version.text) {
+                        copies += parsed.kept_text().heap_bytes();
                     }
                     trees += parsed.tree_heap_bytes();
                 }
@@ -470,17 +485,26 @@ impl Registry {
     }
 
     /// The pending versions of `names` were applied: they are what the program runs now.
+    /// After a large refresh (see [`PACK_AFTER`]) their texts are kept packed.
     pub fn accept(&mut self, names: &[String]) {
         self.settle_deferred();
         self.importers = None;
+        let replaced: usize = names
+            .iter()
+            .filter_map(|name| self.modules.get(name)?.pending.as_ref())
+            .map(|pending| pending.text.len())
+            .sum();
         for name in names {
             if let Some(tracked) = self.modules.get_mut(name) {
                 if let Some(mut pending) = tracked.pending.take() {
                     // The plan's bindings of this version, or none: computed when first asked.
                     tracked.bindings = pending.bindings.take();
-                    let replaced = std::mem::replace(&mut tracked.current, pending);
-                    if let Some(parsed) = replaced.parsed {
+                    let replaced_version = std::mem::replace(&mut tracked.current, pending);
+                    if let Some(parsed) = replaced_version.parsed {
                         parsed.free();
+                    }
+                    if replaced >= PACK_AFTER {
+                        tracked.current.pack();
                     }
                     // A background parse of the version it ran before is of no use any more.
                     self.warm.forget(name);

@@ -8,7 +8,8 @@
 //! program's start-up imports hundreds of modules; parsing meanwhile would compete with them
 //! for the CPU), then parses the queue one module at a time. A result is only taken for the
 //! very text it was parsed from (the same shared allocation), so a version that changed in
-//! the meantime is parsed again by the planner as before.
+//! the meantime is parsed again by the planner as before. The thread also packs the text it
+//! parsed (see [`limeade_plan::KeptText`]): a module nobody has edited keeps its source packed.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
@@ -196,7 +197,11 @@ fn run(shared: &Shared) {
                 };
                 state.parsing = true;
                 drop(state);
-                let parsed = ParsedModule::parse_shared(&path, Arc::clone(&text), Version::Old);
+                let mut parsed = ParsedModule::parse_shared(&path, Arc::clone(&text), Version::Old);
+                // Packed here too: the registry keeps a text the program did not edit packed.
+                if let Ok(parsed) = &mut parsed {
+                    parsed.pack();
+                }
                 state = shared.lock();
                 state.parsing = false;
                 // Submitted again meanwhile (a newer text), or forgotten: this result is stale.
@@ -244,7 +249,9 @@ mod tests {
         assert_eq!(name, "m");
         assert!(Arc::ptr_eq(parsed_text, &text), "the very text submitted");
         let parsed = parsed.as_ref().expect("valid source");
-        assert_eq!(parsed.text(), &*text);
+        let kept = parsed.kept_text();
+        assert!(kept.plain().is_none(), "handed over packed");
+        assert_eq!(kept.text("m.py").expect("unpacks"), *text);
         assert!(warm.take_all().is_empty(), "taken once");
     }
 

@@ -284,9 +284,33 @@ assert x, "message"
 fn reparse_of_identical_text_reuses_the_tree() {
     let parsed = ParsedModule::parse("m.py", "def f():\n    return 1\n".to_owned(), Version::Old)
         .expect("parses");
-    let (again, kind) = parsed.reparse(parsed.text().to_owned()).expect("reparses");
+    let text = parsed.kept_text().text("m.py").expect("plain").into_owned();
+    let (again, kind) = parsed.reparse(text).expect("reparses");
     assert_eq!(kind, limeade_plan::ReparseKind::Identical);
     assert_eq!(again.tree(), parsed.tree());
+}
+
+#[test]
+fn a_packed_module_reparses_as_a_plain_one_does() {
+    let old = (0..200)
+        .map(|i| format!("def f{i}(x):\n    return x + {i}\n\n"))
+        .collect::<String>();
+    let new = old.replace("return x + 100\n", "return x - 100\n");
+    let plain = ParsedModule::parse("m.py", old.clone(), Version::Old).expect("parses");
+    let mut packed = plain.clone();
+    let kept = packed.pack();
+    assert!(kept.plain().is_none() && kept.heap_bytes() < old.len() / 2);
+    assert_eq!(kept.text("m.py").expect("unpacks"), old);
+    let (from_plain, plain_kind) = plain.reparse(new.clone()).expect("reparses");
+    let (from_packed, packed_kind) = packed.reparse(new.clone()).expect("reparses");
+    assert!(matches!(
+        packed_kind,
+        limeade_plan::ReparseKind::Incremental { .. }
+    ));
+    assert_eq!(packed_kind, plain_kind);
+    assert_eq!(from_packed, from_plain);
+    assert_eq!(from_packed.line_starts(), from_plain.line_starts());
+    assert!(packed.line_starts().is_empty() && !plain.line_starts().is_empty());
 }
 
 /// `parsed` re-parsed to `edited`: incrementally, fewer than `max_bytes` parsed, and the same

@@ -2,6 +2,7 @@
 //! `limeade-plan` / `limeade-apply` calls and Rust errors into Python exceptions, in one place.
 
 mod heap;
+mod objects;
 mod watch;
 
 use std::path::PathBuf;
@@ -117,8 +118,11 @@ impl Plan {
     /// [`Plan::actions_json`]'s data as Python objects (dicts, lists, strings, ints), built
     /// directly: decoding the JSON cost a sweep of every moved definition more than planning it.
     fn actions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        pythonize::pythonize(py, &limeade_apply::actions::actions(&self.plan))
-            .map_err(|e| PyValueError::new_err(format!("plan actions: {e}")))
+        pythonize::pythonize_custom::<objects::Interned, _>(
+            py,
+            &limeade_apply::actions::actions(&self.plan),
+        )
+        .map_err(|e| PyValueError::new_err(format!("plan actions: {e}")))
     }
 }
 
@@ -408,7 +412,7 @@ impl PyRegistry {
 
     /// The source the program runs.
     fn source(&mut self, name: &str) -> Option<String> {
-        self.registry.source(name).map(str::to_owned)
+        self.registry.source(name).map(std::borrow::Cow::into_owned)
     }
 
     /// The newer source a scan found on disk.

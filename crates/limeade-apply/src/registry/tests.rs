@@ -36,7 +36,7 @@ fn same_size_edits_are_both_seen_and_reverts_are_not_changes() {
     );
     registry.plan(&["m".to_owned()]).expect("plans");
     registry.accept(&["m".to_owned()]);
-    assert_eq!(registry.source("m"), Some("X = 2\n"));
+    assert_eq!(registry.source("m").as_deref(), Some("X = 2\n"));
 
     std::fs::write(&path, "X = 3\n").expect("write");
     assert_eq!(
@@ -106,7 +106,7 @@ fn offered_sources_are_never_read_from_disk_and_change_only_when_offered() {
     assert!(offer(&mut registry, "X = 3\n"));
     registry.plan(&["mem".to_owned()]).expect("plans");
     registry.accept(&["mem".to_owned()]);
-    assert_eq!(registry.source("mem"), Some("X = 3\n"));
+    assert_eq!(registry.source("mem").as_deref(), Some("X = 3\n"));
     assert!(registry.scan(None).is_empty());
     // Bytes are decoded like a file: the coding cookie is honoured.
     assert!(registry
@@ -283,7 +283,7 @@ fn a_deferred_track_records_the_bytes_read_with_its_stamp() {
         registry.contains("m"),
         "known as tracked before the read is taken"
     );
-    assert_eq!(registry.source("m"), Some("X = 'later'\n"));
+    assert_eq!(registry.source("m").as_deref(), Some("X = 'later'\n"));
     assert!(registry.take_lost().is_empty());
     assert!(
         registry.scan(None).is_empty(),
@@ -313,7 +313,7 @@ fn a_file_changed_before_its_deferred_read_is_not_tracked() {
         lost[0].1
     );
     assert!(!registry.contains("m"), "the source it runs is unknown");
-    assert_eq!(registry.source("m"), None);
+    assert_eq!(registry.source("m").as_deref(), None);
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -324,13 +324,17 @@ fn a_recent_file_is_read_at_once_and_refused_when_its_stamp_moved() {
     let mut registry = Registry::default();
     assert!(registry.track_later(meta(&path), stamp).expect("tracks"));
     assert_eq!(registry.deferred.len(), 0, "read at once");
-    assert_eq!(registry.source("m"), Some("X = 1\n"));
+    assert_eq!(registry.source("m").as_deref(), Some("X = 1\n"));
     std::fs::write(&path, "X = 22\n").expect("write");
     assert!(
         !registry.track_later(meta(&path), stamp).expect("no error"),
         "the file no longer has the stamp its cache was checked against"
     );
-    assert_eq!(registry.source("m"), Some("X = 1\n"), "left as it was");
+    assert_eq!(
+        registry.source("m").as_deref(),
+        Some("X = 1\n"),
+        "left as it was"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -347,7 +351,99 @@ fn a_deferred_track_superseded_or_untracked_before_its_read_leaves_nothing_behin
     registry
         .track(meta(&path), b"X = 'compiled'\n", stamp)
         .expect("tracks");
-    assert_eq!(registry.source("m"), Some("X = 'compiled'\n"));
+    assert_eq!(registry.source("m").as_deref(), Some("X = 'compiled'\n"));
     assert!(registry.take_lost().is_empty());
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Whether the registry keeps `name`'s running source packed.
+fn is_packed(registry: &Registry, name: &str) -> bool {
+    registry.modules[name].current.text.plain().is_none()
+}
+
+#[test]
+fn a_source_parsed_in_the_background_is_kept_packed_and_still_planned_from() {
+    let (dir, path) = module_file("registry-packed", "m.py");
+    let text: String = (0..200)
+        .map(|i| format!("def f{i}(x):\n    return x + {i}\n\n"))
+        .collect();
+    std::fs::write(&path, &text).expect("write");
+    let mut registry = Registry::default();
+    let stamp = Stamp::of(&path).expect("stamp");
+    registry
+        .track(meta(&path), text.as_bytes(), stamp)
+        .expect("tracks");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while registry.warm_queue() > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        registry.scan(None).is_empty(),
+        "the file holds the running text"
+    );
+    assert!(is_packed(&registry, "m"), "packed once parsed");
+    assert_eq!(registry.source("m").as_deref(), Some(text.as_str()));
+    assert!(
+        registry.memory_use()[0].1 < text.len() / 2,
+        "{:?}",
+        registry.memory_use()
+    );
+
+    let edited = text.replace("return x + 100\n", "return x - 100\n");
+    std::fs::write(&path, &edited).expect("write");
+    assert_eq!(
+        registry.scan(None),
+        vec![ScanOutcome::Changed("m".to_owned())]
+    );
+    let plan = registry.plan(&["m".to_owned()]).expect("plans");
+    let changed: Vec<&str> = plan.modules[0]
+        .definitions
+        .iter()
+        .filter(|d| d.status != limeade_plan::DefinitionStatus::Unchanged)
+        .map(|d| d.qualname.as_str())
+        .collect();
+    assert_eq!(changed, ["f100"]);
+    registry.accept(&["m".to_owned()]);
+    assert!(
+        !is_packed(&registry, "m"),
+        "a module being edited stays plain"
+    );
+    assert_eq!(registry.source("m").as_deref(), Some(edited.as_str()));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_sources_of_a_large_refresh_are_kept_packed() {
+    let (dir, path) = module_file("registry-large", "m.py");
+    let text = format!(
+        "X = 1\n{}",
+        "# padding line of a large module\n".repeat(40_000)
+    );
+    assert!(text.len() >= PACK_AFTER);
+    std::fs::write(&path, &text).expect("write");
+    let mut registry = Registry::default();
+    let stamp = Stamp::of(&path).expect("stamp");
+    registry
+        .track(meta(&path), text.as_bytes(), stamp)
+        .expect("tracks");
+    let edited = text.replacen("X = 1", "X = 2", 1);
+    std::fs::write(&path, &edited).expect("write");
+    assert_eq!(
+        registry.scan(None),
+        vec![ScanOutcome::Changed("m".to_owned())]
+    );
+    registry.plan(&["m".to_owned()]).expect("plans");
+    registry.accept(&["m".to_owned()]);
+    assert!(is_packed(&registry, "m"));
+    assert_eq!(registry.source("m").as_deref(), Some(edited.as_str()));
+    assert!(
+        registry.scan(None).is_empty(),
+        "compared with the packed text"
+    );
+    std::fs::write(&path, &text).expect("write");
+    assert_eq!(
+        registry.scan(None),
+        vec![ScanOutcome::Changed("m".to_owned())]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use limeade_plan::{
-    decode_source_owned, ImportBinding, ModuleMeta, ParsedModule, PlanError, SharedText, Version,
+    decode_source_owned, ImportBinding, KeptText, ModuleMeta, ParsedModule, PlanError, SharedText,
+    Version,
 };
 
 use super::{ScanOutcome, Stamp};
@@ -13,15 +14,26 @@ use super::{ScanOutcome, Stamp};
 /// A version of a module's source.
 #[derive(Debug, Clone)]
 pub(super) struct SourceVersion {
-    /// Shared with its parsed version: one copy of each text. A file is compared with it
-    /// byte for byte (a UTF-8 file without a BOM or lone CR is its own text), else decoded
-    /// first: no hash of every file is kept or computed.
-    pub(super) text: SharedText,
+    /// Shared with its parsed version: one copy of each text (packed while the module is not
+    /// edited, see [`KeptText`]). A file is compared with it byte for byte (a UTF-8 file
+    /// without a BOM or lone CR is its own text), else decoded first: no hash of every file is
+    /// kept or computed.
+    pub(super) text: KeptText,
     pub(super) stamp: Stamp,
     pub(super) parsed: Option<ParsedModule>,
     /// Its `from m import X` bindings, when a plan computed them from this version: they
     /// become the module's bindings when the version is accepted (no second walk of the tree).
     pub(super) bindings: Option<Vec<ImportBinding>>,
+}
+
+impl SourceVersion {
+    /// Keep its text packed, shared with its parsed version.
+    pub(super) fn pack(&mut self) {
+        self.text = match &mut self.parsed {
+            Some(parsed) => parsed.pack(),
+            None => self.text.packed(),
+        };
+    }
 }
 
 /// One tracked module.
@@ -46,11 +58,11 @@ pub(super) struct Tracked {
 
 impl Tracked {
     /// A module just tracked as running `text`: nothing pending, no problem seen yet.
-    pub(super) fn new(meta: ModuleMeta, text: String, stamp: Stamp, offered: bool) -> Tracked {
+    pub(super) fn new(meta: ModuleMeta, text: SharedText, stamp: Stamp, offered: bool) -> Tracked {
         Tracked {
             meta,
             current: SourceVersion {
-                text: text.into(),
+                text: KeptText::Plain(text),
                 stamp,
                 parsed: None,
                 bindings: None,
@@ -72,11 +84,13 @@ impl Tracked {
         is: impl Fn(&str) -> bool,
         stamp: Stamp,
     ) -> Option<bool> {
-        if is(&self.current.text) {
+        let path = &self.meta.path;
+        let holds = |text: &KeptText| text.text(path).is_ok_and(|text| is(&text));
+        if holds(&self.current.text) {
             self.back_to_current(stamp);
             return Some(false);
         }
-        let pending = self.pending.as_mut().filter(|p| is(&p.text))?;
+        let pending = self.pending.as_mut().filter(|p| holds(&p.text))?;
         pending.stamp = stamp;
         Some(true)
     }
@@ -85,12 +99,13 @@ impl Tracked {
     /// is the running text, else it is the pending version (kept, with its parse, when it is
     /// the same). Returns whether the module has news.
     pub(super) fn now_holds(&mut self, text: String, stamp: Stamp) -> bool {
-        if *text == *self.current.text {
+        let path = &self.meta.path;
+        if self.current.text.equals(text.as_bytes(), path) {
             self.back_to_current(stamp);
             return false;
         }
         match self.pending.as_mut() {
-            Some(pending) if *pending.text == *text => pending.stamp = stamp,
+            Some(pending) if pending.text.equals(text.as_bytes(), path) => pending.stamp = stamp,
             _ => {
                 self.pending = Some(SourceVersion {
                     text: text.into(),
