@@ -30,10 +30,12 @@ use tracked::{scan_one, Tracked};
 pub type SharedWatcher = Arc<Mutex<FileWatcher>>;
 
 /// A refresh that replaced at least this many bytes of source (all its modules together)
-/// keeps their new texts packed (see [`limeade_plan::KeptText`]): a sweep of a package is not followed by
-/// edits of every module of it, while the modules of a small refresh are the ones being
-/// edited (each refresh of theirs would unpack and pack again).
-pub const PACK_AFTER: usize = 1 << 20;
+/// keeps their new texts packed (see [`limeade_plan::KeptText`]): one that large (a branch
+/// switched, a dependency upgraded) is not followed by edits of every module of it, and packing
+/// costs it about 3 ms per MB, a few percent of its time. The modules of a smaller refresh may
+/// be the ones being edited (a sweep of a package repeated, `rich`'s 1.2 MB: packing and
+/// unpacking again would add 5 ms to each of its 60-90 ms).
+pub const PACK_AFTER: usize = 2 << 20;
 
 /// How often polled directories are looked at.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(250);

@@ -417,7 +417,7 @@ fn the_sources_of_a_large_refresh_are_kept_packed() {
     let (dir, path) = module_file("registry-large", "m.py");
     let text = format!(
         "X = 1\n{}",
-        "# padding line of a large module\n".repeat(40_000)
+        "# padding line of a large module\n".repeat(70_000)
     );
     assert!(text.len() >= PACK_AFTER);
     std::fs::write(&path, &text).expect("write");
