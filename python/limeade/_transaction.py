@@ -194,6 +194,26 @@ def _rebind_copies(
     return rebind_copies(name, mutations, leaving) + refresh_defaults(mutations)
 
 
+def _module_report(
+    module_plan: ModulePlan, outcomes: OutcomeLog, rebinds: list[Change]
+) -> ModuleReport:
+    """What the refresh did to one module: what the preparation decided and the commits did,
+    per change."""
+    return ModuleReport(
+        module_plan["module"],
+        module_plan["path"],
+        strategy_name(module_plan["execution"]),
+        changes_of_module(module_plan, outcomes) + rebinds,
+        [
+            (c["qualname"], c["reason"])
+            for c in module_plan["conflicts"]
+            # a conflict applied to the live class is not one any more
+            if (outcomes.get(c["qualname"]) or Outcome("")).outcome != KEPT_WITH_NEW_BASES
+        ],
+        outcomes=outcomes,
+    )
+
+
 def run_refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> RefreshReport:
     """The transaction of :func:`limeade.refresh`: plan every changed module, then per module in
     apply order prepare and commit; on any failure roll back every commit, newest first."""
@@ -223,16 +243,25 @@ def run_refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> Refre
     after_commit: list[Any] = []
     migrations: list[type] = []
     closure_swaps: dict[int, ClosureSwap] = {}
-    # Per module committed: its plan, what was decided per change, and the rebinds elsewhere
-    # (the preparation itself, with its scratch namespaces, is dropped after its commit).
-    done: list[tuple[ModulePlan, OutcomeLog, list[Change]]] = []
+    # Per module committed, its report, made at once from its plan, what was decided per change
+    # and the rebinds elsewhere; the plan itself (and the preparation, with its scratch
+    # namespaces) is dropped after the commit: a refresh of hundreds of modules held every
+    # module's plan data until its end, the peak the process keeps afterwards as memory its
+    # allocator cannot give back. Kept only for the modules whose nested functions the closure
+    # update below may record outcomes for (their reports are made again after it).
+    done: list[tuple[ModuleReport, Optional[tuple[ModulePlan, OutcomeLog, list[Change]]]]] = []
     name = ""
     replaced = 0  # bytes of new source applied
+    module_plans = plan_data._data["modules"]
     try:
         _check_conflicts(plan_data, conflicts)
         # Framework handlers wired from a signature the refresh changes (FastAPI routes).
-        rewirings = _integrations.before_commit(plan_data._data["modules"])
-        for module_plan in plan_data._data["modules"]:
+        rewirings = _integrations.before_commit(module_plans)
+        # Taken out of the plan one at a time, in apply order (see `done`).
+        remaining = module_plans[::-1]
+        module_plans.clear()
+        while remaining:
+            module_plan = remaining.pop()
             name = module_plan["module"]
             module = sys.modules[name]
             new_source = _tracking.REGISTRY.pending_text(name)
@@ -254,27 +283,18 @@ def run_refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> Refre
                 c for c in prepared.changed_classes if hasattr(c, "__limeade_migrate__")
             )
             closure_swaps.update(prepared.closure_swaps)
-            done.append((module_plan, prepared.outcomes, rebinds))
-            del prepared
+            outcomes = prepared.outcomes
+            later = (module_plan, outcomes, rebinds) if prepared.closure_swaps else None
+            done.append((_module_report(module_plan, outcomes, rebinds), later))
+            del prepared, module_plan
         closure_outcomes = _update_closures(closure_swaps, logs)
-        for module_plan, outcomes, rebinds in done:
-            # The report says what the preparation decided and the commits did, per change.
-            for (module_name, qualname), outcome in closure_outcomes.items():
-                if module_name == module_plan["module"]:
-                    outcomes.record(qualname, *outcome)
-            module_report = ModuleReport(
-                module_plan["module"],
-                module_plan["path"],
-                strategy_name(module_plan["execution"]),
-                changes_of_module(module_plan, outcomes) + rebinds,
-                [
-                    (c["qualname"], c["reason"])
-                    for c in module_plan["conflicts"]
-                    # a conflict applied to the live class is not one any more
-                    if (outcomes.get(c["qualname"]) or Outcome("")).outcome != KEPT_WITH_NEW_BASES
-                ],
-                outcomes=outcomes,
-            )
+        for module_report, later in done:
+            if later is not None and closure_outcomes:
+                module_plan, outcomes, rebinds = later
+                for (module_name, qualname), outcome in closure_outcomes.items():
+                    if module_name == module_plan["module"]:
+                        outcomes.record(qualname, *outcome)
+                module_report = _module_report(module_plan, outcomes, rebinds)
             report.modules.append(module_report)
             for qualname, why in module_report.replaced:
                 logger.warning("limeade: %s.%s replaced: %s", module_report.module, qualname, why)

@@ -31,10 +31,25 @@ pub struct PackedText {
 }
 
 impl PackedText {
-    /// Pack `text`.
+    /// Pack `text`. Compressed into a scratch buffer of the thread's, then copied at its exact
+    /// size: compressed into a buffer of its own (sized for the worst case, then shrunk), each
+    /// text left a free hole behind its kept bytes, hundreds of them between the trees the
+    /// background parser keeps.
     pub fn pack(text: &str) -> PackedText {
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        let bytes = SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            scratch.resize(lz4_flex::block::get_maximum_output_size(text.len()), 0);
+            match lz4_flex::block::compress_into(text.as_bytes(), &mut scratch) {
+                Ok(n) => Box::from(&scratch[..n]),
+                // Never with a buffer of the maximum size; compressed on its own then.
+                Err(_) => lz4_flex::block::compress(text.as_bytes()).into_boxed_slice(),
+            }
+        });
         PackedText {
-            bytes: lz4_flex::block::compress(text.as_bytes()).into_boxed_slice(),
+            bytes,
             len: text.len(),
         }
     }
