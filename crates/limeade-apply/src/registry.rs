@@ -148,24 +148,25 @@ impl Registry {
         }
         self.by_path.entry(path).or_default().push(name.clone());
         let text: SharedText = Arc::new(text);
-        self.warm.submit(&name, &meta.path, &text);
+        self.warm.submit(&meta, &text);
         let tracked = Tracked::new(meta, text, stamp, false);
         self.importers = None;
         self.modules.insert(name, tracked);
     }
 
     /// Move the background parser's finished trees into the versions they were parsed from,
-    /// with the texts it packed.
+    /// compact (texts packed, trees encoded), with their `from m import X` bindings.
     fn absorb_warm(&mut self) {
-        for (name, text, parsed) in self.warm.take_all() {
-            let (Some(tracked), Ok(parsed)) = (self.modules.get_mut(&name), parsed) else {
+        for (name, text, warm) in self.warm.take_all() {
+            let (Some(tracked), Ok(warm)) = (self.modules.get_mut(&name), warm) else {
                 // Untracked meanwhile, or a parse error: the planner reports it when asked.
                 continue;
             };
             let same = (tracked.current.text.plain()).is_some_and(|kept| Arc::ptr_eq(kept, &text));
-            if tracked.current.parsed.is_none() && same {
-                tracked.current.text = parsed.kept_text().clone();
-                tracked.current.parsed = Some(parsed);
+            if !tracked.current.is_parsed() && same {
+                tracked.current.text = warm.module.kept_text().clone();
+                tracked.current.frozen = Some(warm.module);
+                tracked.bindings.get_or_insert(warm.bindings);
             }
         }
     }
@@ -369,6 +370,7 @@ impl Registry {
                 .modules
                 .get_mut(name)
                 .ok_or_else(|| RegistryError::NotTracked(name.clone()))?;
+            tracked.current.thaw();
             if tracked.current.parsed.is_none() {
                 let text = tracked.current.text.shared(&tracked.meta.path)?;
                 let parsed = ParsedModule::parse_shared(&tracked.meta.path, text, Version::Old)?;
@@ -431,6 +433,7 @@ impl Registry {
         self.settle_deferred();
         self.absorb_warm();
         let tracked = self.modules.get_mut(name)?;
+        tracked.current.thaw();
         if tracked.current.parsed.is_none() {
             let path = &tracked.meta.path;
             tracked.current.parsed = (tracked.current.text.shared(path))
@@ -469,6 +472,12 @@ impl Registry {
                     }
                     trees += parsed.tree_heap_bytes();
                 }
+                if let Some(frozen) = &version.frozen {
+                    if !frozen.kept_text().same_allocation(&version.text) {
+                        copies += frozen.kept_text().heap_bytes();
+                    }
+                    trees += frozen.tree_heap_bytes();
+                }
             }
             for binding in tracked.bindings.iter().flatten() {
                 bindings += std::mem::size_of::<ImportBinding>()
@@ -506,7 +515,7 @@ impl Registry {
                         parsed.free();
                     }
                     if replaced >= PACK_AFTER {
-                        tracked.current.pack();
+                        tracked.current.compact();
                     }
                     // A background parse of the version it ran before is of no use any more.
                     self.warm.forget(name);

@@ -15,7 +15,10 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use limeade_plan::{ParsedModule, PlanError, SharedText, Version};
+use limeade_plan::{
+    import_bindings, FrozenModule, ImportBinding, ModuleMeta, ParsedModule, PlanError, SharedText,
+    Version,
+};
 use rustc_hash::FxHashMap;
 
 /// How long no module must have been tracked before the thread starts parsing.
@@ -34,13 +37,24 @@ struct Job {
 struct Latest {
     generation: u64,
     /// What to parse: taken by the thread when it starts parsing.
-    source: Option<(String, SharedText)>,
+    source: Option<(ModuleMeta, SharedText)>,
 }
 
 /// A finished parse, for the text it was parsed from.
 struct Warmed {
     text: SharedText,
-    parsed: Result<ParsedModule, PlanError>,
+    parsed: Result<Warm, PlanError>,
+}
+
+/// What the background parser makes of a running source: its tree encoded and its text packed
+/// (see [`FrozenModule`]: the module is not being edited), and its `from m import X` bindings
+/// (every module's are asked for at the first refresh: found here, no tree is decoded for them).
+#[derive(Debug)]
+pub struct Warm {
+    /// The parsed module, kept compact.
+    pub module: FrozenModule,
+    /// Its `from m import X` bindings.
+    pub bindings: Vec<ImportBinding>,
 }
 
 #[derive(Default)]
@@ -85,8 +99,9 @@ impl std::fmt::Debug for WarmParser {
 }
 
 impl WarmParser {
-    /// Parse `text` (module `name`, file `path`) in the background, once imports went quiet.
-    pub fn submit(&self, name: &str, path: &str, text: &SharedText) {
+    /// Parse `text` (module `meta`) in the background, once imports went quiet.
+    pub fn submit(&self, meta: &ModuleMeta, text: &SharedText) {
+        let name = meta.name.as_str();
         let mut state = self.shared.lock();
         state.done.remove(name);
         state.submissions += 1;
@@ -95,7 +110,7 @@ impl WarmParser {
             name.to_owned(),
             Latest {
                 generation,
-                source: Some((path.to_owned(), Arc::clone(text))),
+                source: Some((meta.clone(), Arc::clone(text))),
             },
         );
         let was_idle = state.queue.is_empty();
@@ -125,7 +140,7 @@ impl WarmParser {
 
     /// The finished parses, each with the text it was parsed from: the caller keeps a parse
     /// only for the very text (the same allocation) its module still runs.
-    pub fn take_all(&self) -> Vec<(String, SharedText, Result<ParsedModule, PlanError>)> {
+    pub fn take_all(&self) -> Vec<(String, SharedText, Result<Warm, PlanError>)> {
         let mut state = self.shared.lock();
         if state.done.is_empty() {
             return Vec::new();
@@ -187,7 +202,7 @@ fn run(shared: &Shared) {
                 let Some(job) = state.queue.pop_front() else {
                     continue;
                 };
-                let Some((path, text)) = state
+                let Some((meta, text)) = state
                     .latest
                     .get_mut(&job.name)
                     .filter(|latest| latest.generation == job.generation)
@@ -197,11 +212,16 @@ fn run(shared: &Shared) {
                 };
                 state.parsing = true;
                 drop(state);
-                let mut parsed = ParsedModule::parse_shared(&path, Arc::clone(&text), Version::Old);
-                // Packed here too: the registry keeps a text the program did not edit packed.
-                if let Ok(parsed) = &mut parsed {
-                    parsed.pack();
-                }
+                let parsed =
+                    ParsedModule::parse_shared(&meta.path, Arc::clone(&text), Version::Old).map(
+                        |mut parsed| {
+                            parsed.pack();
+                            Warm {
+                                bindings: import_bindings(&meta, parsed.tree()),
+                                module: parsed.freeze(),
+                            }
+                        },
+                    );
                 state = shared.lock();
                 state.parsing = false;
                 // Submitted again meanwhile (a newer text), or forgotten: this result is stale.
@@ -225,6 +245,14 @@ fn is_latest(state: &State, job: &Job) -> bool {
 mod tests {
     use super::*;
 
+    fn meta(name: &str) -> ModuleMeta {
+        ModuleMeta {
+            name: name.to_owned(),
+            path: format!("{name}.py"),
+            is_package: false,
+        }
+    }
+
     fn wait_until_parsed(warm: &WarmParser) {
         let deadline = Instant::now() + QUIET * 20;
         while warm.queued() > 0 && Instant::now() < deadline {
@@ -237,7 +265,7 @@ mod tests {
         let warm = WarmParser::default();
         let text: SharedText = Arc::new("def f():\n    return 1\n".to_owned());
         let start = Instant::now();
-        warm.submit("m", "m.py", &text);
+        warm.submit(&meta("m"), &text);
         wait_until_parsed(&warm);
         assert!(
             start.elapsed() >= QUIET,
@@ -248,10 +276,12 @@ mod tests {
         let (name, parsed_text, parsed) = &done[0];
         assert_eq!(name, "m");
         assert!(Arc::ptr_eq(parsed_text, &text), "the very text submitted");
-        let parsed = parsed.as_ref().expect("valid source");
-        let kept = parsed.kept_text();
+        let warm_result = parsed.as_ref().expect("valid source");
+        let kept = warm_result.module.kept_text();
         assert!(kept.plain().is_none(), "handed over packed");
         assert_eq!(kept.text("m.py").expect("unpacks"), *text);
+        let thawed = warm_result.module.thaw().expect("decodes");
+        assert_eq!(thawed.tree().statements.len(), 1, "its tree, encoded");
         assert!(warm.take_all().is_empty(), "taken once");
     }
 
@@ -260,8 +290,8 @@ mod tests {
         let warm = WarmParser::default();
         let broken: SharedText = Arc::new("def f(:\n".to_owned());
         let other: SharedText = Arc::new("X = 1\n".to_owned());
-        warm.submit("broken", "broken.py", &broken);
-        warm.submit("gone", "gone.py", &other);
+        warm.submit(&meta("broken"), &broken);
+        warm.submit(&meta("gone"), &other);
         warm.forget("gone");
         wait_until_parsed(&warm);
         let done = warm.take_all();
@@ -277,8 +307,8 @@ mod tests {
         let warm = WarmParser::default();
         let first: SharedText = Arc::new("X = 1\n".to_owned());
         let second: SharedText = Arc::new("X = 2\n".to_owned());
-        warm.submit("m", "m.py", &first);
-        warm.submit("m", "m.py", &second);
+        warm.submit(&meta("m"), &first);
+        warm.submit(&meta("m"), &second);
         assert_eq!(
             Arc::strong_count(&first),
             1,

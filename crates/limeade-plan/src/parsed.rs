@@ -76,6 +76,17 @@ impl ParsedModule {
         })
     }
 
+    /// Its parts: path, text and tree (see [`crate::FrozenModule`]).
+    pub(crate) fn into_parts(self) -> (String, KeptText, ModuleTree) {
+        (self.path, self.text, self.tree)
+    }
+
+    /// A module of these parts: `tree` must be the tree of `text`.
+    pub(crate) fn from_parts(path: String, text: KeptText, mut tree: ModuleTree) -> ParsedModule {
+        crate::tree::shrink_all(&mut tree.statements);
+        ParsedModule { path, text, tree }
+    }
+
     /// The source text, as kept (plain or packed).
     pub fn kept_text(&self) -> &KeptText {
         &self.text

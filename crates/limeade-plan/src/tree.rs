@@ -127,6 +127,16 @@ impl NamesMask {
         1 << (hasher.finish() >> 58)
     }
 
+    /// The mask as bits (for a kept tree's encoding).
+    pub(crate) fn bits(self) -> u64 {
+        self.0
+    }
+
+    /// The mask of these bits (see [`NamesMask::bits`]).
+    pub(crate) fn from_bits(bits: u64) -> NamesMask {
+        NamesMask(bits)
+    }
+
     /// Whether a name in `other` may be among these names (never false when one is).
     pub fn may_share(self, other: NamesMask) -> bool {
         self.0 & other.0 != 0

@@ -382,6 +382,14 @@ fn a_source_parsed_in_the_background_is_kept_packed_and_still_planned_from() {
         "the file holds the running text"
     );
     assert!(is_packed(&registry, "m"), "packed once parsed");
+    assert!(
+        registry.modules["m"].current.frozen.is_some(),
+        "its tree kept encoded"
+    );
+    assert!(
+        registry.modules["m"].bindings.is_some(),
+        "its bindings found with it"
+    );
     assert_eq!(registry.source("m").as_deref(), Some(text.as_str()));
     assert!(
         registry.memory_use()[0].1 < text.len() / 2,
@@ -403,7 +411,12 @@ fn a_source_parsed_in_the_background_is_kept_packed_and_still_planned_from() {
         .map(|d| d.qualname.as_str())
         .collect();
     assert_eq!(changed, ["f100"]);
+    assert!(
+        registry.modules["m"].current.frozen.is_none(),
+        "decoded to plan"
+    );
     registry.accept(&["m".to_owned()]);
+    assert!(registry.modules["m"].current.parsed.is_some());
     assert!(
         !is_packed(&registry, "m"),
         "a module being edited stays plain"
@@ -435,6 +448,27 @@ fn the_sources_of_a_large_refresh_are_kept_packed() {
     registry.plan(&["m".to_owned()]).expect("plans");
     registry.accept(&["m".to_owned()]);
     assert!(is_packed(&registry, "m"));
+    assert!(
+        registry.modules["m"].current.frozen.is_some(),
+        "its tree kept encoded"
+    );
+    let again = text.replacen("X = 1", "X = 3", 1);
+    std::fs::write(&path, &again).expect("write");
+    assert_eq!(
+        registry.scan(None),
+        vec![ScanOutcome::Changed("m".to_owned())]
+    );
+    let plan = registry
+        .plan(&["m".to_owned()])
+        .expect("plans from the decoded tree");
+    let changed = plan.modules[0]
+        .statements
+        .iter()
+        .filter(|s| s.status != limeade_plan::StatementStatus::Unchanged)
+        .count();
+    assert_eq!(changed, 1);
+    std::fs::write(&path, &edited).expect("write");
+    assert!(registry.scan(None).is_empty(), "back to the running text");
     assert_eq!(registry.source("m").as_deref(), Some(edited.as_str()));
     assert!(
         registry.scan(None).is_empty(),

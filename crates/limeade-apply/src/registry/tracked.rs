@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use limeade_plan::{
-    decode_source_owned, ImportBinding, KeptText, ModuleMeta, ParsedModule, PlanError, SharedText,
-    Version,
+    decode_source_owned, FrozenModule, ImportBinding, KeptText, ModuleMeta, ParsedModule,
+    PlanError, SharedText, Version,
 };
 
 use super::{ScanOutcome, Stamp};
@@ -21,18 +21,38 @@ pub(super) struct SourceVersion {
     pub(super) text: KeptText,
     pub(super) stamp: Stamp,
     pub(super) parsed: Option<ParsedModule>,
+    /// Its parsed form kept compact while nobody edits the module (the background parser
+    /// hands it over so; a large refresh leaves its modules so): decoded into `parsed` when a
+    /// plan needs it. Never both.
+    pub(super) frozen: Option<FrozenModule>,
     /// Its `from m import X` bindings, when a plan computed them from this version: they
     /// become the module's bindings when the version is accepted (no second walk of the tree).
     pub(super) bindings: Option<Vec<ImportBinding>>,
 }
 
 impl SourceVersion {
-    /// Keep its text packed, shared with its parsed version.
-    pub(super) fn pack(&mut self) {
+    /// Keep it compact: its text packed, its tree encoded (see [`FrozenModule`]).
+    pub(super) fn compact(&mut self) {
         self.text = match &mut self.parsed {
             Some(parsed) => parsed.pack(),
             None => self.text.packed(),
         };
+        if let Some(parsed) = self.parsed.take() {
+            self.frozen = Some(parsed.freeze());
+        }
+    }
+
+    /// Its tree decoded, if it was kept encoded (one that does not decode, which none does, is
+    /// dropped: the planner parses the text again).
+    pub(super) fn thaw(&mut self) {
+        if let Some(frozen) = self.frozen.take() {
+            self.parsed = frozen.thaw().ok();
+        }
+    }
+
+    /// Whether it holds a parse (decoded or not).
+    pub(super) fn is_parsed(&self) -> bool {
+        self.parsed.is_some() || self.frozen.is_some()
     }
 }
 
@@ -65,6 +85,7 @@ impl Tracked {
                 text: KeptText::Plain(text),
                 stamp,
                 parsed: None,
+                frozen: None,
                 bindings: None,
             },
             pending: None,
@@ -111,6 +132,7 @@ impl Tracked {
                     text: text.into(),
                     stamp,
                     parsed: None,
+                    frozen: None,
                     bindings: None,
                 });
             }

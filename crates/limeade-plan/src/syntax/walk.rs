@@ -1,6 +1,7 @@
 //! Walks over statements that need no source text: which names a statement binds, which imports
 //! it holds, which statement lists a compound statement contains.
 
+use crate::frozen::STATEMENT_LABELS;
 use rustpython_parser::ast;
 
 pub(super) fn string_elements(elts: &[ast::Expr]) -> Option<Vec<String>> {
@@ -86,29 +87,32 @@ pub(super) fn slots_value(stmt: &ast::Stmt) -> Option<&ast::Expr> {
     }
 }
 
+/// A statement's label, from the table a kept tree's encoding uses ([`STATEMENT_LABELS`]):
+/// every label is in it by construction.
 pub(super) fn statement_label(stmt: &ast::Stmt) -> &'static str {
-    match stmt {
-        ast::Stmt::Assign(_) | ast::Stmt::AnnAssign(_) | ast::Stmt::AugAssign(_) => "assignment",
-        ast::Stmt::TypeAlias(_) => "type alias",
-        ast::Stmt::Import(_) | ast::Stmt::ImportFrom(_) => "import",
-        ast::Stmt::Expr(_) => "expression",
-        ast::Stmt::If(_) => "if",
-        ast::Stmt::For(_) | ast::Stmt::AsyncFor(_) => "for",
-        ast::Stmt::While(_) => "while",
-        ast::Stmt::With(_) | ast::Stmt::AsyncWith(_) => "with",
-        ast::Stmt::Try(_) | ast::Stmt::TryStar(_) => "try",
-        ast::Stmt::Match(_) => "match",
-        ast::Stmt::Delete(_) => "del",
-        ast::Stmt::Assert(_) => "assert",
-        ast::Stmt::Raise(_) => "raise",
-        ast::Stmt::Global(_) => "global",
-        ast::Stmt::Nonlocal(_) => "nonlocal",
-        ast::Stmt::Pass(_) => "pass",
-        ast::Stmt::Return(_) => "return",
-        ast::Stmt::Break(_) | ast::Stmt::Continue(_) => "loop control",
-        ast::Stmt::FunctionDef(_) | ast::Stmt::AsyncFunctionDef(_) => "def",
-        ast::Stmt::ClassDef(_) => "class",
-    }
+    let index = match stmt {
+        ast::Stmt::Assign(_) | ast::Stmt::AnnAssign(_) | ast::Stmt::AugAssign(_) => 0,
+        ast::Stmt::TypeAlias(_) => 1,
+        ast::Stmt::Import(_) | ast::Stmt::ImportFrom(_) => 2,
+        ast::Stmt::Expr(_) => 3,
+        ast::Stmt::If(_) => 4,
+        ast::Stmt::For(_) | ast::Stmt::AsyncFor(_) => 5,
+        ast::Stmt::While(_) => 6,
+        ast::Stmt::With(_) | ast::Stmt::AsyncWith(_) => 7,
+        ast::Stmt::Try(_) | ast::Stmt::TryStar(_) => 8,
+        ast::Stmt::Match(_) => 9,
+        ast::Stmt::Delete(_) => 10,
+        ast::Stmt::Assert(_) => 11,
+        ast::Stmt::Raise(_) => 12,
+        ast::Stmt::Global(_) => 13,
+        ast::Stmt::Nonlocal(_) => 14,
+        ast::Stmt::Pass(_) => 15,
+        ast::Stmt::Return(_) => 16,
+        ast::Stmt::Break(_) | ast::Stmt::Continue(_) => 17,
+        ast::Stmt::FunctionDef(_) | ast::Stmt::AsyncFunctionDef(_) => 18,
+        ast::Stmt::ClassDef(_) => 19,
+    };
+    STATEMENT_LABELS[index]
 }
 
 /// Call `f` with every statement list directly inside a compound statement.
