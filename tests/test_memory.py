@@ -213,3 +213,36 @@ def test_a_large_refresh_gives_the_memory_it_freed_back(live, monkeypatch):
     assert new_size >= _memory.RELEASE_AFTER
     on_glibc = (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc")
     assert released[1:] == [(new_size, on_glibc)]
+
+
+def _wait_for_the_background_parse() -> None:
+    deadline = time.monotonic() + 60
+    while _tracking.REGISTRY.warm_queue() > 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def test_modules_kept_compact_in_the_background_refresh_as_plain_ones(live):
+    # Texts packed, trees encoded and `from m import X` bindings found by the background
+    # parser: a refresh decodes what it needs and importers' copies are still rebound.
+    config = live.load("config", "TIMEOUT = 5\n\n\ndef limit(n):\n    return min(n, TIMEOUT)\n")
+    app = live.load(
+        "app",
+        f"""
+        from {config.__name__} import TIMEOUT, limit
+
+        class Client:
+            def wait(self):
+                return limit(100) + TIMEOUT
+        """,
+    )
+    client, old_limit = app.Client(), app.limit
+    _wait_for_the_background_parse()
+    kept = dict(_tracking.REGISTRY.memory_use())
+    live.edit("config", "TIMEOUT = 5", "TIMEOUT = 10")
+    live.edit("app", "return limit(100) + TIMEOUT", "return limit(100) * TIMEOUT")
+    plan = limeade.plan()
+    report = live.refresh()
+    assert report.changes == plan.changes
+    assert app.TIMEOUT == 10 and config.TIMEOUT == 10
+    assert client.wait() == 100 and old_limit is app.limit is config.limit
+    assert kept["trees"] > 0
