@@ -152,7 +152,18 @@ proptest! {
         prop_assert_eq!(plan(&batch), plan_incremental(&batch));
         let old = ParsedModule::parse("m.py", original, Version::Old).expect("fixture parses");
         let full = ParsedModule::parse("m.py", mutated.clone(), Version::New);
+        // Re-parsed from the kept form of a module nobody was editing: packed, encoded, thawed.
+        let mut kept = old.clone();
+        kept.pack();
+        let thawed = kept.freeze().thaw().expect("a kept tree decodes");
+        prop_assert_eq!(thawed.tree(), old.tree());
+        let from_kept = thawed.reparse(mutated.clone());
         let incremental = old.reparse(mutated);
+        match (&incremental, from_kept) {
+            (Ok((a, _)), Ok((b, _))) => prop_assert_eq!(a.tree(), b.tree()),
+            (Err(a), Err(b)) => prop_assert_eq!(a, &b),
+            (a, b) => prop_assert!(false, "plain {:?} vs kept {:?}", a.as_ref().err(), b.err()),
+        }
         match (full, incremental) {
             (Ok(full), Ok((incremental, _))) => prop_assert_eq!(full.tree(), incremental.tree()),
             (Err(a), Err(b)) => prop_assert_eq!(a, b),
