@@ -126,23 +126,26 @@ impl Writer {
         self.0.extend_from_slice(s.as_bytes());
     }
 
-    fn strs<S: AsRef<str>>(&mut self, items: &[S]) {
+    /// A count, then each item.
+    fn list<T>(&mut self, items: &[T], mut item: impl FnMut(&mut Self, &T)) {
         self.usize(items.len());
-        items.iter().for_each(|s| self.str(s.as_ref()));
+        items.iter().for_each(|x| item(self, x));
+    }
+
+    /// Whether there is a value, then the value.
+    fn option<T>(&mut self, value: Option<T>, item: impl FnOnce(&mut Self, T)) {
+        self.flag(value.is_some());
+        if let Some(x) = value {
+            item(self, x);
+        }
+    }
+
+    fn strs<S: AsRef<str>>(&mut self, items: &[S]) {
+        self.list(items, |w, s| w.str(s.as_ref()));
     }
 
     fn opt_str(&mut self, s: Option<&str>) {
-        self.flag(s.is_some());
-        if let Some(s) = s {
-            self.str(s);
-        }
-    }
-
-    fn opt_fixed(&mut self, n: Option<u64>) {
-        self.flag(n.is_some());
-        if let Some(n) = n {
-            self.fixed(n);
-        }
+        self.option(s, Self::str);
     }
 
     fn span(&mut self, span: Span) {
@@ -153,8 +156,7 @@ impl Writer {
     }
 
     fn statements(&mut self, statements: &[Statement]) {
-        self.usize(statements.len());
-        statements.iter().for_each(|s| self.statement(s));
+        self.list(statements, Self::statement);
     }
 
     fn statement(&mut self, s: &Statement) {
@@ -162,10 +164,7 @@ impl Writer {
         self.fixed(s.fingerprint);
         self.fixed(s.layout);
         self.fixed(s.binds_mask.bits());
-        self.usize(s.imports.len());
-        for import in &s.imports {
-            self.import(import);
-        }
+        self.list(&s.imports, Self::import);
         match &s.kind {
             StatementKind::Function(f) => {
                 self.0.push(0);
@@ -185,11 +184,10 @@ impl Writer {
     fn import(&mut self, import: &Import) {
         self.str(&import.module);
         self.uint(u64::from(import.level));
-        self.usize(import.names.len());
-        for name in &import.names {
-            self.str(&name.name);
-            self.str(&name.bound_as);
-        }
+        self.list(&import.names, |w, name| {
+            w.str(&name.name);
+            w.str(&name.bound_as);
+        });
         self.opt_str(import.asname.as_deref());
         self.flag(import.weak);
         self.usize(import.line);
@@ -211,18 +209,14 @@ impl Writer {
             self.fixed(fp);
         }
         self.flag(f.has_defaults);
-        self.usize(f.defaults.len());
-        for default in &f.defaults {
-            self.str(&default.param);
-            self.flag(default.index.is_some());
-            if let Some(index) = default.index {
-                self.usize(index);
-            }
-            self.str(&default.text);
-            self.usize(default.line);
-            self.strs(&default.reads);
-        }
-        self.opt_fixed(f.docstring_fp);
+        self.list(&f.defaults, |w, default| {
+            w.str(&default.param);
+            w.option(default.index, Self::usize);
+            w.str(&default.text);
+            w.usize(default.line);
+            w.strs(&default.reads);
+        });
+        self.option(f.docstring_fp, Self::fixed);
         self.statements(&f.nested);
     }
 
@@ -247,7 +241,7 @@ impl Writer {
                 self.strs(reads);
             }
         }
-        self.opt_fixed(c.docstring_fp);
+        self.option(c.docstring_fp, Self::fixed);
         self.opt_str(c.docstring.as_deref());
         self.flag(c.body_on_header_line);
         self.statements(&c.body);
@@ -263,10 +257,7 @@ impl Writer {
         self.usize(label);
         self.strs(&o.binds);
         self.flag(o.is_future_import);
-        self.flag(o.all_literal.is_some());
-        if let Some(names) = &o.all_literal {
-            self.strs(names);
-        }
+        self.option(o.all_literal.as_deref(), Self::strs);
         self.flag(o.is_main_guard);
         self.flag(o.makes_functions);
     }
@@ -323,25 +314,30 @@ impl Reader<'_> {
         String::from_utf8(bytes.to_vec()).ok()
     }
 
-    fn strings<C: FromIterator<String>>(&mut self) -> Option<C> {
+    /// A count, then each item ([`Writer::list`]).
+    fn list<T, C: FromIterator<T>>(
+        &mut self,
+        mut item: impl FnMut(&mut Self) -> Option<T>,
+    ) -> Option<C> {
         let n = self.usize()?;
-        (0..n).map(|_| self.string()).collect()
+        (0..n).map(|_| item(self)).collect()
+    }
+
+    /// Whether there is a value, then the value ([`Writer::option`]).
+    fn option<T>(&mut self, item: impl FnOnce(&mut Self) -> Option<T>) -> Option<Option<T>> {
+        Some(if self.flag()? {
+            Some(item(self)?)
+        } else {
+            None
+        })
+    }
+
+    fn strings<C: FromIterator<String>>(&mut self) -> Option<C> {
+        self.list(Self::string)
     }
 
     fn opt_string(&mut self) -> Option<Option<String>> {
-        Some(if self.flag()? {
-            Some(self.string()?)
-        } else {
-            None
-        })
-    }
-
-    fn opt_fixed(&mut self) -> Option<Option<u64>> {
-        Some(if self.flag()? {
-            Some(self.fixed()?)
-        } else {
-            None
-        })
+        self.option(Self::string)
     }
 
     fn span(&mut self) -> Option<Span> {
@@ -358,8 +354,7 @@ impl Reader<'_> {
     }
 
     fn statements<C: FromIterator<Statement>>(&mut self) -> Option<C> {
-        let n = self.usize()?;
-        (0..n).map(|_| self.statement()).collect()
+        self.list(Self::statement)
     }
 
     fn statement(&mut self) -> Option<Statement> {
@@ -367,10 +362,7 @@ impl Reader<'_> {
         let fingerprint = self.fixed()?;
         let layout = self.fixed()?;
         let binds_mask = NamesMask::from_bits(self.fixed()?);
-        let imports = {
-            let n = self.usize()?;
-            (0..n).map(|_| self.import()).collect::<Option<_>>()?
-        };
+        let imports = self.list(Self::import)?;
         let kind = match self.byte()? {
             0 => StatementKind::Function(Arc::new(self.function()?)),
             1 => StatementKind::Class(Arc::new(self.class()?)),
@@ -390,17 +382,12 @@ impl Reader<'_> {
     fn import(&mut self) -> Option<Import> {
         let module = self.string()?;
         let level = self.u32()?;
-        let names = {
-            let n = self.usize()?;
-            (0..n)
-                .map(|_| {
-                    Some(ImportedName {
-                        name: self.string()?,
-                        bound_as: self.string()?,
-                    })
-                })
-                .collect::<Option<Vec<_>>>()?
-        };
+        let names = self.list(|r| {
+            Some(ImportedName {
+                name: r.string()?,
+                bound_as: r.string()?,
+            })
+        })?;
         Some(Import {
             module,
             level,
@@ -423,27 +410,16 @@ impl Reader<'_> {
         let annotations_fp = self.fixed()?;
         let body_fp = self.fixed()?;
         let has_defaults = self.flag()?;
-        let defaults = {
-            let n = self.usize()?;
-            (0..n)
-                .map(|_| {
-                    let param = self.string()?;
-                    let index = if self.flag()? {
-                        Some(self.usize()?)
-                    } else {
-                        None
-                    };
-                    Some(DefaultExpr {
-                        param,
-                        index,
-                        text: self.string()?,
-                        line: self.usize()?,
-                        reads: self.strings()?,
-                    })
-                })
-                .collect::<Option<_>>()?
-        };
-        let docstring_fp = self.opt_fixed()?;
+        let defaults = self.list(|r| {
+            Some(DefaultExpr {
+                param: r.string()?,
+                index: r.option(Self::usize)?,
+                text: r.string()?,
+                line: r.usize()?,
+                reads: r.strings()?,
+            })
+        })?;
+        let docstring_fp = self.option(Self::fixed)?;
         let nested = self.statements()?;
         Some(Function {
             name,
@@ -491,7 +467,7 @@ impl Reader<'_> {
             metaclass,
             keywords,
             slots,
-            docstring_fp: self.opt_fixed()?,
+            docstring_fp: self.option(Self::fixed)?,
             docstring: self.opt_string()?,
             body_on_header_line: self.flag()?,
             body: self.statements()?,
@@ -502,11 +478,7 @@ impl Reader<'_> {
         let label = *STATEMENT_LABELS.get(self.usize()?)?;
         let binds = self.strings()?;
         let is_future_import = self.flag()?;
-        let all_literal = if self.flag()? {
-            Some(self.strings()?)
-        } else {
-            None
-        };
+        let all_literal = self.option(Self::strings)?;
         Some(OtherStatement {
             label,
             binds,
