@@ -9,6 +9,15 @@ fn meta(path: &Path) -> ModuleMeta {
     }
 }
 
+/// A scan finds module `m` changed, and nothing else (`why` says what the case is).
+fn assert_scan_finds_m_changed(registry: &mut Registry, why: &str) {
+    assert_eq!(
+        registry.scan(None),
+        vec![ScanOutcome::Changed("m".to_owned())],
+        "{why}"
+    );
+}
+
 /// A folder of its own under the temporary folder (`tag` and this process's id) holding `file`
 /// with `X = 1`: `(folder, file path)`.
 fn module_file(tag: &str, file: &str) -> (PathBuf, PathBuf) {
@@ -30,19 +39,13 @@ fn same_size_edits_are_both_seen_and_reverts_are_not_changes() {
     assert!(registry.scan(None).is_empty());
 
     std::fs::write(&path, "X = 2\n").expect("write");
-    assert_eq!(
-        registry.scan(None),
-        vec![ScanOutcome::Changed("m".to_owned())]
-    );
+    assert_scan_finds_m_changed(&mut registry, "");
     registry.plan(&["m".to_owned()]).expect("plans");
     registry.accept(&["m".to_owned()]);
     assert_eq!(registry.source("m").as_deref(), Some("X = 2\n"));
 
     std::fs::write(&path, "X = 3\n").expect("write");
-    assert_eq!(
-        registry.scan(None),
-        vec![ScanOutcome::Changed("m".to_owned())]
-    );
+    assert_scan_finds_m_changed(&mut registry, "");
     std::fs::write(&path, "X = 2\n").expect("write");
     assert!(registry.scan(None).is_empty(), "a revert is no change");
 
@@ -221,16 +224,9 @@ fn a_file_is_changed_only_when_its_text_is() {
         "the same text with other line ends"
     );
     std::fs::write(&path, "x = 1\ny = 3\n").expect("write");
-    assert_eq!(
-        registry.scan(None),
-        vec![ScanOutcome::Changed("m".to_owned())]
-    );
+    assert_scan_finds_m_changed(&mut registry, "");
     std::fs::write(&path, b"x = 1\ry = 3\r").expect("write");
-    assert_eq!(
-        registry.scan(None),
-        vec![ScanOutcome::Changed("m".to_owned())],
-        "still the pending text"
-    );
+    assert_scan_finds_m_changed(&mut registry, "still the pending text");
     std::fs::write(&path, old).expect("write");
     assert!(registry.scan(None).is_empty(), "back to what runs");
     let _ = std::fs::remove_dir_all(&dir);
@@ -246,10 +242,7 @@ fn a_running_source_the_plan_parsed_is_not_parsed_again_in_the_background() {
         .expect("tracks");
     assert_eq!(registry.warm_queue(), 1, "queued until imports go quiet");
     std::fs::write(&path, "X = 2\n").expect("write");
-    assert_eq!(
-        registry.scan(None),
-        vec![ScanOutcome::Changed("m".to_owned())]
-    );
+    assert_scan_finds_m_changed(&mut registry, "");
     registry.plan(&["m".to_owned()]).expect("plans");
     assert_eq!(
         registry.warm_queue(),
@@ -290,10 +283,7 @@ fn a_deferred_track_records_the_bytes_read_with_its_stamp() {
         "the file is the running version"
     );
     std::fs::write(&path, "X = 'edited'\n").expect("write");
-    assert_eq!(
-        registry.scan(None),
-        vec![ScanOutcome::Changed("m".to_owned())]
-    );
+    assert_scan_finds_m_changed(&mut registry, "");
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -399,10 +389,7 @@ fn a_source_parsed_in_the_background_is_kept_packed_and_still_planned_from() {
 
     let edited = text.replace("return x + 100\n", "return x - 100\n");
     std::fs::write(&path, &edited).expect("write");
-    assert_eq!(
-        registry.scan(None),
-        vec![ScanOutcome::Changed("m".to_owned())]
-    );
+    assert_scan_finds_m_changed(&mut registry, "");
     let plan = registry.plan(&["m".to_owned()]).expect("plans");
     let changed: Vec<&str> = plan.modules[0]
         .definitions
@@ -441,10 +428,7 @@ fn the_sources_of_a_large_refresh_are_kept_packed() {
         .expect("tracks");
     let edited = text.replacen("X = 1", "X = 2", 1);
     std::fs::write(&path, &edited).expect("write");
-    assert_eq!(
-        registry.scan(None),
-        vec![ScanOutcome::Changed("m".to_owned())]
-    );
+    assert_scan_finds_m_changed(&mut registry, "");
     registry.plan(&["m".to_owned()]).expect("plans");
     registry.accept(&["m".to_owned()]);
     assert!(is_packed(&registry, "m"));
@@ -454,10 +438,7 @@ fn the_sources_of_a_large_refresh_are_kept_packed() {
     );
     let again = text.replacen("X = 1", "X = 3", 1);
     std::fs::write(&path, &again).expect("write");
-    assert_eq!(
-        registry.scan(None),
-        vec![ScanOutcome::Changed("m".to_owned())]
-    );
+    assert_scan_finds_m_changed(&mut registry, "");
     let plan = registry
         .plan(&["m".to_owned()])
         .expect("plans from the decoded tree");
@@ -475,9 +456,6 @@ fn the_sources_of_a_large_refresh_are_kept_packed() {
         "compared with the packed text"
     );
     std::fs::write(&path, &text).expect("write");
-    assert_eq!(
-        registry.scan(None),
-        vec![ScanOutcome::Changed("m".to_owned())]
-    );
+    assert_scan_finds_m_changed(&mut registry, "");
     let _ = std::fs::remove_dir_all(&dir);
 }
