@@ -370,12 +370,7 @@ impl Registry {
                 .modules
                 .get_mut(name)
                 .ok_or_else(|| RegistryError::NotTracked(name.clone()))?;
-            tracked.current.thaw();
-            if tracked.current.parsed.is_none() {
-                let text = tracked.current.text.shared(&tracked.meta.path)?;
-                let parsed = ParsedModule::parse_shared(&tracked.meta.path, text, Version::Old)?;
-                tracked.current.text = parsed.kept_text().clone();
-                tracked.current.parsed = Some(parsed);
+            if tracked.current.parse(&tracked.meta.path)? {
                 // Parsed here: the background parser's job for it (queued, or running now)
                 // would make a second tree, kept until the next absorb only to be dropped.
                 self.warm.forget(name);
@@ -433,17 +428,11 @@ impl Registry {
         self.settle_deferred();
         self.absorb_warm();
         let tracked = self.modules.get_mut(name)?;
-        tracked.current.thaw();
-        if tracked.current.parsed.is_none() {
-            let path = &tracked.meta.path;
-            tracked.current.parsed = (tracked.current.text.shared(path))
-                .and_then(|text| ParsedModule::parse_shared(path, text, Version::Old))
-                .ok();
-            if let Some(parsed) = &tracked.current.parsed {
-                tracked.current.text = parsed.kept_text().clone();
-            }
+        // Not parsed before (now, or it does not parse): no background parse of it is of use.
+        if tracked.current.parse(&tracked.meta.path).unwrap_or(true) {
             self.warm.forget(name);
         }
+        let tracked = self.modules.get(name)?;
         tracked.current.parsed.as_ref().map(ParsedModule::tree)
     }
 

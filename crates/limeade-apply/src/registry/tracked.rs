@@ -50,6 +50,19 @@ impl SourceVersion {
         }
     }
 
+    /// Make sure it holds its parse, decoded (see [`SourceVersion::thaw`]) or made from its
+    /// text now, the text then shared with it. Returns whether it was parsed now.
+    pub(super) fn parse(&mut self, path: &str) -> Result<bool, PlanError> {
+        self.thaw();
+        if self.parsed.is_some() {
+            return Ok(false);
+        }
+        let parsed = ParsedModule::parse_shared(path, self.text.shared(path)?, Version::Old)?;
+        self.text = parsed.kept_text().clone();
+        self.parsed = Some(parsed);
+        Ok(true)
+    }
+
     /// Whether it holds a parse (decoded or not).
     pub(super) fn is_parsed(&self) -> bool {
         self.parsed.is_some() || self.frozen.is_some()
