@@ -252,9 +252,9 @@ def run_refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> Refre
     # and the rebinds elsewhere; the plan itself (and the preparation, with its scratch
     # namespaces) is dropped after the commit: a refresh of hundreds of modules held every
     # module's plan data until its end, the peak the process keeps afterwards as memory its
-    # allocator cannot give back. Kept only for the modules whose nested functions the closure
-    # update below may record outcomes for (their reports are made again after it).
-    done: list[tuple[ModuleReport, Optional[tuple[ModulePlan, OutcomeLog, list[Change]]]]] = []
+    # allocator cannot give back. A module whose nested functions the closure update below may
+    # give outcomes keeps those parts instead, and is reported after it.
+    done: list[Union[ModuleReport, tuple[ModulePlan, OutcomeLog, list[Change]]]] = []
     name = ""
     replaced = 0  # bytes of new source applied
     module_plans = plan_data._data["modules"]
@@ -288,14 +288,17 @@ def run_refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> Refre
                 c for c in prepared.changed_classes if hasattr(c, "__limeade_migrate__")
             )
             closure_swaps.update(prepared.closure_swaps)
-            outcomes = prepared.outcomes
-            later = (module_plan, outcomes, rebinds) if prepared.closure_swaps else None
-            done.append((_module_report(module_plan, outcomes, rebinds), later))
+            if prepared.closure_swaps:
+                done.append((module_plan, prepared.outcomes, rebinds))
+            else:
+                done.append(_module_report(module_plan, prepared.outcomes, rebinds))
             del prepared, module_plan
         closure_outcomes = _update_closures(closure_swaps, logs)
-        for module_report, later in done:
-            if later is not None and closure_outcomes:
-                module_plan, outcomes, rebinds = later
+        for entry in done:
+            if isinstance(entry, ModuleReport):
+                module_report = entry
+            else:
+                module_plan, outcomes, rebinds = entry
                 for (module_name, qualname), outcome in closure_outcomes.items():
                     if module_name == module_plan["module"]:
                         outcomes.record(qualname, *outcome)

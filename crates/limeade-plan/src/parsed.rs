@@ -111,7 +111,7 @@ impl ParsedModule {
 
     /// Where lines its top-level statements start on begin: what [`crate::line_ranges`] starts
     /// counting from instead of the top of the text.
-    /// (None for a packed text: then lines are counted from the top.)
+    /// (Empty for a packed text: lines are then counted from its top.)
     pub fn line_starts(&self) -> Vec<LineStart> {
         let Some(text) = self.text.plain() else {
             return Vec::new();
