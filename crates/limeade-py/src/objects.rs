@@ -1,5 +1,5 @@
 //! Plan data handed to Python as dicts and lists (through `pythonize`), with every dict key
-//! and every word of the plan's fixed vocabulary interned: a refresh of 500 modules hands over
+//! and every word of the plan's fixed vocabulary shared (one string object per value, from a cache of their own): a refresh of 500 modules hands over
 //! tens of thousands of dicts, and a fresh string object per key (`"qualname"`, `"status"`...)
 //! was most of what it allocated in Python, the peak the process keeps afterwards as arenas
 //! it cannot give back (see `benches/memory_bench.py`).
@@ -10,10 +10,10 @@ use pyo3::types::{PyDict, PyFrozenSet, PyMapping, PyString};
 use pythonize::{PythonizeMappingType, PythonizeTypes, PythonizeUnnamedMappingAdapter};
 
 /// Fields whose values are words of the plan's vocabulary (a bounded set, never user names):
-/// interned like the keys.
+/// shared like the keys.
 const VOCABULARY_FIELDS: [&str; 5] = ["execution", "action", "kind", "status", "type"];
 
-/// `pythonize` types: plain dicts and lists, keys and vocabulary words interned.
+/// `pythonize` types: plain dicts and lists, keys and vocabulary words shared.
 pub(crate) struct Interned;
 
 impl PythonizeTypes for Interned {
@@ -22,7 +22,7 @@ impl PythonizeTypes for Interned {
     type List = pyo3::types::PyList;
 }
 
-/// A dict built with interned keys (see the module docs).
+/// A dict built with shared keys (see the module docs).
 pub(crate) struct InternedDict;
 
 impl PythonizeMappingType for InternedDict {
