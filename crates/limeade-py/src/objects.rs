@@ -1,8 +1,9 @@
 //! Plan data handed to Python as dicts and lists (through `pythonize`), with every dict key
 //! and every word of the plan's fixed vocabulary shared (one string object per value, from a
-//! cache of its own): a refresh of 500 modules hands over tens of thousands of dicts, and a fresh string object per key (`"qualname"`, `"status"`...)
-//! was most of what it allocated in Python, the peak the process keeps afterwards as arenas
-//! it cannot give back (see `benches/memory_bench.py`).
+//! cache of its own): a refresh of 500 modules hands over tens of thousands of dicts, and a
+//! fresh string object per key (`"qualname"`, `"status"`...) was most of what it allocated in
+//! Python, the peak the process keeps afterwards as arenas it cannot give back (see
+//! `benches/memory_bench.py`).
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
