@@ -235,3 +235,38 @@ def test_the_refresh_machinery_is_imported_once_imports_go_quiet(tmp_path: Path)
         LIMEADE_DISABLE="1",
     )
     assert off.stdout.strip() == "False", off.stderr
+
+
+def test_machinery_import_lowers_the_switch_interval_and_restores_it(tmp_path: Path) -> None:
+    # The first refresh imports the machinery with a short GIL switch interval (its file reads
+    # give the GIL away; spinning threads would keep it for 5 ms each time); the program's own
+    # interval is back afterwards, and one the program sets meanwhile is left alone.
+    (tmp_path / "m.py").write_text("def f():\n    return 1\n")
+    result = _fresh(
+        """
+        import sys, importlib.abc
+        seen = []
+
+        class Spy(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name == "limeade._transaction":
+                    seen.append(sys.getswitchinterval())
+                return None
+
+        sys.meta_path.insert(0, Spy())
+        sys.setswitchinterval(0.002)
+        import limeade, m
+        open("m.py", "w").write("def f():\\n    return 2\\n")
+        limeade.refresh()
+        after_refresh = sys.getswitchinterval()
+
+        from limeade import _preload
+        _preload._lower_switch_interval()
+        sys.setswitchinterval(0.003)  # the program's own, while limeade's is in force
+        _preload._restore_switch_interval()
+        print(seen[0] < 0.001, after_refresh, sys.getswitchinterval(), m.f())
+        """,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "0.002", "0.003", "2"]

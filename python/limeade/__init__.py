@@ -102,6 +102,7 @@ def plan(modules: Optional[Iterable[ModuleRef]] = None, *, count: bool = False) 
     would get new nested code and how many instances each ``__limeade_migrate__`` hook would
     run for, as the refresh reports them (one walk of ``gc.get_objects()``; without it the plan
     says "every live closure made from it" / "every live instance" and never walks the heap)."""
+    _preload.import_machinery()
     from ._transaction import make_plan
 
     return make_plan(modules, count)
@@ -130,6 +131,7 @@ def refresh(
     refresh failed); a hook that raises is logged and does not undo the refresh."""
     if conflicts not in ("replace", "error"):
         raise ValueError(f"conflicts must be 'replace' or 'error', not {conflicts!r}")
+    _preload.import_machinery()
     from . import _hooks
     from ._transaction import run_refresh
 
