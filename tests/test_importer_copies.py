@@ -94,3 +94,26 @@ def test_a_removed_name_the_importer_drops_in_the_same_edit_is_not_told(live):
     report = live.refresh()  # also checks the plan against what the refresh did
     assert not [c for c in report.changes if c.kind.startswith("gone from")]
     assert not hasattr(models, "fmt") and models.show(1) == "1"
+
+
+def test_a_function_moved_into_its_importer_is_not_told_as_kept(live):
+    # tax moves from pricing into report, which imported it: report's own refresh binds its new
+    # def, so nothing keeps the removed object, whichever module commits first.
+    pricing = live.load(
+        "pricing", "def tax(x):\n    return x * 2\n\n\ndef price(x):\n    return x + 1\n"
+    )
+    report_module = live.load(
+        "report",
+        f"from {pricing.__name__} import price, tax\n\n\ndef total(x):\n    return tax(price(x))\n",
+    )
+    held_total = report_module.total
+    live.edit("pricing", "def tax(x):\n    return x * 2\n\n\n", "")
+    live.edit(
+        "report",
+        "import price, tax\n",
+        "import price\n\n\ndef tax(x):\n    return x * 3\n",
+    )
+    report = live.refresh()  # also checks the plan against what the refresh did
+    assert not [c for c in report.changes if c.kind.startswith("gone from")], report.changes
+    assert "keeps the removed object" not in str(report)
+    assert held_total(1) == 6 and not hasattr(pricing, "tax")

@@ -43,15 +43,18 @@ def _rebound(new: Any) -> str:
 
 
 def rebind_copies(
-    exporter: str, mutations: Mutations, leaving: Optional[Mapping[str, Collection[str]]] = None
+    exporter: str,
+    mutations: Mutations,
+    rebinding_itself: Optional[Mapping[str, Collection[str]]] = None,
 ) -> list[Change]:
     """Add to ``mutations`` what the importers of ``exporter`` need so they hold what they would
     hold after a fresh import: copies of replaced values rebound (only where the importer still
     holds the old object: a name the importer rebound itself is never touched), names a star
     import now gives added, names it no longer gives removed. Importers whose namespace changes
-    this way pass it on to their own importers (a package re-exporting with ``*``). ``leaving``:
-    per module refreshed with this one, the names its new source no longer binds (a copy of a
-    removed name the importer drops itself is not reported as kept)."""
+    this way pass it on to their own importers (a package re-exporting with ``*``).
+    ``rebinding_itself``: per module refreshed with this one, the names its own refresh unbinds
+    or binds anew (a copy of a removed name the importer drops, or defines itself, is not
+    reported as kept)."""
     changes: list[Change] = []
     queue = [exporter]
     seen = {exporter}
@@ -71,7 +74,7 @@ def rebind_copies(
             if name == "*":
                 found = _star_copies(source, before, after, importer, target.__dict__, mutations)
             else:
-                dropped = bound_as in (leaving or {}).get(importer, ())
+                dropped = bound_as in (rebinding_itself or {}).get(importer, ())
                 found = _named_copy(
                     source, before, after, name, importer, bound_as, target, mutations, dropped
                 )
@@ -163,7 +166,7 @@ class _Predicted:
 def predict_copies(
     module_plan: ModulePlan,
     outcomes: Optional[OutcomeLog] = None,
-    leaving: Optional[Mapping[str, Collection[str]]] = None,
+    rebinding_itself: Optional[Mapping[str, Collection[str]]] = None,
 ) -> Prediction:
     """The copies a refresh of this module would rebind, add or remove in other modules: names
     bound by changed or added module-level statements, or by definitions predicted to be
@@ -212,7 +215,7 @@ def predict_copies(
         stand_ins.delitem(namespace, "__all__")
     prediction.rebound[name] = rebound
     prediction.unbound[name] = unbound
-    prediction.changes = rebind_copies(name, stand_ins, leaving)
+    prediction.changes = rebind_copies(name, stand_ins, rebinding_itself)
     for target in stand_ins.changed_dicts():
         importer = target.get("__name__") if target is not namespace else None
         if isinstance(importer, str):

@@ -142,11 +142,11 @@ _OWN_DEFAULTS_ASPECTS = {
 def _predicted_rebinds(
     module_plan: ModulePlan,
     outcomes: Optional[OutcomeLog],
-    leaving: dict[str, frozenset[str]],
+    rebinding_itself: dict[str, frozenset[str]],
 ) -> list[Change]:
     """What a refresh of this module would change in other modules' namespaces (copies rebound,
     star-imported names added or removed) and the defaults it would re-evaluate."""
-    prediction = predict_copies(module_plan, outcomes, leaving)
+    prediction = predict_copies(module_plan, outcomes, rebinding_itself)
     # Definitions whose defaults the module's own refresh sets (see _prepare), and removed
     # ones (no default left to refresh).
     own_defaults = {
@@ -179,24 +179,38 @@ def _predicted_rebinds(
     return changes
 
 
-def _leaving(plan_data: Plan) -> dict[str, frozenset[str]]:
-    """Per module of the plan whose new source no longer binds some names, those names (the
-    others are left out: an empty set each was a tenth of a large refresh's plan data)."""
-    return {
-        m["module"]: frozenset(m["unbound_names"])
-        for m in plan_data._data["modules"]
-        if m["unbound_names"]
-    }
+def _rebinding_itself(plan_data: Plan) -> dict[str, frozenset[str]]:
+    """Per module of the plan, the module-level names its own refresh unbinds or binds anew:
+    names its new source no longer binds, names of changed or added statements and of added
+    definitions (a function moved into a module that imported it is bound by its own ``def``).
+    Modules with none are left out (an empty set each was a tenth of a large refresh's plan
+    data)."""
+    found = {}
+    for m in plan_data._data["modules"]:
+        names = set(m["unbound_names"])
+        names.update(
+            b
+            for st in m["statements"]
+            if not st["scope"] and st["status"] in ("changed", "added")
+            for b in st["binds"]
+            if b != "*"
+        )
+        names.update(
+            d["qualname"] for d in m["definitions"] if d["status"] == "added" and not d["scope"]
+        )
+        if names:
+            found[m["module"]] = frozenset(names)
+    return found
 
 
 def _rebind_copies(
-    name: str, mutations: Mutations, leaving: dict[str, frozenset[str]]
+    name: str, mutations: Mutations, rebinding_itself: dict[str, frozenset[str]]
 ) -> list[Change]:
     """Add to ``mutations`` what other modules need after this module's mutations: the copies
     they hold of replaced values rebound, names a star import gives added or removed (see
     :mod:`limeade._importers`), then the defaults that read a changed name re-evaluated (see
     :mod:`limeade._defaults`)."""
-    return rebind_copies(name, mutations, leaving) + refresh_defaults(mutations)
+    return rebind_copies(name, mutations, rebinding_itself) + refresh_defaults(mutations)
 
 
 def _module_report(
@@ -232,7 +246,7 @@ def run_refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> Refre
     if not changed:
         return report
     plan_data = Plan(_native_plan(changed))
-    leaving = _leaving(plan_data)
+    rebinding_itself = _rebinding_itself(plan_data)
     # User code (base class expressions, statements, decorators, hooks) may change existing
     # containers from here on; a rollback puts them back.
     containers = _containers.take(
@@ -278,7 +292,7 @@ def run_refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> Refre
                 continue
             prepared = prepare_module(module, module_plan, new_source, conflicts == "error")
             replaced += len(new_source)
-            rebinds = _rebind_copies(name, prepared.mutations, leaving)
+            rebinds = _rebind_copies(name, prepared.mutations, rebinding_itself)
             rebinds += unregister_removed(name, prepared.mutations, after_commit)
             rebinds += stale_caches(prepared.mutations, after_commit)
             logs.append(_commit(name, prepared.mutations))
@@ -495,7 +509,7 @@ def make_plan(modules: Optional[Iterable[ModuleRef]], count: bool = False) -> Pl
     if not changed:
         return Plan(None, skipped)
     result = Plan(_native_plan(changed), skipped)
-    leaving = _leaving(result)
+    rebinding_itself = _rebinding_itself(result)
     closures: dict[tuple[str, str], types.CodeType] = {}
     migrating: dict[type, str] = {}
     for module_plan in result._data["modules"]:
@@ -507,7 +521,9 @@ def make_plan(modules: Optional[Iterable[ModuleRef]], count: bool = False) -> Pl
             result.outcomes[name] = predicted.outcomes
             closures.update(((name, q), code) for q, code in predicted.closure_codes.items())
             migrating.update(dict.fromkeys(predicted.migrations, name))
-        result.rebinds[name] = _predicted_rebinds(module_plan, result.outcomes.get(name), leaving)
+        result.rebinds[name] = _predicted_rebinds(
+            module_plan, result.outcomes.get(name), rebinding_itself
+        )
     instances: dict[type, Optional[int]] = dict.fromkeys(migrating)
     if count and (closures or migrating):
         objects = gc.get_objects()
