@@ -144,7 +144,7 @@ def test_each_change_gets_its_step_and_deciding_changes_nothing(live: Live) -> N
     assert steps[("", "Kept")] is Step.CLASS_HEADER
     assert steps[("", "Decorated")] is Step.REPLACE_CLASS
     assert steps[("", "Point")] is Step.GRAFTED
-    assert steps[("", "<__main__ block> if changed")] is Step.MAIN_GUARD
+    assert steps[("", "<__main__ block> if changed")] is Step.LEFT_ALONE
     # A field added to a grafted dataclass runs in the class's scratch namespace.
     assert steps[("Point", "Point.y assignment added")] is Step.RUN
     # The module's changes come in source order, the removed one first (it runs nothing).
@@ -282,3 +282,24 @@ def outer():
     assert done["outer.<locals>.other"] == ("added", "inside a function: its next call defines it")
     assert done["outer.<locals>.helper"][0] == "removed"
     assert m.outer() == 2
+
+
+def test_statements_the_top_level_code_runs_or_has_not_reached_are_left_alone(
+    live: Live,
+) -> None:
+    old = "A = 1\nfor i in range(2):\n    B = i\nC = 3\n"
+    m = live.load("looping", old)
+    live.edit("looping", old, "A = 10\nfor i in range(2):\n    B = i * 2\nC = 30\n")
+    module_plan = _module_plan(m.__name__)
+    decided = decide_classes(m, module_plan, lambda q: None, lambda scope: frozenset())
+    # Top-level code executing line 3 (the loop's body): the loop runs, C is not reached.
+    route = route_module(module_plan, decided, frozenset({3}))
+    (work,) = route.scopes
+    whys = {a.key: (a.step, a.why.split(":")[0]) for a in work.actions}
+    assert whys == {
+        "A assignment changed": (Step.RUN, ""),
+        "i, B for changed": (Step.LEFT_ALONE, "running now"),
+        "C assignment changed": (Step.LEFT_ALONE, "not reached yet"),
+    }
+    # A module whose top-level code is over (no running lines) runs them all.
+    assert {a.step for a in route_module(module_plan, decided).scopes[0].actions} == {Step.RUN}

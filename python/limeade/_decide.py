@@ -38,8 +38,11 @@ from ._outcomes import (
     IN_FUNCTION_CLASS,
     INSIDE_FUNCTION_ADDED,
     INSIDE_FUNCTION_REMOVED,
+    MAIN_GUARD,
+    NOT_REACHED,
     NOT_UPDATED,
     REMOVED,
+    RUNNING_STATEMENT,
 )
 from ._plan_data import Conflict, Definition, Entry, ModulePlan, Statement
 from ._report import definition_name, statement_key
@@ -141,9 +144,10 @@ def live_conflicts(plan: ModulePlan) -> list[Conflict]:
 class Step(enum.Enum):
     """What the refresh does with one changed statement or definition."""
 
-    #: ``if __name__ == "__main__":``: never run again (it would start the program inside the
-    #: refresh); definitions elsewhere are still updated.
-    MAIN_GUARD = "main guard"
+    #: Never run again (:attr:`Action.why` says why): ``if __name__ == "__main__":`` (it would
+    #: start the program inside the refresh), a statement the module's top-level code is
+    #: executing now or has not reached yet; definitions elsewhere are still updated.
+    LEFT_ALONE = "left alone"
     #: Gone from the new source: its names go unless something else binds them.
     REMOVE = "remove"
     #: Runs in full in the scope's scratch namespace; what it binds is merged into the scope.
@@ -171,8 +175,8 @@ class Action:
     entry: Entry
     #: The names it binds in its scope (a definition: its own name; ``*`` for a star import).
     binds: tuple[str, ...]
-    #: :attr:`Step.REPLACE_CLASS`: why the class cannot be kept; :attr:`Step.INSIDE_FUNCTION`:
-    #: why nothing is done.
+    #: :attr:`Step.REPLACE_CLASS`: why the class cannot be kept; :attr:`Step.INSIDE_FUNCTION`
+    #: and :attr:`Step.LEFT_ALONE`: why nothing is done.
     why: str = ""
     #: :attr:`Step.INSIDE_FUNCTION`: what it comes to (the outcome word).
     outcome: str = ""
@@ -237,8 +241,12 @@ def inside(scope: str, classes: Union[set[str], frozenset[str]]) -> bool:
     return any(scope == c or scope.startswith(c + ".") for c in classes)
 
 
-def route_module(plan: ModulePlan, decided: ClassDecisions) -> ModuleRoute:
-    """The step of every change of the plan, by scope (see :class:`ModuleRoute`)."""
+def route_module(
+    plan: ModulePlan, decided: ClassDecisions, running_lines: frozenset[int] = frozenset()
+) -> ModuleRoute:
+    """The step of every change of the plan, by scope (see :class:`ModuleRoute`).
+    ``running_lines``: where the module's top-level code executes now (see
+    :func:`._in_progress.running_module_lines`), in the running version's lines."""
     renames = _renames_of(plan)
     replaced, grafted = decided.replaced, decided.grafted
     graft_order = tuple(
@@ -284,7 +292,7 @@ def route_module(plan: ModulePlan, decided: ClassDecisions) -> ModuleRoute:
                 )
             )
         else:
-            actions.setdefault(s["scope"], []).append(_statement_action(s))
+            actions.setdefault(s["scope"], []).append(_statement_action(s, running_lines))
     whole = set(replaced) | {
         d["qualname"]
         for d in plan["definitions"]
@@ -337,10 +345,16 @@ def _inside_function(d: Definition) -> tuple[str, str]:
     return "", ""
 
 
-def _statement_action(s: Statement) -> Action:
+def _statement_action(s: Statement, running_lines: frozenset[int]) -> Action:
     binds = tuple(s["binds"])
     if s["main_guard"]:
-        return Action(Step.MAIN_GUARD, s, binds)
+        return Action(Step.LEFT_ALONE, s, binds, why=MAIN_GUARD)
+    span = s["old_span"]
+    if running_lines and not s["scope"] and span is not None and s["status"] == "changed":
+        if any(span["start_line"] <= line <= span["end_line"] for line in running_lines):
+            return Action(Step.LEFT_ALONE, s, binds, why=RUNNING_STATEMENT)
+        if span["start_line"] > max(running_lines):
+            return Action(Step.LEFT_ALONE, s, binds, why=NOT_REACHED)
     if s["status"] == "removed":
         return Action(Step.REMOVE, s, binds)
     return Action(Step.RUN, s, binds)

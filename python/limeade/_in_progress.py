@@ -38,6 +38,21 @@ def running_codes() -> set[int]:
     return found
 
 
+def running_module_lines(namespace: dict[str, Any]) -> frozenset[int]:
+    """Lines at which the top-level code of the module whose globals are ``namespace`` executes
+    now, on any thread: a script's loop with no main guard (``__main__`` running ``while
+    True:`` at module level, refreshed from inside it), or a module being imported. Empty for
+    a module whose import is over."""
+    found: set[int] = set()
+    frame: Optional[types.FrameType]  # see running_codes: no frame may stay in a local
+    for frame in sys._current_frames().values():
+        while frame is not None:
+            if frame.f_globals is namespace and frame.f_code.co_name == "<module>":
+                found.add(frame.f_lineno)
+            frame = frame.f_back
+    return frozenset(found)
+
+
 def _suspended_coroutines() -> list[Any]:
     asyncio = sys.modules.get("asyncio")
     if asyncio is None:

@@ -36,6 +36,18 @@ DECIDED_WHEN_RUN = OUTCOME_LABELS["decided_when_run"]
 NEW_OBJECT = "a new object was bound"
 #: Why a changed ``if __name__ == "__main__":`` is left alone.
 MAIN_GUARD = "never re-run: it would start the program again"
+#: Why a changed module-level statement the module's top-level code is executing now (a
+#: script's loop with no main guard) is left alone: running it again would start it over
+#: inside the refresh.
+RUNNING_STATEMENT = (
+    "running now: the module's top-level code is executing it and goes on with the old "
+    "version; a fresh start runs the new one"
+)
+#: Why a changed module-level statement below the one running now is left alone.
+NOT_REACHED = (
+    "not reached yet: the module's top-level code runs the old version when it gets there; "
+    "a fresh start runs the new one"
+)
 #: Why a class attribute is left alone: setting it would run the metaclass's descriptor.
 METACLASS_OWNS_NAME = "a data descriptor of the metaclass owns this name"
 #: Why a statement in the body of a class a function makes is not updated: no live class is

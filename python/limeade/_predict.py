@@ -18,6 +18,7 @@ from ._closures import CLOSURE_REFUSED, nested_codes
 from ._decide import Action, ClassDecisions, ModuleRoute, Step, inside, route_module
 from ._errors import ApplyError
 from ._functions import FunctionUpdates, rename_target
+from ._in_progress import running_module_lines
 from ._lookup import (
     MISSING,
     function_qualname,
@@ -31,7 +32,6 @@ from ._outcomes import (
     DECIDED_WHEN_RUN,
     GRAFTED,
     KEPT_WITH_NEW_BASES,
-    MAIN_GUARD,
     METACLASS_OWNS_NAME,
     NEW_OBJECT,
     NOT_UPDATED,
@@ -105,7 +105,7 @@ class Predictions:
                 log.record(qualname, KEPT_WITH_NEW_BASES)
             else:
                 log.record(qualname, DECIDED_WHEN_RUN, DEFERRED_BASES)
-        route = self.route = route_module(self.plan, decided)
+        route = self.route = route_module(self.plan, decided, running_module_lines(self.globals))
         for qualname in route.graft_order:
             log.record(qualname, GRAFTED)
         for action in route.inside_functions:
@@ -134,8 +134,8 @@ class Predictions:
         namespace or class, None when it is gone)."""
         step, entry = action.step, action.entry
         if action.is_statement:
-            if step is Step.MAIN_GUARD:
-                log.record(action.key, NOT_UPDATED, MAIN_GUARD)
+            if step is Step.LEFT_ALONE:
+                log.record(action.key, NOT_UPDATED, action.why)
             elif step is Step.REMOVE:
                 log.record(action.key, REMOVED)
             else:

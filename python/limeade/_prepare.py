@@ -34,6 +34,7 @@ from ._decide import (
 from ._errors import ApplyError, ConflictError
 from ._functions import FunctionUpdates
 from ._grafting import ClassChanges
+from ._in_progress import running_module_lines
 from ._layout import BasesRaised, assignable_bases
 from ._lookup import (
     MISSING,
@@ -48,7 +49,6 @@ from ._outcomes import (
     ADDED,
     GRAFTED,
     KEPT_WITH_NEW_BASES,
-    MAIN_GUARD,
     NEW_OBJECT,
     NOT_UPDATED,
     RAN,
@@ -227,7 +227,7 @@ class ModulePreparation:
             if fix.slots is not None:
                 self.classes.change_slots(live, *fix.slots)
             self.outcomes.record(qualname, KEPT_WITH_NEW_BASES)
-        route = route_module(self.plan, decided)
+        route = route_module(self.plan, decided, running_module_lines(self.globals))
         for action in route.inside_functions:
             self.outcomes.record(action.key, action.outcome, action.why)
         for qualname in route.graft_order:
@@ -352,8 +352,8 @@ class ModulePreparation:
             key = action.key
             if step is Step.GRAFTED:
                 continue
-            if step is Step.MAIN_GUARD:
-                self.outcomes.record(key, NOT_UPDATED, MAIN_GUARD)
+            if step is Step.LEFT_ALONE:
+                self.outcomes.record(key, NOT_UPDATED, action.why)
                 continue
             if step is Step.REMOVE:
                 removed.extend(action.binds)
