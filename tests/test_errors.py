@@ -234,7 +234,33 @@ def test_plan_before_refresh_does_not_hide_deleted_file(live, caplog):
     assert [r.getMessage() for r in caplog.records] == [
         f"limeade: {a.__name__} skipped: file deleted"
     ]
-    assert limeade.plan().skipped == [(a.__name__, "file deleted")]
+    # Told once: later plans and refreshes do not list it again.
+    assert limeade.plan().skipped == []
+
+
+def _skipped(report):
+    return [(m.module, m.skipped_reason) for m in report.modules if m.strategy == "skipped"]
+
+
+def test_a_deleted_file_is_reported_once_until_it_is_back(live, caplog):
+    a = live.load("a", "def f():\n    return 1\n")
+    b = live.load("b", "def g():\n    return 1\n")
+    live.delete("a")
+    assert _skipped(live.refresh()) == [(a.__name__, "file deleted")]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="limeade"):
+        for n in (2, 3):
+            live.edit("b", f"return {n - 1}", f"return {n}")
+            report = live.refresh()
+            assert _skipped(report) == [] and b.g() == n
+            assert "skipped" not in str(report)
+    assert caplog.records == []
+    # Back, refreshed, deleted again: news again.
+    live.write("a", "def f():\n    return 2\n")
+    live.refresh()
+    assert a.f() == 2
+    live.delete("a")
+    assert _skipped(live.refresh()) == [(a.__name__, "file deleted")]
 
 
 def test_module_deleted_then_nothing_else_changed(live):

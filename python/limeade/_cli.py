@@ -211,7 +211,9 @@ class ReportPrinter:
             from ._summary import summary_line
 
             lines.append(summary_line(report, report.elapsed_ms / 1000, prefix))
-        lines.extend(f"{prefix} {m.module} skipped: {m.skipped_reason}" for m in skipped)
+        if logging.getLogger("limeade").hasHandlers():
+            # Else logging's last resort has written the refresh's warning for it already.
+            lines.extend(f"{prefix} {m.module} skipped: {m.skipped_reason}" for m in skipped)
         if not report.modules:
             # Reported only after a failed refresh: the files are back to what the program runs.
             from ._watch import NOTHING_TO_REFRESH

@@ -79,6 +79,9 @@ def _scan(
     unreadable = {name for name, _ in skipped}
     scanned = _tracking.REGISTRY.scan(names)
     _tracking.log_watch_warning()
+    if _DELETION_TOLD:
+        _forget_restored_deletions()
+    deleted: list[str] = []
     for name, status, detail in scanned:
         if name in unreadable:
             continue
@@ -88,12 +91,30 @@ def _scan(
                 continue
             changed.append(name)
         elif status == "deleted":
-            skipped.append((name, "file deleted"))
+            if name not in _DELETION_TOLD:
+                skipped.append((name, "file deleted"))
+                deleted.append(name)
         else:
             skipped.append((name, detail))
     for name, why in skipped if log else ():
         logger.warning("limeade: %s skipped: %s", name, why)
+    if log:
+        _DELETION_TOLD.update(deleted)
     return changed, skipped
+
+
+#: Modules whose deleted file a refresh reported: later refreshes and plans do not list them
+#: again (a module renamed by `mv` would be reported at every save until a restart) until the
+#: file is back.
+_DELETION_TOLD: set[str] = set()
+
+
+def _forget_restored_deletions() -> None:
+    """Forget the reported deletions of files that exist again (a later deletion is news)."""
+    for name in list(_DELETION_TOLD):
+        path = _tracking.REGISTRY.path(name)
+        if path is None or os.path.exists(path):
+            _DELETION_TOLD.discard(name)
 
 
 def _native_plan(changed: list[str]) -> Any:
