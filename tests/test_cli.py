@@ -278,3 +278,46 @@ def test_the_report_line_names_the_module_when_nothing_changed(live: Any) -> Non
     out = io.StringIO()
     ReportPrinter(out).report(report)
     assert out.getvalue().startswith(f"limeade: {m.__name__}  ")
+
+
+def _line(report: Any) -> str:
+    out = io.StringIO()
+    ReportPrinter(out).report(report)
+    return re.sub(r"\d+\.\d ms", "T ms", out.getvalue().strip())
+
+
+def test_report_line_counts_moved_definitions_apart(live: Any) -> None:
+    source = "def f():\n    return 1\n\n\ndef g():\n    return 1\n\n\ndef h():\n    return 1\n"
+    m = live.load("mv", source)
+    name = live.name("mv")
+    # One import added at the top: every definition moved, no edit of them.
+    live.write("mv", "import os\n" + source)
+    assert _line(live.refresh()) == f"limeade: {name}  1 change (+3 moved)  T ms"
+    live.write("mv", "# a comment\nimport os\n" + source)
+    assert _line(live.refresh()) == f"limeade: {name}  3 moved  T ms"
+    assert m.f() == 1 and m.f.__code__.co_firstlineno == 3
+
+
+def test_report_line_names_a_function_whose_running_call_keeps_old_code(live: Any) -> None:
+    import threading
+
+    m = live.load(
+        "spin",
+        "import time\n\n\ndef run(stop, seen):\n    while not stop.is_set():\n"
+        "        seen.append(1)\n        time.sleep(0.001)\n",
+    )
+    stop, seen = threading.Event(), []
+    worker = threading.Thread(target=m.run, args=(stop, seen))
+    worker.start()
+    try:
+        while not seen:
+            stop.wait(0.001)
+        live.edit("spin", "seen.append(1)", "seen.append(2)")
+        line = _line(live.refresh())
+    finally:
+        stop.set()
+        worker.join()
+    assert line == (
+        f"limeade: {live.name('spin')}  1 change  T ms; old code until its running call "
+        "returns: run"
+    )

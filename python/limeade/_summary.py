@@ -9,11 +9,14 @@ import re
 import traceback
 from typing import Optional
 
-from . import _tracking
+from . import _native, _tracking
 from ._errors import ApplyError, PlanError
+from ._in_progress import RUNNING_NOW
 from ._outcomes import NOT_UPDATED
 from ._report import RefreshReport
 
+#: The kind of a change that only moved a definition, as the planner words it.
+MOVED = dict(_native.labels()[0])["moved"]
 #: Module names shown before the rest are counted (``a, b, c +2 more``).
 MAX_NAMES = 3
 
@@ -30,17 +33,30 @@ def summary_line(report: RefreshReport, seconds: float, prefix: str = "limeade:"
     shown = ", ".join(names[:MAX_NAMES])
     if len(names) > MAX_NAMES:
         shown += f" +{len(names) - MAX_NAMES} more"
-    count = len(report.changes)
-    noun = "change" if count == 1 else "changes"
-    line = f"{prefix} {shown}  {count} {noun}  {seconds * 1000:.1f} ms"
+    # Definitions that only moved (an import added above them) are counted apart: "14 changes"
+    # for one added line would read as 14 edits.
+    moved = sum(1 for c in report.changes if c.kind == MOVED)
+    count = len(report.changes) - moved
+    counted = f"{count} change" if count == 1 else f"{count} changes"
+    if moved:
+        counted = f"{moved} moved" if not count else f"{counted} (+{moved} moved)"
+    line = f"{prefix} {shown}  {counted}  {seconds * 1000:.1f} ms"
+    # Named with its module unless the line names that module alone (an importer's copy).
+    alone = names[0] if len(names) == 1 else ""
     left = [c for c in report.changes if c.outcome == NOT_UPDATED]
     if left:
         first = left[0]
-        # Named with its module unless the line names that module alone (an importer's copy).
-        where = first.where(names[0] if len(names) == 1 else "")
+        where = first.where(alone)
         line += f"; not updated: {where} ({first.why})" if first.why else f"; not updated: {where}"
         if len(left) > 1:
             line += f" +{len(left) - 1} more"
+    # Updated, but a call running now (a thread's loop) goes on with the old code: an edit of
+    # a loop that seems to do nothing is explained here.
+    running = [c for c in report.changes if c.why.startswith(RUNNING_NOW)]
+    if running:
+        line += f"; old code until its running call returns: {running[0].where(alone)}"
+        if len(running) > 1:
+            line += f" +{len(running) - 1} more"
     return line
 
 
