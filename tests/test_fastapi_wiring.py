@@ -55,25 +55,38 @@ APP = """
 
 def get(app: Any, target: str) -> tuple[int, Any]:
     """One GET request through the app's ASGI interface: (status, decoded JSON body)."""
+    return request(app, "GET", target)
+
+
+def request(app: Any, method: str, target: str, body: Any = None) -> tuple[int, Any]:
+    """One request through the app's ASGI interface, with ``body`` sent as JSON: (status,
+    decoded JSON body)."""
     path, _, query = target.partition("?")
+    payload = b"" if body is None else json.dumps(body).encode()
+    headers = [(b"host", b"test")]
+    if body is not None:
+        headers += [
+            (b"content-type", b"application/json"),
+            (b"content-length", b"%d" % len(payload)),
+        ]
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "GET",
+        "method": method,
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
         "root_path": "",
         "query_string": query.encode(),
-        "headers": [(b"host", b"test")],
+        "headers": headers,
         "client": ("127.0.0.1", 1),
         "server": ("test", 80),
     }
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": payload, "more_body": False}
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
@@ -148,3 +161,70 @@ def test_a_signature_fastapi_refuses_rolls_the_whole_refresh_back(live: Live) ->
     live.edit("api", "def items(w: Weird):", "def items(w: int = 2):")
     live.refresh()
     assert get(m.app, "/items?w=4")[0] == 200 and m.NEW == 1
+
+
+MODELS = """
+    from fastapi import FastAPI
+    from pydantic import BaseModel
+
+    app = FastAPI()
+
+
+    class Greeting(BaseModel):
+        text: str
+
+
+    @app.get("/model")
+    def model() -> Greeting:
+        return Greeting(text="a")
+
+
+    @app.post("/echo")
+    def echo(g: Greeting):
+        return g.model_dump()
+
+
+    @app.get("/many", response_model=list[Greeting])
+    def many():
+        return [{"text": "b", "lang": "de", "hidden": 1}]
+
+
+    @app.get("/plain")
+    def plain():
+        return {"ok": True}
+    """
+
+
+def test_routes_wired_with_a_replaced_model_use_the_new_one(live: Live) -> None:
+    # A field added to a pydantic model replaces the class (pydantic builds its validator and
+    # serializer from the fields); the routes wired with it validate and serialise with the new
+    # model, as after a restart: as a return annotation, a body, a decorator's response model.
+    m = live.load("models_api", MODELS)
+    old_model, echo = m.Greeting, m.echo
+    routes = {path: routes_for(m.app, path)[0] for path in ("/model", "/echo", "/many")}
+    live.edit("models_api", "    text: str\n", "    text: str\n    lang: str = 'en'\n")
+    report = live.refresh()
+    assert m.Greeting is not old_model
+    assert get(m.app, "/model") == (200, {"text": "a", "lang": "en"})
+    assert request(m.app, "POST", "/echo", {"text": "x", "lang": "fr"}) == (
+        200,
+        {"text": "x", "lang": "fr"},
+    )
+    assert get(m.app, "/many") == (200, [{"text": "b", "lang": "de"}])
+    assert {path: routes_for(m.app, path)[0] for path in routes} == routes, "same routes"
+    assert m.echo is echo and echo.__annotations__["g"] is m.Greeting
+    rewired = sorted(c.qualname for c in report.changes if c.kind.startswith("route re-wired"))
+    assert rewired == ["GET /many", "GET /model", "POST /echo"], report
+    assert "with the new Greeting" in str(report)
+
+
+def test_a_failed_refresh_leaves_model_routes_as_they_were(live: Live) -> None:
+    m = live.load("models_api", MODELS)
+    old_model = m.Greeting
+    live.edit("models_api", "    text: str\n", "    text: str\n    lang: str = 'en'\n")
+    live.edit("models_api", "app = FastAPI()", "app = FastAPI()\nBROKEN = 1 / 0")
+    with pytest.raises(limeade.ApplyError):
+        live.refresh()
+    assert m.Greeting is old_model and m.echo.__annotations__["g"] is old_model
+    assert get(m.app, "/model") == (200, {"text": "a"})
+    assert request(m.app, "POST", "/echo", {"text": "x", "lang": "fr"}) == (200, {"text": "x"})

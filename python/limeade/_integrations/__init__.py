@@ -7,15 +7,16 @@ refresh back.
 Integrations cost nothing for programs that do not use the framework: one is imported only when
 its framework is in ``sys.modules`` at refresh time (``import limeade`` never imports one), and
 only when the plan changed a definition's signature, defaults, annotations, decorators,
-docstring or ``async``."""
+docstring or ``async``, or changed a class (a model handlers are wired with may be replaced)."""
 
 from __future__ import annotations
 
 import importlib
 import sys
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from .._errors import ApplyError
+from .._lookup import find_class
 from .._mutations import Mutations
 from .._plan_data import ModulePlan
 from .._report import Change
@@ -27,6 +28,21 @@ WIRING_ASPECTS = frozenset(
 
 #: (framework module, integration module): the integration runs when the framework is imported.
 FRAMEWORKS = (("fastapi", "limeade._integrations.fastapi"),)
+
+
+class ChangedClass(NamedTuple):
+    """A live class the refresh may replace, and where the new version will be."""
+
+    old: type
+    module: str
+    qualname: str
+
+    def replacement(self) -> Optional[type]:
+        """After the commit: the class now bound in its place, if it is another one."""
+        module = sys.modules.get(self.module)
+        namespace = getattr(module, "__dict__", None)
+        new = find_class(namespace, self.qualname) if isinstance(namespace, dict) else None
+        return new if new is not None and new is not self.old else None
 
 
 class WiringError(ApplyError):
@@ -60,18 +76,45 @@ def rewired_definitions(module_plans: list[ModulePlan]) -> set[tuple[str, str]]:
     }
 
 
+def changed_classes(module_plans: list[ModulePlan]) -> dict[int, ChangedClass]:
+    """By ``id``, the live classes of the module-level classes the plan changes or removes:
+    the ones the refresh may replace (a pydantic model whose fields changed), which handlers
+    wired with them (a FastAPI body or response model) would keep."""
+    found: dict[int, ChangedClass] = {}
+    for m in module_plans:
+        module = sys.modules.get(m["module"])
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(namespace, dict):
+            continue
+        # Classes whose statement changed, and classes whose body has a changed member.
+        names = {
+            d["qualname"]
+            for d in m["definitions"]
+            if d["kind"] == "class" and d["status"] != "unchanged" and not d.get("in_function")
+        }
+        names.update(d["scope"] for d in m["definitions"] if d["status"] != "unchanged")
+        names.update(st["scope"] for st in m["statements"] if st["status"] != "unchanged")
+        for qualname in names:
+            live = find_class(namespace, qualname) if qualname else None
+            if live is not None:
+                found[id(live)] = ChangedClass(live, m["module"], qualname)
+    return found
+
+
 def before_commit(module_plans: list[ModulePlan]) -> list[Rewiring]:
     """Before the refresh mutates anything: each imported framework's handlers that depend on a
-    definition whose wiring may change, with what the framework derived from the old one."""
+    definition whose wiring may change, or are wired with a class the refresh may replace, with
+    what the framework derived from the old ones."""
     frameworks = [integration for name, integration in FRAMEWORKS if name in sys.modules]
     if not frameworks:
         return []
     changed = rewired_definitions(module_plans)
-    if not changed:
+    classes = changed_classes(module_plans)
+    if not changed and not classes:
         return []
     found = []
     for name in frameworks:
-        rewiring = importlib.import_module(name).find(changed)
+        rewiring = importlib.import_module(name).find(changed, classes)
         if rewiring is not None:
             found.append(rewiring)
     return found

@@ -1,4 +1,7 @@
-"""FastAPI: re-wire the routes whose endpoint (or one of its dependencies) changed signature.
+"""FastAPI: re-wire the routes whose endpoint (or one of its dependencies) changed signature,
+or that are wired with a class the refresh replaced (a pydantic model whose fields changed: the
+route would validate and serialise with the old model; the endpoint's annotations are pointed
+at the new class too, as a fresh start would have them).
 
 ``APIRoute.__init__`` reads the endpoint's signature once: query, path and body parameters,
 dependencies, the response model of the return annotation, the description of the docstring.
@@ -19,21 +22,25 @@ import inspect
 import os
 import sys
 import types
-from typing import Any, Optional
+import typing
+from typing import Any, NamedTuple, Optional
 
 from .. import _tracking
 from .._mutations import Mutations
 from .._outcomes import UPDATED
 from .._report import Change
-from . import Rewiring, WiringError
+from . import ChangedClass, Rewiring, WiringError
 
 #: Attributes read from a route to build its fresh copy: every keyword of the route class's
 #: ``__init__`` held under the same name, except these (given positionally, or rebuilt).
 _POSITIONAL = ("self", "path", "endpoint")
 
 
-def find(changed: set[tuple[str, str]]) -> Optional[Rewiring]:
-    """The routes reachable from tracked modules whose wiring depends on a changed definition."""
+def find(
+    changed: set[tuple[str, str]], classes: Optional[dict[int, ChangedClass]] = None
+) -> Optional[Rewiring]:
+    """The routes reachable from tracked modules whose wiring depends on a changed definition,
+    or names a class the refresh may replace (a body, parameter or response model)."""
     routing = sys.modules.get("fastapi.routing")
     if routing is None:
         return None
@@ -41,10 +48,85 @@ def find(changed: set[tuple[str, str]]) -> Optional[Rewiring]:
     routers: list[Any] = []
     apps: list[Any] = []
     _collect(_roots(), routing.APIRoute, routes, routers, apps)
-    affected = [r for r in routes if _depends_on(r.dependant, changed, set())]
+    classes = classes or {}
+    affected = []
+    for route in routes:
+        by_signature = _depends_on(route.dependant, changed, set())
+        models = _models_of(route, classes) if classes else []
+        if by_signature or models:
+            affected.append(Affected(route, _derived(route), by_signature, models))
     if not affected:
         return None
-    return RouteRewiring([(r, _derived(r)) for r in affected], routers, apps)
+    return RouteRewiring(affected, routers, apps)
+
+
+class Affected(NamedTuple):
+    """A route to re-wire: after a change of a definition it depends on (``by_signature``), or
+    if one of the classes it is wired with (``models``) is replaced."""
+
+    route: Any
+    derived: Derived
+    by_signature: bool
+    models: list[ChangedClass]
+
+
+def _models_of(route: Any, classes: dict[int, ChangedClass]) -> list[ChangedClass]:
+    """The classes of ``classes`` the route is wired with: named by its endpoint's
+    annotations, its parameters and body, or its response model."""
+    seen: dict[int, ChangedClass] = {}
+    wired: list[Any] = [route.response_model]
+    wired.extend(getattr(route.endpoint, "__annotations__", {}).values())
+    dependant = route.dependant
+    for kind in ("path_params", "query_params", "header_params", "cookie_params", "body_params"):
+        for field in getattr(dependant, kind, ()):
+            wired.append(getattr(getattr(field, "field_info", None), "annotation", None))
+    for value in wired:
+        for found in _named_classes(value, 0):
+            hit = classes.get(id(found))
+            if hit is not None and hit.old is found:
+                seen[id(found)] = hit
+    return list(seen.values())
+
+
+#: How deep type arguments are followed (``Optional[list[Model]]`` is 2).
+_TYPE_DEPTH = 6
+
+
+def _named_classes(value: Any, depth: int) -> list[Any]:
+    """The classes a type expression names: itself, or its arguments' (``list[M]``)."""
+    if isinstance(value, type) and not typing.get_args(value):
+        return [value]
+    if depth >= _TYPE_DEPTH:
+        return []
+    found = []
+    for argument in typing.get_args(value):
+        found.extend(_named_classes(argument, depth + 1))
+    return found
+
+
+def swap_classes(value: Any, mapping: dict[int, type], depth: int = 0) -> Any:
+    """``value`` with the classes of ``mapping`` (by ``id``) replaced, in type arguments too
+    (``list[Old]`` -> ``list[New]``, ``Optional[Old]``, ``Annotated[Old, ...]``); ``value``
+    itself when nothing in it is replaced or it cannot be rebuilt."""
+    if isinstance(value, type) and not typing.get_args(value):
+        return mapping.get(id(value), value)
+    arguments = typing.get_args(value)
+    if not arguments or depth >= _TYPE_DEPTH:
+        return value
+    swapped = tuple(swap_classes(a, mapping, depth + 1) for a in arguments)
+    if all(a is b for a, b in zip(arguments, swapped)):
+        return value
+    origin = typing.get_origin(value)
+    try:
+        if origin is typing.Annotated:
+            return typing.Annotated[(swapped[0], *value.__metadata__)]
+        if origin is typing.Union or type(value).__name__ == "UnionType":
+            return typing.Union[swapped]
+        if isinstance(value, types.GenericAlias):
+            return types.GenericAlias(origin, swapped)
+        return value.copy_with(swapped)
+    except Exception:  # a type this cannot rebuild keeps its old classes
+        return value
 
 
 def _roots() -> list[Any]:
@@ -184,7 +266,7 @@ def _same(a: Any, b: Any) -> bool:
 
 
 class RouteRewiring(Rewiring):
-    def __init__(self, routes: list[tuple[Any, Derived]], routers: list[Any], apps: list[Any]):
+    def __init__(self, routes: list[Affected], routers: list[Any], apps: list[Any]):
         self.routes = routes
         self.routers = routers
         self.apps = apps
@@ -192,16 +274,30 @@ class RouteRewiring(Rewiring):
     def apply(self) -> tuple[Mutations, list[Change]]:
         mutations = Mutations()
         changes: list[Change] = []
-        for route, derived in self.routes:
-            fresh = _fresh(route, derived)
+        for route, derived, by_signature, models in self.routes:
+            mapping: dict[int, type] = {}
+            for model in models:
+                new = model.replacement()
+                if new is not None:
+                    mapping[id(model.old)] = new
+            if not by_signature and not mapping:
+                continue  # its classes were kept (updated in place): the wiring holds them
+            fresh = _fresh(route, derived, mapping, mutations)
             held = vars(route)
             for name, value in vars(fresh).items():
                 if name not in held or held[name] is not value:
                     mutations.setattr(route, name, value)
             module, qualname = _key(route.endpoint)
             methods = ",".join(sorted(getattr(route, "methods", None) or ()))
+            why = ", ".join(sorted(m.qualname for m in models if id(m.old) in mapping))
             changes.append(
-                Change(module, f"{methods} {route.path}", f"route re-wired ({qualname})", UPDATED)
+                Change(
+                    module,
+                    f"{methods} {route.path}",
+                    f"route re-wired ({qualname})",
+                    UPDATED,
+                    f"with the new {why}" if why else "",
+                )
             )
         # FastAPI 0.165+ caches what included routers derive from their routes (by version).
         for router in self.routers:
@@ -215,14 +311,36 @@ class RouteRewiring(Rewiring):
         return mutations, changes
 
 
-def _fresh(route: Any, derived: Derived) -> Any:
+def _fresh(route: Any, derived: Derived, mapping: dict[int, type], mutations: Mutations) -> Any:
+    """A route built from the endpoint's new signature, with the replaced classes of
+    ``mapping`` in place of the old ones (in the endpoint's annotations, which ``mutations``
+    then sets for good, and in a response model given to the decorator)."""
     arguments = _arguments(route)
     if derived.response_model:
         arguments["response_model"] = _default(route, "response_model")
+    elif mapping and "response_model" in arguments:
+        arguments["response_model"] = swap_classes(arguments["response_model"], mapping)
     if derived.description:
         arguments["description"] = None
+    endpoint = route.endpoint
+    old_annotations = getattr(endpoint, "__annotations__", None)
+    new_annotations = None
+    if mapping and isinstance(old_annotations, dict):
+        swapped = {k: swap_classes(v, mapping) for k, v in old_annotations.items()}
+        if any(swapped[k] is not v for k, v in old_annotations.items()):
+            new_annotations = swapped
     try:
-        return _build(route, arguments)
+        if new_annotations is None:
+            return _build(route, arguments)
+        # FastAPI reads the signature as it builds the route: the new annotations are set
+        # for that, and put back until the commit sets them (a rollback then restores them).
+        endpoint.__annotations__ = new_annotations
+        try:
+            fresh = _build(route, arguments)
+        finally:
+            endpoint.__annotations__ = old_annotations
+        mutations.setattr(endpoint, "__annotations__", new_annotations)
+        return fresh
     except Exception as e:
         endpoint = route.endpoint
         module, qualname = _key(endpoint)
