@@ -285,3 +285,17 @@ def test_new_bases_that_raise_are_a_refresh_error_in_both_modes(live, mode):
     # The user's own error is what the refresh reports, not a conflict.
     assert isinstance(info.value.__cause__, TypeError)
     assert m.C is old and obj.m() == "old-A"
+
+
+def test_spelling_out_object_and_type_keeps_the_class(live):
+    # `class K:` and `class K(object, metaclass=type):` make the same class: no conflict, the
+    # live class is kept and its old instances run the new method.
+    m = live.load("spelled", "class K:\n    def v(self):\n        return 1\n")
+    old_class, old = m.K, m.K()
+    live.edit("spelled", "class K:\n    def v(self):\n        return 1", "class K(object, metaclass=type):\n    def v(self):\n        return 2")  # fmt: skip
+    report = live.refresh()
+    assert m.K is old_class and isinstance(old, m.K) and old.v() == 2
+    assert "conflict" not in str(report) and "replaced" not in str(report)
+    live.edit("spelled", "class K(object, metaclass=type):", "class K:")
+    live.refresh()
+    assert m.K is old_class and old.v() == 2

@@ -29,9 +29,17 @@ pub(crate) fn class_conflicts(
             reason,
         });
     };
-    if old.metaclass != new.metaclass {
-        let old_meta = old.metaclass.clone().unwrap_or_else(|| "type".to_owned());
-        let new_meta = new.metaclass.clone().unwrap_or_else(|| "type".to_owned());
+    // `metaclass=type` and a base `object` spell out what a class statement does anyway:
+    // `class K:` -> `class K(object, metaclass=type):` makes the same class, no conflict.
+    let old_meta = old
+        .metaclass
+        .clone()
+        .unwrap_or_else(|| DEFAULT_METACLASS.to_owned());
+    let new_meta = new
+        .metaclass
+        .clone()
+        .unwrap_or_else(|| DEFAULT_METACLASS.to_owned());
+    if old_meta != new_meta {
         push(
             ConflictKind::MetaclassChanged {
                 old: old_meta.clone(),
@@ -40,7 +48,7 @@ pub(crate) fn class_conflicts(
             format!("metaclass changed: {old_meta} -> {new_meta} (cannot mutate in place)"),
         );
     }
-    if old.bases != new.bases {
+    if explicit_bases(&old.bases) != explicit_bases(&new.bases) {
         push(
             ConflictKind::BasesChanged {
                 old: old.bases.to_vec(),
@@ -173,4 +181,16 @@ pub(crate) fn class_conflicts(
             );
         }
     }
+}
+
+/// The metaclass of a class statement that names none.
+const DEFAULT_METACLASS: &str = "type";
+
+/// Bases other than `object`, which every class has last whether it is written or not.
+fn explicit_bases(bases: &[String]) -> Vec<&str> {
+    bases
+        .iter()
+        .map(String::as_str)
+        .filter(|b| *b != "object")
+        .collect()
 }
