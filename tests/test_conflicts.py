@@ -292,7 +292,8 @@ def test_spelling_out_object_and_type_keeps_the_class(live):
     # live class is kept and its old instances run the new method.
     m = live.load("spelled", "class K:\n    def v(self):\n        return 1\n")
     old_class, old = m.K, m.K()
-    live.edit("spelled", "class K:\n    def v(self):\n        return 1", "class K(object, metaclass=type):\n    def v(self):\n        return 2")  # fmt: skip
+    live.edit("spelled", "class K:", "class K(object, metaclass=type):")
+    live.edit("spelled", "return 1", "return 2")
     report = live.refresh()
     assert m.K is old_class and isinstance(old, m.K) and old.v() == 2
     assert "conflict" not in str(report) and "replaced" not in str(report)

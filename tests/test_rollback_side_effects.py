@@ -15,6 +15,11 @@ import limeade
 import pytest
 from conftest import Ident, Live, count_mutations, snapshot
 from limeade import _containers, _native
+from limeade._summary import summary_line
+
+
+def limeade_summary(report: Any) -> str:
+    return summary_line(report, 0.001)
 
 
 class Built(NamedTuple):
@@ -469,3 +474,40 @@ def test_restore_runs_no_method_a_container_subclass_overrides(live):
     # Held one level deeper than a module global, LOG.calls is not restored: it shows that the
     # restore called neither override.
     assert m.LOG.calls == [("set", "x"), ("del", "a")]
+
+
+def test_a_registry_entry_under_a_changed_key_is_reported(live):
+    # `@command("hello")` -> `@command("greet")`: the decorator registers the function again
+    # under the new key; the old key stays (only the program knows whether something else put
+    # it there), and the report and the log say so.
+    cmds = live.load(
+        "cmds",
+        """
+        COMMANDS = {}
+
+
+        def command(name):
+            def deco(fn):
+                COMMANDS[name] = fn
+                return fn
+            return deco
+
+
+        @command("hello")
+        def hello():
+            return "hi"
+
+
+        @command("bye")
+        def bye():
+            return "bye"
+        """,
+    )
+    held = cmds.hello
+    live.edit("cmds", '@command("hello")', '@command("greet")')
+    report = live.refresh()
+    assert cmds.COMMANDS["greet"]() == "hi" and cmds.COMMANDS["hello"] is held
+    stale = [c for c in report.changes if c.kind == "registry entry"]
+    assert [(c.qualname, c.outcome) for c in stale] == [("COMMANDS['hello']", "not updated")]
+    assert "registered the same object again as 'greet'" in stale[0].why
+    assert "not updated: COMMANDS['hello']" in limeade_summary(report)

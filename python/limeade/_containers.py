@@ -262,6 +262,33 @@ class ContainerSnapshot:
         return restored
 
 
+#: Values a registry keys: what a registering decorator or ``__init_subclass__`` stores.
+_REGISTERED = (types.FunctionType, type)
+
+
+def stale_keys(snapshot: ContainerSnapshot) -> list[tuple[tuple[str, ...], Any, Any]]:
+    """After a refresh that ran the program's code: in each saved dict the code added a key to,
+    the keys it held before whose function or class is the very object now registered under
+    a new key too, as ``(where, old key, new key)``. A registration keyed by something that
+    changed (``@command("hello")`` -> ``@command("greet")``) adds the new key and leaves the
+    old one, which a fresh start would not make unless something else adds it."""
+    found = []
+    dict_kind = _KINDS[dict]
+    for obj, kind, saved, where in snapshot.saved:
+        if kind is not dict_kind or not _dict_changed(obj, saved):
+            continue
+        added = {
+            id(v): k for k, v in dict.items(obj) if isinstance(v, _REGISTERED) and k not in saved
+        }
+        if not added:
+            continue
+        for key, value in saved.items():
+            new_key = added.get(id(value))
+            if new_key is not None and dict.get(obj, key, _MISSING) is value:
+                found.append((where, key, new_key))
+    return found
+
+
 def may_run_user_code(module: Optional[types.ModuleType], plan: ModulePlan) -> bool:
     """Whether refreshing ``module`` by ``plan`` may run code of the program (statements,
     class bodies, decorators, defaults, annotations, base classes, hooks). Only then are copies

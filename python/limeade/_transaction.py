@@ -345,6 +345,7 @@ def run_refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> Refre
                 logger.info("limeade: %s.%s not updated: %s", module_report.module, qualname, why)
         _add_to_owners(report, _run_migrations(migrations))
         _rewire(rewirings, report, logs)
+        _add_to_owners(report, _stale_registry_entries(containers), fallback=True)
     except BaseException as e:
         for log in reversed(logs):
             log.rollback()
@@ -394,12 +395,37 @@ def _update_closures(
     return outcomes
 
 
-def _add_to_owners(report: RefreshReport, changes: list[Change]) -> None:
-    """Changes found after the modules' reports were made go to the report of their module."""
+def _add_to_owners(report: RefreshReport, changes: list[Change], fallback: bool = False) -> None:
+    """Changes found after the modules' reports were made go to the report of their module
+    (with ``fallback``, of the last module refreshed when their own was not: a registry held
+    by a module the refresh did not change)."""
+    applied = [m for m in report.modules if m.strategy != "skipped"]
     for change in changes:
         owner = next((m for m in report.modules if m.module == change.module), None)
+        if owner is None and fallback and applied:
+            owner = applied[-1]
         if owner is not None:
             owner.changes.append(change)
+
+
+#: Why a registry entry the refresh found another key for is left as it is.
+STALE_KEY = (
+    "kept: this refresh registered the same object again as {new!r}; a fresh start has this "
+    "key only if something else adds it"
+)
+
+
+def _stale_registry_entries(containers: _containers.ContainerSnapshot) -> list[Change]:
+    """Registry entries that a fresh start may not make: reported (and logged), not removed,
+    as only the program knows whether something else put them there."""
+    changes = []
+    for where, key, new in _containers.stale_keys(containers):
+        module, *attributes = where
+        name = f"{'.'.join(attributes)}[{key!r}]"
+        why = STALE_KEY.format(new=new)
+        logger.warning("limeade: %s.%s %s", module, name, why)
+        changes.append(Change(module, name, "registry entry", NOT_UPDATED, why))
+    return changes
 
 
 def _rewire(
