@@ -117,3 +117,18 @@ def test_a_function_moved_into_its_importer_is_not_told_as_kept(live):
     assert not [c for c in report.changes if c.kind.startswith("gone from")], report.changes
     assert "keeps the removed object" not in str(report)
     assert held_total(1) == 6 and not hasattr(pricing, "tax")
+
+
+def test_an_import_now_from_another_module_is_told_not_warned(live, caplog):
+    # `from a import f` -> `from b import f`: the name gets b's function, as the edit says; the
+    # report says replaced (old references keep a's), the log says it at INFO, not as a warning.
+    a = live.load("a", "def f():\n    return 'a'\n")
+    b = live.load("b", "def f():\n    return 'b'\n")
+    user = live.load("user", f"from {a.__name__} import f\n")
+    live.edit("user", f"from {a.__name__} import f", f"from {b.__name__} import f")
+    with caplog.at_level("INFO", logger="limeade"):
+        report = live.refresh()
+    assert user.f is b.f and user.f() == "b"
+    assert report.module(user.__name__).replaced == [("f", "a new object was bound")]
+    replaced = [r for r in caplog.records if " replaced: " in r.getMessage()]
+    assert [r.levelname for r in replaced] == ["INFO"]

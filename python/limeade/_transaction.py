@@ -34,6 +34,7 @@ from ._outcomes import (
     CLOSURE_UPDATED,
     DECIDED_WHEN_RUN,
     KEPT_WITH_NEW_BASES,
+    NEW_OBJECT,
     NOT_UPDATED,
     Outcome,
     OutcomeLog,
@@ -340,7 +341,13 @@ def run_refresh(modules: Optional[Iterable[ModuleRef]], conflicts: str) -> Refre
                 module_report = _module_report(module_plan, outcomes, rebinds)
             report.modules.append(module_report)
             for qualname, why in module_report.replaced:
-                logger.warning("limeade: %s.%s replaced: %s", module_report.module, qualname, why)
+                # A name a statement or a new definition binds anew (an import now from
+                # another module) is what the edit says: told, not warned about, unlike a
+                # class or function that could not be kept.
+                level = logging.INFO if why == NEW_OBJECT else logging.WARNING
+                logger.log(
+                    level, "limeade: %s.%s replaced: %s", module_report.module, qualname, why
+                )
             for qualname, why in module_report.not_updated:
                 logger.info("limeade: %s.%s not updated: %s", module_report.module, qualname, why)
         _add_to_owners(report, _run_migrations(migrations))
