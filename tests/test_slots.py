@@ -26,6 +26,10 @@ def test_added_slot_works_for_old_and_new_instances(live):
     old.y = 5
     assert (old.x, old.y, new.y) == (1, 5, 2)
     assert report.module(m.__name__).replaced == []
+    # Said as what happened to the class: its slots, not its bases, changed; no conflict left.
+    kept = [c for c in report.changes if c.qualname == "P" and c.outcome.startswith("kept")]
+    assert [c.outcome for c in kept] == ["kept with new slots"], report.changes
+    assert "bases" not in str(report) and report.module(m.__name__).conflicts == []
 
 
 def test_removed_slot_comes_back_with_its_values(live):

@@ -21,6 +21,7 @@ ADDED = OUTCOME_LABELS["added"]
 REPLACED = OUTCOME_LABELS["replaced"]
 GRAFTED = OUTCOME_LABELS["grafted"]
 KEPT_WITH_NEW_BASES = OUTCOME_LABELS["kept_with_new_bases"]
+KEPT_WITH_NEW_SLOTS = OUTCOME_LABELS["kept_with_new_slots"]
 RENAMED = OUTCOME_LABELS["renamed"]
 RAN = OUTCOME_LABELS["ran"]
 REBOUND = OUTCOME_LABELS["rebound"]
@@ -132,3 +133,9 @@ class OutcomeLog:
 
 #: Outcomes of a class that its members share.
 _WHOLE_CLASS = frozenset({ADDED, REPLACED, REMOVED, GRAFTED})
+
+
+def kept_outcome(bases_changed: bool) -> str:
+    """The outcome of a class kept in place although its statement conflicts: with new bases,
+    else with new ``__slots__`` (the only other conflict a live class takes)."""
+    return KEPT_WITH_NEW_BASES if bases_changed else KEPT_WITH_NEW_SLOTS

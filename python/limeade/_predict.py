@@ -31,7 +31,6 @@ from ._outcomes import (
     CLOSURE_UPDATED,
     DECIDED_WHEN_RUN,
     GRAFTED,
-    KEPT_WITH_NEW_BASES,
     METACLASS_OWNS_NAME,
     NEW_OBJECT,
     NOT_UPDATED,
@@ -42,6 +41,7 @@ from ._outcomes import (
     UPDATED,
     Outcome,
     OutcomeLog,
+    kept_outcome,
 )
 from ._plan_data import Definition, Statement
 from ._report import definition_name, statement_key
@@ -102,7 +102,7 @@ class Predictions:
             if fix.unevaluated:
                 log.record(qualname, DECIDED_WHEN_RUN, UNEVALUATED_BASES)
             elif fix.deferred_bases is None:
-                log.record(qualname, KEPT_WITH_NEW_BASES)
+                log.record(qualname, kept_outcome(fix.new_bases is not None))
             else:
                 log.record(qualname, DECIDED_WHEN_RUN, DEFERRED_BASES)
         route = self.route = route_module(self.plan, decided, running_module_lines(self.globals))

@@ -58,6 +58,7 @@ from ._outcomes import (
     UPDATED,
     Outcome,
     OutcomeLog,
+    kept_outcome,
 )
 from ._plan_data import Definition, ModulePlan
 from ._predict import Predictions
@@ -226,7 +227,8 @@ class ModulePreparation:
                 self.state.deferred_bases[qualname] = fix.deferred_bases
             if fix.slots is not None:
                 self.classes.change_slots(live, *fix.slots)
-            self.outcomes.record(qualname, KEPT_WITH_NEW_BASES)
+            bases_changed = fix.new_bases is not None or fix.deferred_bases is not None
+            self.outcomes.record(qualname, kept_outcome(bases_changed))
         route = route_module(self.plan, decided, running_module_lines(self.globals))
         for action in route.inside_functions:
             self.outcomes.record(action.key, action.outcome, action.why)

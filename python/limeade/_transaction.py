@@ -34,6 +34,7 @@ from ._outcomes import (
     CLOSURE_UPDATED,
     DECIDED_WHEN_RUN,
     KEPT_WITH_NEW_BASES,
+    KEPT_WITH_NEW_SLOTS,
     NEW_OBJECT,
     NOT_UPDATED,
     Outcome,
@@ -249,7 +250,8 @@ def _module_report(
             (c["qualname"], c["reason"])
             for c in module_plan["conflicts"]
             # a conflict applied to the live class is not one any more
-            if (outcomes.get(c["qualname"]) or Outcome("")).outcome != KEPT_WITH_NEW_BASES
+            if (outcomes.get(c["qualname"]) or Outcome("")).outcome
+            not in (KEPT_WITH_NEW_BASES, KEPT_WITH_NEW_SLOTS)
         ],
         outcomes=outcomes,
     )

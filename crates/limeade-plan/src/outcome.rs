@@ -16,8 +16,11 @@ pub enum Outcome {
     Replaced,
     /// A dataclass or enum kept in place with its regenerated parts moved onto it.
     Grafted,
-    /// A class kept in place with new base classes (or `__slots__`) assigned.
+    /// A class kept in place with new base classes assigned (and its `__slots__`, if changed).
     KeptWithNewBases,
+    /// A class kept in place whose literal `__slots__` changed: added slots are served by
+    /// descriptors of limeade's, removed ones kept for the old instances.
+    KeptWithNewSlots,
     /// The live function was kept and given its new name.
     Renamed,
     /// A changed statement ran again.
@@ -42,12 +45,13 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every outcome, for vocabularies handed to other layers.
-    pub const ALL: [Outcome; 14] = [
+    pub const ALL: [Outcome; 15] = [
         Outcome::UpdatedInPlace,
         Outcome::Added,
         Outcome::Replaced,
         Outcome::Grafted,
         Outcome::KeptWithNewBases,
+        Outcome::KeptWithNewSlots,
         Outcome::Renamed,
         Outcome::Ran,
         Outcome::Rebound,
@@ -67,6 +71,7 @@ impl Outcome {
             Outcome::Replaced => "replaced",
             Outcome::Grafted => "grafted",
             Outcome::KeptWithNewBases => "kept with new bases",
+            Outcome::KeptWithNewSlots => "kept with new slots",
             Outcome::Renamed => "renamed",
             Outcome::Ran => "ran",
             Outcome::Rebound => "rebound in importer",
