@@ -41,20 +41,36 @@ def _field(pyc: bytes, start: int) -> int:
     return int.from_bytes(pyc[start : start + 4], "little")
 
 
-def cached_code(
-    path: str, stamp: Stamp, source: Optional[bytes] = None
-) -> Optional[types.CodeType]:
-    """The code in ``path``'s bytecode cache, when the cache was compiled from the bytes the
-    hook recorded: ``source``, or (``None``) the bytes the registry read with ``stamp``, whose
-    size it checked. A hash-based cache needs ``source`` (its hash is of the bytes)."""
+#: A bytecode cache as read: its bytes and its file's mtime (ns).
+CacheFile = tuple[bytes, int]
+
+
+def read_cache(path: str) -> Optional[CacheFile]:
+    """``path``'s bytecode cache file as it is now, or None when there is none to read."""
     try:
         cache = _importlib_util.cache_from_source(path)
         # ``open_code``, as CPython's loader reads caches: an audit hook vets what will run.
         with io.open_code(cache) as f:
-            pyc = f.read()
-            cache_mtime_ns = os.fstat(f.fileno()).st_mtime_ns
+            return f.read(), os.fstat(f.fileno()).st_mtime_ns
     except (NotImplementedError, ValueError, OSError):
         return None
+
+
+def cached_code(
+    path: str,
+    stamp: Stamp,
+    source: Optional[bytes] = None,
+    cache: Optional[CacheFile] = None,
+) -> Optional[types.CodeType]:
+    """The code in ``path``'s bytecode cache (``cache``, as :func:`read_cache` read it, else
+    read now), when the cache was compiled from the bytes the hook recorded: ``source``, or
+    (``None``) the bytes the registry read with ``stamp``, whose size it checked. A hash-based
+    cache needs ``source`` (its hash is of the bytes)."""
+    if cache is None:
+        cache = read_cache(path)
+        if cache is None:
+            return None
+    pyc, cache_mtime_ns = cache
     if len(pyc) < _HEADER or pyc[:4] != _importlib_util.MAGIC_NUMBER:
         return None
     flags = _field(pyc, 4)

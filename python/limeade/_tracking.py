@@ -215,11 +215,14 @@ class TrackingLoader(importlib.machinery.SourceFileLoader):
         tracked = fullname in MAIN_ALIASES or fullname not in _IGNORED
         is_package = name != "__main__" and self.is_package(fullname)
         stamp = _stamp(path)
-        if tracked and stamp is not None:
+        # Read once: with no cache file (a fresh tree), the code is compiled below without
+        # looking for one again.
+        cache = _bytecode.read_cache(path)
+        if cache is not None and tracked and stamp is not None:
             # The common start-up: a timestamp cache of the bytes the file holds with this
             # stamp holds the code; the registry reads those bytes in the background (no
             # bytes cross into Python, no read on the importing thread).
-            code = _bytecode.cached_code(path, stamp)
+            code = _bytecode.cached_code(path, stamp, cache=cache)
             if code is not None:
                 if record_stamped(name, path, is_package, stamp):
                     return code
@@ -229,7 +232,7 @@ class TrackingLoader(importlib.machinery.SourceFileLoader):
         data = self.get_data(path)
         if tracked:
             record(name, path, is_package, data, stamp)
-        code = _bytecode.cached_code(path, stamp, data)
+        code = _bytecode.cached_code(path, stamp, data, cache) if cache is not None else None
         if code is None:
             code = self.source_to_code(data, path)
             _bytecode.write_cache(self, path, data, stamp, code)
