@@ -7,6 +7,7 @@ import inspect
 import sys
 
 import limeade
+from conftest import dedent
 
 
 def test_body_change_seen_through_old_function_object(live):
@@ -447,6 +448,53 @@ def test_singledispatch_impls_named_underscore(live):
     live.edit("m", 'return "int"', 'return "INT"')
     live.refresh()
     assert (show(1), show("a"), show(1.5)) == ("INT", "str", "obj")
+
+
+SHOW = """
+    from functools import singledispatch
+
+    @singledispatch
+    def show(x):
+        return "obj"
+
+    @show.register
+    def _(x: int):
+        return "int"
+    """
+
+
+def test_a_singledispatch_impl_added_after_another_underscore_keeps_both(live):
+    # The new `_` is a second implementation, not a new version of the first: the int one
+    # keeps its code.
+    m = live.load("m", SHOW)
+    show, int_impl = m.show, m.show.registry[int]
+    live.write("m", dedent(SHOW) + '\n@show.register\ndef _(x: str):\n    return "str"\n')
+    report = live.refresh()
+    assert (show(1), show("a"), show(1.5)) == ("int", "str", "obj")
+    assert show.registry[int] is int_impl
+    assert ("_#2", "added", "replaced") in [(c.qualname, c.kind, c.outcome) for c in report.changes]
+
+
+def test_removing_the_first_of_two_underscore_impls_unregisters_it(live):
+    # Definitions sharing a name are matched by content first: the str `_` that stays is the
+    # old second one (moved up), the int one is removed and leaves the registry.
+    both = dedent(SHOW) + '\n@show.register\ndef _(x: str):\n    return "str"\n'
+    m = live.load("m", both)
+    show, str_impl = m.show, m.show.registry[str]
+    live.edit("m", '@show.register\ndef _(x: int):\n    return "int"\n', "")
+    report = live.refresh()
+    assert (show(1), show("a")) == ("obj", "str")
+    assert show.registry[str] is str_impl and int not in show.registry
+    told = sorted((c.qualname, c.kind, c.outcome) for c in report.changes)
+    assert told == [("_", "moved", "updated in place"), ("_ (old)", "removed", "removed")]
+
+
+def test_a_removed_named_singledispatch_impl_is_unregistered(live):
+    m = live.load("m", SHOW.replace("def _(x: int)", "def show_int(x: int)"))
+    show = m.show
+    live.edit("m", '@show.register\ndef show_int(x: int):\n    return "int"\n', "")
+    live.refresh()
+    assert show(1) == "obj" and not hasattr(m, "show_int")
 
 
 def test_lru_cache_is_cleared_when_its_function_changes(live):

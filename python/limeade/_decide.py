@@ -56,6 +56,7 @@ __all__ = [
     "decide_classes",
     "inside",
     "live_conflicts",
+    "merges_into_live",
     "route_module",
 ]
 
@@ -234,6 +235,22 @@ def _renames_of(plan: ModulePlan) -> dict[str, Definition]:
         for d in definitions
         if d["action"] == "rename" and d.get("renamed_from", "") in by_qualname
     }
+
+
+def merges_into_live(entry: Entry) -> bool:
+    """Whether what a definition run in full binds may be merged into the live function of its
+    name. Not for a further decorated definition of a name, added by the edit (``@f.register
+    def _`` of a second ``singledispatch`` implementation): the live object is an earlier
+    definition's, which what its decorator registered it with still holds. A plain
+    redefinition (``def f`` written again below) is merged: only the name held the old one."""
+    if "qualname" not in entry:
+        return True
+    d = cast(Definition, entry)
+    span = d["new_span"]
+    decorated = (
+        d["def_line"] is not None and span is not None and d["def_line"] > span["start_line"]
+    )
+    return not (d["status"] == "added" and d["occurrence"] > 0 and decorated)
 
 
 def inside(scope: str, classes: Union[set[str], frozenset[str]]) -> bool:

@@ -18,7 +18,7 @@ Nothing in this module mutates a live object.
 from __future__ import annotations
 
 import types
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple, Optional, cast
 
 from . import _native
 from ._closures import ClosureUpdates
@@ -29,6 +29,7 @@ from ._decide import (
     decide_classes,
     inside,
     live_conflicts,
+    merges_into_live,
     route_module,
 )
 from ._errors import ApplyError, ConflictError
@@ -38,6 +39,7 @@ from ._in_progress import running_module_lines
 from ._layout import BasesRaised, assignable_bases
 from ._lookup import (
     MISSING,
+    compiled_from,
     describe,
     is_definition_like,
     is_plain_function,
@@ -60,9 +62,10 @@ from ._outcomes import (
     OutcomeLog,
     kept_outcome,
 )
-from ._plan_data import Definition, ModulePlan
+from ._plan_data import Definition, ModulePlan, old_lines
 from ._predict import Predictions
 from ._previews import Previews
+from ._registries import unregister_dispatch
 from ._report import EXECUTION_LABELS, definition_name, statement_key
 from ._running import Sandbox, ScratchNamespace, compiled_docstring
 from ._state import ModuleState
@@ -121,25 +124,45 @@ class ModulePreparation:
     # ---------------------------------------------------------------------------- mutations
 
     def merge(
-        self, scope: Any, qualprefix: str, namespace: dict[str, Any], names: list[str]
+        self,
+        scope: Any,
+        qualprefix: str,
+        namespace: dict[str, Any],
+        names: list[str],
+        into_live: bool = True,
     ) -> None:
         """Bind ``names`` from ``namespace`` into the live ``scope`` (module dict or class),
         updating matched functions in place instead of replacing them. A function merged into
         a live one stays in the namespace as that function's *preview*: code run later in the
         refresh calls the new version, and :meth:`._previews.Previews.resolve_previews` turns
         every reference to it into the live function (``HANDLERS = [f]`` keeps
-        ``HANDLERS[0] is f``)."""
+        ``HANDLERS[0] is f``). ``into_live=False``: never merged, only bound (see
+        :func:`._decide.merges_into_live`)."""
         for name in names:
             if name in namespace:
                 new = namespace[name]
-                kept = self.bind(scope, qualprefix, name, new)
+                kept = self.bind(scope, qualprefix, name, new, into_live)
                 if kept is not new and is_plain_function(new) and is_plain_function(kept):
                     # Later code of this refresh runs the new version under the kept identity.
                     self.previews.previews[id(new)] = (new, kept)
                 else:
                     dict.__setitem__(namespace, name, kept)
 
-    def bind(self, scope: Any, qualprefix: str, name: str, new: Any) -> Any:
+    def unregister_implementation(self, d: Definition) -> None:
+        """A removed function registered as a ``singledispatch`` implementation (``@f.register
+        def _``, whose name a later ``_`` may still bind) leaves the registry with it."""
+        if d["kind"] == "class":
+            return
+        old_first, _ = old_lines(d)
+        qualname, path = d["qualname"], self.state.path
+        unregister_dispatch(
+            self.module,
+            lambda impl: compiled_from(impl, qualname, old_first, path),
+            self.state.mutations,
+            self.state.after_commit,
+        )
+
+    def bind(self, scope: Any, qualprefix: str, name: str, new: Any, into_live: bool = True) -> Any:
         """Bind ``new`` as ``name`` in the live scope; returns the object the scope will hold
         (the live function when ``new`` was merged into it)."""
         new = self.previews.resolve(new)
@@ -148,7 +171,10 @@ class ModulePreparation:
             self.bound[qualprefix + name] = Outcome(UPDATED)
             return new
         implicit = _IMPLICIT_WRAPPERS.get(name) if isinstance(scope, type) else None
-        if implicit is not None and is_plain_function(new):
+        if not into_live:
+            if implicit is not None and is_plain_function(new):
+                new = implicit(new)
+        elif implicit is not None and is_plain_function(new):
             # `type.__new__` would have made a classmethod (staticmethod) of it.
             inner = getattr(old, "__func__", None) if isinstance(old, implicit) else None
             if self.functions.same_definition(inner, new) and self.functions.transfer(inner, new):
@@ -335,9 +361,12 @@ class ModulePreparation:
 
         def flush() -> None:
             if batch:
+                separate = {
+                    names[0] for entry, names in batch if not merges_into_live(entry) and names
+                }
                 for name in self.run_entries(scope_name, scope, batch, namespace):
                     if name not in grafted_names:
-                        self.merge(scope, prefix, namespace, [name])
+                        self.merge(scope, prefix, namespace, [name], name not in separate)
                 for entry, names in batch:
                     if "qualname" not in entry:
                         self.outcomes.record_outcome(
@@ -360,6 +389,8 @@ class ModulePreparation:
             if step is Step.REMOVE:
                 removed.extend(action.binds)
                 self.outcomes.record(key, REMOVED)
+                if not action.is_statement:
+                    self.unregister_implementation(cast(Definition, entry))
                 continue
             if step is Step.RUN or step is Step.REPLACE_CLASS:
                 batch.append((entry, list(action.binds)))

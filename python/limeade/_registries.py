@@ -6,6 +6,7 @@ computed from a module-level name the refresh changed."""
 from __future__ import annotations
 
 import functools
+import gc
 import sys
 import types
 from collections.abc import Iterable, Iterator
@@ -35,6 +36,45 @@ def _containers() -> Iterator[tuple[str, Any]]:
                 for attr, inner in list(value.__dict__.items()):
                     if isinstance(inner, (dict, list, set)) and not attr.startswith("__"):
                         yield f"{name}.{key}.{attr}", inner
+
+
+def _dispatchers(namespace: dict[str, Any]) -> Iterator[Any]:
+    """``functools.singledispatch`` functions a module holds, in its globals and as
+    ``singledispatchmethod`` attributes of its classes (one level)."""
+    for value in list(namespace.values()):
+        if isinstance(value, types.FunctionType) and "dispatch" in value.__dict__:
+            yield value
+        elif isinstance(value, type):
+            for inner in list(vars(value).values()):
+                if isinstance(inner, functools.singledispatchmethod):
+                    yield inner.dispatcher
+
+
+def unregister_dispatch(
+    module: types.ModuleType,
+    matches: Callable[[Any], bool],
+    mutations: Mutations,
+    after_commit: list[Callable[[], Any]],
+) -> None:
+    """Take the implementation ``matches`` picks (a removed definition's live function) out of
+    the ``singledispatch`` registries of ``module``: a fresh start would not register it.
+    The registry's dict is reached behind its read-only view; the dispatch cache is cleared
+    after the commit."""
+    for dispatcher in _dispatchers(module.__dict__):
+        registry = dispatcher.__dict__.get("registry")
+        if registry is None:
+            continue
+        keys = [key for key, impl in registry.items() if matches(impl)]
+        if not keys:
+            continue
+        underlying = [r for r in gc.get_referents(registry) if type(r) is dict]
+        if len(underlying) != 1:
+            continue
+        for key in keys:
+            mutations.delitem(underlying[0], key)
+        clear = getattr(dispatcher, "_clear_cache", None)
+        if callable(clear):
+            after_commit.append(clear)
 
 
 def unregister_removed(

@@ -25,6 +25,82 @@ fn kind_of(stmt: &Statement) -> Option<DefinitionKind> {
     }
 }
 
+/// For functions whose name is defined more than once (the `_` of `singledispatch`
+/// implementations, a redefinition) and fewer times or as often in the new version: the old
+/// definition each new one is, by new index. Matched by content first, then by occurrence for
+/// the rest (`None`: added), so that removing one of them does not pair the others with their
+/// neighbours' code (removing the first `_` would otherwise give the second's code to the
+/// first's live function, registered for another type). When the name is defined more often
+/// than before, occurrences pair as they stand: a decorator that appends to a list then
+/// leaves it in the order a fresh import makes.
+fn repeated_matches(
+    old_defs: &[DefEntry<'_>],
+    new_defs: &[DefEntry<'_>],
+) -> HashMap<usize, Option<usize>> {
+    let mut out = HashMap::default();
+    let repeated: HashSet<&str> = old_defs
+        .iter()
+        .chain(new_defs)
+        .filter(|d| d.occurrence > 0)
+        .map(|d| &*d.qualname)
+        .collect();
+    for qualname in repeated {
+        let of = |defs: &[DefEntry<'_>]| -> Option<Vec<usize>> {
+            let mut found = Vec::new();
+            for (i, d) in defs.iter().enumerate() {
+                if &*d.qualname == qualname {
+                    // Classes and mixed kinds keep matching by occurrence.
+                    matches!(d.stmt.kind, StatementKind::Function(_)).then_some(())?;
+                    found.push(i);
+                }
+            }
+            Some(found)
+        };
+        let (Some(olds), Some(news)) = (of(old_defs), of(new_defs)) else {
+            continue;
+        };
+        if news.len() > olds.len() {
+            continue;
+        }
+        let mut taken = vec![false; olds.len()];
+        let mut pairs: Vec<Option<usize>> = vec![None; news.len()];
+        for (pair, &n) in pairs.iter_mut().zip(&news) {
+            let same = olds.iter().enumerate().find(|&(k, &o)| {
+                !taken[k] && same_function(&old_defs[o].stmt.kind, &new_defs[n].stmt.kind)
+            });
+            if let Some((k, &o)) = same {
+                taken[k] = true;
+                *pair = Some(o);
+            }
+        }
+        for (pair, &n) in pairs.iter_mut().zip(&news) {
+            if pair.is_some() {
+                continue;
+            }
+            let occurrence = new_defs[n].occurrence;
+            let at = olds
+                .iter()
+                .position(|&o| old_defs[o].occurrence == occurrence);
+            if let Some(k) = at.filter(|&k| !taken[k]) {
+                taken[k] = true;
+                *pair = Some(olds[k]);
+            }
+        }
+        out.extend(news.into_iter().zip(pairs));
+    }
+    out
+}
+
+/// Two function definitions with nothing changed but, at most, their lines.
+fn same_function(old: &StatementKind, new: &StatementKind) -> bool {
+    match (old, new) {
+        (StatementKind::Function(a), StatementKind::Function(b)) => {
+            function_aspects(a, b).is_empty()
+        }
+        _ => false,
+    }
+}
+
 fn function_aspects(old: &Function, new: &Function) -> Vec<Aspect> {
     let mut aspects = Vec::new();
     let checks = [
@@ -117,22 +193,25 @@ pub(crate) fn diff_module_in(
     let old_defs = flatten(&old.statements[old_window]);
     let new_defs = flatten(&new.statements[new_window]);
     let mut old_index = OldDefs::new(&old_defs);
+    let repeated = repeated_matches(&old_defs, &new_defs);
 
     let mut definitions = Vec::with_capacity(new_defs.len());
     let mut matched_old = vec![false; old_defs.len()];
     let mut matched_classes: Vec<(&DefEntry<'_>, &DefEntry<'_>)> = Vec::new();
     let mut added: Vec<&DefEntry<'_>> = Vec::new();
 
-    for entry in &new_defs {
-        let old_match = old_index
-            .find(&entry.qualname, entry.occurrence)
-            .filter(|&i| {
-                matches!(
-                    (&old_defs[i].stmt.kind, &entry.stmt.kind),
-                    (StatementKind::Function(_), StatementKind::Function(_))
-                        | (StatementKind::Class(_), StatementKind::Class(_))
-                )
-            });
+    for (n, entry) in new_defs.iter().enumerate() {
+        let old_match = match repeated.get(&n) {
+            Some(&paired) => paired,
+            None => old_index.find(&entry.qualname, entry.occurrence),
+        }
+        .filter(|&i| {
+            matches!(
+                (&old_defs[i].stmt.kind, &entry.stmt.kind),
+                (StatementKind::Function(_), StatementKind::Function(_))
+                    | (StatementKind::Class(_), StatementKind::Class(_))
+            )
+        });
         let Some(i) = old_match else {
             added.push(entry);
             definitions.push(definition_change(
@@ -178,6 +257,11 @@ pub(crate) fn diff_module_in(
         definitions.push(change);
     }
 
+    let new_names: HashSet<String> = if repeated.is_empty() {
+        HashSet::default()
+    } else {
+        definitions.iter().map(|d| d.name.clone()).collect()
+    };
     let mut removed: Vec<&DefEntry<'_>> = Vec::new();
     for (i, entry) in old_defs.iter().enumerate() {
         if !matched_old[i] {
@@ -185,6 +269,11 @@ pub(crate) fn diff_module_in(
             let mut change = definition_change(entry, None, DefinitionStatus::Removed, Vec::new());
             change.old_span = Some(entry.span);
             change.new_span = None;
+            if new_names.contains(change.name.as_str()) {
+                // A repeated definition matched by content (see `repeated_matches`): the one
+                // removed may have the display name a kept one has now.
+                change.name = format!("{} (old)", change.name);
+            }
             definitions.push(change);
         }
     }
