@@ -572,3 +572,25 @@ def test_partialmethod_sees_change(live):
     live.edit("m", '("old", x)', '("new", x)')
     live.refresh()
     assert obj.one() == ("new", 1)
+
+
+def test_a_kept_class_gaining_or_losing_eq_follows_the_implicit_hash(live):
+    # A class body defining __eq__ and not __hash__ gets __hash__ = None from type.__new__.
+    m = live.load("hashing", "class K:\n    def __init__(self, v):\n        self.v = v\n")
+    old_class, old = m.K, m.K(1)
+    assert hash(old) is not None
+    eq = "\n    def __eq__(self, other):\n        return type(other) is K and self.v == other.v\n"
+    live.write("hashing", live.read("hashing") + eq)
+    live.refresh()
+    assert m.K is old_class and old == m.K(1) and m.K.__hash__ is None
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(old)
+    live.write("hashing", live.read("hashing").replace(eq, ""))
+    live.refresh()
+    assert m.K is old_class and "__hash__" not in vars(m.K) and isinstance(hash(old), int)
+    # A class that defines its own __hash__ keeps it.
+    live.write(
+        "hashing", live.read("hashing") + eq + "\n    def __hash__(self):\n        return 7\n"
+    )
+    live.refresh()
+    assert hash(old) == 7

@@ -439,6 +439,32 @@ class ModulePreparation:
                 if scope_name:
                     self.mutations.delattr(scope, name)
                 # Module-level names are removed through the plan's unbound names.
+        if scope_name:
+            self.follow_implicit_hash(scope, scope_name, actions)
+
+    def follow_implicit_hash(
+        self, live: type, scope_name: str, actions: tuple[Action, ...]
+    ) -> None:
+        """``type.__new__`` sets ``__hash__ = None`` in a class body that defines ``__eq__``
+        and not ``__hash__``: a kept class that gains ``__eq__`` becomes unhashable, one that
+        loses it (with no ``__hash__`` of its own) hashable again, as after a restart."""
+        eq_change = next(
+            (
+                a.entry["status"]
+                for a in actions
+                if not a.is_statement
+                and a.binds == ("__eq__",)
+                and a.entry["status"] in ("added", "removed")
+            ),
+            None,
+        )
+        if eq_change is None or "__hash__" in self.state.names_bound_in(scope_name):
+            return
+        own = live.__dict__
+        if eq_change == "added" and own.get("__hash__", MISSING) is not None:
+            self.mutations.setattr(live, "__hash__", None)
+        elif eq_change == "removed" and "__hash__" in own and own["__hash__"] is None:
+            self.mutations.delattr(live, "__hash__")
 
     def run_entries(
         self,
