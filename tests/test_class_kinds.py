@@ -534,3 +534,40 @@ def test_enum_graft_updates_properties_and_classmethods(live):
     live.edit("m", 'return "old"', 'return "new"', count=2)
     live.refresh()
     assert (m.Color.RED.pretty, m.Color.default(), m.Color.GREEN.value) == ("new", "new", 2)
+
+
+def test_enum_auto_member_inserted_above_renumbers_the_live_members(live):
+    # auto() numbers members in order: one inserted above DONE gives DONE the next number in a
+    # fresh start. The live DONE keeps its identity and takes that value; lookups by value agree.
+    old_source = (
+        "import enum\n\nclass St(enum.Enum):\n    NEW = enum.auto()\n    DONE = enum.auto()\n"
+    )
+    m = live.load("states", old_source)
+    done = m.St.DONE
+    live.edit("states", "    DONE", "    RUNNING = enum.auto()\n    DONE")
+    live.refresh()
+    assert [(s.name, s.value) for s in m.St] == [("NEW", 1), ("RUNNING", 2), ("DONE", 3)]
+    assert m.St.DONE is done and m.St(3) is done and m.St(2) is m.St.RUNNING
+    assert m.St.RUNNING != m.St.DONE
+
+
+def test_int_enum_auto_renumbering_is_refused_and_changes_nothing(live):
+    m = live.load(
+        "levels",
+        "import enum\n\nclass Lv(enum.IntEnum):\n    LOW = enum.auto()\n    HIGH = enum.auto()\n",
+    )
+    high = m.Lv.HIGH
+    live.edit("levels", "    HIGH", "    MID = enum.auto()\n    HIGH")
+    with pytest.raises(limeade.ApplyError, match=r"Lv\.HIGH would change value 2 -> 3"):
+        live.refresh()
+    assert m.Lv.HIGH is high and high == 2 and not hasattr(m.Lv, "MID")
+
+
+def test_enum_alias_added_is_an_alias_of_the_live_member(live):
+    m = live.load("prio", "import enum\n\nclass Pri(enum.IntEnum):\n    LOW = 1\n    HIGH = 3\n")
+    high = m.Pri.HIGH
+    live.edit("prio", "    HIGH = 3\n", "    MID = 2\n    HIGH = 3\n    URGENT = 3\n")
+    live.refresh()
+    assert m.Pri.URGENT is high and m.Pri(3) is high
+    assert list(m.Pri.__members__) == ["LOW", "MID", "HIGH", "URGENT"]
+    assert [p.name for p in m.Pri] == ["LOW", "MID", "HIGH"]

@@ -119,10 +119,19 @@ class ClassChanges:
         return changed
 
     def graft_enum(self, live: Any, new: Any) -> None:
-        """New enum members join the live enum; existing members keep their identity."""
+        """New enum members join the live enum; existing members keep their identity, and
+        take the value the new version gives them (``auto()`` values shift when a member is
+        inserted above); a new alias is an alias of the live member."""
         members = dict(live._member_map_)
+        values = self.shift_enum_values(live, new, members)
         for name, member in new._member_map_.items():
             if name in members:
+                continue
+            canonical = member._name_
+            if canonical != name and canonical in members and canonical in live._member_map_:
+                # `URGENT = 3` beside `HIGH = 3`: another name of the live member.
+                members[name] = members[canonical]
+                self.mutations.setattr(live, name, live.__dict__.get(canonical, members[canonical]))
                 continue
             # A fresh member of the throwaway class becomes a member of the live one.
             member.__class__ = live
@@ -132,11 +141,17 @@ class ClassChanges:
             if isinstance(attribute, types.DynamicClassAttribute):
                 attribute.member = member  # type: ignore[attr-defined]
             self.mutations.setattr(live, name, attribute)
+        # In the new version's order (`__members__`, aliases included), as a fresh start.
+        members = {
+            **{n: members[n] for n in new._member_map_ if n in members},
+            **members,
+        }
         names = [n for n in new._member_names_ if n in members]
-        value_map = dict(live._value2member_map_)
-        for member in members.values():
+        # Rebuilt when values shifted (the old numbers would find the wrong members).
+        value_map = {} if values else dict(live._value2member_map_)
+        for name, member in members.items():
             try:
-                value_map.setdefault(member._value_, member)
+                value_map.setdefault(values.get(name, member._value_), member)
             except TypeError:
                 pass
         self.mutations.setattr(live, "_member_names_", names)
@@ -145,6 +160,30 @@ class ClassChanges:
         for key in ("_flag_mask_", "_singles_mask_", "_all_bits_"):
             if key in new.__dict__:
                 self.mutations.setattr(live, key, new.__dict__[key])
+
+    def shift_enum_values(self, live: Any, new: Any, members: dict[str, Any]) -> dict[str, Any]:
+        """Existing members whose value the new version changes without their statement
+        changing (``auto()`` numbering after a member inserted above them) get it in place: a
+        plain enum's member holds its value as ``_value_``. A member that *is* its value (an
+        ``IntEnum``'s int, a ``StrEnum``'s str) cannot change: the refresh is refused.
+        Returns the new values by member name."""
+        values: dict[str, Any] = {}
+        for name, member in list(members.items()):
+            fresh = new._member_map_.get(name)
+            if fresh is None or member._name_ != name or fresh._value_ == member._value_:
+                continue
+            if live._member_type_ is not object:
+                raise ApplyError(
+                    f"{self.state.path}: {live.__qualname__}.{name} would change value "
+                    f"{member._value_!r} -> {fresh._value_!r} (auto() numbering shifted by a "
+                    f"member added above it); a {live._member_type_.__name__} member cannot "
+                    "change value in place: restart, or give the members explicit values",
+                    self.state.name,
+                    f"{live.__qualname__}.{name}",
+                )
+            self.mutations.setattr(member, "_value_", fresh._value_)
+            values[name] = fresh._value_
+        return values
 
     def committed_view(self, cls: type) -> dict[str, Any]:
         """What ``cls.__dict__`` will hold after the commit of this module's mutations."""
