@@ -365,3 +365,18 @@ def test_exception_in_changed_decorator_rolls_back(live):
     live.edit("m", "@deco(1)", "@deco")
     live.refresh()
     assert (m.f(), g()) == ("new", "new")
+
+
+def test_a_module_turned_into_a_package_is_told_to_need_a_restart(live):
+    util = live.load("util", "def fmt(x):\n    return f'util {x}'\n")
+    live.delete("util")
+    package = live.root / util.__name__
+    package.mkdir()
+    (package / "__init__.py").write_text("def fmt(x):\n    return f'pkg {x}'\n")
+    report = live.refresh()
+    (reason,) = [m.skipped_reason for m in report.modules if m.strategy == "skipped"]
+    assert (
+        reason
+        == f"file deleted; {util.__name__} is now {package / '__init__.py'}: restart to import it"
+    )
+    assert util.fmt(1) == "util 1"

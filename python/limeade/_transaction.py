@@ -94,7 +94,7 @@ def _scan(
             changed.append(name)
         elif status == "deleted":
             if name not in _DELETION_TOLD:
-                skipped.append((name, "file deleted"))
+                skipped.append((name, _deleted_reason(name)))
                 deleted.append(name)
         else:
             skipped.append((name, detail))
@@ -109,6 +109,23 @@ def _scan(
 #: again (a module renamed by `mv` would be reported at every save until a restart) until the
 #: file is back.
 _DELETION_TOLD: set[str] = set()
+
+
+def _deleted_reason(name: str) -> str:
+    """Why a module whose file is gone is skipped: its file deleted, or the module now found
+    elsewhere (``util.py`` turned into ``util/__init__.py``), which only a restart imports."""
+    import importlib.machinery
+
+    parent, _, leaf = name.rpartition(".")
+    search = getattr(sys.modules.get(parent), "__path__", None) if parent else sys.path
+    try:
+        spec = importlib.machinery.PathFinder.find_spec(leaf, search)
+    except (ImportError, ValueError, OSError):
+        spec = None
+    origin = getattr(spec, "origin", None)
+    if isinstance(origin, str) and origin != _tracking.REGISTRY.path(name):
+        return f"file deleted; {name} is now {origin}: restart to import it"
+    return "file deleted"
 
 
 def _forget_restored_deletions() -> None:
