@@ -442,14 +442,15 @@ STALE_KEY = (
 
 
 def _stale_registry_entries(containers: _containers.ContainerSnapshot) -> list[Change]:
-    """Registry entries that a fresh start may not make: reported (and logged), not removed,
+    """Registry entries that a fresh start may not make: reported as not updated (and logged
+    at INFO, as the other changes not updated: the one-line summary names them), not removed,
     as only the program knows whether something else put them there."""
     changes = []
     for where, key, new in _containers.stale_keys(containers):
         module, *attributes = where
         name = f"{'.'.join(attributes)}[{key!r}]"
         why = STALE_KEY.format(new=new)
-        logger.warning("limeade: %s.%s %s", module, name, why)
+        logger.info("limeade: %s.%s not updated: %s", module, name, why)
         changes.append(Change(module, name, "registry entry", NOT_UPDATED, why))
     return changes
 
