@@ -136,3 +136,21 @@ def test_contextmanager_body_change(live):
     with opened() as value:
         assert value == "new"
     assert m.opened is opened
+
+
+def test_a_suspended_generator_keeps_its_old_code_and_the_report_says_so(live):
+    m = live.load(
+        "gens",
+        "def ticks():\n    i = 0\n    while True:\n        i += 1\n        yield ('v1', i)\n",
+    )
+    running, fresh = m.ticks(), m.ticks()
+    assert next(running) == ("v1", 1)
+    live.edit("gens", "'v1'", "'v2'")
+    report = live.refresh()
+    (change,) = [c for c in report.changes if c.qualname == "ticks"]
+    assert change.outcome == "updated in place"
+    assert change.why.startswith("2 unfinished generators made before keep the old code")
+    # A frame cannot change its code: generators made before the refresh (started or not)
+    # run the old version; every later call runs the new one.
+    assert next(running) == ("v1", 2) and next(fresh) == ("v1", 1)
+    assert next(m.ticks()) == ("v2", 1)

@@ -14,7 +14,13 @@ if TYPE_CHECKING:
     from typing_extensions import TypeGuard
 
 from ._errors import ApplyError
-from ._in_progress import RUNNING_NOW, running_codes
+from ._in_progress import (
+    RUNNING_NOW,
+    SUSPENDED_NOW,
+    running_codes,
+    suspendable,
+    suspended_codes,
+)
 from ._lookup import (
     MISSING,
     describe,
@@ -105,6 +111,7 @@ class FunctionUpdates:
         self.mutations = state.mutations
         #: ``id`` of the code objects running now, once :meth:`running_codes` looked them up.
         self._running: Optional[set[int]] = None
+        self._suspended: Optional[dict[int, int]] = None
 
     def transfer(self, old: types.FunctionType, new: types.FunctionType) -> bool:
         """Make ``old`` behave as ``new`` (code, defaults, annotations, doc, attributes); False
@@ -159,6 +166,13 @@ class FunctionUpdates:
             and function_qualname(old) == function_qualname(new)
         )
 
+    def suspended_codes(self) -> dict[int, int]:
+        """Suspended generators by code (see :mod:`._in_progress`): one heap walk per module,
+        only when a generator function's new code is going in place."""
+        if self._suspended is None:
+            self._suspended = suspended_codes()
+        return self._suspended
+
     def running_codes(self) -> set[int]:
         """Code objects some call is executing now (see :mod:`._in_progress`): looked up once
         per module, and only when a function's new code is going in place."""
@@ -207,6 +221,11 @@ class FunctionUpdates:
             # A `while True` loop edited while it runs: that call goes on with the old code,
             # and a cached function's call stores its old-code result when it returns.
             why = f"{RUNNING_NOW}; {why}; {RUNNING_CACHED}" if why else RUNNING_NOW
+        elif suspendable(target.__code__) and id(target.__code__) in self.suspended_codes():
+            # A generator someone iterates (`while True: ... yield`) resumes its old code.
+            count = self.suspended_codes()[id(target.__code__)]
+            note = f"{count} {SUSPENDED_NOW}"
+            why = f"{note}; {why}" if why else note
         return FunctionDecision(UPDATED, why, target, code)
 
     def update_function(

@@ -6,12 +6,49 @@ running loop changed."""
 
 from __future__ import annotations
 
+import gc
+import inspect
 import sys
 import types
 from typing import Any, Optional
 
 #: Why an updated function's change is not seen by the call running now.
 RUNNING_NOW = "running now: the call in progress keeps the old code, new calls run the new code"
+
+
+#: Why an updated generator function's change is not seen by generators made before it.
+SUSPENDED_NOW = "unfinished generators made before keep the old code; new calls run the new code"
+#: Code flags of functions whose calls make generator, coroutine or async generator objects.
+_SUSPENDABLE = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+
+
+def suspendable(code: types.CodeType) -> bool:
+    """Whether calls of ``code`` make objects that may be suspended midway (generators)."""
+    return bool(code.co_flags & _SUSPENDABLE)
+
+
+def suspended_codes() -> dict[int, int]:
+    """By ``id`` of their code, how many generators, coroutines and async generators are
+    unfinished now (made, or started and suspended; not running): they keep running the code
+    they were made with. One walk of the heap: asked only when a generator function
+    changes."""
+    found: dict[int, int] = {}
+    kinds = (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType)
+    for obj in gc.get_objects():
+        if type(obj) in kinds and _is_pending(obj):
+            code = getattr(obj, "gi_code", None) or getattr(obj, "cr_code", None) or obj.ag_code
+            found[id(code)] = found.get(id(code), 0) + 1
+    return found
+
+
+def _is_pending(obj: Any) -> bool:
+    """Not finished and not running now: its frame, made with the code of the call that made
+    it, runs that code when it is (re)started."""
+    if isinstance(obj, types.GeneratorType):
+        return obj.gi_frame is not None and not obj.gi_running
+    if isinstance(obj, types.CoroutineType):
+        return obj.cr_frame is not None and not obj.cr_running
+    return obj.ag_frame is not None and not obj.ag_running
 
 
 def running_codes() -> set[int]:

@@ -11,7 +11,7 @@ from typing import Optional
 
 from . import _native, _tracking
 from ._errors import ApplyError, PlanError
-from ._in_progress import RUNNING_NOW
+from ._in_progress import RUNNING_NOW, SUSPENDED_NOW
 from ._outcomes import NOT_UPDATED
 from ._report import RefreshReport
 
@@ -50,9 +50,9 @@ def summary_line(report: RefreshReport, seconds: float, prefix: str = "limeade:"
         line += f"; not updated: {where} ({first.why})" if first.why else f"; not updated: {where}"
         if len(left) > 1:
             line += f" +{len(left) - 1} more"
-    # Updated, but a call running now (a thread's loop) goes on with the old code: an edit of
-    # a loop that seems to do nothing is explained here.
-    running = [c for c in report.changes if c.why.startswith(RUNNING_NOW)]
+    # Updated, but a call running now (a thread's loop) or a suspended generator goes on with
+    # the old code: an edit of a loop that seems to do nothing is explained here.
+    running = [c for c in report.changes if c.why.startswith(RUNNING_NOW) or SUSPENDED_NOW in c.why]
     if running:
         line += f"; old code until its running call returns: {running[0].where(alone)}"
         if len(running) > 1:
