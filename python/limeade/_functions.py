@@ -221,11 +221,12 @@ class FunctionUpdates:
             # A `while True` loop edited while it runs: that call goes on with the old code,
             # and a cached function's call stores its old-code result when it returns.
             why = f"{RUNNING_NOW}; {why}; {RUNNING_CACHED}" if why else RUNNING_NOW
-        elif suspendable(target.__code__) and id(target.__code__) in self.suspended_codes():
+        elif suspendable(target.__code__):
             # A generator someone iterates (`while True: ... yield`) resumes its old code.
-            count = self.suspended_codes()[id(target.__code__)]
-            note = f"{count} {SUSPENDED_NOW}"
-            why = f"{note}; {why}" if why else note
+            count = self.suspended_codes().get(id(target.__code__))
+            if count:
+                note = f"{count} {SUSPENDED_NOW}"
+                why = f"{note}; {why}" if why else note
         return FunctionDecision(UPDATED, why, target, code)
 
     def update_function(

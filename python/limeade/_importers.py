@@ -34,6 +34,24 @@ def star_exports(namespace: Mapping[str, Any]) -> list[str]:
     return [n for n in dict.fromkeys(names) if n in namespace]
 
 
+def names_bound_anew(module_plan: ModulePlan) -> set[str]:
+    """Module-level names a refresh of this module binds anew: those of its changed or added
+    statements (``*`` left out) and of its added definitions."""
+    names = {
+        b
+        for st in module_plan["statements"]
+        if not st["scope"] and st["status"] in ("changed", "added")
+        for b in st["binds"]
+        if b != "*"
+    }
+    names.update(
+        d["qualname"]
+        for d in module_plan["definitions"]
+        if d["status"] == "added" and not d["scope"]
+    )
+    return names
+
+
 def _rebound(new: Any) -> str:
     """A copy rebound to ``new``: certain, unless a prediction's stand-in says only running the
     new code decides whether the name gets a new object."""
@@ -178,18 +196,7 @@ def predict_copies(
     module = sys.modules.get(name)
     if module is None:
         return prediction
-    rebound = {
-        b
-        for st in module_plan["statements"]
-        if not st["scope"] and st["status"] in ("changed", "added")
-        for b in st["binds"]
-        if b != "*"
-    }
-    rebound |= {
-        d["qualname"]
-        for d in module_plan["definitions"]
-        if d["status"] == "added" and not d["scope"]
-    }
+    rebound = names_bound_anew(module_plan)
     unbound = set(module_plan["unbound_names"])
     undecided: set[str] = set()
     decided = outcomes.by_name if outcomes is not None else {}

@@ -33,22 +33,24 @@ def suspended_codes() -> dict[int, int]:
     they were made with. One walk of the heap: asked only when a generator function
     changes."""
     found: dict[int, int] = {}
-    kinds = (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType)
     for obj in gc.get_objects():
-        if type(obj) in kinds and _is_pending(obj):
-            code = getattr(obj, "gi_code", None) or getattr(obj, "cr_code", None) or obj.ag_code
+        attributes = _FRAME_CODE_RUNNING.get(type(obj))
+        if attributes is None:
+            continue
+        frame, code, running = (getattr(obj, a) for a in attributes)
+        # Not finished (it still has a frame, made with the code of the call that made it) and
+        # not running now (that is a running call, see running_codes).
+        if frame is not None and not running:
             found[id(code)] = found.get(id(code), 0) + 1
     return found
 
 
-def _is_pending(obj: Any) -> bool:
-    """Not finished and not running now: its frame, made with the code of the call that made
-    it, runs that code when it is (re)started."""
-    if isinstance(obj, types.GeneratorType):
-        return obj.gi_frame is not None and not obj.gi_running
-    if isinstance(obj, types.CoroutineType):
-        return obj.cr_frame is not None and not obj.cr_running
-    return obj.ag_frame is not None and not obj.ag_running
+#: Per kind of object a call of such code makes: its frame, code and running attributes.
+_FRAME_CODE_RUNNING: dict[type, tuple[str, str, str]] = {
+    types.GeneratorType: ("gi_frame", "gi_code", "gi_running"),
+    types.CoroutineType: ("cr_frame", "cr_code", "cr_running"),
+    types.AsyncGeneratorType: ("ag_frame", "ag_code", "ag_running"),
+}
 
 
 def running_codes() -> set[int]:

@@ -15,14 +15,7 @@ import types
 from typing import Any, Optional
 
 from ._closures import CLOSURE_REFUSED, nested_codes
-from ._decide import (
-    Action,
-    ClassDecisions,
-    ModuleRoute,
-    Step,
-    inside,
-    route_module,
-)
+from ._decide import Action, ClassDecisions, ModuleRoute, Step, inside, route_module
 from ._errors import ApplyError
 from ._functions import FunctionUpdates, rename_target
 from ._in_progress import running_module_lines

@@ -171,17 +171,22 @@ class ModulePreparation:
             self.bound[qualprefix + name] = Outcome(UPDATED)
             return new
         implicit = _IMPLICIT_WRAPPERS.get(name) if isinstance(scope, type) else None
-        if not into_live:
-            if implicit is not None and is_plain_function(new):
-                new = implicit(new)
-        elif implicit is not None and is_plain_function(new):
+        if implicit is not None and is_plain_function(new):
             # `type.__new__` would have made a classmethod (staticmethod) of it.
             inner = getattr(old, "__func__", None) if isinstance(old, implicit) else None
-            if self.functions.same_definition(inner, new) and self.functions.transfer(inner, new):
+            if (
+                into_live
+                and self.functions.same_definition(inner, new)
+                and self.functions.transfer(inner, new)
+            ):
                 self.bound[qualprefix + name] = Outcome(UPDATED)
                 return old
             new = implicit(new)
-        elif self.functions.same_definition(old, new) and self.functions.transfer(old, new):
+        elif (
+            into_live
+            and self.functions.same_definition(old, new)
+            and self.functions.transfer(old, new)
+        ):
             self.bound[qualprefix + name] = Outcome(UPDATED)
             return old
         if old is not MISSING and is_definition_like(old):

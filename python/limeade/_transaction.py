@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import importlib.machinery
 import linecache
 import logging
 import os
@@ -26,7 +27,7 @@ from ._closures import ClosureSwap, update_closures
 from ._decide import decide_classes, live_conflicts
 from ._defaults import predict_defaults, refresh_defaults
 from ._errors import ApplyError, ConflictError, PlanError
-from ._importers import predict_copies, rebind_copies
+from ._importers import names_bound_anew, predict_copies, rebind_copies
 from ._live_counts import closure_count, count_closures, instance_count, instances_of
 from ._mutations import Mutation, Mutations
 from ._outcomes import (
@@ -114,8 +115,6 @@ _DELETION_TOLD: set[str] = set()
 def _deleted_reason(name: str) -> str:
     """Why a module whose file is gone is skipped: its file deleted, or the module now found
     elsewhere (``util.py`` turned into ``util/__init__.py``), which only a restart imports."""
-    import importlib.machinery
-
     parent, _, leaf = name.rpartition(".")
     search = getattr(sys.modules.get(parent), "__path__", None) if parent else sys.path
     try:
@@ -227,17 +226,8 @@ def _rebinding_itself(plan_data: Plan) -> dict[str, frozenset[str]]:
     data)."""
     found = {}
     for m in plan_data._data["modules"]:
-        names = set(m["unbound_names"])
-        names.update(
-            b
-            for st in m["statements"]
-            if not st["scope"] and st["status"] in ("changed", "added")
-            for b in st["binds"]
-            if b != "*"
-        )
-        names.update(
-            d["qualname"] for d in m["definitions"] if d["status"] == "added" and not d["scope"]
-        )
+        names = names_bound_anew(m)
+        names.update(m["unbound_names"])
         if names:
             found[m["module"]] = frozenset(names)
     return found
@@ -424,10 +414,10 @@ def _update_closures(
 def _add_to_owners(report: RefreshReport, changes: list[Change], fallback: bool = False) -> None:
     """Changes found after the modules' reports were made go to the report of their module
     (with ``fallback``, of the last module refreshed when their own was not: a registry held
-    by a module the refresh did not change)."""
+    by a module the refresh did not change, a route wired with another module's definition)."""
     applied = [m for m in report.modules if m.strategy != "skipped"]
     for change in changes:
-        owner = next((m for m in report.modules if m.module == change.module), None)
+        owner = next((m for m in applied if m.module == change.module), None)
         if owner is None and fallback and applied:
             owner = applied[-1]
         if owner is not None:
@@ -464,13 +454,8 @@ def _rewire(
         mutations, changes = rewiring.apply()
         if mutations:
             logs.append(_commit("framework wiring", mutations))
-        applied = [m for m in report.modules if m.strategy != "skipped"]
-        for change in changes:
-            owner = next((m for m in applied if m.module == change.module), None)
-            if owner is None and applied:
-                owner = applied[-1]  # the route depends on a changed definition of another module
-            if owner is not None:
-                owner.changes.append(change)
+        # A route may depend on a changed definition of another module than its own.
+        _add_to_owners(report, changes, fallback=True)
 
 
 def _tracked_modules() -> list[types.ModuleType]:

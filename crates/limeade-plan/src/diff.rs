@@ -38,28 +38,32 @@ fn repeated_matches(
     new_defs: &[DefEntry<'_>],
 ) -> HashMap<usize, Option<usize>> {
     let mut out = HashMap::default();
-    let repeated: HashSet<&str> = old_defs
+    // Per repeated name: its old and new definitions' indices, and whether all are functions
+    // (classes and mixed kinds keep matching by occurrence).
+    let mut groups: HashMap<&str, (Vec<usize>, Vec<usize>, bool)> = old_defs
         .iter()
         .chain(new_defs)
         .filter(|d| d.occurrence > 0)
-        .map(|d| &*d.qualname)
+        .map(|d| (&*d.qualname, (Vec::new(), Vec::new(), true)))
         .collect();
-    for qualname in repeated {
-        let of = |defs: &[DefEntry<'_>]| -> Option<Vec<usize>> {
-            let mut found = Vec::new();
-            for (i, d) in defs.iter().enumerate() {
-                if &*d.qualname == qualname {
-                    // Classes and mixed kinds keep matching by occurrence.
-                    matches!(d.stmt.kind, StatementKind::Function(_)).then_some(())?;
-                    found.push(i);
-                }
-            }
-            Some(found)
-        };
-        let (Some(olds), Some(news)) = (of(old_defs), of(new_defs)) else {
-            continue;
-        };
-        if news.len() > olds.len() {
+    if groups.is_empty() {
+        return out;
+    }
+    let is_function = |d: &DefEntry<'_>| matches!(d.stmt.kind, StatementKind::Function(_));
+    for (i, d) in old_defs.iter().enumerate() {
+        if let Some((olds, _, functions)) = groups.get_mut(&*d.qualname) {
+            olds.push(i);
+            *functions &= is_function(d);
+        }
+    }
+    for (i, d) in new_defs.iter().enumerate() {
+        if let Some((_, news, functions)) = groups.get_mut(&*d.qualname) {
+            news.push(i);
+            *functions &= is_function(d);
+        }
+    }
+    for (olds, news, functions) in groups.into_values() {
+        if !functions || news.len() > olds.len() {
             continue;
         }
         let mut taken = vec![false; olds.len()];
@@ -257,11 +261,6 @@ pub(crate) fn diff_module_in(
         definitions.push(change);
     }
 
-    let new_names: HashSet<String> = if repeated.is_empty() {
-        HashSet::default()
-    } else {
-        definitions.iter().map(|d| d.name.clone()).collect()
-    };
     let mut removed: Vec<&DefEntry<'_>> = Vec::new();
     for (i, entry) in old_defs.iter().enumerate() {
         if !matched_old[i] {
@@ -269,9 +268,12 @@ pub(crate) fn diff_module_in(
             let mut change = definition_change(entry, None, DefinitionStatus::Removed, Vec::new());
             change.old_span = Some(entry.span);
             change.new_span = None;
-            if new_names.contains(change.name.as_str()) {
-                // A repeated definition matched by content (see `repeated_matches`): the one
-                // removed may have the display name a kept one has now.
+            // A repeated definition matched by content (see `repeated_matches`): the one
+            // removed may have the display name a kept one has now.
+            let content_matched = repeated
+                .keys()
+                .any(|&n| new_defs[n].qualname == entry.qualname);
+            if content_matched && definitions.iter().any(|d| d.name == change.name) {
                 change.name = format!("{} (old)", change.name);
             }
             definitions.push(change);

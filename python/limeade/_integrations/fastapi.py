@@ -342,7 +342,6 @@ def _fresh(route: Any, derived: Derived, mapping: dict[int, type], mutations: Mu
         mutations.setattr(endpoint, "__annotations__", new_annotations)
         return fresh
     except Exception as e:
-        endpoint = route.endpoint
         module, qualname = _key(endpoint)
         code = getattr(endpoint, "__code__", None)
         path = code.co_filename if code is not None else _tracking.REGISTRY.path(module)
