@@ -425,31 +425,7 @@ def test_overload_stub_edit_leaves_implementation_alone(live):
     assert f.__annotations__ == {}
 
 
-def test_singledispatch_impls_named_underscore(live):
-    m = live.load(
-        "m",
-        """
-        from functools import singledispatch
-
-        @singledispatch
-        def show(x):
-            return "obj"
-
-        @show.register
-        def _(x: int):
-            return "int"
-
-        @show.register
-        def _(x: str):
-            return "str"
-        """,
-    )
-    show = m.show
-    live.edit("m", 'return "int"', 'return "INT"')
-    live.refresh()
-    assert (show(1), show("a"), show(1.5)) == ("INT", "str", "obj")
-
-
+#: A singledispatch function with an implementation named `_` (and a second one to add).
 SHOW = """
     from functools import singledispatch
 
@@ -461,6 +437,15 @@ SHOW = """
     def _(x: int):
         return "int"
     """
+STR_IMPL = '\n@show.register\ndef _(x: str):\n    return "str"\n'
+
+
+def test_singledispatch_impls_named_underscore(live):
+    m = live.load("m", dedent(SHOW) + STR_IMPL)
+    show = m.show
+    live.edit("m", 'return "int"', 'return "INT"')
+    live.refresh()
+    assert (show(1), show("a"), show(1.5)) == ("INT", "str", "obj")
 
 
 def test_a_singledispatch_impl_added_after_another_underscore_keeps_both(live):
@@ -468,7 +453,7 @@ def test_a_singledispatch_impl_added_after_another_underscore_keeps_both(live):
     # keeps its code.
     m = live.load("m", SHOW)
     show, int_impl = m.show, m.show.registry[int]
-    live.write("m", dedent(SHOW) + '\n@show.register\ndef _(x: str):\n    return "str"\n')
+    live.write("m", dedent(SHOW) + STR_IMPL)
     report = live.refresh()
     assert (show(1), show("a"), show(1.5)) == ("int", "str", "obj")
     assert show.registry[int] is int_impl
@@ -478,8 +463,7 @@ def test_a_singledispatch_impl_added_after_another_underscore_keeps_both(live):
 def test_removing_the_first_of_two_underscore_impls_unregisters_it(live):
     # Definitions sharing a name are matched by content first: the str `_` that stays is the
     # old second one (moved up), the int one is removed and leaves the registry.
-    both = dedent(SHOW) + '\n@show.register\ndef _(x: str):\n    return "str"\n'
-    m = live.load("m", both)
+    m = live.load("m", dedent(SHOW) + STR_IMPL)
     show, str_impl = m.show, m.show.registry[str]
     live.edit("m", '@show.register\ndef _(x: int):\n    return "int"\n', "")
     report = live.refresh()
